@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Options shared by every module that talks to Citrix Cloud (the `ips` action group).
+    DOCUMENTATION = r"""
+options:
+  customer_id:
+    description:
+      - The Citrix Cloud customer ID (shown under I(Identity and Access Management > API Access)).
+      - If not set, the value of the E(CITRIX_CLOUD_CUSTOMER_ID) environment variable is used.
+    type: str
+  client_id:
+    description:
+      - The ID of the Citrix Cloud API client (secure client).
+      - If not set, the value of the E(CITRIX_CLOUD_CLIENT_ID) environment variable is used.
+    type: str
+  client_secret:
+    description:
+      - The secret of the Citrix Cloud API client. Keep it in Ansible Vault.
+      - If not set, the value of the E(CITRIX_CLOUD_CLIENT_SECRET) environment variable is used.
+    type: str
+  region:
+    description:
+      - The Citrix Cloud region whose API host is used.
+      - Ignored when O(api_url) is set.
+      - If not set, the value of the E(CITRIX_CLOUD_REGION) environment variable is used.
+    type: str
+    choices: [us, eu, ap-s, jp]
+    default: us
+  api_url:
+    description:
+      - The base URL of the Citrix Cloud API, for example C(https://api-us.cloud.com).
+      - Overrides O(region). Used for private endpoints and for the local lab.
+      - If not set, the value of the E(CITRIX_CLOUD_API_URL) environment variable is used.
+    type: str
+  validate_certs:
+    description:
+      - Whether the TLS certificate of the API is verified.
+      - Only set to V(false) for a test endpoint; prefer O(ca_path).
+      - If not set, the value of the E(CITRIX_CLOUD_VALIDATE_CERTS) environment variable is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file with CA certificates to trust in addition to the system ones.
+      - If not set, the value of the E(CITRIX_CLOUD_CA_PATH) environment variable is used.
+    type: path
+  request_timeout:
+    description:
+      - Seconds to wait for one HTTP answer before the request counts as failed.
+    type: float
+    default: 60
+  max_retries:
+    description:
+      - How many times a throttled (429), unavailable (503) or, for reads and idempotent writes,
+        interrupted request is retried before the task fails.
+      - Job submissions are never retried blindly after a gateway error or a dropped connection,
+        because the service may already have accepted them.
+    type: int
+    default: 5
+  retry_max_delay:
+    description:
+      - The longest wait, in seconds, between two retries. A C(Retry-After) answer from the service
+        is honoured up to this limit.
+    type: float
+    default: 60
+notes:
+  - The token is requested with the OAuth client-credentials flow, renewed before it expires and
+    once more after a C(401) answer, so tasks that wait for hours keep working.
+"""

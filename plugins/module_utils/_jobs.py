@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""IPS jobs: look-ups and the one job shape every module returns.
+
+`shape()` is the only code that turns a service job into the collection's job dict, so
+ips_job_info and every job module return the same keys.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSApiError
+from ansible_collections.citrix_community.ips.plugins.module_utils import _wire
+
+# The collection's normalised job states.
+RUNNING = "running"
+COMPLETE = "complete"
+FAILED = "failed"
+CANCELLED = "cancelled"
+STATES = (RUNNING, COMPLETE, FAILED, CANCELLED)
+
+_TYPE_FROM_WIRE = dict((name.json.lower(), option) for option, name in _wire.JOB_TYPES.items())
+
+
+def state_of(status):
+    """The service's status string -> one of STATES (unknown strings are terminal failures)."""
+    status = str(status or "")
+    if status in _wire.JOB_STATUS_RUNNING:
+        return RUNNING
+    if status in _wire.JOB_STATUS_COMPLETE:
+        return COMPLETE
+    if status.lower() in _wire.JOB_STATUS_CANCELLED:
+        return CANCELLED
+    return FAILED
+
+
+def _field(raw, key, default=None):
+    value = raw.get(_wire.JOB_FIELDS[key].json)
+    return default if value is None else value
+
+
+def shape(raw):
+    """A service job -> the collection's job dict."""
+    parameters = _field(raw, "parameters", {})
+    additional = _field(raw, "additional_info", {})
+    tags = parameters.get(_wire.JOB_COMMON_FIELDS["tags"].json) or {}
+    wire_type = str(_field(raw, "type", ""))
+    progress = _field(raw, "progress", 0)
+    try:
+        progress = int(progress)
+    except (TypeError, ValueError):
+        progress = 0
+    status = _field(raw, "status", "")
+    return {
+        "id": _field(raw, "id"),
+        "type": _TYPE_FROM_WIRE.get(wire_type.lower(), wire_type),
+        "status": status,
+        "state": state_of(status),
+        "progress": progress,
+        "stage": _field(raw, "stage"),
+        "parameters": parameters,
+        "artifacts": additional.get(_wire.JOB_FIELDS["artifacts"].json) or {},
+        "error": _field(raw, "error"),
+        "warnings": _field(raw, "warnings", []),
+        "created_at": _field(raw, "created_at"),
+        "updated_at": _field(raw, "updated_at"),
+        "idempotency_key": tags.get(_wire.IDEMPOTENCY_TAG) if isinstance(tags, dict) else None,
+    }
+
+
+def get(client, job_id):
+    """The shaped job, or None when the service does not know it (or forgot it after 24 h)."""
+    try:
+        return shape(client.call("job", path_params={"id": job_id}).data)
+    except IPSApiError as err:
+        if err.status == 404:
+            return None
+        raise
+
+
+def matches(job, job_type=None, states=None, tags=None):
+    """Whether a shaped job passes the filters of ips_job_info."""
+    if job_type and job["type"] != job_type:
+        return False
+    if states and job["state"] not in states:
+        return False
+    if tags:
+        have = job["parameters"].get(_wire.JOB_COMMON_FIELDS["tags"].json) or {}
+        if any(have.get(k) != v for k, v in tags.items()):
+            return False
+    return True
+
+
+def find(client, job_type=None, states=None, tags=None, limit=None):
+    """Shaped jobs (newest first, as the service lists them) that pass the filters."""
+    found = []
+    for raw in client.iter_pages("jobs"):
+        job = shape(raw)
+        if matches(job, job_type, states, tags):
+            found.append(job)
+            if limit and len(found) >= limit:
+                break
+    return found

@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""IPSModule: what every module of the collection shares.
+
+It wraps AnsibleModule (composition, not inheritance), adds the auth options of the `auth` doc
+fragment, builds the Citrix Cloud client lazily, and turns the collection's typed errors into
+one clear `fail_json` message at the module boundary, never a traceback.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+
+from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
+from ansible_collections.citrix_community.ips.plugins.module_utils._wire import REGION_API_URLS
+
+
+def auth_argument_spec():
+    """The options documented by the citrix_community.ips.auth doc fragment."""
+    return dict(
+        customer_id=dict(type="str", fallback=(env_fallback, ["CITRIX_CLOUD_CUSTOMER_ID"])),
+        client_id=dict(type="str", fallback=(env_fallback, ["CITRIX_CLOUD_CLIENT_ID"])),
+        client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["CITRIX_CLOUD_CLIENT_SECRET"])),
+        region=dict(type="str", default="us", choices=sorted(REGION_API_URLS), fallback=(env_fallback, ["CITRIX_CLOUD_REGION"])),
+        api_url=dict(type="str", fallback=(env_fallback, ["CITRIX_CLOUD_API_URL"])),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["CITRIX_CLOUD_VALIDATE_CERTS"])),
+        ca_path=dict(type="path", fallback=(env_fallback, ["CITRIX_CLOUD_CA_PATH"])),
+        request_timeout=dict(type="float", default=60),
+        max_retries=dict(type="int", default=5),
+        retry_max_delay=dict(type="float", default=60),
+    )
+
+
+# option -> the environment variable that can stand in for it, for error messages.
+_REQUIRED_AUTH = (
+    ("customer_id", "CITRIX_CLOUD_CUSTOMER_ID"),
+    ("client_id", "CITRIX_CLOUD_CLIENT_ID"),
+    ("client_secret", "CITRIX_CLOUD_CLIENT_SECRET"),
+)
+
+
+# error attribute -> result key: the structured, non-secret facts a failed task returns.
+_ERROR_RESULT_FIELDS = {"status": "http_status", "transaction_id": "transaction_id", "job_id": "job_id", "job_status": "job_status", "progress": "progress"}
+
+
+class IPSModule(object):
+    """An AnsibleModule with the Citrix Cloud auth options and client."""
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = auth_argument_spec()
+        spec.update(argument_spec)
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+        self._client = None
+        self._started = time.monotonic()
+
+    @property
+    def check_mode(self):
+        return self.module.check_mode
+
+    @property
+    def diff_mode(self):
+        return self.module._diff
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self._build_client()
+        return self._client
+
+    def _build_client(self):
+        # Imported here so modules that never call the service don't pay for it.
+        from ansible_collections.citrix_community.ips.plugins.module_utils._client import IPSClient
+
+        p = self.params
+        missing = ["%s (or %s)" % (opt, env) for opt, env in _REQUIRED_AUTH if not p.get(opt)]
+        if missing:
+            self.fail("Citrix Cloud credentials are incomplete: set %s. Create an API client under "
+                      "Identity and Access Management > API Access." % ", ".join(missing))
+        if p["max_retries"] < 0:
+            self.fail("max_retries must be 0 or more, got %s." % p["max_retries"])
+        return IPSClient(
+            customer_id=p["customer_id"],
+            client_id=p["client_id"],
+            client_secret=p["client_secret"],
+            region=p["region"],
+            api_url=p["api_url"],
+            validate_certs=p["validate_certs"],
+            ca_path=p["ca_path"],
+            request_timeout=p["request_timeout"],
+            max_retries=p["max_retries"],
+            retry_max_delay=p["retry_max_delay"],
+        )
+
+    def add_secret(self, value):
+        """Mask a secret the module learned at run time (e.g. inside a parsed JSON key)."""
+        if value:
+            self.module.no_log_values.add(value)
+
+    def warn(self, msg):
+        self.module.warn(msg)
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=msg, **kwargs)
+
+    def fail_from_error(self, err):
+        # Only non-secret, structured facts of the error travel with the message.
+        fields = dict((key, getattr(err, attr)) for attr, key in _ERROR_RESULT_FIELDS.items() if getattr(err, attr, None) is not None)
+        self.module.fail_json(msg=str(err), **fields)
+
+    def exit(self, **result):
+        result.setdefault("changed", False)
+        result["elapsed"] = round(time.monotonic() - self._started, 3)
+        self.module.exit_json(**result)
+
+    def run(self, main):
+        """Call main(self) and turn any collection error into one fail_json message."""
+        try:
+            main(self)
+        except IPSError as err:
+            self.fail_from_error(err)
