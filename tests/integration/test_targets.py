@@ -1,0 +1,80 @@
+"""Run each module's integration target against the lab, at -vvvv, and check what YAML can't."""
+
+import time
+
+from lab_api import LabApi
+
+GCP_KEY_TEMPLATE = {
+    "type": "service_account",
+    "project_id": "lab-project-7",
+    "private_key_id": "0123456789abcdef",
+    "client_email": "ips-images@lab-project-7.iam.gserviceaccount.com",
+}
+
+
+def all_secrets(lab_env, test_secrets):
+    return list(test_secrets.values()) + [lab_env["CITRIX_CLOUD_CLIENT_SECRET"], GCP_KEY_TEMPLATE["private_key_id"]]
+
+
+def test_ips_credential(lab, lab_env, run_target, test_secrets):
+    gcp_key = dict(GCP_KEY_TEMPLATE, private_key=test_secrets["gcp_private_key"])
+    run = run_target("ips_credential", dict(ips_test_secrets=test_secrets, ips_test_smb_user=lab_env["IPS_LAB_SMB_USER"], ips_test_gcp_key=gcp_key))
+    run.assert_ok()
+    run.assert_no_secret(all_secrets(lab_env, test_secrets))
+    # The wire: check mode wrote nothing before the first create; no blind retry of any POST.
+    writes = [r for r in lab.requests() if r["method"] in ("POST", "PUT", "DELETE") and "/credentials" in r["path"]]
+    assert [r["method"] for r in writes][:1] == ["POST"]
+    assert all("citrix_community.ips/" in r["headers"].get("User-Agent", "") for r in writes)
+
+
+def test_ips_credential_info(lab, lab_env, run_target, test_secrets):
+    run = run_target("ips_credential_info", dict(ips_test_secrets=test_secrets, ips_test_smb_user=lab_env["IPS_LAB_SMB_USER"]))
+    run.assert_ok()
+    run.assert_no_secret(all_secrets(lab_env, test_secrets))
+
+
+def _wait_terminal(api, job_ids, deadline_s=120):
+    deadline = time.monotonic() + deadline_s
+    pending = set(job_ids)
+    while pending and time.monotonic() < deadline:
+        pending = set(j for j in pending if api.call("GET", "jobs/%s" % j)["status"] == "inProgress")
+        time.sleep(0.2)
+    assert not pending, "lab jobs did not finish in time"
+
+
+def test_ips_job_info(lab, lab_env, run_target, test_secrets):
+    api = LabApi(lab_env)
+    rl = lab_env["IPS_LAB_RESOURCE_LOCATION_ID"]
+    api.call("POST", "credentials", {"id": "it-smb", "type": "UsernamePassword", "username": lab_env["IPS_LAB_SMB_USER"],
+                                     "password": lab_env["IPS_LAB_SMB_PASSWORD"]})
+    api.call("POST", "credentials", {"id": "it-vcenter", "type": "UsernamePassword", "username": "administrator@vsphere.local",
+                                     "password": test_secrets["vcenter_password"]})
+
+    def export_body(name, tags):
+        return {"platform": "vsphere", "resourceLocationId": rl, "platformCredentialId": "it-vcenter", "prefix": "ips", "tags": tags,
+                "sourceDiskName": name, "vsphereHost": "vcenter.lab.local", "vspherePort": 443,
+                "outputStorageLocation": {"location": "smb://%s/%s/it/" % (lab_env["IPS_LAB_SMB_HOST"], lab_env["IPS_LAB_SMB_EXPORT_SHARE"]),
+                                          "credentialId": "it-smb"},
+                "outputImageFilename": name, "outputImageFormat": "VhdxDiskFormat"}
+
+    # Fast jobs first: one export the lab fails on purpose, and more diagnostics than one page holds.
+    lab.set_config(job_seconds=0.5)
+    lab.fail_job("export", "exporting", "The compositing engine could not attach the source disk.")
+    failed = api.call("POST", "images/$export", export_body("it-fail", {"case": "failed"}))["id"]
+    diags = []
+    for _ in range(27):
+        body = {"platform": "vsphere", "resourceLocationId": rl, "platformCredentialId": "it-vcenter", "prefix": "ips", "tags": {},
+                "outputStorageLocation": {"location": "smb://%s/%s/diag/" % (lab_env["IPS_LAB_SMB_HOST"], lab_env["IPS_LAB_SMB_EXPORT_SHARE"]),
+                                          "credentialId": "it-smb"},
+                "ceLogs": True, "windowsEventLogs": False, "ipsData": True}
+        diags.append(api.call("POST", "images/$diagnostics", body)["id"])
+    _wait_terminal(api, diags + [failed])
+    # Then a long export that stays running while the target looks at it.
+    lab.set_config(job_seconds=600)
+    export = api.call("POST", "images/$export", export_body("it-win11", {"change": "CHG0042"}))["id"]
+
+    run = run_target("ips_job_info", dict(ips_test_jobs=dict(export=export, failed=failed, diagnostics=diags, tag={"change": "CHG0042"})))
+    run.assert_ok()
+    run.assert_no_secret(all_secrets(lab_env, test_secrets))
+    # Listing every job took more than one page.
+    assert any("continuationToken" in (r.get("query") or "") for r in lab.requests() if r["path"].endswith("/jobs"))
