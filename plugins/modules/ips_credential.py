@@ -17,17 +17,20 @@ description:
   - The wallet never returns secrets, so an existing credential of the same type counts as up to
     date unless O(update_secret=always). Changing O(type) always sends the new fields.
 author:
-  - citrix_community.ips maintainers
+  - citrix_community.ips maintainers (@citrix-community)
 extends_documentation_fragment:
   - citrix_community.ips.auth
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - Secret values are never shown; a secret that would be sent appears as V(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER).
   action_group:
+    description: Use C(group/citrix_community.ips.ips) in C(module_defaults) to set the auth options once.
     support: full
     membership:
       - citrix_community.ips.ips
