@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which failed requests are tried again, and how long to wait first.
+
+Pure data and functions, no I/O: the client asks `next_wait()` after each failed attempt.
+
+Why the method matters: an IPS job POST is not idempotent. A 502/504 or a dropped connection
+leaves us not knowing whether the service started a multi-hour job, so a POST is only retried
+when the service said it did not process it (429 rate limited, 503 overloaded). GET/PUT/DELETE
+can be repeated safely.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import email.utils
+import random
+import time
+from collections import namedtuple
+
+# Retried for any method: the service did not act on the request.
+RETRY_ANY_METHOD = frozenset([429, 503])
+# Retried only for idempotent methods: the request may or may not have been acted on.
+RETRY_IDEMPOTENT_ONLY = frozenset([502, 504])
+IDEMPOTENT_METHODS = frozenset(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
+
+BASE_DELAY = 1.0
+
+RetryPolicy = namedtuple("RetryPolicy", ["max_retries", "max_delay", "base_delay"])
+
+
+def policy(max_retries=5, max_delay=60.0, base_delay=BASE_DELAY):
+    return RetryPolicy(max(0, int(max_retries)), max(0.0, float(max_delay)), float(base_delay))
+
+
+def is_retryable(method, status=None, dropped=False):
+    """Whether a failure may be retried at all: an HTTP `status`, or a `dropped` connection."""
+    idempotent = method.upper() in IDEMPOTENT_METHODS
+    if dropped:
+        return idempotent
+    if status in RETRY_ANY_METHOD:
+        return True
+    return status in RETRY_IDEMPOTENT_ONLY and idempotent
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent or unreadable."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def backoff(pol, attempt, rand=random.random):
+    """Full-jitter exponential back-off: uniform in [0, min(max_delay, base * 2**attempt)]."""
+    ceiling = min(pol.max_delay, pol.base_delay * (2 ** min(attempt, 32)))
+    return rand() * ceiling
+
+
+def next_wait(pol, method, attempt, status=None, dropped=False, retry_after=None, rand=random.random):
+    """Seconds to sleep before retry number `attempt + 1`, or None when the failure is final.
+
+    `attempt` counts the retries already made. A server-given `retry_after` (seconds) wins over
+    the back-off, capped like every wait by the policy's max_delay.
+    """
+    if attempt >= pol.max_retries or not is_retryable(method, status, dropped):
+        return None
+    if retry_after is not None:
+        return min(float(retry_after), pol.max_delay)
+    return backoff(pol, attempt, rand)
