@@ -1,0 +1,55 @@
+"""The lab's configuration: fixed keys from the config file, and the keys /_lab/config may change."""
+
+import json
+
+from . import rules
+from .errors import ApiError
+
+# Keys the admin API may change at runtime, with their type check.
+MUTABLE = {
+    "token_ttl": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+    "job_seconds": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
+    "retention_seconds": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
+}
+DEFAULTS = {"host": "127.0.0.1", "port": 0, "token_ttl": 3600, "job_seconds": 4,
+            "retention_seconds": rules.RETENTION_SECONDS, "smb": {}}
+REQUIRED = ("customer_id", "client_id", "client_secret", "admin_token", "resource_location_ids")
+
+
+def load_config(config):
+    """A config dict (from the JSON file or a test) with defaults filled in; ValueError if incomplete."""
+    out = json.loads(json.dumps(DEFAULTS))
+    out.update(config)
+    missing = [k for k in REQUIRED if not out.get(k)]
+    if missing:
+        raise ValueError("lab config lacks: %s" % ", ".join(missing))
+    if out["host"] not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError("the lab listens on loopback only (host %r)" % out["host"])
+    out["smb"] = dict({"host": "127.0.0.1", "port": 445}, **out.get("smb") or {})
+    return out
+
+
+class RuntimeConfig(object):
+    """The mutable keys: defaults from the config file, overrides persisted in the store."""
+
+    def __init__(self, store, defaults):
+        self._store = store
+        self._defaults = {k: defaults[k] for k in MUTABLE}
+
+    def get(self, key):
+        return self.all()[key]
+
+    def all(self):
+        return dict(self._defaults, **self._store.get_meta("config", {}))
+
+    def update(self, changes):
+        if not isinstance(changes, dict):
+            raise ApiError(400, "The config body must be a JSON object.", field="body")
+        for key, value in changes.items():
+            if key not in MUTABLE:
+                raise ApiError(400, "The config key '%s' is not known; allowed: %s." % (key, ", ".join(sorted(MUTABLE))), field=key)
+            if not MUTABLE[key](value):
+                raise ApiError(400, "The config key '%s' must be a non-negative number (got %s)." % (key, json.dumps(value)), field=key)
+        with self._store.lock:
+            self._store.set_meta("config", dict(self._store.get_meta("config", {}), **changes))
+        return self.all()
