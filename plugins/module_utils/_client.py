@@ -188,7 +188,9 @@ class IPSClient:
 
     def _fetch_token(self, path, form):
         try:
-            return self._exchange("POST", path, None, form, FORM_CONTENT_TYPE, authenticated=False, customer_header=False).data
+            # Asking for a token has no side effect, so unlike a job POST it is safe to repeat after
+            # a 502/504 or a dropped connection.
+            return self._exchange("POST", path, None, form, FORM_CONTENT_TYPE, authenticated=False, customer_header=False, idempotent=True).data
         except IPSApiError as err:
             # 4xx from the token endpoint: the credentials (or the customer/host) are wrong. Not a 429.
             if 400 <= err.status < 500 and err.status != 429:
@@ -240,7 +242,7 @@ class IPSClient:
         status = getattr(resp, "status", None) or resp.code
         return status, dict((k.lower(), v) for k, v in resp.headers.items()), raw
 
-    def _exchange(self, method, path, query, data, content_type, authenticated=True, customer_header=True, extra_secrets=()):
+    def _exchange(self, method, path, query, data, content_type, authenticated=True, customer_header=True, extra_secrets=(), idempotent=None):
         url = self._url(path, query)
         shown = "/" + path
         retries = 0
@@ -251,9 +253,9 @@ class IPSClient:
             try:
                 status, resp_headers, raw = self._open(method, url, data, headers)
             except _Dropped as err:
-                wait = _retries.next_wait(self._policy, method, retries, dropped=True, rand=self._rand)
+                wait = _retries.next_wait(self._policy, method, retries, dropped=True, rand=self._rand, idempotent=idempotent)
                 if wait is None:
-                    hint = _POST_HINT if not _retries.is_retryable(method, dropped=True) else None
+                    hint = _POST_HINT if not _retries.is_retryable(method, dropped=True, idempotent=idempotent) else None
                     raise IPSConnectionError(self.host, "%s %s: %s" % (method, shown, err), retries, sent_id, method, hint)
                 self._sleep(wait)
                 retries += 1
@@ -272,11 +274,11 @@ class IPSClient:
                 reauthenticated = True
                 continue
             retry_after = _retries.parse_retry_after(resp_headers.get(_wire.HEADER_RETRY_AFTER.json.lower()))
-            wait = _retries.next_wait(self._policy, method, retries, status=status, retry_after=retry_after, rand=self._rand)
+            wait = _retries.next_wait(self._policy, method, retries, status=status, retry_after=retry_after, rand=self._rand, idempotent=idempotent)
             if wait is None:
                 secrets = tuple(self._auth.secrets()) + tuple(extra_secrets)
                 hint = _HINTS.get(status)
-                if status in _retries.RETRY_IDEMPOTENT_ONLY and not _retries.is_retryable(method, status):
+                if status in _retries.RETRY_IDEMPOTENT_ONLY and not _retries.is_retryable(method, status, idempotent=idempotent):
                     hint = _POST_HINT
                 raise IPSApiError(status, redact(service_message(text), secrets), transaction_id, method, shown,
                                   redact(text, secrets), retries, hint)

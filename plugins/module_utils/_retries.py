@@ -35,9 +35,13 @@ def policy(max_retries=5, max_delay=60.0, base_delay=BASE_DELAY):
     return RetryPolicy(max(0, int(max_retries)), max(0.0, float(max_delay)), float(base_delay))
 
 
-def is_retryable(method, status=None, dropped=False):
-    """Whether a failure may be retried at all: an HTTP `status`, or a `dropped` connection."""
-    idempotent = method.upper() in IDEMPOTENT_METHODS
+def is_retryable(method, status=None, dropped=False, idempotent=None):
+    """Whether a failure may be retried at all: an HTTP `status`, or a `dropped` connection.
+
+    `idempotent` overrides what the method implies, for a POST without side effects (the token).
+    """
+    if idempotent is None:
+        idempotent = method.upper() in IDEMPOTENT_METHODS
     if dropped:
         return idempotent
     if status in RETRY_ANY_METHOD:
@@ -70,13 +74,13 @@ def backoff(pol, attempt, rand=random.random):
     return rand() * ceiling
 
 
-def next_wait(pol, method, attempt, status=None, dropped=False, retry_after=None, rand=random.random):
+def next_wait(pol, method, attempt, status=None, dropped=False, retry_after=None, rand=random.random, idempotent=None):
     """Seconds to sleep before retry number `attempt + 1`, or None when the failure is final.
 
     `attempt` counts the retries already made. A server-given `retry_after` (seconds) wins over
     the back-off, capped like every wait by the policy's max_delay.
     """
-    if attempt >= pol.max_retries or not is_retryable(method, status, dropped):
+    if attempt >= pol.max_retries or not is_retryable(method, status, dropped, idempotent):
         return None
     if retry_after is not None:
         return min(float(retry_after), pol.max_delay)
