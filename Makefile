@@ -1,0 +1,71 @@
+# citrix_community.ips: one entry point for developers and CI. Every tool runs from .venv/bin
+# explicitly; nothing needs activating. See docs/lab.md for the lab.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+IPS_LAB := $(VENV)/bin/ips-lab
+
+.PHONY: help setup setup-apt setup-venv setup-node lab-up lab-down lab-status test demo bench sanity lint clean distclean
+
+help:
+	@echo "make setup      install what is missing: Debian packages, .venv, Azurite, vcsim, ansible-test shim"
+	@echo "make lab-up     start the local lab (docs/lab.md); writes lab/run/env"
+	@echo "make lab-down   stop exactly the processes lab-up started"
+	@echo "make test       setup, lab-up, unit + lab + integration tests, sanity, lint, lab-down"
+	@echo "make demo       setup, lab-up, run the demo against the lab"
+	@echo "make sanity     ansible-test sanity on a copy of the tracked files"
+	@echo "make lint       ansible-lint --offline --profile production"
+	@echo "make bench      run the benchmarks (bench/run.sh)"
+	@echo "make clean      remove caches and build outputs (keeps .venv, lab/node_modules, lab/run)"
+
+setup: setup-apt setup-venv setup-node lab/bin/vcsim
+
+setup-apt:
+	@tools/setup-apt.sh
+
+setup-venv:
+	@tools/setup-venv.sh
+
+setup-node:
+	@tools/setup-node.sh
+
+lab/bin/vcsim: lab/vcsim/main.go | setup-apt
+	@tools/build-vcsim.sh
+
+lab-up: setup
+	@$(IPS_LAB) up
+
+lab-down:
+	@if [ -x $(IPS_LAB) ]; then $(IPS_LAB) down; else echo "lab-down: $(IPS_LAB) is missing; nothing was started by it"; fi
+
+lab-status:
+	@$(IPS_LAB) status
+
+test: setup
+	@tools/test.sh
+
+demo: setup lab-up
+	@if [ -f lab/ips_lab/demo.py ] || [ -f lab/ips_lab/demo/__main__.py ]; then \
+	  $(PY) -m ips_lab.demo; \
+	else \
+	  tools/demo.sh; \
+	fi
+
+bench:
+	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench: no benchmarks yet (bench/run.sh does not exist)"; fi
+
+sanity: setup-venv
+	@tools/sanity.sh
+
+lint: setup-venv
+	@$(VENV)/bin/ansible-lint --offline --profile production
+
+clean:
+	rm -rf .cache tests/output .pytest_cache lab/bin
+	find . -path ./.venv -prune -o -path ./lab/node_modules -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: lab-down clean
+	rm -rf $(VENV) lab/node_modules .ansible

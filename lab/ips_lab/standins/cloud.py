@@ -1,0 +1,68 @@
+"""The Citrix Cloud stand-in: launches `python -m ips_lab.cloud` (lab/ips_lab/cloud/) with a config
+JSON of random tenant, API client and admin credentials and a random resource location id.
+
+The CA and the server certificate come from ips_lab.cloud.tls.ensure_ca(state_dir), called here
+before the start (it generates them once per state dir; the server reuses them), so the env file
+can name the CA. The server prints `READY https://...` when it listens; readiness here is a
+TLS-verified HTTPS answer against that CA.
+"""
+
+import json
+import secrets
+import string
+import uuid
+
+from ips_lab.runstate import HOST, http_answers, write_private
+from ips_lab.standins import Launch, StandIn, python
+
+TOKEN_TTL = 3600
+JOB_SECONDS = 4
+
+
+def customer_id():
+    alphabet = string.ascii_lowercase + string.digits
+    return "lab" + "".join(secrets.choice(alphabet) for _ in range(9))
+
+
+class Cloud(StandIn):
+    name = "cloud"
+    port_key = "API"
+    ready_timeout = 60.0
+    depends = ("samba",)
+
+    def prepare(self, port, deps, previous):
+        old = (previous or {}).get("values", {})
+        state = self.folder
+        smb = deps.get("samba") or {}
+        config = {
+            "host": HOST,
+            "port": port,
+            "customer_id": old.get("CITRIX_CLOUD_CUSTOMER_ID") or customer_id(),
+            "client_id": old.get("CITRIX_CLOUD_CLIENT_ID") or str(uuid.uuid4()),
+            "client_secret": old.get("CITRIX_CLOUD_CLIENT_SECRET") or secrets.token_urlsafe(30),
+            "admin_token": old.get("IPS_LAB_ADMIN_TOKEN") or secrets.token_urlsafe(30),
+            "resource_location_ids": [old.get("IPS_LAB_RESOURCE_LOCATION_ID") or str(uuid.uuid4())],
+            "smb": {"port": smb.get("port")},
+            "token_ttl": TOKEN_TTL,
+            "job_seconds": JOB_SECONDS,
+        }
+        from ips_lab.cloud.tls import ensure_ca
+
+        ca_path = ensure_ca(str(state))[0]
+        config_path = state / "config.json"
+        write_private(config_path, json.dumps(config, indent=2) + "\n")
+        argv = [python(), "-m", "ips_lab.cloud", "--state-dir", str(state), "--config", str(config_path)]
+        values = {
+            "CITRIX_CLOUD_CUSTOMER_ID": config["customer_id"],
+            "CITRIX_CLOUD_CLIENT_ID": config["client_id"],
+            "CITRIX_CLOUD_CLIENT_SECRET": config["client_secret"],
+            "CITRIX_CLOUD_API_URL": "https://%s:%d" % (HOST, port),
+            "CITRIX_CLOUD_CA_PATH": str(ca_path),
+            "IPS_LAB_ADMIN_TOKEN": config["admin_token"],
+            "IPS_LAB_RESOURCE_LOCATION_ID": config["resource_location_ids"][0],
+        }
+        return Launch(argv, self.python_env(), values)
+
+    def answers(self, record):
+        ca = record["values"]["CITRIX_CLOUD_CA_PATH"]
+        return http_answers("https://%s:%d/" % (HOST, record["port"]), cafile=ca)

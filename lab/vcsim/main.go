@@ -1,0 +1,60 @@
+// A tiny vcsim for the citrix_community.ips lab, built offline by `make setup` in GOPATH mode
+// against Debian's golang-github-vmware-govmomi-dev (which ships the simulator package but not
+// the vcsim command).
+//
+//	vcsim -l 127.0.0.1:PORT -u USER      (password from $IPS_LAB_VCSIM_PASSWORD)
+//
+// It serves a vCenter (VPX) model over HTTPS on the given loopback address only, prints
+// "READY https://HOST:PORT/sdk" (never the password), and on SIGTERM or SIGINT closes the
+// server and removes the model's datastore folders.
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/vmware/govmomi/simulator"
+	_ "github.com/vmware/govmomi/vapi/simulator"
+)
+
+func main() {
+	listen := flag.String("l", "127.0.0.1:8989", "listen address, loopback host:port")
+	user := flag.String("u", "user", "user name clients log in with")
+	flag.Parse()
+
+	host, _, err := net.SplitHostPort(*listen)
+	if err != nil {
+		log.Fatalf("bad listen address %q: %v", *listen, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		log.Fatalf("refusing to listen on %q: loopback addresses only", host)
+	}
+	password := os.Getenv("IPS_LAB_VCSIM_PASSWORD")
+	if password == "" {
+		log.Fatal("IPS_LAB_VCSIM_PASSWORD is not set")
+	}
+
+	model := simulator.VPX()
+	if err := model.Create(); err != nil {
+		log.Fatalf("creating the model: %v", err)
+	}
+	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(*user, password)}
+	model.Service.TLS = new(tls.Config)
+	server := model.Service.NewServer()
+
+	fmt.Printf("READY https://%s/sdk\n", server.URL.Host)
+
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	got := <-signals
+	fmt.Printf("vcsim: %s, stopping\n", got)
+	server.Close()
+	model.Remove()
+}

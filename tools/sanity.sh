@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# ansible-test sanity on a copy of the collection: ansible-test wants the path
+# .../ansible_collections/<namespace>/<name>, so the tracked and untracked-but-not-ignored files
+# (git ls-files -co --exclude-standard) are copied to .cache/ansible_collections/citrix_community/ips.
+# The copy has no .git, so ansible-test lists every file in it: exactly the files copied.
+#   tools/sanity.sh [ansible-test sanity options...]    e.g. --test pep8
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DEST=$ROOT/.cache/ansible_collections/citrix_community/ips
+
+mkdir -p "$ROOT/.cache"
+exec 9>"$ROOT/.cache/sanity.lock"
+flock 9   # one sanity run at a time shares the copy
+
+rm -rf "$DEST"
+mkdir -p "$DEST"
+git ls-files -z -co --exclude-standard |
+  while IFS= read -r -d '' f; do
+    if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
+  done |
+  tar --null -T - -cf - | tar -xf - -C "$DEST"
+
+cd "$DEST"
+echo "sanity: $(find . -type f | wc -l) files copied to ${DEST#"$ROOT"/}"
+"$ROOT/.venv/bin/ansible-test" sanity --venv --python 3.11 --color no "$@"

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The project's .venv: requirements-dev.txt (pip runs again only when that file changed), the lab
+# installed editable, the collection importable as ansible_collections.citrix_community.ips, and
+# ansible-test's get-pip bootstrap replaced by an offline shim.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=$ROOT/.venv
+PY=$VENV/bin/python
+
+if [ ! -x "$PY" ]; then
+  base=$(command -v python3.11 || command -v python3)
+  echo "setup: creating .venv with $("$base" --version 2>&1)"
+  "$base" -m venv "$VENV"
+fi
+
+stamp_ok() { # stamp-file input-files...
+  local stamp=$1
+  shift
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(cat "$@" | sha256sum | cut -d' ' -f1)" ]
+}
+stamp_write() {
+  local stamp=$1
+  shift
+  cat "$@" | sha256sum | cut -d' ' -f1 >"$stamp"
+}
+
+if ! stamp_ok "$VENV/.ips-requirements-dev.sha256" requirements-dev.txt; then
+  echo "setup: pip install -r requirements-dev.txt"
+  "$PY" -m pip install -q -r requirements-dev.txt
+  stamp_write "$VENV/.ips-requirements-dev.sha256" requirements-dev.txt
+fi
+
+if ! stamp_ok "$VENV/.ips-lab.sha256" lab/pyproject.toml || [ ! -x "$VENV/bin/ips-lab" ]; then
+  echo "setup: pip install -e lab"
+  "$PY" -m pip install -q -e lab
+  stamp_write "$VENV/.ips-lab.sha256" lab/pyproject.toml
+fi
+
+# The collection, importable from the venv (and found by ansible through its sys.path scan).
+site=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+link=$site/ansible_collections/citrix_community/ips
+if [ "$(readlink "$link" 2>/dev/null || true)" != "$ROOT" ]; then
+  if [ -e "$link" ] && [ ! -L "$link" ]; then
+    echo "setup: $link exists and is not a symlink; remove it first" >&2
+    exit 1
+  fi
+  mkdir -p "$(dirname "$link")"
+  ln -sfn "$ROOT" "$link"
+  echo "setup: linked ansible_collections.citrix_community.ips -> $ROOT"
+fi
+
+# ansible-test sanity/units --venv: the offline get-pip shim, under the name this ansible-test wants.
+at=$("$PY" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')
+pipv=$(grep -oP "pip='\K[0-9.]+" "$at/_internal/python_requirements.py" | head -n1)
+if [ -z "$pipv" ]; then
+  echo "setup: cannot find the pip version ansible-test bootstraps in $at" >&2
+  exit 1
+fi
+shim=$HOME/.ansible/test/cache/get_pip_${pipv//./_}.py
+if ! cmp -s tools/get_pip_shim.py "$shim"; then
+  install -D -m 0644 tools/get_pip_shim.py "$shim"
+  echo "setup: installed the get-pip shim as ~/.ansible/test/cache/$(basename "$shim")"
+fi
