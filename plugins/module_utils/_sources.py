@@ -1,0 +1,334 @@
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Byte sources the disk readers and the upload engine read from: a local file or a file on SMB.
+
+Every source has `name`, `size`, `read_at(offset, length) -> bytes`, `readinto_at(offset, buffer)`
+and `close()`, opens its file read-only (a source is never modified) and may be read from several
+threads at once. `parallel_reads` says how many reads in flight pay off (1 for a local file).
+A local file also has `data_ranges(offset, length)`, the parts of that range that are not holes.
+
+    source = open_source("smb://fs01/images/base.vhdx", smb_user="svc", smb_password=pw)
+    source = open_source("/mnt/images/base.vhdx")
+
+smbprotocol is imported only when an smb:// location is opened. Every failure raises SourceError
+with one line naming the problem and the fix; passwords never appear in it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import os
+import stat
+import threading
+
+from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError, redact
+
+SMB_SCHEME = "smb://"
+SMB_READ_CHUNK = 4 * 1024 * 1024
+SMB_PARALLEL_READS = 4
+
+
+class SourceError(IPSError):
+    """The image file cannot be opened or read: names the problem and what to do."""
+
+
+# -- local files ----------------------------------------------------------------------------------
+
+
+class LocalFileSource(object):
+    """A local file (or block device) opened read-only, read with os.pread (thread safe)."""
+
+    parallel_reads = 1
+
+    def __init__(self, path):
+        self.name = path
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError as e:
+            raise SourceError(_local_problem(path, e))
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise SourceError("%s is a directory, not a disk image file; check the path" % path)
+            self.size = st.st_size if stat.S_ISREG(st.st_mode) else os.lseek(fd, 0, os.SEEK_END)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self._can_seek_data = hasattr(os, "SEEK_DATA") and stat.S_ISREG(st.st_mode)
+
+    def read_at(self, offset, length):
+        """Up to `length` bytes at `offset` (fewer only at the end of the file)."""
+        buf = bytearray(length)
+        got = self.readinto_at(offset, buf)
+        return bytes(buf) if got == length else bytes(buf[:got])
+
+    def readinto_at(self, offset, buffer):
+        """Fill `buffer` (writable bytes-like) from `offset`; the number of bytes read (short only at EOF)."""
+        view = memoryview(buffer).cast("B")
+        total = 0
+        while total < len(view):
+            try:
+                n = os.preadv(self._fd, [view[total:]], offset + total)
+            except OSError as e:
+                raise SourceError("%s: reading %d bytes at offset %d failed: %s; check the disk or share holding the file"
+                                  % (self.name, len(view) - total, offset + total, e.strerror or e))
+            if n == 0:
+                break
+            total += n
+        return total
+
+    def data_ranges(self, offset, length):
+        """(offset, length) of the parts of [offset, offset + length) that are not file-system holes."""
+        end = min(offset + length, self.size)
+        if not self._can_seek_data:
+            return [(offset, end - offset)] if end > offset else []
+        ranges = []
+        pos = offset
+        try:
+            while pos < end:
+                try:
+                    data = os.lseek(self._fd, pos, os.SEEK_DATA)
+                except OSError as e:
+                    if e.errno == errno.ENXIO:  # no data after pos
+                        break
+                    raise
+                if data >= end:
+                    break
+                hole = min(os.lseek(self._fd, data, os.SEEK_HOLE), end)
+                ranges.append((data, hole - data))
+                pos = hole
+        except OSError:  # the file system cannot tell: treat it all as data
+            return [(offset, end - offset)] if end > offset else []
+        return ranges
+
+    def close(self):
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _local_problem(path, e):
+    if e.errno == errno.ENOENT:
+        return "%s does not exist; check the path (it is read on the host that runs the task)" % path
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return "%s cannot be read: permission denied; give the user that runs the task read access to it" % path
+    if e.errno == errno.EISDIR:
+        return "%s is a directory, not a disk image file; check the path" % path
+    return "%s cannot be opened: %s" % (path, e.strerror or e)
+
+
+# -- SMB ------------------------------------------------------------------------------------------
+
+
+def parse_smb_location(location, default_port=445):
+    """(host, port, share, path inside the share) of smb://host[:port]/share/dir/file (or \\\\host\\share\\...)."""
+    from urllib.parse import unquote, urlsplit
+
+    text = location.strip()
+    if text.startswith("\\\\"):
+        text = SMB_SCHEME + text[2:].replace("\\", "/")
+    if not text.lower().startswith(SMB_SCHEME):
+        raise SourceError("%s is not an smb:// location" % location)
+    parts = urlsplit(text)
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        raise SourceError("%s has an invalid port; write smb://host[:port]/share/path/file" % location)
+    if parts.username or parts.password:
+        raise SourceError("the location must not hold credentials; pass smb_user and smb_password instead")
+    segments = [unquote(s) for s in parts.path.split("/") if s]
+    if not parts.hostname or len(segments) < 2:
+        raise SourceError("%s is not a file on a share; write smb://host[:port]/share/path/file" % location)
+    return parts.hostname, port, segments[0], "\\".join(segments[1:])
+
+
+class SmbFileSource(object):
+    """A file on an SMB share, read through smbprotocol's smbclient with a pool of read-only handles.
+
+    Each read borrows a handle (one SMB open with share access "r", so other readers are not
+    locked out), so reads from several threads run in parallel on one signed SMB session.
+    """
+
+    parallel_reads = SMB_PARALLEL_READS
+
+    def __init__(self, location, smb_user=None, smb_password=None, smb_domain=None, smb_port=445, connection_timeout=30):
+        self.host, self.port, self.share, self.path = parse_smb_location(location, smb_port)
+        self.name = "smb://%s:%d/%s/%s" % (self.host, self.port, self.share, self.path.replace("\\", "/"))
+        self.unc = "\\\\%s\\%s\\%s" % (self.host, self.share, self.path)
+        self._secrets = [smb_password] if smb_password else []
+        self._user = smb_user
+        if smb_user and smb_domain and "\\" not in smb_user and "@" not in smb_user:
+            self._user = "%s\\%s" % (smb_domain, smb_user)
+        try:
+            import smbclient
+            from smbprotocol import exceptions as smb_exceptions
+        except ImportError:
+            raise SourceError("reading %s needs the Python package smbprotocol on the host that runs the task; install it "
+                              "(pip install smbprotocol) or mount the share and give a local path" % self.name)
+        self._smbclient = smbclient
+        self._exc = smb_exceptions
+        self._cache = {}  # our own connections, closed by close()
+        self._pool = []
+        self._handles = []
+        self._lock = threading.Lock()
+        self._closed = False
+        try:
+            self._call(smbclient.register_session, self.host, username=self._user, password=smb_password, port=self.port,
+                       connection_timeout=connection_timeout, connection_cache=self._cache)
+            st = self._call(smbclient.stat, self.unc, port=self.port, connection_cache=self._cache)
+            if stat.S_ISDIR(st.st_mode):
+                raise SourceError("%s is a directory, not a disk image file; check the path" % self.name)
+            self.size = st.st_size
+            self._release(self._open_handle())
+        except BaseException:
+            self.close()
+            raise
+
+    # -- errors --
+
+    def _call(self, func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except SourceError:
+            raise
+        except Exception as e:  # pylint: disable=broad-except
+            raise SourceError(redact(self._problem(e), self._secrets))
+
+    def _problem(self, e):
+        ex = self._exc
+        status = getattr(e, "ntstatus", None)
+        if status is None:
+            status = getattr(e, "status", None)
+        user = self._user or "(no user)"
+        where = "%s:%d" % (self.host, self.port)
+        logon = (0xC000006D, 0xC000006A, 0xC0000064, 0xC0000071, 0xC0000072, 0xC0000234, 0xC000006E, 0xC0000070)
+        if isinstance(e, ex.SMBAuthenticationError) or status in logon:
+            return ("SMB logon to %s as %s failed (%s); check smb_user, smb_password and smb_domain"
+                    % (where, user, _status_name(ex, status) if status else "authentication error"))
+        if status == 0xC00000CC:
+            return "the share '%s' does not exist on %s; check the share name in %s" % (self.share, where, self.name)
+        if status in (0xC0000034, 0xC000003A, 0xC0000033, 0xC000003B, 0xC0000225):
+            return "%s does not exist on the share; check the path after the share name" % self.name
+        if status == 0xC0000022:
+            return ("access to %s is denied for %s; give that user read access to the share and the file, "
+                    "or check smb_user" % (self.name, user))
+        if status == 0xC0000043:
+            return "%s is opened exclusively by another program (sharing violation); detach or close it there and retry" % self.name
+        if status == 0xC00000BA:
+            return "%s is a directory, not a disk image file; check the path" % self.name
+        if isinstance(e, ValueError) and "connect" in str(e).lower() or isinstance(e, (OSError, ex.SMBConnectionClosed)) and not status:
+            return ("cannot connect to the SMB server %s (%s); check the host name and port, that the server runs and "
+                    "that no firewall blocks it" % (where, _first_line(e)))
+        return "reading %s over SMB failed: %s" % (self.name, _first_line(e))
+
+    # -- handles --
+
+    def _open_handle(self):
+        return self._call(self._smbclient.open_file, self.unc, mode="rb", buffering=0, share_access="r",
+                          port=self.port, connection_cache=self._cache)
+
+    def _acquire(self):
+        with self._lock:
+            if self._closed:
+                raise SourceError("%s is closed" % self.name)
+            if self._pool:
+                return self._pool.pop()
+        handle = self._open_handle()
+        with self._lock:
+            self._handles.append(handle)
+        return handle
+
+    def _release(self, handle):
+        with self._lock:
+            if handle not in self._handles:
+                self._handles.append(handle)
+            self._pool.append(handle)
+
+    def readinto_at(self, offset, buffer):
+        """Fill `buffer` from `offset` (reads of at most 4 MiB); bytes read, short only at EOF."""
+        view = memoryview(buffer).cast("B")
+        handle = self._acquire()
+        total = 0
+        try:
+            while total < len(view):
+                handle.seek(offset + total)
+                n = self._call(handle.readinto, view[total:total + SMB_READ_CHUNK])
+                if not n:
+                    break
+                total += n
+        except BaseException:
+            # a handle in an unknown state is not returned to the pool
+            self._discard(handle)
+            raise
+        self._release(handle)
+        return total
+
+    def read_at(self, offset, length):
+        """Up to `length` bytes at `offset` (fewer only at the end of the file)."""
+        buf = bytearray(length)
+        got = self.readinto_at(offset, buf)
+        return bytes(buf) if got == length else bytes(buf[:got])
+
+    def _discard(self, handle):
+        with self._lock:
+            if handle in self._handles:
+                self._handles.remove(handle)
+        try:
+            handle.close()
+        except Exception:  # pylint: disable=broad-except
+            pass
+
+    def close(self):
+        with self._lock:
+            self._closed = True
+            handles, self._handles, self._pool = self._handles, [], []
+        for handle in handles:
+            try:
+                handle.close()
+            except Exception:  # pylint: disable=broad-except
+                pass
+        try:
+            self._smbclient.reset_connection_cache(fail_on_error=False, connection_cache=self._cache)
+        except Exception:  # pylint: disable=broad-except
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _status_name(ex, status):
+    for name, value in vars(ex.NtStatus).items():
+        if value == status and name.startswith("STATUS_"):
+            return name
+    return "NTSTATUS 0x%08x" % status
+
+
+def _first_line(e):
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def open_source(location, smb_user=None, smb_password=None, smb_domain=None, smb_port=445):
+    """A byte source for a local path or an smb://host[:port]/share/path location (port in the URL wins)."""
+    if not location:
+        raise SourceError("no image location given")
+    text = str(location)
+    if text.lower().startswith(SMB_SCHEME) or text.startswith("\\\\"):
+        return SmbFileSource(text, smb_user=smb_user, smb_password=smb_password, smb_domain=smb_domain, smb_port=smb_port)
+    if text.lower().startswith("file://"):
+        from urllib.parse import unquote
+        text = unquote(text[len("file://"):])
+    return LocalFileSource(text)
