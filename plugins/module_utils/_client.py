@@ -162,12 +162,10 @@ class IPSClient:
         while True:
             data = self.call(route_key, path_params=path_params, query=query).data
             if isinstance(data, list):  # an unpaged list
-                for item in data:
-                    yield item
+                yield from data
                 return
             data = data or {}
-            for item in data.get(_wire.JOB_LIST_ITEMS.json) or []:
-                yield item
+            yield from data.get(_wire.JOB_LIST_ITEMS.json) or []
             token = data.get(_wire.JOB_LIST_CONTINUATION.json)
             if not token:
                 return

@@ -67,7 +67,7 @@ def pki(tmp_path_factory):
     """A throwaway CA, a server certificate for 127.0.0.1 it signed, and an unrelated CA."""
     d = tmp_path_factory.mktemp("pki")
     ca_key, ca = _ca("ips unit test CA")
-    _, other = _ca("some other CA")
+    other = _ca("some other CA")[1]
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(_name("127.0.0.1")).issuer_name(ca.subject).public_key(key.public_key())

@@ -220,7 +220,7 @@ def test_timeout_on_get_retried(cloud, make_client, sleeps):
 
 
 def test_retries_bounded_by_max_retries(cloud, make_client, sleeps):
-    cloud.api(*[reply(503, {"detail": "overloaded"}) for _ in range(6)])
+    cloud.api(*[reply(503, {"detail": "overloaded"}) for dummy in range(6)])
     with pytest.raises(IPSApiError) as err:
         make_client(max_retries=2).call("jobs")
     assert len(cloud.api_requests) == 3
@@ -231,7 +231,7 @@ def test_retries_bounded_by_max_retries(cloud, make_client, sleeps):
 
 
 def test_dropped_connections_bounded_by_max_retries(cloud, make_client, sleeps):
-    cloud.api(*[drop() for _ in range(6)])
+    cloud.api(*[drop() for dummy in range(6)])
     with pytest.raises(IPSConnectionError) as err:
         make_client(max_retries=2).call("jobs")
     assert len(cloud.api_requests) == 3
@@ -365,7 +365,7 @@ def test_iter_pages_accepts_a_plain_list(cloud, make_client):
 
 
 def test_iter_pages_stops_on_a_repeated_token(cloud, make_client):
-    cloud.api(*[reply(200, {"items": [{"id": 1}], "continuationToken": "same"}) for _ in range(3)])
+    cloud.api(*[reply(200, {"items": [{"id": 1}], "continuationToken": "same"}) for dummy in range(3)])
     with pytest.raises(IPSError) as err:
         list(make_client().iter_pages("jobs"))
     assert "continuation token" in str(err.value)
