@@ -2,7 +2,10 @@
 # ansible-test sanity on a copy of the collection: ansible-test wants the path
 # .../ansible_collections/<namespace>/<name>, so the tracked and untracked-but-not-ignored files
 # (git ls-files -co --exclude-standard) are copied to .cache/ansible_collections/citrix_community/ips.
-# The copy has no .git, so ansible-test lists every file in it: exactly the files copied.
+# ansible-test walks up from the collection to the nearest .git and asks git for the file list;
+# without a .git of its own the copy would be found inside this repo's ignored .cache/ and every
+# target skipped. So the copy gets an empty git repo: ansible-test then lists its untracked,
+# not-ignored files (its .gitignore is the repo's): exactly the files copied.
 #   tools/sanity.sh [ansible-test sanity options...]    e.g. --test pep8
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,5 +25,6 @@ git ls-files -z -co --exclude-standard |
   tar --null -T - -cf - | tar -xf - -C "$DEST"
 
 cd "$DEST"
+git init -q .
 echo "sanity: $(find . -type f | wc -l) files copied to ${DEST#"$ROOT"/}"
 "$ROOT/.venv/bin/ansible-test" sanity --venv --python 3.11 --color no "$@"

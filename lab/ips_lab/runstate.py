@@ -201,6 +201,8 @@ class PortPicker(object):
         override = os.environ.get("IPS_LAB_%s_PORT" % env_key)
         if override:
             port = int(override)
+            if not port_free(port):
+                raise RuntimeError("port %d (IPS_LAB_%s_PORT) is already in use on %s" % (port, env_key, HOST))
         elif preferred and preferred not in self.taken and port_free(preferred):
             port = int(preferred)
         else:

@@ -108,8 +108,8 @@ class Samba(StandIn):
         for argv in commands:
             done = subprocess.run(argv, input=secret, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
             if done.returncode != 0:
-                raise RuntimeError("%s failed (rc %d): %s" % (os.path.basename(argv[0]), done.returncode,
-                                                               done.stdout.decode(errors="replace").strip()))
+                output = done.stdout.decode(errors="replace").strip()
+                raise RuntimeError("%s failed (rc %d): %s" % (os.path.basename(argv[0]), done.returncode, output))
 
     def answers(self, record):
         return port_listening(record["port"])

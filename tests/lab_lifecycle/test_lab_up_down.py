@@ -1,0 +1,165 @@
+"""`ips-lab up` then `ips-lab down` in a private run dir: every endpoint of the env file answers
+while the lab is up; afterwards no recorded pid is alive and no recorded port is listening.
+
+The test uses its own IPS_LAB_RUN_DIR and free ports, so a lab started with `make lab-up` keeps
+running undisturbed.
+"""
+
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LAB = REPO / "lab"
+PARTS = ("samba", "azurite", "moto", "gcs", "vcsim", "cloud")
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def ips_lab(run_dir, *args):
+    env = dict(os.environ)
+    for key in list(env):
+        if key.startswith("IPS_LAB_") or key.startswith("CITRIX_CLOUD_"):
+            del env[key]
+    env["IPS_LAB_RUN_DIR"] = str(run_dir)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(LAB), env.get("PYTHONPATH", "")) if p)
+    return subprocess.run([sys.executable, "-m", "ips_lab.cli"] + list(args), env=env, capture_output=True,
+                          text=True, timeout=240, check=False)
+
+
+def read_env(path):
+    values = {}
+    for line in Path(path).read_text().splitlines():
+        if line and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            values[key] = value
+    return values
+
+
+def http_status(url, context=None):
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+    try:
+        with opener.open(url, timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def listening(port):
+    try:
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            stat = handle.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] not in "ZX"
+
+
+@pytest.fixture()
+def lab(tmp_path):
+    run_dir = tmp_path / "run"
+    started = ips_lab(run_dir, "up")
+    records = {}
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        for part in PARTS:
+            records[part] = json.loads((run_dir / "pids" / ("%s.json" % part)).read_text())
+        yield run_dir, read_env(run_dir / "env"), records
+    finally:
+        ips_lab(run_dir, "down")
+
+
+def check_smb(env):
+    from smbprotocol.connection import Connection
+    from smbprotocol.session import Session
+    from smbprotocol.tree import TreeConnect
+
+    connection = Connection(uuid.uuid4(), env["IPS_LAB_SMB_HOST"], int(env["IPS_LAB_SMB_PORT"]))
+    connection.connect(timeout=10)
+    try:
+        session = Session(connection, env["IPS_LAB_SMB_USER"], env["IPS_LAB_SMB_PASSWORD"])
+        session.connect()
+        for share in (env["IPS_LAB_SMB_EXPORT_SHARE"], env["IPS_LAB_SMB_PVS_SHARE"]):
+            tree = TreeConnect(session, r"\\%s\%s" % (env["IPS_LAB_SMB_HOST"], share))
+            tree.connect()
+            tree.disconnect()
+    finally:
+        connection.disconnect()
+
+
+def test_up_answers_then_down_leaves_nothing(lab):
+    run_dir, env, records = lab
+
+    # The env file: every documented key, absolute paths, the run dir we asked for.
+    contract = (REPO / "docs" / "lab.md").read_text()
+    for key in env:
+        assert "`%s`" % key in contract, "%s is not in docs/lab.md" % key
+    for key in ("CITRIX_CLOUD_CUSTOMER_ID", "CITRIX_CLOUD_CLIENT_ID", "CITRIX_CLOUD_CLIENT_SECRET", "CITRIX_CLOUD_API_URL",
+                "CITRIX_CLOUD_CA_PATH", "IPS_LAB_ADMIN_TOKEN", "IPS_LAB_RESOURCE_LOCATION_ID", "IPS_LAB_RUN_DIR",
+                "IPS_LAB_SMB_HOST", "IPS_LAB_SMB_PORT", "IPS_LAB_SMB_USER", "IPS_LAB_SMB_PASSWORD", "IPS_LAB_SMB_DOMAIN",
+                "IPS_LAB_SMB_EXPORT_SHARE", "IPS_LAB_SMB_EXPORT_DIR", "IPS_LAB_SMB_PVS_SHARE", "IPS_LAB_SMB_PVS_DIR",
+                "IPS_LAB_AZURITE_BLOB_URL", "IPS_LAB_AZURITE_ACCOUNT", "IPS_LAB_AZURITE_KEY", "IPS_LAB_MOTO_URL",
+                "IPS_LAB_GCS_URL", "IPS_LAB_VCSIM_HOST", "IPS_LAB_VCSIM_PORT", "IPS_LAB_VCSIM_USER", "IPS_LAB_VCSIM_PASSWORD"):
+        assert env.get(key), "%s is missing from the env file" % key
+    assert Path(env["IPS_LAB_RUN_DIR"]) == run_dir.resolve()
+    for key in ("CITRIX_CLOUD_CA_PATH", "IPS_LAB_SMB_EXPORT_DIR", "IPS_LAB_SMB_PVS_DIR"):
+        assert Path(env[key]).is_absolute() and Path(env[key]).exists(), key
+    assert oct((run_dir / "env").stat().st_mode & 0o777) == "0o600"
+
+    # Every endpoint answers.
+    check_smb(env)
+    assert http_status(env["IPS_LAB_AZURITE_BLOB_URL"] + "?comp=list") in (200, 403)
+    assert http_status(env["IPS_LAB_MOTO_URL"] + "/moto-api/") == 200
+    assert http_status(env["IPS_LAB_GCS_URL"] + "/storage/v1/b") == 200
+
+    from pyVim.connect import Disconnect, SmartConnect
+
+    vc = SmartConnect(host=env["IPS_LAB_VCSIM_HOST"], port=int(env["IPS_LAB_VCSIM_PORT"]), user=env["IPS_LAB_VCSIM_USER"],
+                      pwd=env["IPS_LAB_VCSIM_PASSWORD"], disableSslCertValidation=True)
+    assert vc.content.about.apiType == "VirtualCenter"
+    Disconnect(vc)
+
+    # The Citrix Cloud stand-in: TLS verified against the lab CA, and it answers.
+    context = ssl.create_default_context(cafile=env["CITRIX_CLOUD_CA_PATH"])
+    assert env["CITRIX_CLOUD_API_URL"].startswith("https://127.0.0.1:")
+    assert http_status(env["CITRIX_CLOUD_API_URL"] + "/", context=context) > 0
+
+    # A second `up` keeps the running processes.
+    again = ips_lab(run_dir, "up")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "already up" in again.stdout
+    for part in PARTS:
+        assert json.loads((run_dir / "pids" / ("%s.json" % part)).read_text())["pid"] == records[part]["pid"]
+    status = ips_lab(run_dir, "status")
+    assert status.returncode == 0, status.stdout
+
+    # Down: no recorded pid alive, no recorded port listening, no pid file left.
+    stopped = ips_lab(run_dir, "down")
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    for part, record in records.items():
+        assert not alive(record["pid"]), "%s (pid %s) is still running" % (part, record["pid"])
+    deadline = time.monotonic() + 5
+    still = [r["port"] for r in records.values() if listening(r["port"])]
+    while still and time.monotonic() < deadline:
+        time.sleep(0.2)
+        still = [p for p in still if listening(p)]
+    assert not still, "ports still listening after down: %s" % still
+    assert not list((run_dir / "pids").glob("*.json"))
+    assert ips_lab(run_dir, "status").returncode == 1
