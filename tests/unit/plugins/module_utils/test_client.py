@@ -14,7 +14,7 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._errors impor
     IPSApiError, IPSAuthError, IPSConnectionError, IPSError, IPSTLSError)
 from ansible_collections.citrix_community.ips.plugins.module_utils._version import COLLECTION_VERSION
 
-from conftest import CLIENT_ID, CUSTOMER, SECRET, drop, reply, stall
+from ips_https_server import CLIENT_ID, CUSTOMER, SECRET, drop, reply, stall
 
 TID = _wire.HEADER_TRANSACTION_ID.json.lower()
 AUTH = _wire.HEADER_AUTHORIZATION.json.lower()
