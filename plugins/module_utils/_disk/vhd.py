@@ -138,7 +138,8 @@ class VhdImage(DiskImage):
             self.subformat = "dynamic"
             self._read_dynamic_header()
             self._scan_bat()
-        self.identity = "vhd:%s:%d:%s:%d%s" % (self.subformat, self.virtual_size, self.unique_id, source.size, self._bat_digest)
+        self.identity = "vhd:%s:%d:%d:%d:%s:%d%s" % (self.subformat, self.virtual_size, self.logical_sector_size, self.block_size or 0,
+                                                    self.unique_id, source.size, self._bat_digest)
 
     # -- footer ------------------------------------------------------------------------------
 
@@ -227,8 +228,8 @@ class VhdImage(DiskImage):
                 block = first + i
                 start = sector * SECTOR
                 if start < FOOTER_SIZE or start + bitmap_size + self._block_length(block) > limit:
-                    raise DiskFormatError(self.name, "block %d of the BAT points to byte %d, outside the file's %d data bytes"
-                                          % (block, start, limit), RECOPY)
+                    raise DiskFormatError(self.name, "block %d of the BAT (file bytes %d to %d) lies outside the file's data area (bytes %d to %d)"
+                                          % (block, start, start + bitmap_size + self._block_length(block), FOOTER_SIZE, limit), RECOPY)
                 packed.append(sector << 32 | block)
         self._packed = array("Q", sorted(packed))
         for prev, cur in zip(self._packed, self._packed[1:]):

@@ -94,7 +94,8 @@ class VhdxImage(DiskImage):
         self._read_region_table()
         self._read_metadata()
         self._scan_bat()
-        self.identity = "vhdx:%s:%d:%s:%s:%d" % (self.subformat, self.virtual_size, self.unique_id, self.data_write_guid, source.size)
+        self.identity = "vhdx:%s:%d:%d:%d:%s:%s:%d" % (self.subformat, self.virtual_size, self.logical_sector_size, self.block_size,
+                                                      self.unique_id, self.data_write_guid, source.size)
 
     # -- headers -----------------------------------------------------------------------------
 
@@ -245,8 +246,8 @@ class VhdxImage(DiskImage):
                     raise DiskFormatError(self.name, "block %d has the invalid BAT state %d" % (block, state), RECOPY)
                 mib = entry >> 20
                 if mib < 1 or mib * MIB + self._block_length(block) > size:
-                    raise DiskFormatError(self.name, "block %d of the BAT points to byte %d, outside the file (%d bytes)" % (block, mib * MIB, size),
-                                          RECOPY)
+                    raise DiskFormatError(self.name, "block %d of the BAT (file bytes %d to %d) lies outside the file (%d bytes)"
+                                          % (block, mib * MIB, mib * MIB + self._block_length(block), size), RECOPY)
                 packed.append(mib << 32 | block)
         self._packed = array("Q", sorted(packed))
         mask = 0xFFFFFFFF
