@@ -260,12 +260,16 @@ class IPSClient:
                 continue
             transaction_id = resp_headers.get(_wire.HEADER_TRANSACTION_ID.json.lower()) or sent_id
             text = raw.decode("utf-8", "replace")
-            if status < 400:
+            if status < 300:
                 try:
                     parsed = json.loads(text) if text.strip() else None
                 except ValueError:
                     parsed = None
                 return Response(status, resp_headers, parsed, transaction_id, text)
+            if status < 400:
+                # Redirects are not followed (they would carry the token elsewhere): say where to point api_url.
+                raise IPSApiError(status, "redirected to %s" % resp_headers.get("location", "?"), transaction_id, method, shown,
+                                  hint="Set api_url to the host that answers directly")
             if status == 401 and authenticated and not reauthenticated:
                 # The token is dead (revoked, clock skew): a 401 means nothing was done, so one retry is safe.
                 self._auth.invalidate()

@@ -206,7 +206,7 @@ def start(pki):
     fake = FakeCloud()
     server = _TLSServer(fake, context)
     fake.url = "https://127.0.0.1:%d" % server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
 
     def stop():

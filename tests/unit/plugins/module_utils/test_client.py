@@ -321,6 +321,14 @@ def test_response_shape(cloud, make_client):
     assert resp.transaction_id == "server-tid"  # the service's own id wins when it returns one
 
 
+def test_redirects_are_not_followed(cloud, make_client):
+    cloud.api(reply(302, headers={"Location": "https://elsewhere.example.test/ips/jobs"}))
+    with pytest.raises(IPSApiError) as err:
+        make_client().call("jobs")
+    assert err.value.status == 302 and "elsewhere.example.test" in str(err.value) and "api_url" in str(err.value)
+    assert len(cloud.api_requests) == 1
+
+
 def test_empty_body_gives_none(cloud, make_client):
     cloud.api(reply(204))
     resp = make_client().call("credential_delete", path_params={"id": "c"})
