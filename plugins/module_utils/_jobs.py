@@ -11,7 +11,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSApiError
+import hashlib
+import json
+import time
+
+from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSApiError, IPSError
 from ansible_collections.citrix_community.ips.plugins.module_utils import _wire
 
 # The collection's normalised job states.
@@ -103,3 +107,85 @@ def find(client, job_type=None, states=None, tags=None, limit=None):
             if limit and len(found) >= limit:
                 break
     return found
+
+
+# --- submitting and waiting ---------------------------------------------------------------------
+
+
+class JobWaitTimeout(IPSError):
+    """The job is still running when wait_timeout ends. It is never cancelled: a re-run resumes waiting."""
+
+    def __init__(self, job, waited):
+        self.job_id = job["id"]
+        self.job_status = job["status"]
+        self.progress = job["progress"]
+        super(JobWaitTimeout, self).__init__(
+            "Job %s is still %s at %s%% (stage %s) after waiting %ds. It keeps running on the service and was not cancelled; "
+            "run the task again to resume waiting, or raise wait_timeout." % (self.job_id, self.job_status, self.progress, job["stage"] or "unknown", waited))
+
+
+class JobFailed(IPSError):
+    """The job ended in failure or was cancelled; the service's error is in the message."""
+
+    def __init__(self, job):
+        self.job_id = job["id"]
+        self.job_status = job["status"]
+        self.progress = job["progress"]
+        error = job["error"] or {}
+        detail = error.get("message") if isinstance(error, dict) else str(error)
+        super(JobFailed, self).__init__(
+            "Job %s ended %s at %s%% (stage %s): %s" % (self.job_id, job["state"], self.progress, job["stage"] or "unknown",
+                                                       detail or "the service gave no reason"))
+
+
+def idempotency_key(job_type, body):
+    """A deterministic key for a job request: the same request gives the same key on every run.
+
+    Tags are left out: they describe the job, they don't make it a different job.
+    """
+    tags_field = _wire.JOB_COMMON_FIELDS["tags"].json
+    material = dict((k, v) for k, v in body.items() if k != tags_field)
+    canonical = json.dumps([job_type, material], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def find_by_key(client, key):
+    """The newest job carrying this idempotency key, or None."""
+    for raw in client.iter_pages("jobs"):
+        job = shape(raw)
+        if job["idempotency_key"] == key:
+            return job
+    return None
+
+
+def submit(client, job_type, body, dry_run=False):
+    """POST the job. With dry_run the service only validates; returns its answer as sent."""
+    query = {_wire.QUERY_DRY_RUN.json: "true"} if dry_run else None
+    data = client.call(job_type, query=query, body=body).data
+    return data if dry_run else shape(data)
+
+
+def cancel(client, job_id):
+    """Ask the service to cancel the job; returns the job as the service then reports it."""
+    client.call("job_cancel", path_params={"id": job_id})
+    return get(client, job_id)
+
+
+def wait(client, job, timeout, interval, clock=time.monotonic, sleep=time.sleep):
+    """Poll until the job leaves RUNNING; returns the final shaped job or raises JobWaitTimeout.
+
+    A monotonic clock bounds the wait; each sleep is cut short so the deadline is kept.
+    Transient HTTP failures are already retried by the client for GETs.
+    """
+    started = clock()
+    deadline = started + timeout
+    while job["state"] == RUNNING:
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise JobWaitTimeout(job, clock() - started)
+        sleep(min(interval, remaining))
+        latest = get(client, job["id"])
+        if latest is None:
+            raise IPSError("Job %s disappeared from the service while it was being watched (jobs are kept 24 h after they end)." % job["id"])
+        job = latest
+    return job

@@ -1,0 +1,100 @@
+"""Submitting, finding and waiting for jobs, against the lab's Citrix Cloud stand-in run in-process."""
+
+import secrets
+import uuid
+
+import pytest
+
+from ansible_collections.citrix_community.ips.plugins.module_utils import _jobs
+from ansible_collections.citrix_community.ips.plugins.module_utils._client import IPSClient
+
+ips_lab_server = pytest.importorskip("ips_lab.cloud.server", reason="the lab package (make setup installs it) is needed")
+
+RESOURCE_LOCATION = str(uuid.uuid4())
+
+
+@pytest.fixture()
+def lab(tmp_path):
+    config = {"host": "127.0.0.1", "port": 0, "customer_id": "cust" + secrets.token_hex(3), "client_id": str(uuid.uuid4()),
+              "client_secret": "cs-" + secrets.token_hex(16), "admin_token": "adm-" + secrets.token_hex(16),
+              "resource_location_ids": [RESOURCE_LOCATION], "smb": {"port": 445}, "token_ttl": 3600, "job_seconds": 1}
+    server = ips_lab_server.start_in_thread(str(tmp_path / "state"), config)
+    server.config = config
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def client(lab):
+    c = lab.config
+    client = IPSClient(c["customer_id"], c["client_id"], c["client_secret"], api_url=lab.url, ca_path=lab.ca_path, retry_max_delay=1)
+    client.call("credential_create", body={"id": "vc", "type": "UsernamePassword", "username": "u", "password": "p"})
+    return client
+
+
+def diagnostics_body(**tags):
+    return {"platform": "vsphere", "resourceLocationId": RESOURCE_LOCATION, "platformCredentialId": "vc", "prefix": "ips", "tags": tags,
+            "outputStorageLocation": {"location": "smb://127.0.0.1/exports/diag/", "credentialId": "vc"}, "ceLogs": True}
+
+
+def test_submit_then_wait_until_complete(client):
+    job = _jobs.submit(client, "diagnostics", diagnostics_body())
+    assert job["state"] == "running" and job["type"] == "diagnostics"
+    final = _jobs.wait(client, job, timeout=30, interval=0.2)
+    assert final["id"] == job["id"]
+    assert final["state"] == "complete" and final["progress"] == 100
+
+
+def test_timeout_reports_the_job_and_leaves_it_running(lab, client):
+    lab.admin.set_config(job_seconds=120)
+    job = _jobs.submit(client, "diagnostics", diagnostics_body())
+    with pytest.raises(_jobs.JobWaitTimeout) as err:
+        _jobs.wait(client, job, timeout=0.5, interval=0.2)
+    assert err.value.job_id == job["id"] and err.value.job_status == "inProgress"
+    assert job["id"] in str(err.value) and "resume" in str(err.value)
+    assert _jobs.get(client, job["id"])["state"] == "running"
+
+
+def test_failed_job_carries_the_service_error(lab, client):
+    lab.admin.fail_job("diagnostics", "collecting", "The CE VM could not reach the share.")
+    job = _jobs.wait(client, _jobs.submit(client, "diagnostics", diagnostics_body()), timeout=30, interval=0.2)
+    assert job["state"] == "failed"
+    err = _jobs.JobFailed(job)
+    assert "could not reach the share" in str(err) and job["id"] in str(err)
+
+
+def test_token_expiry_during_a_wait_is_survived(lab, client):
+    lab.admin.set_config(token_ttl=1, job_seconds=3)
+    job = _jobs.submit(client, "diagnostics", diagnostics_body())
+    assert _jobs.wait(client, job, timeout=30, interval=0.4)["state"] == "complete"
+
+
+def test_find_by_key_returns_the_newest_job_with_that_key(client):
+    body = diagnostics_body()
+    key = _jobs.idempotency_key("diagnostics", body)
+    assert _jobs.find_by_key(client, key) is None
+    body["tags"] = {"ips-ansible-key": key}
+    first = _jobs.submit(client, "diagnostics", body)
+    second = _jobs.submit(client, "diagnostics", body)
+    _jobs.submit(client, "diagnostics", diagnostics_body())
+    assert _jobs.find_by_key(client, key)["id"] == second["id"] != first["id"]
+
+
+def test_idempotency_key_ignores_tags_and_key_order():
+    a = {"platform": "gcp", "prefix": "ips", "tags": {"x": "1"}}
+    b = {"prefix": "ips", "platform": "gcp", "tags": {"y": "2"}}
+    assert _jobs.idempotency_key("export", a) == _jobs.idempotency_key("export", b)
+    assert _jobs.idempotency_key("export", a) != _jobs.idempotency_key("prepare", a)
+    assert _jobs.idempotency_key("export", a) != _jobs.idempotency_key("export", dict(a, prefix="ce"))
+
+
+def test_dry_run_validates_and_creates_nothing(client):
+    answer = _jobs.submit(client, "diagnostics", diagnostics_body(), dry_run=True)
+    assert answer["valid"] is True
+    assert list(client.iter_pages("jobs")) == []
+
+
+def test_cancel_returns_the_cancelled_job(lab, client):
+    lab.admin.set_config(job_seconds=120)
+    job = _jobs.submit(client, "diagnostics", diagnostics_body())
+    assert _jobs.cancel(client, job["id"])["state"] == "cancelled"
