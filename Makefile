@@ -61,7 +61,7 @@ sanity: setup-venv
 	@tools/sanity.sh
 
 lint: setup-venv
-	@$(VENV)/bin/ansible-lint --offline --profile production
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-lint --offline --profile production
 
 clean:
 	rm -rf .cache tests/output .pytest_cache lab/bin

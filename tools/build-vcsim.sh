@@ -10,6 +10,6 @@ if [ ! -d /usr/share/gocode/src/github.com/vmware/govmomi/simulator ]; then
 fi
 mkdir -p lab/bin "$ROOT/.cache/gopath"
 echo "setup: building lab/bin/vcsim"
-GOPATH="$ROOT/.cache/gopath:/usr/share/gocode" GO111MODULE=off GOPROXY=off GOFLAGS= GOTOOLCHAIN=local \
+GOPATH="$ROOT/.cache/gopath:/usr/share/gocode" GO111MODULE=off GOPROXY=off GOFLAGS='' GOTOOLCHAIN=local \
   GOCACHE="$ROOT/.cache/go-build" go build -o lab/bin/vcsim.tmp lab/vcsim/main.go
 mv lab/bin/vcsim.tmp lab/bin/vcsim

@@ -5,7 +5,7 @@
 # install fails. Needs root, or passwordless sudo.
 set -euo pipefail
 
-PACKAGES=(samba smbclient qemu-utils golang-go golang-github-vmware-govmomi-dev libsecret-1-0)
+PACKAGES=(samba smbclient qemu-utils golang-go golang-github-vmware-govmomi-dev libsecret-1-0 shellcheck)
 update=false
 if [ "${1:-}" = "--update" ]; then
   update=true

@@ -58,14 +58,18 @@ with_lab_env() { # run a command with lab/run/env exported
   )
 }
 
+run_molecule() {
+  (cd extensions && "$VENV/bin/molecule" test --all)
+}
+
 step "lab-up" "$VENV/bin/ips-lab" up
 step "pytest tests/unit tests/lab tests/lab_lifecycle" pytest_dirs tests/unit tests/lab tests/lab_lifecycle
 step "pytest tests/integration" with_lab_env pytest_dirs tests/integration
 if [ -d extensions/molecule ] && [ -n "$(ls -A extensions/molecule 2>/dev/null)" ]; then
-  step "molecule" with_lab_env bash -c 'cd extensions && "$0" test --all' "$VENV/bin/molecule"
+  step "molecule" with_lab_env run_molecule
 fi
 step "sanity" tools/sanity.sh
-step "lint" "$VENV/bin/ansible-lint" --offline --profile production
+step "lint" env PATH="$VENV/bin:$PATH" "$VENV/bin/ansible-lint" --offline --profile production
 stop_lab
 
 if [ "${#failed[@]}" -gt 0 ]; then
