@@ -132,10 +132,9 @@ class JobFailed(IPSError):
         self.job_status = job["status"]
         self.progress = job["progress"]
         error = job["error"] or {}
-        detail = error.get("message") if isinstance(error, dict) else str(error)
+        detail = (error.get("message") if isinstance(error, dict) else str(error)) or "the service gave no reason"
         super(JobFailed, self).__init__(
-            "Job %s ended %s at %s%% (stage %s): %s" % (self.job_id, job["state"], self.progress, job["stage"] or "unknown",
-                                                       detail or "the service gave no reason"))
+            "Job %s ended %s at %s%% (stage %s): %s" % (self.job_id, job["state"], self.progress, job["stage"] or "unknown", detail))
 
 
 def idempotency_key(job_type, body):
