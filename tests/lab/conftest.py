@@ -108,7 +108,9 @@ def samba(tmp_path_factory):
         subprocess.run([shutil.which("pdbedit") or "/usr/bin/pdbedit", "-s", str(conf), "-a", "-u", user, "-t"], input=feed, text=True,
                        check=True, capture_output=True)
     log = open(base / "smbd.out", "wb")
-    proc = subprocess.Popen([smbd, "--foreground", "--no-process-group", "--debug-stdout", "-s", str(conf)], stdout=log, stderr=log)
+    # Its own session: on exit smbd signals its whole process group, which must not include pytest.
+    proc = subprocess.Popen([smbd, "--foreground", "--no-process-group", "--debug-stdout", "-s", str(conf)], stdout=log, stderr=log,
+                            start_new_session=True)
 
     def listening():
         try:

@@ -7,6 +7,7 @@ its own thread so a slow SMB write never stalls other jobs.
 
 import logging
 import os
+import sqlite3
 import threading
 
 from ..work.export import WorkFailed, run_export
@@ -55,14 +56,16 @@ class Worker(object):
 
     def _run(self, row):
         try:
-            artifacts = self._work[row["type"]](row["parameters"])
+            outcome = {"artifacts": self._work[row["type"]](row["parameters"])}
         except WorkFailed as exc:
-            self._jobs.record_work(row["id"], error={"code": exc.code, "message": exc.message})
+            outcome = {"error": {"code": exc.code, "message": exc.message}}
         except Exception as exc:  # a bug in the lab still ends the job clearly
             LOG.exception("work of job %s failed", row["id"])
-            self._jobs.record_work(row["id"], error={"code": "InternalError", "message": "The lab failed: %s" % exc})
-        else:
-            self._jobs.record_work(row["id"], artifacts=artifacts)
+            outcome = {"error": {"code": "InternalError", "message": "The lab failed: %s" % exc}}
+        try:
+            self._jobs.record_work(row["id"], **outcome)
+        except sqlite3.ProgrammingError:  # the lab stopped meanwhile; the restarted lab redoes the work
+            LOG.warning("job %s finished its work after the lab stopped", row["id"])
 
     def _export(self, parameters):
         return run_export(parameters, self._wallet.secrets_of, self._smb, os.path.join(self._scratch, "export"))

@@ -4,13 +4,14 @@ Whatever host the job's smb:// location names, the bytes go to the lab's own Sam
 configured port): the lab never dials out.
 """
 
+import errno
 import os
 import shutil
 import subprocess
 import tempfile
 
 import smbclient
-from smbprotocol.exceptions import AccessDenied, BadNetworkName, LogonFailure, SMBAuthenticationError, SMBException
+from smbprotocol.exceptions import AccessDenied, BadNetworkName, LogonFailure, SMBAuthenticationError, SMBException, SMBOSError
 
 from ..cloud import rules
 from .smb_location import parse_smb_location, smb_url, unc_path
@@ -46,6 +47,25 @@ def convert(raw_path, image_path, disk_format):
         raise WorkFailed("CompositingEngineError", "Converting the disk failed: %s" % (done.stderr.strip() or done.returncode))
 
 
+def _ensure_folders(server, location, **kwargs):
+    """Check the share exists, then create the location's folders one by one.
+
+    smbclient.makedirs() is not used: on a missing share it walks up and retries without end.
+    """
+    try:
+        smbclient.stat(unc_path(server, location._replace(folders=())), **kwargs)
+    except SMBOSError as exc:
+        if exc.errno == errno.ENOENT:
+            raise BadNetworkName()
+        raise
+    for depth in range(1, len(location.folders) + 1):
+        try:
+            smbclient.mkdir(unc_path(server, location._replace(folders=location.folders[:depth])), **kwargs)
+        except SMBOSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise
+
+
 def write_over_smb(local_path, location, filename, login, smb):
     """Copy local_path to the location on the lab's Samba; returns the bytes written."""
     server, port = smb["host"], int(smb["port"])
@@ -55,8 +75,7 @@ def write_over_smb(local_path, location, filename, login, smb):
     try:
         smbclient.register_session(server, username=username, password=login["password"], port=port,
                                    connection_timeout=15, connection_cache=cache)
-        if location.folders:
-            smbclient.makedirs(unc_path(server, location), exist_ok=True, port=port, connection_cache=cache)
+        _ensure_folders(server, location, port=port, connection_cache=cache)
         written = 0
         with open(local_path, "rb") as src, smbclient.open_file(unc_path(server, location, filename), "wb", port=port,
                                                                   connection_cache=cache) as dst:

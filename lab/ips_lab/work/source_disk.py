@@ -8,10 +8,11 @@ rebuild the source and compare it with what the export wrote.
 import hashlib
 import random
 
-SOURCE_DISK_BYTES = 64 * 1024 * 1024
 MiB = 1024 * 1024
-# (offset, length): data at the start, in the middle across a 16 MiB VHDX block edge, and at the end.
-DATA_BLOCKS = ((0, MiB), (15 * MiB + 512 * 1024, MiB), (40 * MiB, 2 * MiB), (SOURCE_DISK_BYTES - 64 * 1024, 64 * 1024))
+SOURCE_DISK_BYTES = 256 * MiB
+# (offset, length): data at the start, across a 16 MiB VHDX block edge, in the middle and at the end;
+# most of the 16 MiB blocks stay holes, so a dynamic image is much smaller than the disk.
+DATA_BLOCKS = ((0, MiB), (15 * MiB + 512 * 1024, MiB), (100 * MiB, 2 * MiB), (SOURCE_DISK_BYTES - 64 * 1024, 64 * 1024))
 
 
 def build_source_disk(path, name, size=SOURCE_DISK_BYTES):
