@@ -116,6 +116,7 @@ class JobWaitTimeout(IPSError):
     """The job is still running when wait_timeout ends. It is never cancelled: a re-run resumes waiting."""
 
     def __init__(self, job, waited):
+        self.job = job
         self.job_id = job["id"]
         self.job_status = job["status"]
         self.progress = job["progress"]
@@ -128,6 +129,7 @@ class JobFailed(IPSError):
     """The job ended in failure or was cancelled; the service's error is in the message."""
 
     def __init__(self, job):
+        self.job = job
         self.job_id = job["id"]
         self.job_status = job["status"]
         self.progress = job["progress"]

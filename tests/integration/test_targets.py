@@ -42,25 +42,49 @@ def _wait_terminal(api, job_ids, deadline_s=120):
     assert not pending, "lab jobs did not finish in time"
 
 
-def test_ips_job_info(lab, lab_env, run_target, test_secrets):
-    api = LabApi(lab_env)
-    rl = lab_env["IPS_LAB_RESOURCE_LOCATION_ID"]
+def seed_wallet(api, lab_env, test_secrets):
     api.call("POST", "credentials", {"id": "it-smb", "type": "UsernamePassword", "username": lab_env["IPS_LAB_SMB_USER"],
                                      "password": lab_env["IPS_LAB_SMB_PASSWORD"]})
     api.call("POST", "credentials", {"id": "it-vcenter", "type": "UsernamePassword", "username": "administrator@vsphere.local",
                                      "password": test_secrets["vcenter_password"]})
 
-    def export_body(name, tags):
-        return {"platform": "vsphere", "resourceLocationId": rl, "platformCredentialId": "it-vcenter", "prefix": "ips", "tags": tags,
-                "sourceDiskName": name, "vsphereHost": "vcenter.lab.local", "vspherePort": 443,
-                "outputStorageLocation": {"location": "smb://%s/%s/it/" % (lab_env["IPS_LAB_SMB_HOST"], lab_env["IPS_LAB_SMB_EXPORT_SHARE"]),
-                                          "credentialId": "it-smb"},
-                "outputImageFilename": name, "outputImageFormat": "VhdxDiskFormat"}
+
+def export_body(lab_env, name, tags):
+    """A vSphere export the lab runs for real: it writes a VHDX onto the lab's export share."""
+    share = "smb://%s/%s/it/" % (lab_env["IPS_LAB_SMB_HOST"], lab_env["IPS_LAB_SMB_EXPORT_SHARE"])
+    return {"platform": "vsphere", "resourceLocationId": lab_env["IPS_LAB_RESOURCE_LOCATION_ID"], "platformCredentialId": "it-vcenter",
+            "prefix": "ips", "tags": tags, "sourceDiskName": name, "vsphereHost": "vcenter.lab.local", "vspherePort": 443,
+            "outputStorageLocation": {"location": share, "credentialId": "it-smb"}, "outputImageFilename": name, "outputImageFormat": "VhdxDiskFormat"}
+
+
+def test_ips_job(lab, lab_env, run_target, test_secrets):
+    api = LabApi(lab_env)
+    seed_wallet(api, lab_env, test_secrets)
+    lab.set_config(job_seconds=1)
+    lab.fail_job("export", "exporting", "The compositing engine could not attach the source disk.")
+    failed = api.call("POST", "images/$export", export_body(lab_env, "job-fail", {}))["id"]
+    lab.set_config(job_seconds=8)
+    short = api.call("POST", "images/$export", export_body(lab_env, "job-short", {}))["id"]
+    lab.set_config(job_seconds=900)
+    long_job = api.call("POST", "images/$export", export_body(lab_env, "job-long", {}))["id"]
+
+    run = run_target("ips_job", dict(ips_test_jobs=dict(long=long_job, short=short, failed=failed)))
+    run.assert_ok()
+    run.assert_no_secret(all_secrets(lab_env, test_secrets))
+    # Cancelled exactly once, by the one real (not check-mode) cancel.
+    cancels = [r for r in lab.requests() if r["method"] == "DELETE" and long_job in r["path"]]
+    assert len(cancels) == 1
+
+
+def test_ips_job_info(lab, lab_env, run_target, test_secrets):
+    api = LabApi(lab_env)
+    rl = lab_env["IPS_LAB_RESOURCE_LOCATION_ID"]
+    seed_wallet(api, lab_env, test_secrets)
 
     # Fast jobs first: one export the lab fails on purpose, and more diagnostics than one page holds.
     lab.set_config(job_seconds=0.5)
     lab.fail_job("export", "exporting", "The compositing engine could not attach the source disk.")
-    failed = api.call("POST", "images/$export", export_body("it-fail", {"case": "failed"}))["id"]
+    failed = api.call("POST", "images/$export", export_body(lab_env, "it-fail", {"case": "failed"}))["id"]
     diags = []
     for _ in range(27):
         body = {"platform": "vsphere", "resourceLocationId": rl, "platformCredentialId": "it-vcenter", "prefix": "ips", "tags": {},
@@ -71,7 +95,7 @@ def test_ips_job_info(lab, lab_env, run_target, test_secrets):
     _wait_terminal(api, diags + [failed])
     # Then a long export that stays running while the target looks at it.
     lab.set_config(job_seconds=600)
-    export = api.call("POST", "images/$export", export_body("it-win11", {"change": "CHG0042"}))["id"]
+    export = api.call("POST", "images/$export", export_body(lab_env, "it-win11", {"change": "CHG0042"}))["id"]
 
     run = run_target("ips_job_info", dict(ips_test_jobs=dict(export=export, failed=failed, diagnostics=diags, tag={"change": "CHG0042"})))
     run.assert_ok()

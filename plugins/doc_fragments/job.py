@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Options of every module that submits an IPS job (export, prepare, publish, ...).
+    DOCUMENTATION = r"""
+options:
+  resource_location_id:
+    description:
+      - The Citrix Cloud resource location whose Connector Appliance runs the job.
+      - If not set, the value of the E(CITRIX_CLOUD_RESOURCE_LOCATION_ID) environment variable is used.
+    type: str
+  prefix:
+    description:
+      - Name prefix of the temporary compositing-engine VM and the resources the job creates.
+    type: str
+    default: ips
+  tags:
+    description:
+      - Tags put on the cloud resources the job creates, and on the job itself.
+      - The module adds one more, C(ips-ansible-key), holding the request's idempotency key.
+    type: dict
+    default: {}
+  force:
+    description:
+      - Submit the job even if an identical one already completed, and let it overwrite its output.
+    type: bool
+    default: false
+  extra_body:
+    description:
+      - Fields added to the job request as they are, for service options this module does not know yet.
+      - They override the fields the module builds.
+    type: dict
+    default: {}
+notes:
+  - Every job request carries a deterministic idempotency key in its tags. A re-run finds the job
+    with the same key; a running job is attached to and waited for, a completed one (or an existing
+    output) means nothing to do, a failed or cancelled one is submitted again.
+  - In check mode the request is validated by the service (C(dryRun=true)) and no job is created.
+  - The service keeps finished jobs for 24 hours.
+"""

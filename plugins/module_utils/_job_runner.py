@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The life of one IPS job request, shared by every job module.
+
+desired request -> find the job with the same idempotency key (or the output) -> decide ->
+check mode: the service validates (dryRun), nothing is created -> submit -> wait -> result.
+Modules build the body and say how to recognise an existing output; this file does the rest.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.citrix_community.ips.plugins.module_utils import _jobs
+from ansible_collections.citrix_community.ips.plugins.module_utils import _wire
+
+# Values under keys that look like these are replaced in diffs and returned requests.
+_SECRET_KEY_PARTS = ("password", "secret", "token", "privatekey", "private_key", "sas")
+MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def wait_argument_spec():
+    """The options documented by the citrix_community.ips.wait doc fragment."""
+    return dict(
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=7200),
+        wait_sleep=dict(type="int", default=30),
+    )
+
+
+def job_argument_spec():
+    """The options documented by the citrix_community.ips.job and .wait doc fragments."""
+    spec = wait_argument_spec()
+    spec.update(
+        resource_location_id=dict(type="str", fallback=(env_fallback, ["CITRIX_CLOUD_RESOURCE_LOCATION_ID"])),
+        prefix=dict(type="str", default="ips"),
+        tags=dict(type="dict", default={}),
+        force=dict(type="bool", default=False),
+        extra_body=dict(type="dict", default={}),
+    )
+    return spec
+
+
+def check_wait_options(mod):
+    for name in ("wait_timeout", "wait_sleep"):
+        if mod.params[name] < 1:
+            mod.fail("%s must be 1 or more seconds, got %s." % (name, mod.params[name]))
+
+
+def masked(value):
+    """A copy of a request with secret-looking values replaced, for diff and results."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            secret = any(part in str(key).lower().replace("-", "_") for part in _SECRET_KEY_PARTS)
+            out[key] = MASK if secret and isinstance(item, str) else masked(item)
+        return out
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    return value
+
+
+def common_body(params, platform, credential_id):
+    """The fields every job body carries: platform, resource location, platform credential, prefix."""
+    fields = _wire.JOB_COMMON_FIELDS
+    return {
+        fields["platform"].json: _wire.PLATFORMS[platform].json,
+        fields["resource_location_id"].json: params["resource_location_id"],
+        fields["platform_credential_id"].json: credential_id,
+        fields["prefix"].json: params["prefix"],
+    }
+
+
+class JobRunner(object):
+    """Runs one job request through find -> decide -> check -> submit -> wait for a module."""
+
+    def __init__(self, mod, job_type, body, output_exists=None):
+        self.mod = mod
+        self.job_type = job_type
+        self.output_exists = output_exists
+        params = mod.params
+        if not params["resource_location_id"]:
+            mod.fail("resource_location_id is required: set it to the id of the resource location whose Connector Appliance runs IPS jobs "
+                     "(Citrix Cloud > Resource Locations), or set CITRIX_CLOUD_RESOURCE_LOCATION_ID.")
+        check_wait_options(mod)
+        body = copy.deepcopy(body)
+        body.update(copy.deepcopy(params["extra_body"]))
+        tags_field = _wire.JOB_COMMON_FIELDS["tags"].json
+        self.key = _jobs.idempotency_key(job_type, body)
+        tags = dict((str(k), str(v)) for k, v in (params["tags"] or {}).items())
+        tags.update(body.get(tags_field) or {})
+        tags[_wire.IDEMPOTENCY_TAG] = self.key
+        body[tags_field] = tags
+        self.body = body
+
+    def run(self):
+        """-> the module result dict (changed, job, request, resumed, idempotency_key)."""
+        mod, params = self.mod, self.mod.params
+        client = mod.client
+
+        # Find what exists.
+        existing = _jobs.find_by_key(client, self.key)
+        output = None
+        if existing is None and self.output_exists is not None and not params["force"]:
+            output = self.output_exists()
+
+        # Decide.
+        if existing and existing["state"] == _jobs.RUNNING:
+            action = "attach"
+        elif existing and existing["state"] == _jobs.COMPLETE and not params["force"]:
+            action = None
+        elif output:
+            action = None
+        else:
+            action = "submit"
+        result = dict(changed=action is not None, resumed=action == "attach", idempotency_key=self.key,
+                      request=masked(self.body), job=existing, output=output)
+        if mod.diff_mode:
+            result["diff"] = dict(before={} if action == "submit" else dict(request=masked(self.body)), after=dict(request=masked(self.body)))
+
+        # Check mode: the service validates the request, nothing is created.
+        if mod.check_mode:
+            if action == "submit":
+                result["validation"] = _jobs.submit(client, self.job_type, self.body, dry_run=True)
+            return result
+
+        # Submit.
+        job = existing
+        if action == "submit":
+            job = _jobs.submit(client, self.job_type, self.body)
+
+        # Wait.
+        if job is not None and params["wait"] and job["state"] == _jobs.RUNNING:
+            job = _jobs.wait(client, job, params["wait_timeout"], params["wait_sleep"])
+        if job is not None and job["state"] in (_jobs.FAILED, _jobs.CANCELLED):
+            raise _jobs.JobFailed(job)
+        result["job"] = job
+        return result
