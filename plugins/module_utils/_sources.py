@@ -28,7 +28,7 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._errors impor
 
 SMB_SCHEME = "smb://"
 SMB_READ_CHUNK = 4 * 1024 * 1024
-SMB_PARALLEL_READS = 4
+SMB_PARALLEL_READS = 4  # connections per SMB source (each its own session and handle)
 
 
 class SourceError(IPSError):
@@ -152,20 +152,36 @@ def parse_smb_location(location, default_port=445):
     return parts.hostname, port, segments[0], "\\".join(segments[1:])
 
 
-class SmbFileSource(object):
-    """A file on an SMB share, read through smbprotocol's smbclient with a pool of read-only handles.
+class _Lane(object):
+    """One SMB connection with its own session and one read-only handle, used by one thread at a time.
 
-    Each read borrows a handle (one SMB open with share access "r", so other readers are not
-    locked out), so reads from several threads run in parallel on one signed SMB session.
+    smbprotocol checks SMB credits outside its send lock, so threads sharing one connection can
+    fail with "Request requires N credits but only M credits are available". A connection per
+    lane keeps each credit window private, and Samba serves each connection in its own process.
     """
 
-    parallel_reads = SMB_PARALLEL_READS
+    def __init__(self, cache, handle):
+        self.cache = cache
+        self.handle = handle
 
-    def __init__(self, location, smb_user=None, smb_password=None, smb_domain=None, smb_port=445, connection_timeout=30):
+
+class SmbFileSource(object):
+    """A file on an SMB share, read through smbprotocol's smbclient by a small pool of lanes.
+
+    Each read borrows a lane (its own signed session and handle opened read-only with share access
+    "r", so other readers are not locked out); up to `max_connections` reads run at once, further
+    readers wait for a free lane.
+    """
+
+    def __init__(self, location, smb_user=None, smb_password=None, smb_domain=None, smb_port=445, connection_timeout=30,
+                 max_connections=SMB_PARALLEL_READS):
         self.host, self.port, self.share, self.path = parse_smb_location(location, smb_port)
         self.name = "smb://%s:%d/%s/%s" % (self.host, self.port, self.share, self.path.replace("\\", "/"))
         self.unc = "\\\\%s\\%s\\%s" % (self.host, self.share, self.path)
+        self.parallel_reads = max(1, int(max_connections))
+        self._password = smb_password
         self._secrets = [smb_password] if smb_password else []
+        self._timeout = connection_timeout
         self._user = smb_user
         if smb_user and smb_domain and "\\" not in smb_user and "@" not in smb_user:
             self._user = "%s\\%s" % (smb_domain, smb_user)
@@ -177,34 +193,48 @@ class SmbFileSource(object):
                               "(pip install smbprotocol) or mount the share and give a local path" % self.name)
         self._smbclient = smbclient
         self._exc = smb_exceptions
-        self._cache = {}  # our own connections, closed by close()
-        self._pool = []
-        self._handles = []
-        self._lock = threading.Lock()
+        self._lanes = []
+        self._free = []
+        self._opening = 0
+        self._cond = threading.Condition()
         self._closed = False
+        cache = {}
         try:
-            self._call(smbclient.register_session, self.host, username=self._user, password=smb_password, port=self.port,
-                       connection_timeout=connection_timeout, connection_cache=self._cache)
-            st = self._call(smbclient.stat, self.unc, port=self.port, connection_cache=self._cache)
+            self._session(cache)
+            # The share first: with a DFS-capable server a missing share comes back as "path not found",
+            # so only this order tells a wrong share name from a wrong path.
+            self._call(smbclient.stat, "\\\\%s\\%s" % (self.host, self.share), port=self.port, connection_cache=cache, _stage="share")
+            st = self._call(smbclient.stat, self.unc, port=self.port, connection_cache=cache)
             if stat.S_ISDIR(st.st_mode):
                 raise SourceError("%s is a directory, not a disk image file; check the path" % self.name)
             self.size = st.st_size
-            self._release(self._open_handle())
+            lane = _Lane(cache, self._open_handle(cache))
         except BaseException:
-            self.close()
+            self._reset(cache)
             raise
+        self._lanes.append(lane)
+        self._free.append(lane)
+
+    def _session(self, cache):
+        self._call(self._smbclient.register_session, self.host, username=self._user, password=self._password, port=self.port,
+                   connection_timeout=self._timeout, connection_cache=cache)
+
+    def _open_handle(self, cache):
+        return self._call(self._smbclient.open_file, self.unc, mode="rb", buffering=0, share_access="r",
+                          port=self.port, connection_cache=cache)
 
     # -- errors --
 
     def _call(self, func, *args, **kwargs):
+        stage = kwargs.pop("_stage", "file")
         try:
             return func(*args, **kwargs)
         except SourceError:
             raise
         except Exception as e:  # pylint: disable=broad-except
-            raise SourceError(redact(self._problem(e), self._secrets))
+            raise SourceError(redact(self._problem(e, stage), self._secrets))
 
-    def _problem(self, e):
+    def _problem(self, e, stage="file"):
         ex = self._exc
         status = getattr(e, "ntstatus", None)
         if status is None:
@@ -212,12 +242,13 @@ class SmbFileSource(object):
         user = self._user or "(no user)"
         where = "%s:%d" % (self.host, self.port)
         logon = (0xC000006D, 0xC000006A, 0xC0000064, 0xC0000071, 0xC0000072, 0xC0000234, 0xC000006E, 0xC0000070)
+        not_found = (0xC0000034, 0xC000003A, 0xC0000033, 0xC000003B, 0xC0000225)
         if isinstance(e, ex.SMBAuthenticationError) or status in logon:
             return ("SMB logon to %s as %s failed (%s); check smb_user, smb_password and smb_domain"
                     % (where, user, _status_name(ex, status) if status else "authentication error"))
-        if status == 0xC00000CC:
+        if status == 0xC00000CC or stage == "share" and status in not_found:
             return "the share '%s' does not exist on %s; check the share name in %s" % (self.share, where, self.name)
-        if status in (0xC0000034, 0xC000003A, 0xC0000033, 0xC000003B, 0xC0000225):
+        if status in not_found:
             return "%s does not exist on the share; check the path after the share name" % self.name
         if status == 0xC0000022:
             return ("access to %s is denied for %s; give that user read access to the share and the file, "
@@ -231,46 +262,80 @@ class SmbFileSource(object):
                     "that no firewall blocks it" % (where, _first_line(e)))
         return "reading %s over SMB failed: %s" % (self.name, _first_line(e))
 
-    # -- handles --
-
-    def _open_handle(self):
-        return self._call(self._smbclient.open_file, self.unc, mode="rb", buffering=0, share_access="r",
-                          port=self.port, connection_cache=self._cache)
+    # -- lanes --
 
     def _acquire(self):
-        with self._lock:
-            if self._closed:
-                raise SourceError("%s is closed" % self.name)
-            if self._pool:
-                return self._pool.pop()
-        handle = self._open_handle()
-        with self._lock:
-            self._handles.append(handle)
-        return handle
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise SourceError("%s is closed" % self.name)
+                if self._free:
+                    return self._free.pop()
+                if len(self._lanes) + self._opening < self.parallel_reads:
+                    self._opening += 1
+                    break
+                self._cond.wait()
+        cache = {}
+        try:
+            self._session(cache)
+            lane = _Lane(cache, self._open_handle(cache))
+        except BaseException:
+            self._reset(cache)
+            with self._cond:
+                self._opening -= 1
+                self._cond.notify()
+            raise
+        with self._cond:
+            self._opening -= 1
+            self._lanes.append(lane)
+        return lane
 
-    def _release(self, handle):
-        with self._lock:
-            if handle not in self._handles:
-                self._handles.append(handle)
-            self._pool.append(handle)
+    def _release(self, lane):
+        with self._cond:
+            if self._closed:
+                self._close_lane(lane)
+                return
+            self._free.append(lane)
+            self._cond.notify()
+
+    def _discard(self, lane):
+        with self._cond:
+            if lane in self._lanes:
+                self._lanes.remove(lane)
+            self._cond.notify()
+        self._close_lane(lane)
+
+    def _close_lane(self, lane):
+        try:
+            lane.handle.close()
+        except Exception:  # pylint: disable=broad-except
+            pass
+        self._reset(lane.cache)
+
+    def _reset(self, cache):
+        try:
+            self._smbclient.reset_connection_cache(fail_on_error=False, connection_cache=cache)
+        except Exception:  # pylint: disable=broad-except
+            pass
+
+    # -- reading --
 
     def readinto_at(self, offset, buffer):
-        """Fill `buffer` from `offset` (reads of at most 4 MiB); bytes read, short only at EOF."""
+        """Fill `buffer` from `offset`; the number of bytes read (short only at EOF)."""
         view = memoryview(buffer).cast("B")
-        handle = self._acquire()
+        lane = self._acquire()
         total = 0
         try:
             while total < len(view):
-                handle.seek(offset + total)
-                n = self._call(handle.readinto, view[total:total + SMB_READ_CHUNK])
+                lane.handle.seek(offset + total)
+                n = self._call(lane.handle.readinto, view[total:total + SMB_READ_CHUNK])
                 if not n:
                     break
                 total += n
         except BaseException:
-            # a handle in an unknown state is not returned to the pool
-            self._discard(handle)
+            self._discard(lane)  # a lane in an unknown state is not reused
             raise
-        self._release(handle)
+        self._release(lane)
         return total
 
     def read_at(self, offset, length):
@@ -279,28 +344,14 @@ class SmbFileSource(object):
         got = self.readinto_at(offset, buf)
         return bytes(buf) if got == length else bytes(buf[:got])
 
-    def _discard(self, handle):
-        with self._lock:
-            if handle in self._handles:
-                self._handles.remove(handle)
-        try:
-            handle.close()
-        except Exception:  # pylint: disable=broad-except
-            pass
-
     def close(self):
-        with self._lock:
+        with self._cond:
             self._closed = True
-            handles, self._handles, self._pool = self._handles, [], []
-        for handle in handles:
-            try:
-                handle.close()
-            except Exception:  # pylint: disable=broad-except
-                pass
-        try:
-            self._smbclient.reset_connection_cache(fail_on_error=False, connection_cache=self._cache)
-        except Exception:  # pylint: disable=broad-except
-            pass
+            idle, self._free = self._free, []
+            self._lanes = [lane for lane in self._lanes if lane not in idle]
+            self._cond.notify_all()
+        for lane in idle:
+            self._close_lane(lane)
 
     def __enter__(self):
         return self

@@ -12,7 +12,7 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._disk.footer 
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
 from ansible_collections.citrix_community.ips.plugins.module_utils._sources import LocalFileSource
 
-from conftest import MIB, fingerprint, open_all
+from disk_helpers import MIB, fingerprint, open_all
 
 KIB = 1024
 
@@ -268,7 +268,7 @@ def test_vhdx_dirty_log(damaged, fails):
 
 
 def test_vhdx_bad_metadata(damaged, fails):
-    from conftest import patch_logical_sector_size
+    from disk_helpers import patch_logical_sector_size
     path = damaged("dynamic.vhdx")
     patch_logical_sector_size(path, 1000)
     fails(path, "logical sector size 1000")
@@ -276,7 +276,7 @@ def test_vhdx_bad_metadata(damaged, fails):
 
 def test_differencing_vhdx(small, tmp_path, damaged, fails, qemu):
     """qemu-img 7.2 cannot create a VHDX child (no backing-file support), so set HasParent in the file parameters."""
-    from conftest import patch_metadata_item
+    from disk_helpers import patch_metadata_item
     from ansible_collections.citrix_community.ips.plugins.module_utils._disk.vhdx import FILE_PARAMETERS
     with pytest.raises(subprocess.CalledProcessError):
         qemu("create", "-f", "vhdx", "-b", small["dynamic.vhdx"].path, "-F", "vhdx", tmp_path / "child.vhdx")

@@ -14,7 +14,7 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._disk.footer 
 from ansible_collections.citrix_community.ips.plugins.module_utils._disk.vhd import parse_footer
 from ansible_collections.citrix_community.ips.plugins.module_utils._sources import LocalFileSource
 
-from conftest import MIB, open_all
+from disk_helpers import MIB, open_all
 
 
 def test_crc32c_vectors():

@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.citrix_community.ips.plugins.module_utils._disk import Extent, VhdImage, VhdxImage, open_image
 from ansible_collections.citrix_community.ips.plugins.module_utils._sources import LocalFileSource
 
-from conftest import MIB, VIRTUAL, qemu_map_data_bytes
+from disk_helpers import MIB, VIRTUAL, qemu_map_data_bytes
 
 ALL = ["dynamic.vhd", "fixed.vhd", "dynamic.vhdx", "fixed.vhdx", "fixed-allpresent.vhdx", "chs.vhd", "block1m.vhdx",
        "allocated.vhd", "allocated.vhdx", "4k.vhdx"]

@@ -17,7 +17,7 @@ import pytest
 from ansible_collections.citrix_community.ips.plugins.module_utils._disk import open_image
 from ansible_collections.citrix_community.ips.plugins.module_utils._sources import LocalFileSource
 
-from conftest import MIB, patch_logical_sector_size, qemu_map_data_bytes, write_raw
+from disk_helpers import MIB, patch_logical_sector_size, qemu_map_data_bytes, write_raw
 
 GIB = 1024 * MIB
 BIG = 40 * GIB + MIB
