@@ -92,7 +92,11 @@ class Api(object):
         return resp.json
 
     def wait_job(self, job_id, timeout=60):
-        return wait_for(lambda: (lambda j: j if j["status"] != "inProgress" else None)(self.job(job_id)), timeout, what="job %s" % job_id)
+        def finished():
+            job = self.job(job_id)
+            return job if job["status"] != "inProgress" else None
+
+        return wait_for(finished, timeout, what="job %s" % job_id)
 
 
 def lab_config(**overrides):

@@ -26,7 +26,7 @@ def test_module_prints_ready_serves_tls_and_stops_on_sigterm(tmp_path):
         line = proc.stdout.readline().strip()
         assert line.startswith("READY https://127.0.0.1:"), line + proc.stderr.read()
         url = line.split(" ", 1)[1]
-        ca_path, _, _ = ensure_ca(tmp_path / "state")  # the same files the server uses, not new ones
+        ca_path = ensure_ca(tmp_path / "state")[0]  # the same files the server uses, not new ones
         ctx = ssl.create_default_context(cafile=ca_path)
         with urllib.request.urlopen(url + "/info/powershellModuleVersions", context=ctx, timeout=10) as resp:
             assert resp.status == 200

@@ -12,7 +12,7 @@ from ips_lab.admin import LabAdmin, LabAdminError
 
 def test_status_fault_with_retry_after_then_gone(api, admin):
     admin.add_fault(r"/jobs$", action="status", status=429, retry_after=2, method="GET", times=2)
-    for _ in range(2):
+    for attempt in range(2):
         resp = api.ips("GET", "jobs")
         assert resp.status == 429
         assert resp.headers["Retry-After"] == "2"
@@ -89,7 +89,7 @@ def test_job_failure_counts_down_and_is_per_type(api, wallet, admin):
     admin.fail_job("prepare", "validating", "Disk not found.", times=2)
     body = common_body(provisioningType="Mcs", targetDiskName="d")
     diag = api.ips("POST", "images/$diagnostics", diagnostics_body()).json["id"]
-    statuses = [api.wait_job(api.ips("POST", "images/$prepare", body).json["id"])["status"] for _ in range(3)]
+    statuses = [api.wait_job(api.ips("POST", "images/$prepare", body).json["id"])["status"] for attempt in range(3)]
     assert statuses == ["failed", "failed", "complete"]
     assert api.wait_job(diag)["status"] == "complete"
 

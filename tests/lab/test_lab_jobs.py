@@ -123,7 +123,7 @@ def test_secret_looking_keys_are_masked_in_parameters(api, wallet):
 
 def test_list_pages_newest_first_with_a_continuation_token(api, wallet, admin):
     admin.set_config(job_seconds=0)
-    ids = [submit(api, "diagnostics", VALID_BODIES["diagnostics"]).json["id"] for _ in range(27)]
+    ids = [submit(api, "diagnostics", VALID_BODIES["diagnostics"]).json["id"] for count in range(27)]
     first = api.ips("GET", "jobs")
     assert first.status == 200
     assert first.json["pageSize"] == 25 and len(first.json["items"]) == 25
@@ -137,7 +137,7 @@ def test_list_pages_newest_first_with_a_continuation_token(api, wallet, admin):
     assert [j["id"] for j in small.json["items"]] == list(reversed(ids))[:10]
     for bad in ("limit=0", "limit=101", "limit=ten", "continuationToken=garbage"):
         resp = api.ips("GET", "jobs?%s" % bad)
-        assert resp.status == 400 and bad.split("=")[0] in resp.json["errors"]
+        assert resp.status == 400 and bad.split("=", maxsplit=1)[0] in resp.json["errors"]
 
 
 def test_cancel_by_delete_and_by_action(api, wallet, admin):
@@ -172,10 +172,10 @@ def test_progress_rises_through_the_stages_to_complete(api, wallet, admin):
         return job["status"] != "inProgress"
 
     wait_for(poll, timeout=30, interval=0.02, what="the prepare job")
-    progress = [p for p, _, _ in seen]
+    progress = [entry[0] for entry in seen]
     assert progress == sorted(progress), "progress went down: %s" % progress
     assert len(set(progress)) >= 3
-    stages = [s for _, s, _ in seen]
+    stages = [entry[1] for entry in seen]
     order = ["validating", "startingCompositingEngine", "preparing", "cleaningUp"]
     assert [order.index(s) for s in stages] == sorted(order.index(s) for s in stages)
     assert seen[-1] == (100, "cleaningUp", "complete")
@@ -190,7 +190,12 @@ def test_restart_keeps_a_running_job_which_then_completes(tmp_path, config):
     api = Api(first, config)
     assert api.ips("POST", "credentials", {"id": "vc", "type": "UsernamePassword", "username": "u", "password": "p"}).status == 201
     job_id = submit(api, "prepare", common_body(**PREPARE)).json["id"]
-    before = wait_for(lambda: (lambda j: j if j["overallProgressPercent"] >= 10 else None)(api.job(job_id)), what="some progress")
+
+    def progressed():
+        job = api.job(job_id)
+        return job if job["overallProgressPercent"] >= 10 else None
+
+    before = wait_for(progressed, what="some progress")
     token = api.token
     first.stop()
 

@@ -25,7 +25,8 @@ def load_config(config):
         raise ValueError("lab config lacks: %s" % ", ".join(missing))
     if out["host"] not in ("127.0.0.1", "localhost", "::1"):
         raise ValueError("the lab listens on loopback only (host %r)" % out["host"])
-    out["smb"] = dict({"host": "127.0.0.1", "port": 445}, **out.get("smb") or {})
+    given = {k: v for k, v in (out.get("smb") or {}).items() if v is not None}
+    out["smb"] = dict({"host": "127.0.0.1", "port": 445}, **given)
     return out
 
 

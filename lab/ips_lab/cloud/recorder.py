@@ -13,7 +13,7 @@ MAX_RECORDS = 20000
 
 def _safe_query(query):
     pairs = parse_qsl(query, keep_blank_values=True)
-    if not any(_SECRET_QUERY.search(k) for k, _ in pairs):
+    if not any(_SECRET_QUERY.search(key) for key in dict(pairs)):
         return query
     return urlencode([(k, "********" if _SECRET_QUERY.search(k) else v) for k, v in pairs])
 

@@ -121,7 +121,7 @@ def dispatch(lab, req):
         raise ApiError(404, "There is no route %s %s." % (req.method, req.path), field="route")
     chosen = [(r, groups) for r, groups in matches if r.method == req.method]
     if not chosen:
-        allowed = ", ".join(sorted(set(r.method for r, _ in matches)))
+        allowed = ", ".join(sorted(set(route.method for route, groups in matches)))
         raise ApiError(405, "%s is not allowed on %s; allowed: %s." % (req.method, req.path, allowed), field="method", headers={"Allow": allowed})
     route, groups = chosen[0]
     if route.auth:

@@ -30,7 +30,8 @@ JSON_COLUMNS = ("parameters", "stages", "artifacts", "error", "warnings", "rule"
 
 def _row(cursor, row):
     out = {}
-    for (name, *_), value in zip(cursor.description, row):
+    for column, value in zip(cursor.description, row):
+        name = column[0]
         out[name] = json.loads(value) if name in JSON_COLUMNS and value is not None else value
     return out
 

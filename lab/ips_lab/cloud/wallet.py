@@ -46,7 +46,7 @@ class Wallet(object):
     def replace(self, cred_id, body):
         with self._store.lock:
             row = self._row(cred_id)
-            _, cred_type, secrets = validate_credential(body, path_id=cred_id)
+            cred_type, secrets = validate_credential(body, path_id=cred_id)[1:]
             # Strictly later than the last write, even within one clock tick.
             now = max(self._clock.now(), row["updated_at"] + 1e-6)
             self._store.update("credentials", "id", cred_id, {"type": cred_type, "secrets": secrets, "updated_at": now})

@@ -40,7 +40,7 @@ def source_disk_name(parameters):
 def convert(raw_path, image_path, disk_format):
     cmd = ["qemu-img", "convert", "-q", "-f", "raw"] + QEMU_OUTPUT[disk_format] + [raw_path, image_path]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     except FileNotFoundError:
         raise WorkFailed("CompositingEngineError", "qemu-img is not installed on the lab host, so the disk could not be converted.")
     if done.returncode != 0:
@@ -77,8 +77,8 @@ def write_over_smb(local_path, location, filename, login, smb):
                                    connection_timeout=15, connection_cache=cache)
         _ensure_folders(server, location, port=port, connection_cache=cache)
         written = 0
-        with open(local_path, "rb") as src, smbclient.open_file(unc_path(server, location, filename), "wb", port=port,
-                                                                  connection_cache=cache) as dst:
+        target = unc_path(server, location, filename)
+        with open(local_path, "rb") as src, smbclient.open_file(target, "wb", port=port, connection_cache=cache) as dst:
             for block in iter(lambda: src.read(CHUNK), b""):
                 dst.write(block)
                 written += len(block)
