@@ -54,10 +54,12 @@ class Store(object):
             return self._db.execute(sql, [json.dumps(a) if isinstance(a, (dict, list)) else a for a in args])
 
     def all(self, sql, args=()):
-        return self.execute(sql, args).fetchall()
+        with self.lock:  # fetch under the lock too: the connection is shared by every thread
+            return self.execute(sql, args).fetchall()
 
     def one(self, sql, args=()):
-        return self.execute(sql, args).fetchone()
+        with self.lock:
+            return self.execute(sql, args).fetchone()
 
     # --- meta ----------------------------------------------------------------------------------
 
