@@ -127,6 +127,7 @@ def cmd_up(args):
             if old:
                 stop_record(run, part.name, old)
                 current.pop(part.name, None)
+                picker.taken.discard(old.get("port"))
             port = picker.take(part.port_key, preferred=(old or {}).get("port") if partial else None)
             t_part = time.monotonic()
             proc, record = launch(run, part, port, current, old if partial else None)

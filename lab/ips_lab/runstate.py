@@ -221,7 +221,9 @@ class PortPicker(object):
 
 
 def port_free(port):
+    """True if a server could listen on the port now (connections in TIME_WAIT do not count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, int(port)))
         except OSError:
