@@ -163,3 +163,29 @@ def test_up_answers_then_down_leaves_nothing(lab):
     assert not still, "ports still listening after down: %s" % still
     assert not list((run_dir / "pids").glob("*.json"))
     assert ips_lab(run_dir, "status").returncode == 1
+
+
+def test_failed_up_stops_what_it_started(tmp_path):
+    """A part that cannot start (its overridden port is taken) fails `up`, which then stops the
+    parts it had already started and leaves no pid record behind."""
+    run_dir = tmp_path / "run"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen(1)
+        port = blocker.getsockname()[1]
+        env = dict(os.environ)
+        for key in list(env):
+            if key.startswith("IPS_LAB_") or key.startswith("CITRIX_CLOUD_"):
+                del env[key]
+        env.update(IPS_LAB_RUN_DIR=str(run_dir), IPS_LAB_MOTO_PORT=str(port),
+                   PYTHONPATH=os.pathsep.join(p for p in (str(LAB), os.environ.get("PYTHONPATH", "")) if p))
+        failed = subprocess.run([sys.executable, "-m", "ips_lab.cli", "up"], env=env, capture_output=True, text=True,
+                                timeout=120, check=False)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "IPS_LAB_MOTO_PORT" in failed.stderr
+    started = [int(line.split("pid")[1].split()[0]) for line in failed.stdout.splitlines() if " up " in line and "pid" in line]
+    assert started, failed.stdout
+    for pid in started:
+        assert not alive(pid), "pid %d survived a failed up" % pid
+    assert not list((run_dir / "pids").glob("*.json"))
+    assert not (run_dir / "env").exists()
