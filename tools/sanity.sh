@@ -16,6 +16,11 @@ mkdir -p "$ROOT/.cache"
 exec 9>"$ROOT/.cache/sanity.lock"
 flock 9   # one sanity run at a time shares the copy
 
+# A fresh copy each run, but ansible-test's output dir (its delegation venv, reused across runs)
+# is kept aside and put back.
+KEEP=$ROOT/.cache/sanity-output.keep
+rm -rf "$KEEP"
+if [ -d "$DEST/tests/output" ]; then mv "$DEST/tests/output" "$KEEP"; fi
 rm -rf "$DEST"
 mkdir -p "$DEST"
 git ls-files -z -co --exclude-standard |
@@ -23,6 +28,11 @@ git ls-files -z -co --exclude-standard |
     if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
   done |
   tar --null -T - -cf - | tar -xf - -C "$DEST"
+
+if [ -d "$KEEP" ]; then
+  mkdir -p "$DEST/tests"
+  mv "$KEEP" "$DEST/tests/output"
+fi
 
 cd "$DEST"
 git init -q .
