@@ -29,6 +29,7 @@ git ls-files -z -co --exclude-standard |
   done |
   tar --null -T - -cf - | tar -xf - -C "$DEST"
 
+echo "sanity: $(find "$DEST" -type f | wc -l) files copied to ${DEST#"$ROOT"/}"
 if [ -d "$KEEP" ]; then
   mkdir -p "$DEST/tests"
   mv "$KEEP" "$DEST/tests/output"
@@ -36,5 +37,4 @@ fi
 
 cd "$DEST"
 git init -q .
-echo "sanity: $(find . -type f | wc -l) files copied to ${DEST#"$ROOT"/}"
 "$ROOT/.venv/bin/ansible-test" sanity --venv --python 3.11 --color no "$@"
