@@ -48,11 +48,7 @@ test: setup
 	@tools/test.sh
 
 demo: setup lab-up
-	@if [ -f lab/ips_lab/demo.py ] || [ -f lab/ips_lab/demo/__main__.py ]; then \
-	  $(PY) -m ips_lab.demo; \
-	else \
-	  tools/demo.sh; \
-	fi
+	@tools/demo.sh
 
 bench:
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench: no benchmarks yet (bench/run.sh does not exist)"; fi

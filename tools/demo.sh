@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The fallback demo (`make demo` when lab/ips_lab/demo.py does not exist): show the lab is up, push
-# a credential into the lab's IPS wallet and list the jobs, with the collection's own modules.
+# `make demo`: show the lab is up, then run the collection's demo playbook against it (push a
+# credential into the lab's IPS wallet, list the wallet and the jobs).
 # Secrets come from the lab's env file through lookups; none is put on a command line or printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,18 +14,11 @@ set -a
 # shellcheck disable=SC1090
 . "$env_file"
 set +a
-export PATH="$VENV/bin:$PATH" ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
+export PATH="$VENV/bin:$PATH" ANSIBLE_PYTHON_INTERPRETER="$VENV/bin/python" ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 
 echo
-echo "== push the SMB account of the export share into the IPS credential wallet (ips_credential)"
-ansible localhost -m citrix_community.ips.ips_credential -a \
-  "name=lab-smb type=username_password username={{ lookup('ansible.builtin.env', 'IPS_LAB_SMB_USER') }}
-   password={{ lookup('ansible.builtin.env', 'IPS_LAB_SMB_PASSWORD') }}
-   domain={{ lookup('ansible.builtin.env', 'IPS_LAB_SMB_DOMAIN') }}"
-
-echo
-echo "== list the jobs the service knows (ips_job_info)"
-ansible localhost -m citrix_community.ips.ips_job_info
+echo "== push a credential into the IPS wallet and list what the service holds (playbooks/demo.yml)"
+ansible-playbook -i localhost, -c local citrix_community.ips.demo
 
 echo
 echo "The lab keeps running. Stop it with: make lab-down"

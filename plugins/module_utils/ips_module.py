@@ -45,7 +45,14 @@ _REQUIRED_AUTH = (
 
 
 # error attribute -> result key: the structured, non-secret facts a failed task returns.
-_ERROR_RESULT_FIELDS = {"status": "http_status", "transaction_id": "transaction_id", "job_id": "job_id", "job_status": "job_status", "progress": "progress", "job": "job"}
+_ERROR_RESULT_FIELDS = {
+    "status": "http_status",
+    "transaction_id": "transaction_id",
+    "job_id": "job_id",
+    "job_status": "job_status",
+    "progress": "progress",
+    "job": "job",
+}
 
 
 class IPSModule(object):

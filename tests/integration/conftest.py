@@ -103,6 +103,6 @@ def run_target(lab_env, tmp_path):
         full_env.update(env or {})
         cmd = [str(Path(sys.executable).with_name("ansible-playbook")), "-vvvv", "-i", "localhost,", "-c", "local",
                "-e", "@%s" % vars_file, str(playbook)]
-        return PlaybookRun(subprocess.run(cmd, env=full_env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600))
+        return PlaybookRun(subprocess.run(cmd, env=full_env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False))
 
     return run

@@ -86,8 +86,8 @@ def test_ips_job_info(lab, lab_env, run_target, test_secrets):
     lab.fail_job("export", "exporting", "The compositing engine could not attach the source disk.")
     failed = api.call("POST", "images/$export", export_body(lab_env, "it-fail", {"case": "failed"}))["id"]
     diags = []
-    for _ in range(27):
-        body = {"platform": "vsphere", "resourceLocationId": rl, "platformCredentialId": "it-vcenter", "prefix": "ips", "tags": {},
+    for index in range(27):
+        body = {"platform": "vsphere", "resourceLocationId": rl, "platformCredentialId": "it-vcenter", "prefix": "ips", "tags": {"n": str(index)},
                 "outputStorageLocation": {"location": "smb://%s/%s/diag/" % (lab_env["IPS_LAB_SMB_HOST"], lab_env["IPS_LAB_SMB_EXPORT_SHARE"]),
                                           "credentialId": "it-smb"},
                 "ceLogs": True, "windowsEventLogs": False, "ipsData": True}
