@@ -71,6 +71,16 @@ options:
         is honoured up to this limit.
     type: float
     default: 60
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+  action_group:
+    description: Use C(group/citrix_community.ips.ips) in C(module_defaults) to set the auth options once.
+    support: full
+    membership:
+      - citrix_community.ips.ips
 notes:
   - The token is requested with the OAuth client-credentials flow, renewed before it expires and
     once more after a C(401) answer, so tasks that wait for hours keep working.

@@ -22,16 +22,9 @@ extends_documentation_fragment:
   - citrix_community.ips.wait
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-  action_group:
-    description: Use C(group/citrix_community.ips.ips) in C(module_defaults) to set the auth options once.
-    support: full
-    membership:
-      - citrix_community.ips.ips
 options:
   id:
     description:
