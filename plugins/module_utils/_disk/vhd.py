@@ -138,8 +138,8 @@ class VhdImage(DiskImage):
             self.subformat = "dynamic"
             self._read_dynamic_header()
             self._scan_bat()
-        self.identity = "vhd:%s:%d:%d:%d:%s:%d%s" % (self.subformat, self.virtual_size, self.logical_sector_size, self.block_size or 0,
-                                                    self.unique_id, source.size, self._bat_digest)
+        self.identity = "vhd:%s:%d:%d:%d:%s:%d%s" % (
+            self.subformat, self.virtual_size, self.logical_sector_size, self.block_size or 0, self.unique_id, source.size, self._bat_digest)
 
     # -- footer ------------------------------------------------------------------------------
 
@@ -251,8 +251,7 @@ class VhdImage(DiskImage):
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for first in range(0, len(keys), BITMAP_BATCH):
-                for bitmap in pool.map(self._bitmap, keys[first:first + BITMAP_BATCH]):
-                    yield bitmap
+                yield from pool.map(self._bitmap, keys[first:first + BITMAP_BATCH])
 
     def _raw_runs(self):
         if self.subformat == "fixed":

@@ -94,8 +94,8 @@ class VhdxImage(DiskImage):
         self._read_region_table()
         self._read_metadata()
         self._scan_bat()
-        self.identity = "vhdx:%s:%d:%d:%d:%s:%s:%d" % (self.subformat, self.virtual_size, self.logical_sector_size, self.block_size,
-                                                      self.unique_id, self.data_write_guid, source.size)
+        self.identity = "vhdx:%s:%d:%d:%d:%s:%s:%d" % (
+            self.subformat, self.virtual_size, self.logical_sector_size, self.block_size, self.unique_id, self.data_write_guid, source.size)
 
     # -- headers -----------------------------------------------------------------------------
 

@@ -237,7 +237,7 @@ def test_vhdx_not_vhdx(damaged, fails):
 
 def test_vhdx_bat_region_beyond_end(damaged, fails):
     path = damaged("dynamic.vhdx")
-    pos, _ = bat_offset(path)
+    pos, _bat = bat_offset(path)
     for table in (192 * KIB, 256 * KIB):
         patch_vhdx_crc_block(path, table, 64 * KIB, pos + 16, struct.pack("<Q", 64 * 1024 * MIB))
     fails(path, "BAT region", "beyond the end of the file")
@@ -245,16 +245,16 @@ def test_vhdx_bat_region_beyond_end(damaged, fails):
 
 def test_vhdx_bat_entry_past_end_and_bad_states(damaged, fails):
     path = damaged("dynamic.vhdx")
-    _, bat = bat_offset(path)
+    _pos, bat = bat_offset(path)
     write(path, bat, struct.pack("<Q", (4096 << 20) | 6))  # block 0 at 4 GiB
     fails(path, "block 0", "outside the file")
     path = damaged("dynamic.vhdx")
-    _, bat = bat_offset(path)
+    _pos, bat = bat_offset(path)
     entry = struct.unpack("<Q", read(path, bat, 8))[0]
     write(path, bat, struct.pack("<Q", entry & ~7 | 7))
     fails(path, "PARTIALLY_PRESENT")
     path = damaged("dynamic.vhdx")
-    _, bat = bat_offset(path)
+    _pos, bat = bat_offset(path)
     write(path, bat, struct.pack("<Q", entry & ~7 | 5))
     fails(path, "invalid BAT state 5")
 

@@ -90,7 +90,7 @@ def test_zeros_plus_footer_is_a_fixed_vhd_for_qemu_and_for_us(qemu, tmp_path, vi
     with open(tmp_path / "out.raw", "rb") as f:
         f.seek(virtual - 8192)
         assert f.read(4096) == payload
-    img, _ = open_all(path)
+    img, _extents = open_all(path)
     assert isinstance(img, VhdImage) and (img.subformat, img.virtual_size) == ("fixed", virtual)
 
 
