@@ -28,6 +28,7 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._errors impor
 
 SMB_SCHEME = "smb://"
 SMB_READ_CHUNK = 4 * 1024 * 1024
+SMB_READ_TIMEOUT = 120  # seconds one SMB call may take before the source gives up on it
 SMB_PARALLEL_READS = 4  # connections per SMB source (each its own session and handle)
 
 
@@ -174,7 +175,7 @@ class SmbFileSource(object):
     """
 
     def __init__(self, location, smb_user=None, smb_password=None, smb_domain=None, smb_port=445, connection_timeout=30,
-                 max_connections=SMB_PARALLEL_READS):
+                 max_connections=SMB_PARALLEL_READS, read_timeout=SMB_READ_TIMEOUT):
         self.host, self.port, self.share, self.path = parse_smb_location(location, smb_port)
         self.name = "smb://%s:%d/%s/%s" % (self.host, self.port, self.share, self.path.replace("\\", "/"))
         self.unc = "\\\\%s\\%s\\%s" % (self.host, self.share, self.path)
@@ -182,6 +183,7 @@ class SmbFileSource(object):
         self._password = smb_password
         self._secrets = [smb_password] if smb_password else []
         self._timeout = connection_timeout
+        self._read_timeout = read_timeout
         self._user = smb_user
         if smb_user and smb_domain and "\\" not in smb_user and "@" not in smb_user:
             self._user = "%s\\%s" % (smb_domain, smb_user)
@@ -226,13 +228,38 @@ class SmbFileSource(object):
     # -- errors --
 
     def _call(self, func, *args, **kwargs):
+        """func(*args, **kwargs) with smbprotocol errors mapped to SourceError and a deadline.
+
+        smbprotocol waits for answers without any timeout, and a server that drops a connection at
+        the wrong moment (seen with Samba: "client used more credits than granted") leaves the
+        caller waiting forever. So the call runs in a helper thread and is abandoned after the
+        deadline: the task fails with a clear message instead of hanging; its lane is discarded.
+        """
         stage = kwargs.pop("_stage", "file")
-        try:
-            return func(*args, **kwargs)
-        except SourceError:
-            raise
-        except Exception as e:  # pylint: disable=broad-except
-            raise SourceError(redact(self._problem(e, stage), self._secrets))
+        result = {}
+
+        def run():
+            try:
+                result["value"] = func(*args, **kwargs)
+            except BaseException as e:  # pylint: disable=broad-except
+                result["error"] = e
+
+        worker = threading.Thread(target=run, name="smb-call")
+        worker.daemon = True
+        worker.start()
+        deadline = max(self._timeout or 0, self._read_timeout or 0) or None
+        worker.join(deadline)
+        if worker.is_alive():
+            raise SourceError("the SMB server %s:%d did not answer within %d seconds while reading %s; check the server and the "
+                              "network, then retry" % (self.host, self.port, deadline, self.name))
+        error = result.get("error")
+        if error is None:
+            return result.get("value")
+        if isinstance(error, SourceError):
+            raise error
+        if not isinstance(error, Exception):
+            raise error
+        raise SourceError(redact(self._problem(error, stage), self._secrets))
 
     def _problem(self, e, stage="file"):
         ex = self._exc
@@ -260,6 +287,9 @@ class SmbFileSource(object):
         if isinstance(e, ValueError) and "connect" in str(e).lower() or isinstance(e, (OSError, ex.SMBConnectionClosed)) and not status:
             return ("cannot connect to the SMB server %s (%s); check the host name and port, that the server runs and "
                     "that no firewall blocks it" % (where, _first_line(e)))
+        if "timeout" in str(e).lower() or "timed out" in str(e).lower():
+            return ("the SMB server %s did not answer in time (%s); check the host name and port, and that it is an SMB server "
+                    "that is up" % (where, _first_line(e)))
         return "reading %s over SMB failed: %s" % (self.name, _first_line(e))
 
     # -- lanes --
@@ -327,16 +357,31 @@ class SmbFileSource(object):
         total = 0
         try:
             while total < len(view):
-                lane.handle.seek(offset + total)
-                n = self._call(lane.handle.readinto, view[total:total + SMB_READ_CHUNK])
-                if not n:
+                # read into a private buffer: a call abandoned at its deadline must not write into the caller's later
+                want = min(SMB_READ_CHUNK, len(view) - total)
+                data = self._call(self._read_chunk, lane.handle, offset + total, want)
+                if not data:
                     break
-                total += n
+                view[total:total + len(data)] = data
+                total += len(data)
         except BaseException:
             self._discard(lane)  # a lane in an unknown state is not reused
             raise
         self._release(lane)
         return total
+
+    @staticmethod
+    def _read_chunk(handle, offset, length):
+        buf = bytearray(length)
+        view = memoryview(buf)
+        got = 0
+        handle.seek(offset)
+        while got < length:
+            n = handle.readinto(view[got:])
+            if not n:
+                break
+            got += n
+        return view[:got]
 
     def read_at(self, offset, length):
         """Up to `length` bytes at `offset` (fewer only at the end of the file)."""

@@ -234,3 +234,39 @@ def test_smb_connection_refused(smb):
     loc = "smb://127.0.0.1:%d/images/data.raw" % free_port()
     message = smb_error(smb, loc, smb.password)
     assert "cannot connect" in message and "check the host name and port" in message
+
+
+def test_smb_server_that_never_answers():
+    """smbprotocol waits for answers without a timeout; the source gives up after its deadline instead of hanging."""
+    import socket
+    import time
+    pytest.importorskip("smbclient")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])  # and never answer
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(SourceError) as e:
+            SmbFileSource("smb://127.0.0.1:%d/images/x.vhdx" % listener.getsockname()[1], smb_user="u", smb_password="NeverShown1",
+                          connection_timeout=1, read_timeout=2)
+        assert time.monotonic() - started < 10
+        assert "NeverShown1" not in str(e.value) and "127.0.0.1" in str(e.value) and "did not answer" in str(e.value)
+    finally:
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        listener.close()
