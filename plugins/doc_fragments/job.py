@@ -38,6 +38,11 @@ options:
       - They override the fields the module builds.
     type: dict
     default: {}
+  job_timeout:
+    description:
+      - The job's own time limit on the service, in seconds (the service's default is 7200).
+      - Not to be confused with O(wait_timeout), which only bounds how long the task waits.
+    type: int
 notes:
   - Every job request carries a deterministic idempotency key in its tags. A re-run finds the job
     with the same key; a running job is attached to and waited for, a completed one (or an existing

@@ -42,6 +42,7 @@ def job_argument_spec():
         tags=dict(type="dict", default={}),
         force=dict(type="bool", default=False),
         extra_body=dict(type="dict", default={}),
+        job_timeout=dict(type="int"),
     )
     return spec
 
@@ -79,10 +80,11 @@ def common_body(params, platform, credential_id):
 class JobRunner(object):
     """Runs one job request through find -> decide -> check -> submit -> wait for a module."""
 
-    def __init__(self, mod, job_type, body, output_exists=None):
+    def __init__(self, mod, job_type, body, output_exists=None, artifacts=()):
         self.mod = mod
         self.job_type = job_type
         self.output_exists = output_exists
+        self.artifact_keys = tuple(artifacts)
         params = mod.params
         if not params["resource_location_id"]:
             mod.fail("resource_location_id is required: set it to the id of the resource location whose Connector Appliance runs IPS jobs "
@@ -127,6 +129,7 @@ class JobRunner(object):
         if mod.check_mode:
             if action == "submit":
                 result["validation"] = _jobs.submit(client, self.job_type, self.body, dry_run=True)
+            result.update(self.artifacts(existing))
             return result
 
         # Submit.
@@ -140,4 +143,10 @@ class JobRunner(object):
         if job is not None and job["state"] in (_jobs.FAILED, _jobs.CANCELLED):
             raise _jobs.JobFailed(job)
         result["job"] = job
+        result.update(self.artifacts(job))
         return result
+
+    def artifacts(self, job):
+        """The job's artifacts under the module's return names (None until the job reports them)."""
+        found = (job or {}).get("artifacts") or {}
+        return dict((key, found.get(_wire.ARTIFACTS[key].json)) for key in self.artifact_keys)

@@ -167,6 +167,7 @@ JOB_COMMON_FIELDS = {
     "platform_credential_id": Name("platformCredentialId", SEEN),
     "prefix": Name("prefix", SEEN),
     "tags": Name("tags", SEEN),
+    "timeout": Name("timeout", INFERRED),  # seconds; ALAPI/WP default 7200, the JSON name is a guess
 }
 
 # Platform names in the body, by the collection's option value.
@@ -181,3 +182,161 @@ PLATFORMS = {
 
 # The collection's idempotency key travels in the job's tags under this name.
 IDEMPOTENCY_TAG = "ips-ansible-key"
+# --- job bodies: connection and placement of each platform (reference ips-api.md section 3) ------
+
+# option inside the platform's dict -> JSON field. The credential_id of every platform goes to
+# JOB_COMMON_FIELDS["platform_credential_id"]; it is not repeated here.
+PLATFORM_FIELDS = {
+    "vsphere": {
+        "host": Name("vsphereHost", SEEN),  # VsphereHost parameter; JSON camelCase inferred from the ALAPI pattern
+        "port": Name("vspherePort", SEEN),
+        "ssl_ca_certificate": Name("vsphereSslCaCertificate", INFERRED),
+        "ssl_fingerprint": Name("vsphereSslFingerprint", UNCONFIRMED),  # summary: vCenterSslFingerprint
+        "ssl_no_check_hostname": Name("vsphereSslNoCheckHostname", INFERRED),
+        "datacenter": Name("vsphereDatacenter", INFERRED),
+        "cluster": Name("vsphereCluster", INFERRED),
+        "host_system": Name("vsphereHostSystem", SEEN),  # VsphereHostSystem parameter
+        "datastore": Name("vsphereDatastore", INFERRED),
+        "network": Name("vsphereNetwork", SEEN),  # VsphereNetwork parameter
+        "resource_pool": Name("vsphereResourcePool", INFERRED),
+        "folder": Name("vsphereFolder", INFERRED),
+    },
+    "xenserver": {
+        "host": Name("xenHost", SEEN),
+        "port": Name("xenPort", SEEN),
+        "ssl_ca_certificate": Name("xenSslCaCertificate", INFERRED),
+        "ssl_fingerprint": Name("xenSslFingerprint", SEEN),  # XenSslFingerprint parameter
+        "ssl_no_check_hostname": Name("xenSslNoCheckHostname", UNCONFIRMED),
+        "network": Name("network", SEEN),  # Network parameter (Xen prepare)
+        "storage_repository_uuid": Name("storageRepositoryUuid", SEEN),
+    },
+    "nutanix": {
+        "host": Name("prismHost", SEEN),
+        "port": Name("prismPort", SEEN),
+        "ssl_ca_certificate": Name("prismSslCaCertificate", UNCONFIRMED),
+        "ssl_fingerprint": Name("prismSslFingerprint", INFERRED),
+        "ssl_no_check_hostname": Name("prismSslNoCheckHostname", INFERRED),
+        "network": Name("network", INFERRED),
+        "storage_container": Name("storageContainer", INFERRED),
+    },
+    "azure": {
+        "subscription_id": Name("azureSubscriptionId", SEEN),  # AzureSubscriptionId parameter
+        "location": Name("azureLocation", SEEN),
+        "resource_group": Name("targetResourceGroup", INFERRED),  # ALAPI TargetResourceGroup
+        "vm_resource_group": Name("azureVmResourceGroup", INFERRED),  # ALAPI AzureVmResourceGroup
+        "vnet_resource_group": Name("azureVirtualNetworkResourceGroupName", SEEN),
+        "vnet": Name("azureVirtualNetworkName", SEEN),
+        "subnet": Name("azureVirtualNetworkSubnetName", SEEN),
+        "use_public_ip": Name("usePublicIp", INFERRED),  # ALAPI UsePublicIP
+        "ce_vm_sku": Name("ceVmSku", UNCONFIRMED),
+        "network_isolation": Name("networkIsolation", UNCONFIRMED),
+    },
+    "aws": {
+        "region": Name("awsRegion", SEEN),  # AwsRegion config key
+        "subnet_id": Name("awsSubnetId", SEEN),  # AwsSubnetId config key
+        "security_group_ids": Name("securityGroupIds", SEEN),  # seen in the AWS prepare test body
+        "use_public_ip": Name("usePublicIp", INFERRED),
+        "ce_instance_type": Name("ceVmInstanceType", INFERRED),
+    },
+    "gcp": {
+        "zone": Name("gcpZone", SEEN),  # GcpZone config key
+        "vpc_network": Name("vpcNetworkName", SEEN),
+        "vpc_subnet": Name("vpcNetworkSubnetName", SEEN),
+        "network_tags": Name("networkTags", SEEN),  # seen in the GCP test bodies
+        "use_public_ip": Name("usePublicIp", INFERRED),
+        "ce_machine_type": Name("ceVmMachineType", INFERRED),
+    },
+}
+
+# Which field names the disk a job reads, by platform: "disk" and "snapshot" selectors.
+EXPORT_SOURCE_FIELDS = {
+    "vsphere": {"disk": Name("sourceDiskName", SEEN)},  # SourceDiskName (2.4.x)
+    "xenserver": {"disk": Name("sourceDiskUuid", INFERRED)},
+    "nutanix": {"disk": Name("sourceDiskName", INFERRED)},
+    "azure": {"disk": Name("targetDiskName", INFERRED), "snapshot": Name("targetSnapshotName", INFERRED)},
+    "aws": {"disk": Name("targetVolumeId", INFERRED), "snapshot": Name("targetSnapshotId", INFERRED)},
+    "gcp": {"disk": Name("targetDiskName", SEEN)},  # seen in the GCP export test body
+}
+PREPARE_TARGET_FIELDS = {
+    "vsphere": {"disk": Name("targetDiskName", SEEN)},
+    "xenserver": {"disk": Name("targetDiskUuid", SEEN)},  # TargetDiskUuid parameter
+    "nutanix": {"disk": Name("targetDiskName", INFERRED)},
+    "azure": {"disk": Name("targetDiskName", INFERRED), "snapshot": Name("targetSnapshotName", INFERRED)},
+    "aws": {"disk": Name("targetVolumeId", INFERRED), "snapshot": Name("targetSnapshotId", INFERRED)},  # AwsTargetSnapshotId config
+    "gcp": {"disk": Name("targetImageName", SEEN)},  # the GCP upload produces an image
+}
+# Where prepare writes a new artifact instead of changing the target in place.
+PREPARE_OUTPUT_FIELDS = {
+    "disk": Name("outputDiskName", SEEN),
+    "snapshot": Name("outputSnapshotName", SEEN),  # Azure only
+    "image": Name("outputImageName", SEEN),  # Nutanix AHV only
+}
+
+# --- SMB locations (export/publish output, PVS input) ---------------------------------------------
+
+SMB_OUTPUT_LOCATION = Name("outputStorageLocation", SEEN)
+SMB_INPUT_LOCATION = Name("inputStorageLocation", INFERRED)  # Set-SmbInputLocation
+SMB_LOCATION_FIELDS = {
+    "location": Name("location", SEEN),
+    "credential_id": Name("credentialId", SEEN),
+}
+DISK_FORMATS = {
+    "vhdx": Name("VhdxDiskFormat", SEEN),
+    "vhd": Name("VhdDiskFormat", SEEN),
+}
+
+EXPORT_FIELDS = {
+    "output_name": Name("outputImageFilename", SEEN),
+    "output_format": Name("outputImageFormat", INFERRED),
+    "hash_disk": Name("hashDisk", INFERRED),  # HashDisk switch
+    "overwrite": Name("overwriteTargetFile", INFERRED),  # as prepare's -Force; not seen on export
+}
+
+PREPARE_FIELDS = {
+    "provisioning_type": Name("provisioningType", SEEN),
+    "xd_reconfigure": Name("xdReconfigure", SEEN),
+    "overwrite": Name("overwriteTargetFile", SEEN),
+    "domain_unjoin": Name("domainUnjoin", INFERRED),
+    "md5_hash": Name("md5Hash", INFERRED),
+    "install_misa": Name("installMisa", INFERRED),
+    "force_misa": Name("forceMisa", INFERRED),
+    "install_mcsio": Name("installMcsio", UNCONFIRMED),
+    "install_pvs": Name("installPvs", INFERRED),
+}
+PROVISIONING_TYPES = {"mcs": Name("Mcs", SEEN), "pvs": Name("Pvs", SEEN)}
+XD_RECONFIGURE_NAME = Name("ParameterName", SEEN)
+XD_RECONFIGURE_VALUE = Name("ParameterValue", SEEN)
+# The names the reference lists for XenDesktopVdaSetup.exe /reconfigure (others pass through).
+XD_RECONFIGURE_KNOWN = ("controllers", "portnumber", "enable_hdx_ports")  # SEEN in the help text
+
+PVS_FIELDS = {
+    "input_name": Name("inputImageFilename", SEEN),
+    "input_format": Name("inputImageFormat", SEEN),
+    "output_name": Name("outputImageFilename", SEEN),
+    "overwrite": Name("overwriteOutput", SEEN),
+    "output_size_mb": Name("outputSizeMb", SEEN),
+    "pvs_version": Name("installPvs", INFERRED),  # 2.4.2 assigned installPvs into outputSizeMb by mistake
+    "pvs_ssl_ca_certificate": Name("pvsSslCaCertificate", INFERRED),
+    "output_disk_name": Name("outputDiskName", INFERRED),  # reverse image: the native vSphere disk
+}
+
+DIAGNOSTICS_FIELDS = {
+    "ce_logs": Name("ceLogs", SEEN),
+    "windows_event_logs": Name("windowsEventLogs", SEEN),
+    "ips_data": Name("ipsData", SEEN),
+}
+
+# Artifacts a finished job reports in additionalInfo.artifacts -> the module's return value.
+ARTIFACTS = {
+    "vhd_path": Name("outputImagePath", INFERRED),
+    "vhd_filename": Name("outputImageFilename", INFERRED),
+    "hash": Name("hash", INFERRED),
+    "size_bytes": Name("sizeBytes", INFERRED),
+    "disk_name": Name("outputDiskName", INFERRED),
+    "disk_id": Name("outputDiskId", INFERRED),
+    "snapshot_name": Name("outputSnapshotName", INFERRED),
+    "image_name": Name("outputImageName", INFERRED),
+    "snapshot_id": Name("snapshotId", INFERRED),
+    "volume_id": Name("volumeId", INFERRED),
+    "diagnostics_path": Name("outputPath", INFERRED),
+}

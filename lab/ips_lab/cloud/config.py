@@ -12,7 +12,8 @@ MUTABLE = {
     "retention_seconds": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
 }
 DEFAULTS = {"host": "127.0.0.1", "port": 0, "token_ttl": 3600, "job_seconds": 4,
-            "retention_seconds": rules.RETENTION_SECONDS, "smb": {}}
+            "retention_seconds": rules.RETENTION_SECONDS, "smb": {},
+            "moto_url": None}
 REQUIRED = ("customer_id", "client_id", "client_secret", "admin_token", "resource_location_ids")
 
 

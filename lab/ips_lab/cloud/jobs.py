@@ -43,7 +43,7 @@ def generic_artifacts(job_type, parameters):
     keys = ("outputDiskName", "outputSnapshotName", "outputImageName", "outputImageFilename", "outputStorageLocation")
     artifacts = {k: parameters[k] for k in keys if k in parameters}
     if job_type == "prepare" and not any(k in artifacts for k in keys[:3]):
-        target = next((parameters[f] for f in rules.PREPARE_TARGET_FIELDS if f in parameters), None)
+        target = next((parameters[f] for f in rules.ALL_SELECTORS if f in parameters), None)
         artifacts["outputDiskName"] = target  # prepared in place
     return artifacts
 

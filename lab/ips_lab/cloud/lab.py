@@ -26,7 +26,8 @@ class Lab(object):
         self.jobs = Jobs(self.store, self.clock, self.runtime, self.wallet, self.config["resource_location_ids"])
         self.faults = Faults(self.store)
         self.recorder = Recorder(self.clock)
-        self.worker = Worker(self.jobs, self.wallet, self.config["smb"], os.path.join(self.state_dir, "scratch"))
+        self.worker = Worker(self.jobs, self.wallet, self.config["smb"], os.path.join(self.state_dir, "scratch"),
+                             clouds={"moto_url": self.config.get("moto_url")})
 
     def start(self):
         self.worker.start()

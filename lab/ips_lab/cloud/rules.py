@@ -106,73 +106,102 @@ DISK_FORMATS = ("VhdxDiskFormat", "VhdDiskFormat")
 DISK_EXTENSIONS = {"VhdxDiskFormat": "vhdx", "VhdDiskFormat": "vhd"}
 DEFAULT_DISK_FORMAT = "VhdxDiskFormat"
 
-# Which source disk an export reads: the first of these present in the body.
-EXPORT_SOURCE_FIELDS = {
-    "sourceDiskName": opt("str"), "targetDiskName": opt("str"), "targetSnapshotName": opt("str"),
-    "targetDiskUuid": opt("str"), "sourceDiskUuid": opt("str"), "targetSnapshotId": opt("str"),
-    "targetVolumeId": opt("str"),
+# Which field names the disk a job reads, per platform (reference ips-api.md 3.3 and 3.4). Exactly
+# one of the platform's selectors must be present; another platform's selector is an unknown field.
+EXPORT_SOURCES = {
+    "vsphere": ("sourceDiskName",),
+    "xen": ("sourceDiskUuid",),
+    "ahv": ("sourceDiskName",),
+    "azure": ("targetDiskName", "targetSnapshotName"),
+    "aws": ("targetVolumeId", "targetSnapshotId"),
+    "gcp": ("targetDiskName",),
 }
-PREPARE_TARGET_FIELDS = {
-    "targetDiskName": opt("str"), "targetSnapshotName": opt("str"), "targetImageName": opt("str"),
-    "targetDiskUuid": opt("str"), "targetSnapshotId": opt("str"), "targetVolumeId": opt("str"),
+PREPARE_TARGETS = {
+    "vsphere": ("targetDiskName",),
+    "xen": ("targetDiskUuid",),
+    "ahv": ("targetDiskName",),
+    "azure": ("targetDiskName", "targetSnapshotName"),
+    "aws": ("targetVolumeId", "targetSnapshotId"),
+    "gcp": ("targetImageName", "targetDiskName"),  # prepare reads the uploaded image; prepare-and-publish's config names a disk
+}
+ALL_SELECTORS = tuple(sorted(set(f for table in (EXPORT_SOURCES, PREPARE_TARGETS) for fields in table.values() for f in fields)))
+# What prepare writes when it does not prepare the target in place, and where each is possible.
+PREPARE_OUTPUTS = {
+    "outputDiskName": ("vsphere", "xen", "azure", "aws", "gcp"),
+    "outputSnapshotName": ("azure",),
+    "outputImageName": ("ahv",),
 }
 SMB_OUTPUT_FIELDS = {
     "outputStorageLocation": req("smb"), "outputImageFilename": req("str"),
-    "outputImageFormat": opt("enum", DISK_FORMATS),
+    "outputImageFormat": opt("enum", DISK_FORMATS), "overwriteTargetFile": opt("bool"),
 }
 SMB_INPUT_FIELDS = {
     "inputStorageLocation": req("smb"), "inputImageFilename": req("str"),
     "inputImageFormat": opt("enum", DISK_FORMATS),
 }
-PREPARE_FIELDS = dict(PREPARE_TARGET_FIELDS, **{
+PREPARE_FIELDS = dict({k: opt("str") for k in PREPARE_OUTPUTS}, **{
     "provisioningType": req("enum", ("Mcs", "Pvs")), "xdReconfigure": opt("xd"),
-    "overwriteTargetFile": opt("bool"), "domainUnjoin": opt("bool"), "outputDiskName": opt("str"),
-    "outputSnapshotName": opt("str"), "outputImageName": opt("str"), "md5Hash": opt("md5"),
+    "overwriteTargetFile": opt("bool"), "domainUnjoin": opt("bool"), "md5Hash": opt("md5"),
     "installMisa": opt("bool"), "forceMisa": opt("bool"), "installMcsio": opt("bool"), "installPvs": opt("str"),
 })
 
-JobType = namedtuple("JobType", ["route", "platforms", "fields", "one_of", "stages", "work_stage"])
+# The /reconfigure names the reference lists, with the values the VDA installer takes; other
+# names pass through (the installer has more), but a name may appear only once.
+XD_RECONFIGURE_VALUES = {
+    "portnumber": r"^[0-9]{1,5}$",
+    "enable_hdx_ports": r"^(?i:true|false)$",
+    "controllers": r"\S",
+}
+
+JobType = namedtuple("JobType", ["route", "platforms", "fields", "selectors", "stages", "work_stage"])
 
 JOB_TYPES = {
     "export": JobType(
-        "images/$export", PLATFORMS,
-        dict(EXPORT_SOURCE_FIELDS, hashDisk=opt("bool"), **SMB_OUTPUT_FIELDS),
-        tuple(EXPORT_SOURCE_FIELDS),
+        "images/$export", PLATFORMS, dict(hashDisk=opt("bool"), **SMB_OUTPUT_FIELDS), EXPORT_SOURCES,
         ("validating", "startingCompositingEngine", "exporting", "cleaningUp"), "exporting"),
     "prepare": JobType(
-        "images/$prepare", PLATFORMS, PREPARE_FIELDS, tuple(PREPARE_TARGET_FIELDS),
-        ("validating", "startingCompositingEngine", "preparing", "cleaningUp"), None),
+        "images/$prepare", PLATFORMS, PREPARE_FIELDS, PREPARE_TARGETS,
+        ("validating", "startingCompositingEngine", "preparing", "cleaningUp"), "preparing"),
     "prepareAndPublish": JobType(
         "images/$prepareAndPublish", ("azure", "gcp"), dict(PREPARE_FIELDS, hashDisk=opt("bool"), **SMB_OUTPUT_FIELDS),
-        tuple(PREPARE_TARGET_FIELDS),
-        ("validating", "startingCompositingEngine", "preparing", "publishing", "cleaningUp"), None),
+        PREPARE_TARGETS,
+        ("validating", "startingCompositingEngine", "preparing", "publishing", "cleaningUp"), "publishing"),
     "convertToUefi": JobType(
         "images/$convertToUefi", ("vsphere", "xen", "azure", "gcp"),
         dict(SMB_INPUT_FIELDS, outputImageFilename=opt("str"), overwriteOutput=opt("bool"),
              pvsSslCaCertificate=opt("str")),
-        (), ("validating", "startingCompositingEngine", "converting", "cleaningUp"), None),
+        None, ("validating", "startingCompositingEngine", "converting", "cleaningUp"), None),
     "upgradePvs": JobType(
         "images/$upgradePvs", ("vsphere",),
         dict(SMB_INPUT_FIELDS, outputImageFilename=opt("str"), overwriteOutput=opt("bool"),
-             outputSizeMb=opt("int"), installPvs=opt("str")),
-        (), ("validating", "startingCompositingEngine", "upgrading", "cleaningUp"), None),
+             outputSizeMb=opt("int"), installPvs=req("str")),
+        None, ("validating", "startingCompositingEngine", "upgrading", "cleaningUp"), None),
     "reverseImage": JobType(
         "images/$reverseImage", ("vsphere",),
         dict(SMB_INPUT_FIELDS, outputDiskName=opt("str")),
-        (), ("validating", "startingCompositingEngine", "reversing", "cleaningUp"), None),
+        None, ("validating", "startingCompositingEngine", "reversing", "cleaningUp"), None),
     "diagnostics": JobType(
         "images/$diagnostics", PLATFORMS,
         {"outputStorageLocation": req("smb"), "ceLogs": opt("bool"), "windowsEventLogs": opt("bool"),
          "ipsData": opt("bool")},
-        (), ("validating", "collecting", "cleaningUp"), None),
+        None, ("validating", "collecting", "cleaningUp"), None),
 }
 
 # (field, value) -> (other field, required value): cross-field rules checked after the types.
+# A value of PRESENT matches any value the field has.
+PRESENT = "<present>"
 REQUIRES = {
     ("installMisa", True): ("provisioningType", "Mcs"),
     ("forceMisa", True): ("provisioningType", "Mcs"),
     ("installMcsio", True): ("provisioningType", "Mcs"),
+    ("installPvs", PRESENT): ("provisioningType", "Pvs"),
 }
+# Fields that exclude each other (both present is a 400 naming the first).
+EXCLUSIVE = (
+    ("outputDiskName", "outputSnapshotName"),
+)
+# A diagnostics job must collect something.
+DIAGNOSTICS_COLLECT = ("ceLogs", "windowsEventLogs", "ipsData")
 
 JOB_STATUS_RUNNING = "inProgress"
 JOB_STATUS_COMPLETE = "complete"

@@ -65,12 +65,23 @@ def _check_xd_reconfigure(name, value, problems):
     if not isinstance(value, list):
         problems.add(name, "The field '%s' must be a list of {ParameterName, ParameterValue} objects." % name)
         return
+    seen = set()
     for i, item in enumerate(value):
         where = "%s[%d]" % (name, i)
         if not isinstance(item, dict) or set(item) != {"ParameterName", "ParameterValue"}:
             problems.add(where, "The element '%s' must be an object with exactly the keys ParameterName and ParameterValue." % where)
         elif not _is_str(item["ParameterName"]) or not isinstance(item["ParameterValue"], str):
             problems.add(where, "The element '%s' needs a non-empty string ParameterName and a string ParameterValue." % where)
+        else:
+            param = item["ParameterName"].lower()
+            pattern = rules.XD_RECONFIGURE_VALUES.get(param)
+            if param in seen:
+                problems.add(where, "The element '%s' repeats the parameter '%s'; give each parameter once." % (where, item["ParameterName"]))
+            elif pattern and not re.search(pattern, item["ParameterValue"]):
+                problems.add(where, "The element '%s' has a bad value for '%s': %s." % (where, param, json.dumps(item["ParameterValue"])))
+            elif param == "portnumber" and not 1 <= int(item["ParameterValue"]) <= 65535:
+                problems.add(where, "The element '%s' has a port number out of range: %s." % (where, item["ParameterValue"]))
+            seen.add(param)
 
 
 def _check_smb(name, value, problems):
@@ -165,16 +176,32 @@ def validate_job(job_type, body, credential_type_of, resource_location_ids):
         allowed.update(rules.PLATFORM_FIELDS[platform])
         if platform not in spec.platforms:
             problems.add("platform", "The job type '%s' does not support platform '%s'; supported: %s." % (job_type, platform, ", ".join(spec.platforms)))
+    selectors = spec.selectors.get(platform, ()) if spec.selectors and platform in rules.PLATFORMS else ()
+    allowed.update({f: rules.opt("str") for f in selectors})
     normalised = check_fields(body, allowed, problems)
-    if spec.one_of and not any(normalised.get(f) for f in spec.one_of):
-        problems.add(spec.one_of[0], "The job needs one of the fields %s to name its disk." % ", ".join(spec.one_of))
+    if spec.selectors and platform in rules.PLATFORMS:
+        named = [f for f in selectors if normalised.get(f)]
+        if not named:
+            problems.add(selectors[0], "The job needs the field %s to name its disk on platform '%s'." % (" or ".join("'%s'" % f for f in selectors), platform))
+        elif len(named) > 1:
+            problems.add(named[1], "The fields '%s' and '%s' both name the disk; send only one." % (named[0], named[1]))
+    for field, platforms in rules.PREPARE_OUTPUTS.items():
+        if field in normalised and field in spec.fields and platform in rules.PLATFORMS and platform not in platforms:
+            problems.add(field, "The field '%s' is not offered on platform '%s'; it is for %s." % (field, platform, ", ".join(platforms)))
+    for first, second in rules.EXCLUSIVE:
+        if normalised.get(first) and normalised.get(second):
+            problems.add(second, "The fields '%s' and '%s' exclude each other; send only one." % (first, second))
+    if job_type == "diagnostics" and not any(normalised.get(f) for f in rules.DIAGNOSTICS_COLLECT):
+        problems.add(rules.DIAGNOSTICS_COLLECT[0], "The job collects nothing: set at least one of %s to true." % ", ".join(rules.DIAGNOSTICS_COLLECT))
     rl = normalised.get("resourceLocationId")
     if _is_str(rl) and rl not in resource_location_ids:
         problems.add("resourceLocationId", "The field 'resourceLocationId' names an unknown resource location '%s'." % rl)
     _check_credentials(normalised, credential_type_of, problems)
     for (field, value), (other, needed) in rules.REQUIRES.items():
-        if normalised.get(field) == value and normalised.get(other) != needed:
-            problems.add(field, "The field '%s' set to %s needs '%s' to be '%s'." % (field, json.dumps(value), other, needed))
+        present = normalised.get(field) not in (None, "", False) if value == rules.PRESENT else normalised.get(field) == value
+        if present and other in spec.fields and normalised.get(other) != needed:
+            shown = json.dumps(normalised.get(field))
+            problems.add(field, "The field '%s' set to %s needs '%s' to be '%s'." % (field, shown, other, needed))
     problems.raise_if_any()
     return normalised
 

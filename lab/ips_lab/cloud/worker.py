@@ -11,21 +11,23 @@ import sqlite3
 import threading
 
 from ..work.export import WorkFailed, run_export
+from ..work.prepare import run_prepare
 
 LOG = logging.getLogger(__name__)
 TICK_SECONDS = 0.05
 
 
 class Worker(object):
-    def __init__(self, jobs, wallet, smb, scratch_dir):
+    def __init__(self, jobs, wallet, smb, scratch_dir, clouds=None):
         self._jobs = jobs
+        self._clouds = dict(clouds or {})
         self._wallet = wallet
         self._smb = smb
         self._scratch = scratch_dir
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ips-lab-worker", daemon=True)
         self._work_threads = []
-        self._work = {"export": self._export}
+        self._work = {"export": self._export, "prepare": self._prepare, "prepareAndPublish": self._prepare_and_publish}
 
     def start(self):
         self._jobs.requeue_interrupted_work()
@@ -69,3 +71,11 @@ class Worker(object):
 
     def _export(self, parameters):
         return run_export(parameters, self._wallet.secrets_of, self._smb, os.path.join(self._scratch, "export"))
+
+    def _prepare(self, parameters):
+        return run_prepare(parameters, self._wallet.secrets_of, self._clouds)
+
+    def _prepare_and_publish(self, parameters):
+        artifacts = self._prepare(parameters)
+        artifacts.update(self._export(parameters))
+        return artifacts

@@ -28,12 +28,13 @@ class Cloud(StandIn):
     name = "cloud"
     port_key = "API"
     ready_timeout = 60.0
-    depends = ("samba",)
+    depends = ("samba", "moto")
 
     def prepare(self, port, deps, previous):
         old = (previous or {}).get("values", {})
         state = self.folder
         smb = deps.get("samba") or {}
+        moto = deps.get("moto") or {}
         config = {
             "host": HOST,
             "port": port,
@@ -43,6 +44,8 @@ class Cloud(StandIn):
             "admin_token": old.get("IPS_LAB_ADMIN_TOKEN") or secrets.token_urlsafe(30),
             "resource_location_ids": [old.get("IPS_LAB_RESOURCE_LOCATION_ID") or str(uuid.uuid4())],
             "smb": {"port": smb.get("port")},
+            # prepare checks AWS targets in moto (lab/ips_lab/work/prepare.py)
+            "moto_url": "http://%s:%d" % (HOST, moto["port"]) if moto.get("port") else None,
             "token_ttl": TOKEN_TTL,
             "job_seconds": JOB_SECONDS,
         }

@@ -34,7 +34,7 @@ class WorkFailed(Exception):
 
 
 def source_disk_name(parameters):
-    return next(parameters[f] for f in rules.EXPORT_SOURCE_FIELDS if parameters.get(f))
+    return next(parameters[f] for f in rules.ALL_SELECTORS if parameters.get(f))
 
 
 def convert(raw_path, image_path, disk_format):

@@ -1,0 +1,174 @@
+"""The job modules (ips_export, ips_prepare, ips_publish, ips_pvs_image, ips_diagnostics, ips_aws_image) run by
+ansible-playbook against the lab, at -vvvv, with what YAML can't check: the POSTs the lab saw, the files on the
+shares, the -vvvv output free of secrets, and a playbook killed while it waits.
+
+Each target's tasks/main.yml includes the task file named by ips_t.case.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from lab_api import LabApi
+
+TARGETS = Path(__file__).resolve().parent / "targets"
+CRED = {"smb": "jm-smb", "vsphere": "jm-vcenter", "xen": "jm-xen", "nutanix": "jm-prism", "azure": "jm-azure", "aws": "jm-aws", "gcp": "jm-gcp"}
+GCP_KEY = {"type": "service_account", "project_id": "lab-project-7", "client_email": "ips@lab-project-7.iam.gserviceaccount.com"}
+
+
+def seed_wallet(lab_env, test_secrets):
+    api = LabApi(lab_env)
+    user = lambda cid, name, pw: api.call("POST", "credentials", {"id": cid, "type": "UsernamePassword", "username": name, "password": pw})  # noqa: E731
+    user(CRED["smb"], lab_env["IPS_LAB_SMB_USER"], lab_env["IPS_LAB_SMB_PASSWORD"])
+    user(CRED["vsphere"], "administrator@vsphere.local", test_secrets["vcenter_password"])
+    user(CRED["xen"], "root", test_secrets["vcenter_password"])
+    user(CRED["nutanix"], "admin", test_secrets["vcenter_password"])
+    api.call("POST", "credentials", {"id": CRED["azure"], "type": "Azure", "tenantId": "t", "clientId": "c",
+                                     "clientSecret": test_secrets["azure_client_secret"]})
+    api.call("POST", "credentials", {"id": CRED["aws"], "type": "Aws", "accessKeyId": "AKIALAB0000000000000",
+                                     "secretAccessKey": test_secrets["aws_secret_access_key"]})
+    api.call("POST", "credentials", {"id": CRED["gcp"], "type": "Gcp", "serviceAccountKey": dict(GCP_KEY, private_key=test_secrets["gcp_private_key"])})
+    return api
+
+
+def ips_t(lab_env, case, run=None, **extra):
+    run = run or uuid.uuid4().hex[:8]
+    host = lab_env["IPS_LAB_SMB_HOST"]
+    out = dict(case=case, run=run, cred=CRED,
+               export_location="smb://%s/%s/it-jobs/%s/" % (host, lab_env["IPS_LAB_SMB_EXPORT_SHARE"], run),
+               pvs_location="smb://%s/%s/it-jobs/%s/" % (host, lab_env["IPS_LAB_SMB_PVS_SHARE"], run),
+               vcsim=dict(host=lab_env["IPS_LAB_VCSIM_HOST"], port=int(lab_env["IPS_LAB_VCSIM_PORT"]), user=lab_env["IPS_LAB_VCSIM_USER"],
+                          password=lab_env["IPS_LAB_VCSIM_PASSWORD"]),
+               moto_url=lab_env["IPS_LAB_MOTO_URL"])
+    out.update(extra)
+    return out
+
+
+def module_env(lab_env):
+    return {"CITRIX_CLOUD_RESOURCE_LOCATION_ID": lab_env["IPS_LAB_RESOURCE_LOCATION_ID"]}
+
+
+def secrets_of(lab_env, test_secrets):
+    return list(test_secrets.values()) + [lab_env["CITRIX_CLOUD_CLIENT_SECRET"], lab_env["IPS_LAB_SMB_PASSWORD"], lab_env["IPS_LAB_VCSIM_PASSWORD"]]
+
+
+def job_posts(lab, verb, dry=False):
+    """The POSTs to images/$<verb> the lab answered, real submits or dryRun validations."""
+    return [r for r in lab.requests() if r["method"] == "POST" and r["path"].endswith("/$" + verb)
+            and ("dryRun=true" in (r.get("query") or "")) == dry]
+
+
+def run_ok(run_target, lab_env, test_secrets, target, t):
+    run = run_target(target, dict(ips_t=t), env=module_env(lab_env))
+    run.assert_ok()
+    run.assert_no_secret(secrets_of(lab_env, test_secrets))
+    return run
+
+
+# --- ips_export ---------------------------------------------------------------------------------
+
+
+def test_export_every_platform(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    lab.set_config(job_seconds=1)
+    t = ips_t(lab_env, "platforms")
+    started = time.monotonic()
+    run_ok(run_target, lab_env, test_secrets, "ips_export", t)
+    print("ips_export platforms: %.1f s" % (time.monotonic() - started))
+    assert len(job_posts(lab, "export")) == 6  # the second run submitted nothing
+    assert len(job_posts(lab, "export", dry=True)) == 7  # check mode (6) and the diff check (1)
+    folder = Path(lab_env["IPS_LAB_SMB_EXPORT_DIR"]) / "it-jobs" / t["run"]
+    written = sorted(p.name for p in folder.iterdir())
+    assert written == sorted(["vsphere-%s.vhdx" % t["run"], "xen-%s.vhd" % t["run"], "ahv-%s.vhdx" % t["run"], "azure-%s.vhdx" % t["run"],
+                              "gcp-%s.vhdx" % t["run"], "aws-%s.vhdx" % t["run"]])
+
+
+def test_export_cross_field_rules(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    run_ok(run_target, lab_env, test_secrets, "ips_export", ips_t(lab_env, "rules"))
+    assert not [r for r in lab.requests() if r["method"] == "POST" and "/images/" in r["path"]]
+
+
+def start_target(lab_env, tmp_path, name, t):
+    """Start a target's playbook in its own session (so it can be killed whole); returns the Popen."""
+    play = tmp_path / "killed.yml"
+    play.write_text("- name: Killed target %s\n  hosts: localhost\n  gather_facts: false\n  roles:\n    - role: %s\n" % (name, name))
+    vars_file = tmp_path / "killed-vars.json"
+    vars_file.write_text(json.dumps(dict(ips_t=t)))
+    env = dict(os.environ)
+    env.update(lab_env)
+    env.update(module_env(lab_env))
+    env.update(ANSIBLE_ROLES_PATH=str(TARGETS), ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="False",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="False", ANSIBLE_NOCOLOR="1")
+    cmd = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "localhost,", "-c", "local", "-e", "@%s" % vars_file, str(play)]
+    return subprocess.Popen(cmd, env=env, cwd=str(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def kill_once_submitted(lab, proc, verb, timeout=60):
+    """SIGKILL the playbook's whole session as soon as the lab has the job; returns the job id."""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            posts = job_posts(lab, verb)
+            if posts and posts[0]["status"] == 202:
+                jobs = [r for r in lab.requests() if r["method"] == "GET" and "/jobs/" in r["path"]]
+                if jobs:  # it is waiting now
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(10)
+                    return jobs[-1]["path"].rsplit("/", 1)[1]
+            assert proc.poll() is None, "the playbook ended before the lab saw its job"
+            time.sleep(0.1)
+        raise AssertionError("the lab never saw the job")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def check_killed_rerun_attaches(lab, lab_env, run_target, test_secrets, tmp_path, target, verb, t, job_seconds=8):
+    lab.set_config(job_seconds=job_seconds)
+    proc = start_target(lab_env, tmp_path, target, t)
+    job_id = kill_once_submitted(lab, proc, verb)
+    assert lab.raw_job(job_id)["status"] == "inProgress"
+    run_ok(run_target, lab_env, test_secrets, target, dict(t, expect_resumed=True))
+    assert len(job_posts(lab, verb)) == 1  # exactly one job was ever submitted
+    return job_id
+
+
+def test_export_killed_while_waiting_reattaches(lab, lab_env, run_target, test_secrets, tmp_path):
+    seed_wallet(lab_env, test_secrets)
+    check_killed_rerun_attaches(lab, lab_env, run_target, test_secrets, tmp_path, "ips_export", "export", ips_t(lab_env, "attach"))
+
+
+def test_export_failed_job_is_reported_and_resubmitted(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    lab.set_config(job_seconds=1)
+    lab.fail_job("export", "exporting", "The compositing engine could not attach the source disk.")
+    run_ok(run_target, lab_env, test_secrets, "ips_export", ips_t(lab_env, "failure"))
+    assert len(job_posts(lab, "export")) == 2
+
+
+def test_export_timeout_reports_progress_and_rerun_attaches(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    lab.set_config(job_seconds=300)
+    run_ok(run_target, lab_env, test_secrets, "ips_export", ips_t(lab_env, "timeout"))
+    assert len(job_posts(lab, "export")) == 1
+    assert len([r for r in lab.requests() if r["method"] == "DELETE"]) == 1  # only the explicit cancel at the end
+
+
+def test_export_survives_token_expiry_while_waiting(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    lab.set_config(job_seconds=8, token_ttl=2)
+    try:
+        run_ok(run_target, lab_env, test_secrets, "ips_export", ips_t(lab_env, "token"))
+    finally:
+        lab.set_config(token_ttl=3600)
+    tokens = [r for r in lab.requests() if "/tokens/clients" in r["path"]]
+    assert len(tokens) >= 3  # renewed while waiting
+    assert not [r for r in lab.requests() if r["status"] == 401 and "/jobs" in r["path"] and r is not None][3:]
