@@ -72,6 +72,11 @@ class DocStore(object):
                                     (kind, len(prefix), prefix)).fetchall()
         return [json.loads(doc) for _key, doc in rows]
 
+    def execute(self, sql, params=()):
+        """Run one statement on the plane's own tables; returns all rows."""
+        with self.lock:
+            return self._db.execute(sql, params).fetchall()
+
     def close(self):
         with self.lock:
             self._db.close()

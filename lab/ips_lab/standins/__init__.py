@@ -66,11 +66,14 @@ class MissingProgram(RuntimeError):
 
 
 def all_parts(run):
+    from ips_lab.standins.azure import Azure
     from ips_lab.standins.azurite import Azurite
     from ips_lab.standins.cloud import Cloud
+    from ips_lab.standins.ebs import Ebs
+    from ips_lab.standins.gce import Gce
     from ips_lab.standins.gcs import Gcs
     from ips_lab.standins.moto import Moto
     from ips_lab.standins.samba import Samba
     from ips_lab.standins.vcsim import Vcsim
 
-    return [cls(run) for cls in (Samba, Azurite, Moto, Gcs, Vcsim, Cloud)]
+    return [cls(run) for cls in (Samba, Azurite, Moto, Gcs, Vcsim, Cloud, Azure, Ebs, Gce)]
