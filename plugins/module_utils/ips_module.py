@@ -58,8 +58,9 @@ _ERROR_RESULT_FIELDS = {
 class IPSModule(object):
     """An AnsibleModule with the Citrix Cloud auth options and client."""
 
-    def __init__(self, argument_spec, **kwargs):
-        spec = auth_argument_spec()
+    def __init__(self, argument_spec, auth=True, **kwargs):
+        # auth=False: modules that never call Citrix Cloud (uploads, disk info) take no auth options.
+        spec = auth_argument_spec() if auth else {}
         spec.update(argument_spec)
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.module.params

@@ -11,7 +11,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def modules_using_ipsmodule():
-    return sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if "IPSModule" in p.read_text())
+    """Modules that take the Citrix Cloud auth options (IPSModule without auth=False)."""
+    return sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if "IPSModule(" in p.read_text() and "auth=False" not in p.read_text())
 
 
 def rendered_docs(names):
