@@ -64,9 +64,19 @@ def job_posts(lab, verb, dry=False):
             and ("dryRun=true" in (r.get("query") or "")) == dry]
 
 
+def failures(output):
+    """The failed task results of a -vvvv run (the end of the output alone may not show them)."""
+    lines = output.splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        if line.startswith(("fatal:", "failed:")) or "FAILED!" in line:
+            found.extend(lines[max(0, i - 2):i + 25])
+    return "\n".join(found[-400:])
+
+
 def run_ok(run_target, lab_env, test_secrets, target, t):
     run = run_target(target, dict(ips_t=t), env=module_env(lab_env))
-    run.assert_ok()
+    assert run.rc == 0, failures(run.output) or run.output[-6000:]
     run.assert_no_secret(secrets_of(lab_env, test_secrets))
     return run
 
@@ -172,3 +182,51 @@ def test_export_survives_token_expiry_while_waiting(lab, lab_env, run_target, te
     tokens = [r for r in lab.requests() if "/tokens/clients" in r["path"]]
     assert len(tokens) >= 3  # renewed while waiting
     assert not [r for r in lab.requests() if r["status"] == 401 and "/jobs" in r["path"] and r is not None][3:]
+
+
+# --- ips_prepare --------------------------------------------------------------------------------
+
+
+def moto_snapshot(lab_env, region="us-east-2"):
+    """A completed EBS snapshot in moto, as an upload would leave it."""
+    import boto3
+
+    ec2 = boto3.client("ec2", endpoint_url=lab_env["IPS_LAB_MOTO_URL"], region_name=region, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    volume = ec2.create_volume(Size=1, AvailabilityZone=region + "a")["VolumeId"]
+    return ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
+
+
+def test_prepare_every_platform(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    lab.set_config(job_seconds=1)
+    t = ips_t(lab_env, "platforms", aws_snapshot=moto_snapshot(lab_env))
+    run_ok(run_target, lab_env, test_secrets, "ips_prepare", t)
+    assert len(job_posts(lab, "prepare")) == 7  # six platforms once, plus the forced run
+    assert len(job_posts(lab, "prepare", dry=True)) == 6
+
+
+def test_prepare_cross_field_rules(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    run_ok(run_target, lab_env, test_secrets, "ips_prepare", ips_t(lab_env, "rules", aws_snapshot="snap-0"))
+    assert not [r for r in lab.requests() if r["method"] == "POST" and "/images/" in r["path"]]
+
+
+def test_prepare_aws_target_must_exist_in_moto(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    lab.set_config(job_seconds=1)
+    run_ok(run_target, lab_env, test_secrets, "ips_prepare", ips_t(lab_env, "aws_missing", aws_snapshot="snap-0"))
+
+
+def test_prepare_failed_job_is_reported_and_resubmitted(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    lab.set_config(job_seconds=1)
+    lab.fail_job("prepare", "preparing", "Disk not found in resource group rg-images.")
+    run_ok(run_target, lab_env, test_secrets, "ips_prepare", ips_t(lab_env, "failure", aws_snapshot="snap-0"))
+    assert len(job_posts(lab, "prepare")) == 2
+
+
+def test_prepare_killed_while_waiting_reattaches(lab, lab_env, run_target, test_secrets, tmp_path):
+    seed_wallet(lab_env, test_secrets)
+    check_killed_rerun_attaches(lab, lab_env, run_target, test_secrets, tmp_path, "ips_prepare", "prepare",
+                                ips_t(lab_env, "attach", aws_snapshot="snap-0"))

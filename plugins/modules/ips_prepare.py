@@ -1,0 +1,230 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: ips_prepare
+short_description: Make an uploaded disk bootable for MCS or PVS on its target platform
+version_added: 0.2.0
+description:
+  - Runs a Citrix Image Portability prepare job on Azure, AWS, GCP, vSphere, XenServer or Nutanix AHV. A compositing
+    engine VM attaches the uploaded disk, installs or reconfigures the VDA components and makes the disk bootable for
+    Machine Creation Services or Provisioning Services, and waits for it.
+  - Idempotent. The job carries a key made from the request; a re-run attaches to the running job, reports a
+    completed one without change, and submits again after a failure.
+  - Cross-field rules are checked before any request, for example O(vda.install_misa) needs O(provisioning_type=mcs).
+author:
+  - citrix_community.ips maintainers (@citrix-community)
+extends_documentation_fragment:
+  - citrix_community.ips.auth
+  - citrix_community.ips.job
+  - citrix_community.ips.wait
+  - citrix_community.ips.platforms
+  - citrix_community.ips.vda
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - The service validates the request (C(dryRun=true)); no job is created.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details:
+      - The diff shows the request that would be sent, with secret-looking values masked.
+  action_group:
+    description: Use C(group/citrix_community.ips.ips) in C(module_defaults) to set the auth options once.
+    support: full
+    membership:
+      - citrix_community.ips.ips
+options:
+  platform:
+    description:
+      - Where the uploaded disk is. Set the dict option of the same name with its details.
+    type: str
+    required: true
+    choices: [azure, aws, gcp, vsphere, xenserver, nutanix]
+  target_disk:
+    description:
+      - The uploaded disk to prepare. Azure, the managed disk name; AWS, the EBS volume id; GCP, the image name
+        (the GCP upload makes an image); vSphere and Nutanix AHV, the disk name; XenServer, the disk (VDI) UUID.
+      - Required unless O(target_snapshot) is set.
+    type: str
+  target_snapshot:
+    description:
+      - Prepare from a snapshot instead. Azure, the snapshot name; AWS, the EBS snapshot id.
+    type: str
+  output_disk_name:
+    description:
+      - Write the prepared result to a new disk of this name instead of changing O(target_disk) in place.
+        Not for Nutanix AHV (use O(output_image_name)).
+    type: str
+  output_snapshot_name:
+    description:
+      - Azure only. Write the prepared result to a new snapshot of this name.
+    type: str
+  output_image_name:
+    description:
+      - Nutanix AHV only. The name of the prepared image.
+    type: str
+notes:
+  - The prepared output is overwritten only with O(force=true) (the service's C(overwriteTargetFile)).
+  - On AWS the result is an EBS volume and snapshot; make an AMI from them with M(citrix_community.ips.ips_aws_image).
+seealso:
+  - module: citrix_community.ips.ips_publish
+  - module: citrix_community.ips.ips_aws_image
+  - module: citrix_community.ips.ips_job
+"""
+
+EXAMPLES = r"""
+- name: Prepare an uploaded Azure disk for MCS, with a CE VM in an isolated network
+  citrix_community.ips.ips_prepare:
+    platform: azure
+    azure:
+      credential_id: azure-sp
+      subscription_id: 00000000-1111-2222-3333-444444444444
+      location: eastus
+      resource_group: rg-images
+      vnet_resource_group: rg-network
+      vnet: vnet-ce
+      subnet: snet-ce
+      ce_vm_sku: Standard_D4s_v5
+      network_isolation: true
+    target_disk: win11-uploaded
+    output_disk_name: win11-prepared
+    provisioning_type: mcs
+    vda:
+      install_misa: true
+      install_mcsio: true
+      xd_reconfigure:
+        - {name: controllers, value: "ddc1.corp.example ddc2.corp.example"}
+        - {name: portnumber, value: "80"}
+        - {name: enable_hdx_ports, value: "true"}
+    domain_unjoin: true
+    md5_hash: 9e107d9d372bb6826bd81d3542a419d6
+    tags: {owner: euc-team}
+    job_timeout: 7200
+
+- name: Prepare an EBS snapshot on AWS for PVS
+  citrix_community.ips.ips_prepare:
+    platform: aws
+    aws: {credential_id: aws-ips, region: us-east-2, subnet_id: subnet-0abc, security_group_ids: [sg-0def]}
+    target_snapshot: snap-0123456789abcdef0
+    output_disk_name: win11-pvs
+    provisioning_type: pvs
+    vda: {install_pvs: "2407"}
+  register: prepared
+
+- name: Prepare an uploaded GCP image
+  citrix_community.ips.ips_prepare:
+    platform: gcp
+    gcp: {credential_id: gcp-sa, zone: us-east4-a, vpc_network: default, vpc_subnet: regions/us-east4/subnetworks/ce, network_tags: [ips-ce]}
+    target_disk: win11-image
+    output_disk_name: win11-prepared
+    prefix: ipsce
+
+- name: Prepare a disk on vSphere
+  citrix_community.ips.ips_prepare:
+    platform: vsphere
+    vsphere: {host: vcenter.corp.example, credential_id: vcenter-ips, cluster: Cluster1, datastore: ds1, network: VM Network}
+    target_disk: "[ds1] uploads/win11.vmdk"
+    output_disk_name: win11-prepared
+
+- name: Prepare a disk on XenServer
+  citrix_community.ips.ips_prepare:
+    platform: xenserver
+    xenserver: {host: xen01.corp.example, credential_id: xen-ips, ssl_fingerprint: "{{ xen_sha1 }}", network: Pool-wide network, storage_repository_uuid: "{{ sr_uuid }}"}
+    target_disk: 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0
+    output_disk_name: win11-prepared
+
+- name: Prepare an image on Nutanix AHV
+  citrix_community.ips.ips_prepare:
+    platform: nutanix
+    nutanix: {host: prism.corp.example, credential_id: prism-ips, storage_container: default}
+    target_disk: win11-uploaded
+    output_image_name: win11-prepared
+"""
+
+RETURN = r"""
+job:
+  description: The job, in the shape M(citrix_community.ips.ips_job_info) returns. Empty in check mode when no job exists.
+  returned: always
+  type: dict
+disk_name:
+  description: The name of the prepared disk (the output, or the target prepared in place).
+  returned: when the job completed
+  type: str
+  sample: win11-prepared
+disk_id:
+  description: The id of the prepared disk, when the service reports one.
+  returned: when the job completed and the service reports it
+  type: str
+snapshot_name:
+  description: The name of the prepared snapshot (Azure, O(output_snapshot_name)).
+  returned: when the job completed and the service reports it
+  type: str
+image_name:
+  description: The name of the prepared image (Nutanix AHV, O(output_image_name)).
+  returned: when the job completed and the service reports it
+  type: str
+snapshot_id:
+  description: AWS, the id of the EBS snapshot of the prepared disk (the input of M(citrix_community.ips.ips_aws_image)).
+  returned: when the job completed on AWS
+  type: str
+  sample: snap-0fedcba9876543210
+volume_id:
+  description: AWS, the id of the prepared EBS volume.
+  returned: when the job completed on AWS
+  type: str
+  sample: vol-0123456789abcdef0
+request:
+  description: The request body sent (or that would be sent), secret-looking values masked.
+  returned: always
+  type: dict
+idempotency_key:
+  description: The deterministic key of this request, carried in the job's tags.
+  returned: always
+  type: str
+resumed:
+  description: Whether the task attached to a job that was already running.
+  returned: always
+  type: bool
+validation:
+  description: The service's answer to the C(dryRun) request.
+  returned: in check mode, when a job would be submitted
+  type: dict
+"""
+
+from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule
+from ansible_collections.citrix_community.ips.plugins.module_utils import _job_runner
+from ansible_collections.citrix_community.ips.plugins.module_utils._bodies import common, prepare
+
+
+def argument_spec():
+    spec = _job_runner.job_argument_spec()
+    spec.update(common.platform_argument_spec())
+    spec.update(prepare.vda_argument_spec())
+    spec.update(prepare.target_argument_spec())
+    spec.update(platform=dict(type="str", required=True, choices=["azure", "aws", "gcp", "vsphere", "xenserver", "nutanix"]))
+    return spec
+
+
+def main():
+    mod = IPSModule(argument_spec(), supports_check_mode=True)
+    mod.run(run)
+
+
+def run(mod):
+    # Build the desired request (cross-field rules first).
+    body = prepare.build(mod.params)
+    # Find, decide, check mode, submit, wait; shape the result with the named artifacts.
+    mod.exit(**_job_runner.JobRunner(mod, "prepare", body, artifacts=prepare.ARTIFACT_KEYS).run())
+
+
+if __name__ == "__main__":
+    main()
