@@ -168,6 +168,15 @@ class PlaneHandler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 120
 
+    def setup(self):
+        super().setup()
+        # Headers and body leave in separate writes: without TCP_NODELAY, Nagle and the client's
+        # delayed ACK add ~40 ms to every answer.
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
     def _serve(self):
         plane = self.server.plane
         request = Request(self)
