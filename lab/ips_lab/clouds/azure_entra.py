@@ -155,7 +155,7 @@ class Entra(object):
         """The claims of a valid ARM bearer token, else the ARM 401 error (code, message)."""
         if not authorization:
             return None, ("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
-        scheme, _, token = authorization.partition(" ")
+        scheme, token = (authorization.split(" ", 1) + [""])[:2]
         if scheme.lower() != "bearer" or not token.strip():
             return None, ("AuthenticationFailed", "Authentication failed. The 'Authorization' header is provided in an invalid format.")
         pieces = token.strip().split(".")

@@ -42,6 +42,7 @@ LOCATIONS = ("eastus", "eastus2", "westus", "westus2", "westus3", "centralus", "
              "israelcentral", "mexicocentral", "newzealandnorth")
 DISK_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
 UPLOAD_STATES = ("ReadyToUpload", "ActiveUpload")
+CREATION_FIELDS = ("createOption", "uploadSizeBytes", "logicalSectorSize")
 COMPUTE = "microsoft.compute"
 
 
@@ -285,8 +286,7 @@ class AzurePlane(object):
                 "tags": body.get("tags") or {},
                 "sku": {"name": sku, "tier": SKUS[sku]},
                 "properties": {
-                    "creationData": dict((k, v) for k, v in props["creationData"].items() if k in ("createOption", "uploadSizeBytes",
-                                                                                                     "logicalSectorSize")),
+                    "creationData": dict((k, v) for k, v in props["creationData"].items() if k in CREATION_FIELDS),
                     "diskSizeGB": int(math.ceil(disk_bytes / float(GIB))),
                     "diskSizeBytes": disk_bytes,
                     "uniqueId": unique,

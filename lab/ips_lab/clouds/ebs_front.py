@@ -125,8 +125,8 @@ class EbsFront(object):
 
     @staticmethod
     def _pass(status, headers, body):
-        keep = dict((k, v) for k, v in headers.items() if k.lower() not in ("content-length", "connection", "server", "date",
-                                                                              "transfer-encoding", "content-type"))
+        dropped = ("content-length", "connection", "server", "date", "transfer-encoding", "content-type")
+        keep = dict((k, v) for k, v in headers.items() if k.lower() not in dropped)
         content_type = dict((k.lower(), v) for k, v in headers.items()).get("content-type", "application/json")
         return Answer(status, body, keep, content_type)
 
@@ -329,7 +329,7 @@ class EbsFront(object):
         token = params.get("pageToken")
         if token:
             try:
-                owner, _, index = base64.b64decode(token.encode("ascii"), validate=True).decode("ascii").partition(":")
+                owner, index = base64.b64decode(token.encode("ascii"), validate=True).decode("ascii").rsplit(":", 1)
                 start = int(index)
             except (ValueError, UnicodeDecodeError, binascii.Error):
                 raise validation("The NextToken is not valid.", "INVALID_PAGE_TOKEN")

@@ -180,7 +180,7 @@ class GcePlane(object):
         if not auth:
             raise gerror(401, "required", "Request is missing required authentication credential. Expected OAuth 2 access token, login "
                          "cookie or other valid authentication credential.", {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
-        scheme, _, token = auth.partition(" ")
+        scheme, token = (auth.split(" ", 1) + [""])[:2]
         if scheme.lower() != "bearer" or token.strip() != self.token:
             raise gerror(401, "authError", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or "
                          "other valid authentication credential.", {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", '
@@ -378,13 +378,13 @@ class GcePlane(object):
         if not isinstance(source, str) or not source:
             raise gerror(400, "required", "Required field 'resource.rawDisk.source' not specified")
         if source.startswith("gs://"):
-            bucket, _, obj = source[5:].partition("/")
+            bucket, obj = (source[5:].split("/", 1) + [""])[:2]
         else:
             parts = urlsplit(source)
             if parts.scheme != "https" or parts.netloc not in ("storage.googleapis.com", "storage.cloud.google.com"):
                 raise gerror(400, "invalid", "Invalid value for field 'resource.rawDisk.source': '%s'. The source must be "
                              "https://storage.googleapis.com/BUCKET/OBJECT or gs://BUCKET/OBJECT." % source)
-            bucket, _, obj = unquote(parts.path.lstrip("/")).partition("/")
+            bucket, obj = (unquote(parts.path.lstrip("/")).split("/", 1) + [""])[:2]
         if not bucket or not obj:
             raise gerror(400, "invalid", "Invalid value for field 'resource.rawDisk.source': '%s'. It names no object." % source)
         return bucket, obj
@@ -427,14 +427,14 @@ class GcePlane(object):
                          "projects/windows-cloud/global/licenses/windows-server-2022-dc.")
         if body.get("architecture") not in (None, "X86_64", "ARM64", "ARCHITECTURE_UNSPECIFIED"):
             raise gerror(400, "invalid", "Invalid value for field 'resource.architecture': '%s'." % body["architecture"])
+        fingerprint = hashlib.sha1(repr(sorted((body.get("labels") or {}).items())).encode()).hexdigest()[:12]
         with self.store.lock:
             if self.store.get("image", name) is not None:
                 raise gerror(409, "alreadyExists", "The resource 'projects/%s/global/images/%s' already exists" % (self.project, name))
             image_id = self.new_id()
             image = {"kind": "compute#image", "id": image_id, "creationTimestamp": iso(time.time(), digits=3), "name": name,
                      "sourceType": "RAW", "rawDisk": {"source": raw["source"], "containerType": "TAR"}, "status": "PENDING",
-                     "selfLink": self.link("global", "images", name), "labelFingerprint": hashlib.sha1(repr(sorted((body.get("labels") or {})
-                                                                                                                  .items())).encode()).hexdigest()[:12],
+                     "selfLink": self.link("global", "images", name), "labelFingerprint": fingerprint,
                      "storageLocations": locations or ["us"], "guestOsFeatures": features, "licenses": licenses}
             for key in ("description", "family", "labels", "architecture"):
                 if body.get(key) is not None:
