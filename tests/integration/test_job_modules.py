@@ -230,3 +230,45 @@ def test_prepare_killed_while_waiting_reattaches(lab, lab_env, run_target, test_
     seed_wallet(lab_env, test_secrets)
     check_killed_rerun_attaches(lab, lab_env, run_target, test_secrets, tmp_path, "ips_prepare", "prepare",
                                 ips_t(lab_env, "attach", aws_snapshot="snap-0"))
+
+
+# --- ips_publish, ips_pvs_image, ips_diagnostics ------------------------------------------------
+
+
+def test_publish_every_platform_writes_into_the_pvs_store(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    lab.set_config(job_seconds=1)
+    t = ips_t(lab_env, "platforms")
+    run_ok(run_target, lab_env, test_secrets, "ips_publish", t)
+    assert len(job_posts(lab, "export")) == 6 and len(job_posts(lab, "prepareAndPublish")) == 2
+    folder = Path(lab_env["IPS_LAB_SMB_PVS_DIR"]) / "it-jobs" / t["run"]
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted("%s-%s.%s" % (n, t["run"], "vhd" if n == "vs" else "vhdx") for n in ("az", "aws", "gcp", "vs", "xen", "ahv", "az-pp", "gcp-pp"))
+    assert all(p.stat().st_size > 0 for p in folder.iterdir())
+
+
+def test_publish_cross_field_rules(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    run_ok(run_target, lab_env, test_secrets, "ips_publish", ips_t(lab_env, "rules"))
+    assert not [r for r in lab.requests() if r["method"] == "POST" and "/images/" in r["path"]]
+
+
+def test_pvs_image_operations(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    lab.set_config(job_seconds=1)
+    run_ok(run_target, lab_env, test_secrets, "ips_pvs_image", ips_t(lab_env, "platforms"))
+    assert len(job_posts(lab, "convertToUefi")) == 5  # four platforms, then force
+    assert len(job_posts(lab, "upgradePvs")) == 1 and len(job_posts(lab, "reverseImage")) == 1
+
+
+def test_pvs_image_cross_field_rules(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    run_ok(run_target, lab_env, test_secrets, "ips_pvs_image", ips_t(lab_env, "rules"))
+    assert not [r for r in lab.requests() if r["method"] == "POST" and "/images/" in r["path"]]
+
+
+def test_diagnostics_every_platform(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    lab.set_config(job_seconds=1)
+    run_ok(run_target, lab_env, test_secrets, "ips_diagnostics", ips_t(lab_env, "platforms"))
+    assert len(job_posts(lab, "diagnostics")) == 6
