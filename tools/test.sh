@@ -63,7 +63,7 @@ run_molecule() {
 }
 
 step "lab-up" "$VENV/bin/ips-lab" up
-step "pytest tests/unit tests/lab tests/lab_lifecycle" pytest_dirs tests/unit tests/lab tests/lab_lifecycle
+step "pytest tests/unit tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs tests/unit tests/lab tests/lab_clouds tests/lab_lifecycle
 step "pytest tests/integration" with_lab_env pytest_dirs tests/integration
 if [ -d extensions/molecule ] && [ -n "$(ls -A extensions/molecule 2>/dev/null)" ]; then
   step "molecule" with_lab_env run_molecule
