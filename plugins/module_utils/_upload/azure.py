@@ -1,0 +1,283 @@
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Azure target: a managed disk created for upload (azure-mgmt-compute), written through its
+write SAS with Put Page (azure-storage-blob `upload_page`, never `upload_blob`).
+
+The disk is created with createOption Upload and uploadSizeBytes = the virtual size rounded up
+to a whole MiB + 512. Each 4 MiB window of the virtual disk is scanned in 64 KiB steps; non-zero
+runs (gaps under 256 KiB bridged) go as Put Pages of at most 4 MiB, 512-aligned. The synthesised
+fixed-VHD footer is written last, then access is revoked (Azure checks the footer then), the
+disk state checked, and the disk tagged with the source fingerprint.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+from ansible_collections.citrix_community.ips.plugins.module_utils._disk.footer import FOOTER_SIZE, azure_upload_size, fixed_vhd_footer, round_up_mib
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import (FINGERPRINT_TAG, STATE_TAG, MissingLibrary,
+                                                                                          Target)
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import ZERO, UploadError
+
+WINDOW = 4 * 1024 * 1024
+SCAN = 64 * 1024
+BRIDGE = 256 * 1024
+SECTOR = 512
+ARM_SCOPE = "https://management.azure.com/.default"
+FOUR_K_SKUS = ("UltraSSD_LRS", "PremiumV2_LRS")
+RETRY_STATUS = (408, 429, 500, 502, 503, 504)
+
+
+def nonzero_runs(view, base=0, scan=SCAN, bridge=BRIDGE):
+    """(start, end) of the non-zero parts of `view` (offsets + base), 512-aligned, short zero gaps bridged."""
+    runs = []
+    n = len(view)
+    pos = 0
+    cur = None
+    while pos < n:
+        step = min(scan, n - pos)
+        if not ZERO.startswith(view[pos:pos + step]):
+            if cur is not None and pos - cur[1] <= bridge:
+                cur[1] = pos + step
+            else:
+                if cur is not None:
+                    runs.append(cur)
+                cur = [pos, pos + step]
+        pos += step
+    if cur is not None:
+        runs.append(cur)
+    return [(base + s, base + e) for s, e in runs]
+
+
+class AzureTarget(Target):
+    name = "azure"
+    unit_size = WINDOW
+    whole_units = False
+    default_concurrency = 8
+
+    def __init__(self, options, image, fp, timeout=60, tries=8, concurrency=8):
+        super(AzureTarget, self).__init__(options, image, fp, timeout, tries)
+        try:
+            from azure.identity import ClientSecretCredential
+            from azure.mgmt.compute import ComputeManagementClient
+            from azure.storage.blob import BlobClient  # noqa: F401 pylint: disable=unused-import
+        except ImportError as exc:
+            lib = "azure-identity" if "identity" in str(exc) else "azure-storage-blob" if "storage" in str(exc) else "azure-mgmt-compute"
+            raise MissingLibrary(lib, "Azure", exc)
+        o = options
+        self.secrets = [s for s in (o.get("client_secret"),) if s]
+        self.rg = o["resource_group"]
+        self.disk_name = o["disk_name"]
+        self.sku = o.get("sku") or "Standard_LRS"
+        self.ca = o.get("ca_path") or True
+        if image.logical_sector_size != 512 and self.sku not in FOUR_K_SKUS:
+            raise UploadError("%s has %d-byte logical sectors; Azure disks of SKU %s take only 512-byte sector disks (a 4K-sector disk "
+                              "needs sku UltraSSD_LRS or PremiumV2_LRS), and converting the sector size would break the file system "
+                              "inside" % (image.name, image.logical_sector_size, self.sku))
+        cred_kw = {"connection_verify": self.ca}
+        if o.get("authority"):
+            cred_kw.update(authority=o["authority"], disable_instance_discovery=True)
+        self.credential = ClientSecretCredential(o["tenant_id"], o["client_id"], o["client_secret"], **cred_kw)
+        mgmt_kw = {"connection_verify": self.ca, "connection_timeout": min(timeout, 30), "read_timeout": timeout}
+        if o.get("arm_endpoint"):
+            mgmt_kw.update(base_url=o["arm_endpoint"], credential_scopes=[o.get("arm_scope") or ARM_SCOPE])
+        self.compute = ComputeManagementClient(self.credential, o["subscription_id"], **mgmt_kw)
+        self.upload_size = azure_upload_size(image.virtual_size)
+        self.data_size = round_up_mib(image.virtual_size)
+        self._blob = None
+        self._sas = None
+        self.disk = None
+
+    def key(self):
+        return "azure:%s:%s:%s:%s" % (self.options["subscription_id"], self.rg.lower(), self.disk_name.lower(), self.fingerprint)
+
+    def target_size(self):
+        return self.upload_size
+
+    def describe(self):
+        return {"disk_name": self.disk_name, "resource_group": self.rg, "upload_size": self.upload_size, "sku": self.sku}
+
+    def describe_name(self):
+        return "disk %s in %s" % (self.disk_name, self.rg)
+
+    # -- errors --
+
+    def _redact(self, text):
+        text = str(text)
+        for secret in self.secrets + ([self._sas] if self._sas else []):
+            text = text.replace(secret, "********")
+        if "sig=" in text:
+            import re
+            text = re.sub(r"sig=[^&\s\"']+", "sig=********", text)
+        return text
+
+    def _wrap(self, exc, doing):
+        msg = getattr(exc, "message", None) or str(exc)
+        first = self._redact(msg).strip().splitlines()
+        text = first[0] if first else type(exc).__name__
+        hint = "check the azure options and the network path to the endpoint"
+        low = str(exc).lower()
+        if "clientauthenticationerror" in type(exc).__name__.lower() or "aadsts" in low or "invalid_client" in low or "unauthorized" in low:
+            hint = "check azure.tenant_id, azure.client_id and azure.client_secret (or AZURE_TENANT/AZURE_CLIENT_ID/AZURE_SECRET)"
+        elif "resourcegroupnotfound" in low:
+            hint = "check azure.resource_group"
+        elif "certificate" in low or "ssl" in low:
+            hint = "set azure.ca_path to the CA bundle of the endpoint"
+        return UploadError("Azure refused to %s: %s; %s" % (doing, text, hint))
+
+    def _call(self, doing, func, *args, **kw):
+        try:
+            result = func(*args, **kw)
+            if hasattr(result, "result") and hasattr(result, "wait"):  # an LRO poller
+                result = result.result(timeout=float(self.options.get("wait_timeout") or 3600))
+            return result
+        except UploadError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self._wrap(exc, doing)
+
+    def classify(self, exc):
+        status = getattr(exc, "status_code", None)
+        if status is None:
+            response = getattr(exc, "response", None)
+            status = getattr(response, "status_code", None)
+        if status in RETRY_STATUS:
+            return True, status in (429, 503), 0
+        name = type(exc).__name__
+        if name in ("ServiceRequestError", "ServiceResponseError", "IncompleteReadError", "ConnectionError", "Timeout", "ReadTimeout"):
+            return True, False, 0
+        return False, False, 0
+
+    # -- the target --
+
+    def _get(self):
+        from azure.core.exceptions import ResourceNotFoundError
+        try:
+            return self.compute.disks.get(self.rg, self.disk_name)
+        except ResourceNotFoundError:
+            return None
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self._wrap(exc, "read the disk %s" % self.disk_name)
+
+    def exists(self):
+        disk = self.disk = self._get()
+        if disk is None:
+            return None
+        tags = disk.tags or {}
+        if tags.get(FINGERPRINT_TAG) != self.fingerprint:
+            return "different"
+        state = disk.disk_state
+        if tags.get(STATE_TAG) == "complete" and state not in ("ReadyToUpload", "ActiveUpload"):
+            self.result = {"disk_id": disk.id, "disk_state": state}
+            return "complete"
+        if state in ("ReadyToUpload", "ActiveUpload"):
+            return "partial"
+        return "different"
+
+    def remove(self):
+        disk = self.disk or self._get()
+        if disk is None:
+            return
+        if disk.disk_state == "ActiveUpload":
+            # a disk in upload cannot be deleted; revoke needs a valid footer first
+            self._grant()
+            self._write_footer()
+            self._call("revoke access to %s" % self.disk_name, self.compute.disks.begin_revoke_access, self.rg, self.disk_name)
+        self._call("delete the disk %s" % self.disk_name, self.compute.disks.begin_delete, self.rg, self.disk_name)
+        self.disk = None
+
+    def _create(self):
+        from azure.mgmt.compute.models import CreationData, Disk, DiskSku
+        o = self.options
+        tags = dict(o.get("tags") or {})
+        tags.update({FINGERPRINT_TAG: self.fingerprint, STATE_TAG: "uploading"})
+        creation = CreationData(create_option="Upload", upload_size_bytes=self.upload_size)
+        if self.image.logical_sector_size != 512:
+            creation.logical_sector_size = self.image.logical_sector_size
+        disk = Disk(location=o["location"], sku=DiskSku(name=self.sku), creation_data=creation, tags=tags,
+                    zones=[str(o["zone"])] if o.get("zone") else None, hyper_v_generation=o.get("hyper_v_generation"),
+                    os_type=o.get("os_type"))
+        return self._call("create the disk %s (createOption Upload, %d bytes)" % (self.disk_name, self.upload_size),
+                          self.compute.disks.begin_create_or_update, self.rg, self.disk_name, disk)
+
+    def _grant(self):
+        from azure.mgmt.compute.models import GrantAccessData
+        from azure.storage.blob import BlobClient
+        # Add-AzVhd asks for a day per 100 GB; at least a day
+        duration = int(self.options.get("sas_duration") or max(86400, 86400 * (self.upload_size // (100 * 10 ** 9) + 1)))
+        access = self._call("grant write access to %s" % self.disk_name, self.compute.disks.begin_grant_access, self.rg, self.disk_name,
+                            GrantAccessData(access="Write", duration_in_seconds=duration))
+        self._sas = access.access_sas
+        self._blob = BlobClient.from_blob_url(self._sas, connection_verify=self.ca, connection_timeout=min(self.timeout, 30),
+                                              read_timeout=self.timeout, retry_total=0)
+
+    def start(self, journal):
+        disk = self.disk
+        if disk is None:
+            journal.reset()
+            self.disk = self._create()
+        elif journal.meta.get("disk_id") not in (None, disk.id) or journal.meta.get("unique_id") not in (None, disk.unique_id):
+            journal.reset()  # the journal describes another disk of that name
+        journal.set_meta(disk_id=self.disk.id, unique_id=self.disk.unique_id)
+        self._grant()
+
+    def send(self, index, voff, view):
+        sent = requests = 0
+        for start, end in nonzero_runs(view, voff):
+            start -= start % SECTOR
+            end = min(end + (-end % SECTOR), self.data_size)
+            body = view[start - voff:end - voff]
+            if len(body) != end - start:  # the last run ends inside the last sector of a short view
+                body = bytes(body) + bytes(end - start - len(body))
+            self._blob.upload_page(bytes(body) if not isinstance(body, bytes) else body, offset=start, length=end - start)
+            sent += end - start
+            requests += 1
+        return sent, requests, None
+
+    def _write_footer(self):
+        footer = fixed_vhd_footer(self.data_size, unique_id=self.image.unique_id)
+        self._call("write the VHD footer", self._blob.upload_page, footer, offset=self.data_size, length=FOOTER_SIZE)
+
+    def finish(self, journal):
+        from azure.mgmt.compute.models import DiskUpdate
+        self._write_footer()
+        self._call("revoke access to %s (Azure checks the VHD footer now)" % self.disk_name, self.compute.disks.begin_revoke_access,
+                   self.rg, self.disk_name)
+        self._blob = None
+        disk = self._get()
+        if disk is None or disk.disk_state in ("ReadyToUpload", "ActiveUpload"):
+            raise UploadError("the disk %s is %s after revoking access; check it in the Azure portal and re-run"
+                              % (self.disk_name, disk.disk_state if disk else "gone"))
+        tags = dict(disk.tags or {})
+        tags[STATE_TAG] = "complete"
+        disk = self._call("tag the disk %s" % self.disk_name, self.compute.disks.begin_update, self.rg, self.disk_name, DiskUpdate(tags=tags))
+        self.disk = disk
+        self.result = {"disk_id": disk.id, "disk_state": disk.disk_state}
+
+    def verify(self, journal):
+        """Grant read access, read back the whole used range and compare with the source, sector by sector in windows."""
+        from azure.mgmt.compute.models import GrantAccessData
+        from azure.storage.blob import BlobClient
+        access = self._call("grant read access to %s" % self.disk_name, self.compute.disks.begin_grant_access, self.rg, self.disk_name,
+                            GrantAccessData(access="Read", duration_in_seconds=3600))
+        self._sas = access.access_sas
+        blob = BlobClient.from_blob_url(self._sas, connection_verify=self.ca, read_timeout=self.timeout)
+        checked = 0
+        try:
+            for index in sorted(i for i, d in journal.done.items() if d is not None):
+                start = index * WINDOW
+                length = min(WINDOW, self.data_size - start)
+                remote = self._call("read back window %d" % index, lambda: blob.download_blob(offset=start, length=length).readall())
+                local = self.image.read_virtual(start, min(length, self.image.virtual_size - start))
+                if remote[:len(local)] != local or any(remote[len(local):]):
+                    raise UploadError("verify: bytes %d to %d of the disk %s differ from the source; re-run with overwrite: always"
+                                      % (start, start + length, self.disk_name))
+                checked += length
+            footer = self._call("read back the footer", lambda: blob.download_blob(offset=self.data_size, length=FOOTER_SIZE).readall())
+            if footer[:8] != b"conectix":
+                raise UploadError("verify: the disk %s has no VHD footer" % self.disk_name)
+        finally:
+            self._call("revoke read access to %s" % self.disk_name, self.compute.disks.begin_revoke_access, self.rg, self.disk_name)
+        return {"bytes_checked": checked, "ok": True}

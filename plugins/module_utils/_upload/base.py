@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one interface every upload target implements, and the driver that runs it.
+
+    target.describe()            ids and sizes for check mode and results (no network)
+    target.exists()              "complete" (same source, tagged), "partial" (resumable), "different", None
+    target.start(journal)        create the target object, or resume the one the journal names
+    target.send(i, voff, view)   write one unit or piece -> (bytes sent, requests, digest or None)
+    target.classify(exc)         (retryable, throttled, wait seconds)
+    target.finish(journal)       seal it (footer + revoke, CompleteSnapshot, images.insert) and tag it
+    target.verify(journal)       read back what was sent and compare digests
+    target.remove()              delete an existing target (overwrite)
+
+Unit targets (Azure, AWS) run through pipeline.run_units; a stream target (GCP) implements
+`transfer(image, journal, progress, stop)` itself.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import time
+
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import Journal
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import Retry, UploadError, run_units
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import Plan, plan_summary
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.progress import Progress
+
+FINGERPRINT_TAG = "ips-source-fingerprint"
+STATE_TAG = "ips-upload-state"
+
+
+def fingerprint(identity):
+    """A short, label-safe digest of DiskImage.identity (lowercase hex, fits GCP labels and tags)."""
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40]
+
+
+class MissingLibrary(UploadError):
+    """A cloud SDK is not installed; `library` names the pip package."""
+
+    def __init__(self, library, target, exc=None):
+        self.library = library
+        self.exception = exc
+        super(MissingLibrary, self).__init__("uploading to %s needs the Python package %s on the host that runs the task; install it "
+                                             "(pip install %s) in the task's Python (or execution environment)" % (target, library, library))
+
+
+class Target(object):
+    name = None
+    unit_size = 0
+    whole_units = True
+    stream = False
+    default_concurrency = 8
+    # AWS: a pending snapshot cannot be found by tags, so only the journal knows it; others: no
+    # target object means nothing to resume
+    journal_outlives_target = False
+
+    def __init__(self, options, image, fp, timeout=60, tries=8):
+        self.options = options
+        self.image = image
+        self.fingerprint = fp
+        self.timeout = timeout
+        self.tries = tries
+        self.secrets = []
+        self.result = {}
+
+    # -- to implement --
+    def key(self):
+        raise NotImplementedError
+
+    def target_size(self):
+        raise NotImplementedError
+
+    def describe(self):
+        return {}
+
+    def exists(self):
+        raise NotImplementedError
+
+    def start(self, journal):
+        raise NotImplementedError
+
+    def send(self, index, voff, view):
+        raise NotImplementedError
+
+    def classify(self, exc):
+        return False, False, 0
+
+    def finish(self, journal):
+        raise NotImplementedError
+
+    def verify(self, journal):
+        return {}
+
+    def remove(self):
+        raise NotImplementedError
+
+
+def run_upload(target, overwrite="different", check_mode=False, journal_dir=None, progress_file=None, concurrency=None,
+               verify=False, read_size=8 * 1024 * 1024, stop=None):
+    """Decide, then upload: the module's whole flow below the option parsing. Returns the result dict."""
+    image = target.image
+    started = time.monotonic()
+    result = {"target": target.name, "fingerprint": target.fingerprint, "virtual_size": image.virtual_size,
+              "allocated_bytes": image.allocated_bytes, "target_size": target.target_size()}
+    result.update(target.describe())
+    state = target.exists()
+    result["existing"] = state
+    if state == "complete" and overwrite != "always":
+        result.update(changed=False, bytes_read=0, bytes_sent=0, resumed=False)
+        result.update(target.result)
+        return result
+    if state in ("different", "complete") or (state == "partial" and overwrite == "always"):
+        if overwrite == "never" and state == "different":
+            raise UploadError("the %s target %s already exists and holds another image (its source fingerprint differs); set "
+                              "overwrite: different (replace it) or choose another name" % (target.name, target.describe_name()))
+        if check_mode:
+            result.update(changed=True, action="replace", plan=_summary(target))
+            return result
+        target.remove()
+        state = "removed"
+    if check_mode:
+        result.update(changed=True, action="resume" if state == "partial" else "create", plan=_summary(target))
+        return result
+    journal = Journal(journal_dir, target.key(), image.identity, target.unit_size)
+    if state == "removed" or (state is None and not target.journal_outlives_target):
+        journal.reset()
+    progress = Progress(progress_file, total=0, target=target.name)
+    try:
+        target.start(journal)
+        progress.set_phase("upload")
+        if target.stream:
+            stats = target.transfer(journal, progress, concurrency or target.default_concurrency, stop)
+        else:
+            plan = Plan(image, target.unit_size, read_size=read_size, done=set(journal.done))
+            progress.total = sum(plan.coverage.values())
+            retry = Retry(tries=target.tries)
+            stats = run_units(image, plan, target, journal, progress, concurrency=concurrency or target.default_concurrency,
+                              retry=retry, stop=stop)
+            stats.units_skipped = len(plan.skipped_units)
+        progress.set_phase("finish")
+        target.finish(journal)
+        if verify:
+            progress.set_phase("verify")
+            result["verify"] = target.verify(journal)
+        progress.set_phase("done")
+    except BaseException:
+        journal.close()
+        raise
+    resumed = journal.resumed
+    journal.remove()
+    duration = time.monotonic() - started
+    result.update(target.result)
+    result.update(changed=True, resumed=resumed, bytes_read=stats.bytes_read, bytes_sent=stats.bytes_sent,
+                  units_sent=stats.units_sent, units_zero=stats.units_zero, units_skipped=getattr(stats, "units_skipped", 0),
+                  requests=stats.requests, retries=getattr(stats, "retries", 0), throttled=getattr(stats, "throttled", 0),
+                  duration=round(duration, 3),
+                  throughput_mib_s=round(stats.bytes_read / 1048576.0 / duration, 2) if duration > 0 else 0.0)
+    return result
+
+
+def _summary(target):
+    if target.stream:
+        return target.plan_summary()
+    return plan_summary(target.image, target.unit_size, target.target_size())

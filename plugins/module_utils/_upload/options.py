@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Option specs shared by ips_upload and ips_disk_info, and opening the source they name."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+SOURCE_SPEC = dict(
+    type="dict", required=True, options=dict(
+        location=dict(type="str", required=True),
+        username=dict(type="str"),
+        password=dict(type="str", no_log=True),
+        domain=dict(type="str"),
+        port=dict(type="int", default=445),
+    ))
+
+
+def open_disk(source_options):
+    """(byte source, DiskImage) for the `source` option; SourceError / DiskFormatError on failure."""
+    from ansible_collections.citrix_community.ips.plugins.module_utils._disk import open_image
+    from ansible_collections.citrix_community.ips.plugins.module_utils._sources import open_source
+
+    o = source_options
+    src = open_source(o["location"], smb_user=o.get("username") or os.environ.get("IPS_SMB_USERNAME"),
+                      smb_password=o.get("password") or os.environ.get("IPS_SMB_PASSWORD"), smb_domain=o.get("domain"),
+                      smb_port=o.get("port") or 445)
+    try:
+        return src, open_image(src)
+    except BaseException:
+        src.close()
+        raise
