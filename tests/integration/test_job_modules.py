@@ -272,3 +272,17 @@ def test_diagnostics_every_platform(lab, lab_env, run_target, test_secrets):
     lab.set_config(job_seconds=1)
     run_ok(run_target, lab_env, test_secrets, "ips_diagnostics", ips_t(lab_env, "platforms"))
     assert len(job_posts(lab, "diagnostics")) == 6
+
+
+# --- ips_aws_image (moto) -----------------------------------------------------------------------
+
+
+def test_aws_image_from_a_prepared_snapshot(lab, lab_env, run_target, test_secrets):
+    """RegisterImage against moto. moto does not implement ImportImage (feasibility.md section 4), so the
+    licence-included route is tested for its error path only: the task fails naming the call."""
+    seed_wallet(lab_env, test_secrets)
+    lab.set_config(job_seconds=1)
+    t = ips_t(lab_env, "moto", aws_snapshot=moto_snapshot(lab_env), aws_secret=test_secrets["aws_secret_access_key"])
+    started = time.monotonic()
+    run_ok(run_target, lab_env, test_secrets, "ips_aws_image", t)
+    print("ips_aws_image: %.1f s" % (time.monotonic() - started))
