@@ -51,11 +51,12 @@ def _ssl_context(validate_certs, ca_certificate):
 
 
 def disk_matches(wanted, file_name, label):
-    """Whether a disk named `wanted` by the user is this one: the datastore path, the file name, its stem, or the label."""
+    """Whether the disk `wanted` is this one: the datastore path, the path in the datastore, the file name, its stem, or the label."""
     wanted = wanted.strip()
-    base = file_name.split("/")[-1].split("] ")[-1]
+    inner = file_name.split("] ", 1)[-1]
+    base = inner.split("/")[-1]
     stem = base[:-5] if base.lower().endswith(".vmdk") else base
-    return wanted in (file_name, base, stem, label)
+    return wanted in (file_name, inner, base, stem, label)
 
 
 def _vms(content, names):

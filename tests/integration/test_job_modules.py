@@ -286,3 +286,42 @@ def test_aws_image_from_a_prepared_snapshot(lab, lab_env, run_target, test_secre
     started = time.monotonic()
     run_ok(run_target, lab_env, test_secrets, "ips_aws_image", t)
     print("ips_aws_image: %.1f s" % (time.monotonic() - started))
+
+
+# --- vSphere pre-flight (vcsim) -----------------------------------------------------------------
+
+
+def vcsim_power(lab_env, vm_name, on):
+    """Power a vcsim VM on or off (the test's own pyvmomi session, not the module's)."""
+    import ssl
+
+    from pyVim.connect import Disconnect, SmartConnect
+    from pyVim.task import WaitForTask
+    from pyVmomi import vim
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    si = SmartConnect(host=lab_env["IPS_LAB_VCSIM_HOST"], port=int(lab_env["IPS_LAB_VCSIM_PORT"]), user=lab_env["IPS_LAB_VCSIM_USER"],
+                      pwd=lab_env["IPS_LAB_VCSIM_PASSWORD"], sslContext=ctx)
+    try:
+        vm = si.content.searchIndex.FindByInventoryPath("DC0/vm/%s" % vm_name)
+        state = vm.runtime.powerState
+        if on and state != vim.VirtualMachinePowerState.poweredOn:
+            WaitForTask(vm.PowerOnVM_Task())
+        elif not on and state != vim.VirtualMachinePowerState.poweredOff:
+            WaitForTask(vm.PowerOffVM_Task())
+    finally:
+        Disconnect(si)
+
+
+def test_export_vsphere_preflight_against_vcsim(lab, lab_env, run_target, test_secrets):
+    seed_wallet(lab_env, test_secrets)
+    lab.set_config(job_seconds=1)
+    vcsim_power(lab_env, "DC0_H0_VM0", on=False)
+    vcsim_power(lab_env, "DC0_H0_VM1", on=True)
+    try:
+        run_ok(run_target, lab_env, test_secrets, "ips_export", ips_t(lab_env, "preflight", secrets=dict(vcenter_password=test_secrets["vcenter_password"])))
+    finally:
+        vcsim_power(lab_env, "DC0_H0_VM0", on=True)
+    assert len(job_posts(lab, "export")) == 1  # only the source that passed reached the service
