@@ -1,0 +1,339 @@
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""GCP target: a Cloud Storage object holding the gzip'd sparse tar of `disk.raw`
+(google-cloud-storage), then a Compute Engine image from it (images.insert with rawDisk).
+
+The archive (tarstream.py) is built in parts: `concurrency` workers each take the next part,
+fill it from the image (holes are not in the archive at all), deflate it, and upload it as
+`<object>.part-NNNNN`; the parts are then composed (at most 32 per compose call) into the object,
+the part objects deleted, and the image inserted and waited for. The journal keeps each finished
+part's CRC-32 and length, so a killed upload re-sends only the parts that were in flight.
+disk.raw is the virtual size rounded up to whole GiB, as Compute Engine requires.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import threading
+import time
+import zlib
+
+try:
+    import queue
+except ImportError:  # pragma: no cover
+    import Queue as queue  # type: ignore
+
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, MissingLibrary, Target
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import Retry, Stats, UploadError
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import GIB, MIB, ceil_div
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.tarstream import (GZIP_HEADER, TarLayout, crc32_combine,
+                                                                                              deflate_part, gzip_trailer)
+
+PART = 16 * MIB
+COMPOSE_MAX = 32
+SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
+RETRY_STATUS = (408, 429, 500, 502, 503, 504)
+
+
+class GcpTarget(Target):
+    name = "gcp"
+    unit_size = PART
+    stream = True
+    default_concurrency = 4
+    journal_outlives_target = True
+
+    def __init__(self, options, image, fp, timeout=60, tries=8, concurrency=4):
+        super(GcpTarget, self).__init__(options, image, fp, timeout, tries)
+        try:
+            from google.auth.transport.requests import AuthorizedSession
+        except ImportError as exc:
+            raise MissingLibrary("google-auth", "GCP", exc)
+        try:
+            from google.cloud import storage  # noqa: F401 pylint: disable=unused-import
+        except ImportError as exc:
+            raise MissingLibrary("google-cloud-storage", "GCP", exc)
+        o = options
+        self.project = o["project"]
+        self.bucket_name = o["bucket"]
+        self.image_name = o["image_name"]
+        self.object_name = o.get("object") or "%s.tar.gz" % self.image_name
+        self.credentials = self._credentials(o)
+        self.compute_url = (o.get("compute_endpoint") or "https://compute.googleapis.com").rstrip("/")
+        self.session = AuthorizedSession(self.credentials)
+        self.realsize = max(1, ceil_div(image.virtual_size, GIB)) * GIB
+        self.level = int(o.get("compression_level") or 6)
+        self._layout = None
+        self._bucket = None
+
+    def _credentials(self, o):
+        if o.get("token"):
+            self.secrets.append(o["token"])
+            from google.oauth2.credentials import Credentials
+            return Credentials(o["token"])
+        info = o.get("service_account_key")
+        if info:
+            from google.oauth2 import service_account
+            if isinstance(info, str):
+                info = json.loads(info)
+            if info.get("private_key"):
+                self.secrets.append(info["private_key"])
+            return service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+        path = o.get("service_account_file")
+        if path:
+            from google.oauth2 import service_account
+            return service_account.Credentials.from_service_account_file(path, scopes=SCOPES)
+        import google.auth
+        try:
+            return google.auth.default(scopes=SCOPES)[0]
+        except Exception as exc:  # pylint: disable=broad-except
+            raise UploadError("no GCP credentials: set gcp.service_account_key, gcp.service_account_file or gcp.token "
+                              "(or GOOGLE_APPLICATION_CREDENTIALS) (%s)" % type(exc).__name__)
+
+    @property
+    def bucket(self):
+        if self._bucket is None:
+            from google.cloud import storage
+            kw = {"project": self.project, "credentials": self.credentials}
+            if self.options.get("storage_endpoint"):
+                kw["client_options"] = {"api_endpoint": self.options["storage_endpoint"]}
+            self._bucket = storage.Client(**kw).bucket(self.bucket_name)
+        return self._bucket
+
+    @property
+    def layout(self):
+        if self._layout is None:
+            self._layout = TarLayout(self.image, self.realsize)
+        return self._layout
+
+    def key(self):
+        return "gcp:%s:%s:%s:%s" % (self.project, self.bucket_name, self.object_name, self.fingerprint)
+
+    def target_size(self):
+        return self.realsize
+
+    def describe(self):
+        return {"image_name": self.image_name, "bucket": self.bucket_name, "object": self.object_name, "project": self.project,
+                "disk_size_gb": self.realsize // GIB}
+
+    def describe_name(self):
+        return "image %s" % self.image_name
+
+    def plan_summary(self):
+        layout = self.layout
+        return {"bytes_to_read": layout.stored, "bytes_to_send_max": layout.size, "archive_bytes": layout.size,
+                "parts": ceil_div(layout.size, PART), "target_size": self.realsize, "virtual_size": self.image.virtual_size,
+                "allocated_bytes": self.image.allocated_bytes}
+
+    # -- errors --
+
+    def _redact(self, text):
+        text = str(text)
+        for secret in self.secrets:
+            text = text.replace(secret, "********")
+        return text
+
+    def _wrap(self, exc, doing):
+        text = self._redact(getattr(exc, "message", None) or exc).strip().splitlines()
+        text = text[0] if text else type(exc).__name__
+        hint = "check the gcp options and the network path to the endpoint"
+        low = text.lower()
+        if "401" in low or "unauthorized" in low or "invalid_grant" in low or "authentication" in low:
+            hint = "check gcp.service_account_key/service_account_file/token (or GOOGLE_APPLICATION_CREDENTIALS)"
+        elif "404" in low and "bucket" in low:
+            hint = "check gcp.bucket (the bucket must exist)"
+        return UploadError("GCP refused to %s: %s; %s" % (doing, text, hint))
+
+    def classify(self, exc):
+        status = getattr(exc, "code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+        if status in RETRY_STATUS:
+            return True, status == 429, 0
+        if type(exc).__name__ in ("ConnectionError", "ReadTimeout", "Timeout", "ChunkedEncodingError", "TransportError"):
+            return True, False, 0
+        return False, False, 0
+
+    def _compute(self, method, path, body=None, doing="call Compute Engine", ok404=False):
+        url = "%s/compute/v1/projects/%s/%s" % (self.compute_url, self.project, path)
+        try:
+            resp = self.session.request(method, url, json=body, timeout=self.timeout)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self._wrap(exc, doing)
+        if ok404 and resp.status_code == 404:
+            return None
+        if resp.status_code >= 400:
+            try:
+                msg = resp.json()["error"]["message"]
+            except Exception:  # pylint: disable=broad-except
+                msg = resp.text[:300]
+            raise self._wrap(Exception("HTTP %d: %s" % (resp.status_code, msg)), doing)
+        return resp.json() if resp.content else {}
+
+    def _wait_op(self, op, doing):
+        deadline = time.monotonic() + float(self.options.get("wait_timeout") or 3600)
+        while op.get("status") != "DONE":
+            if time.monotonic() > deadline:
+                raise UploadError("%s: the operation %s is still %s; re-run to wait again" % (doing, op.get("name"), op.get("status")))
+            time.sleep(1)
+            op = self._compute("GET", "global/operations/%s" % op["name"], doing=doing)
+        if op.get("error"):
+            errs = "; ".join(e.get("message", "") for e in op["error"].get("errors", []))
+            raise UploadError("GCP could not %s: %s" % (doing, errs))
+        return op
+
+    # -- the target --
+
+    def exists(self):
+        img = self._compute("GET", "global/images/%s" % self.image_name, doing="read the image %s" % self.image_name, ok404=True)
+        if img is None:
+            return None
+        if (img.get("labels") or {}).get(FINGERPRINT_TAG) != self.fingerprint:
+            return "different"
+        if img.get("status") == "READY":
+            self.result = {"image_id": img.get("id"), "image_self_link": img.get("selfLink"), "image_status": "READY",
+                           "object": "gs://%s/%s" % (self.bucket_name, self.object_name)}
+            return "complete"
+        if img.get("status") == "FAILED":
+            return "different"
+        return "partial"
+
+    def remove(self):
+        img = self._compute("GET", "global/images/%s" % self.image_name, doing="read the image", ok404=True)
+        if img is not None:
+            op = self._compute("DELETE", "global/images/%s" % self.image_name, doing="delete the image %s" % self.image_name)
+            self._wait_op(op, "delete the image %s" % self.image_name)
+
+    def start(self, journal):
+        if journal.meta.get("object") not in (None, self.object_name) or journal.meta.get("archive_size") not in (None, self.layout.size):
+            journal.reset()
+        journal.set_meta(object=self.object_name, archive_size=self.layout.size, part=PART)
+
+    def _part_name(self, index):
+        return "%s.part-%05d" % (self.object_name, index)
+
+    def transfer(self, journal, progress, concurrency, stop=None):
+        layout = self.layout
+        parts = ceil_div(layout.size, PART)
+        todo = queue.Queue()
+        for i in range(parts):
+            if i not in journal.done:
+                todo.put(i)
+        progress.total = layout.size
+        progress.add(done=sum(min(PART, layout.size - i * PART) for i in journal.done))
+        stats = Stats()
+        stats.units_skipped = len(journal.done)
+        retry = Retry(tries=self.tries)
+        stop = stop or threading.Event()
+        errors = []
+
+        def worker():
+            buf = bytearray(PART)
+            try:
+                while not stop.is_set():
+                    try:
+                        i = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    start = i * PART
+                    n = min(PART, layout.size - start)
+                    view = memoryview(buf)[:n]
+                    read = layout.fill(self.image.source, start, view)
+                    crc = zlib.crc32(view) & 0xFFFFFFFF
+                    data = deflate_part(view, last=(i == parts - 1), level=self.level)
+                    if i == 0:
+                        data = GZIP_HEADER + data
+                    journal.start(i)
+                    retry.call("part %d" % i, self.classify, self._put, self._part_name(i), data)
+                    journal.complete(i, "%08x:%d" % (crc, n))
+                    stats.add(bytes_read=read, bytes_sent=len(data), units_sent=1, requests=1)
+                    progress.add(done=n, sent=len(data), read=read)
+            except Exception as exc:  # pylint: disable=broad-except
+                errors.append(exc)
+                stop.set()
+
+        threads = [threading.Thread(target=worker, name="ips-gcs-%d" % k) for k in range(max(1, concurrency))]
+        for t in threads:
+            t.daemon = True
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            err = errors[0]
+            raise err if isinstance(err, UploadError) else self._wrap(err, "upload part objects to gs://%s" % self.bucket_name)
+        stats.retries = retry.retries
+        stats.throttled = retry.throttled
+        return stats
+
+    def _put(self, name, data):
+        import io
+        self.bucket.blob(name).upload_from_file(io.BytesIO(data), size=len(data), timeout=self.timeout, retry=None)
+
+    def _compose(self, names, final):
+        """Compose part objects into `final`, 32 at a time (intermediates composed again), deleting the parts."""
+        level = 0
+        current = list(names)
+        made = []
+        while len(current) > COMPOSE_MAX:
+            nxt = []
+            for k in range(0, len(current), COMPOSE_MAX):
+                name = "%s.compose-%d-%05d" % (final, level, k // COMPOSE_MAX)
+                self.bucket.blob(name).compose([self.bucket.blob(n) for n in current[k:k + COMPOSE_MAX]], timeout=self.timeout)
+                nxt.append(name)
+                made.append(name)
+            current = nxt
+            level += 1
+        self.bucket.blob(final).compose([self.bucket.blob(n) for n in current], timeout=self.timeout)
+        for name in list(names) + made:
+            try:
+                self.bucket.blob(name).delete(timeout=self.timeout)
+            except Exception:  # pylint: disable=broad-except
+                pass
+
+    def finish(self, journal):
+        layout = self.layout
+        parts = ceil_div(layout.size, PART)
+        crc, total = 0, 0
+        for i in range(parts):
+            part_crc, length = journal.done[i].split(":")
+            crc = crc32_combine(crc, int(part_crc, 16), int(length))
+            total += int(length)
+        trailer_name = "%s.trailer" % self.object_name
+        try:
+            self._put(trailer_name, gzip_trailer(crc, total))
+            self._compose([self._part_name(i) for i in range(parts)] + [trailer_name], self.object_name)
+        except UploadError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self._wrap(exc, "compose gs://%s/%s" % (self.bucket_name, self.object_name))
+        body = {"name": self.image_name, "rawDisk": {"source": "https://storage.googleapis.com/%s/%s" % (self.bucket_name, self.object_name)},
+                "labels": dict(self.options.get("labels") or {}, **{FINGERPRINT_TAG: self.fingerprint}),
+                "description": (self.options.get("description") or "Uploaded by citrix_community.ips from %s" % self.image.name)[:2048]}
+        if self.options.get("family"):
+            body["family"] = self.options["family"]
+        if self.options.get("guest_os_features"):
+            body["guestOsFeatures"] = [{"type": f} for f in self.options["guest_os_features"]]
+        if self.options.get("storage_location"):
+            body["storageLocations"] = [self.options["storage_location"]]
+        op = self._compute("POST", "global/images", body, doing="create the image %s" % self.image_name)
+        self._wait_op(op, "create the image %s from gs://%s/%s" % (self.image_name, self.bucket_name, self.object_name))
+        img = self._compute("GET", "global/images/%s" % self.image_name, doing="read the image %s" % self.image_name)
+        if img.get("status") != "READY":
+            raise UploadError("the image %s is %s after images.insert; check it in the console and re-run" % (self.image_name, img.get("status")))
+        self.result = {"image_id": img.get("id"), "image_self_link": img.get("selfLink"), "image_status": img.get("status"),
+                       "object": "gs://%s/%s" % (self.bucket_name, self.object_name), "archive_size": layout.size}
+        if self.options.get("delete_object"):
+            try:
+                self.bucket.blob(self.object_name).delete(timeout=self.timeout)
+            except Exception:  # pylint: disable=broad-except
+                pass
+
+    def verify(self, journal):
+        """The composed object has the archive's compressed size and the image's disk size matches disk.raw."""
+        blob = self.bucket.get_blob(self.object_name, timeout=self.timeout)
+        img = self._compute("GET", "global/images/%s" % self.image_name, doing="read the image")
+        ok = blob is not None and int(img.get("diskSizeGb") or 0) == self.realsize // GIB
+        if not ok:
+            raise UploadError("verify: gs://%s/%s or the image %s does not match the upload; re-run with overwrite: always"
+                              % (self.bucket_name, self.object_name, self.image_name))
+        return {"object_size": blob.size, "disk_size_gb": int(img["diskSizeGb"]), "ok": True}
