@@ -7,23 +7,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-def _tls(label):
-    return r"""
-      ssl_ca_certificate:
-        description:
-          - The PEM CA certificate that signed the %(label)s certificate, when it is not publicly trusted.
-        type: str
-      ssl_fingerprint:
-        description:
-          - The SHA-1 fingerprint of the %(label)s certificate (20 hex pairs, colons optional), to trust that certificate alone.
-        type: str
-      ssl_no_check_hostname:
-        description:
-          - Do not check that the %(label)s certificate names the host. Needs C(ssl_ca_certificate) or C(ssl_fingerprint).
-        type: bool
-""" % {"label": label}
-
-
 class ModuleDocFragment(object):
     # The platform dicts of every job module: exactly the dict of the chosen `platform` is set.
     DOCUMENTATION = r"""
@@ -67,7 +50,20 @@ options:
       folder:
         description: The VM folder of the compositing engine VM.
         type: str
-""" + _tls("vCenter") + r"""
+
+      ssl_ca_certificate:
+        description:
+          - The PEM CA certificate that signed the vCenter certificate, when it is not publicly trusted.
+        type: str
+      ssl_fingerprint:
+        description:
+          - The SHA-1 fingerprint of the vCenter certificate (20 hex pairs, colons optional), to trust that certificate alone.
+        type: str
+      ssl_no_check_hostname:
+        description:
+          - Do not check that the vCenter certificate names the host. Needs C(ssl_ca_certificate) or C(ssl_fingerprint).
+        type: bool
+
   xenserver:
     description:
       - Connection and placement on XenServer, for O(platform=xenserver).
@@ -91,7 +87,20 @@ options:
       storage_repository_uuid:
         description: The UUID of the storage repository for the compositing engine VM and its disks.
         type: str
-""" + _tls("XenServer") + r"""
+
+      ssl_ca_certificate:
+        description:
+          - The PEM CA certificate that signed the XenServer certificate, when it is not publicly trusted.
+        type: str
+      ssl_fingerprint:
+        description:
+          - The SHA-1 fingerprint of the XenServer certificate (20 hex pairs, colons optional), to trust that certificate alone.
+        type: str
+      ssl_no_check_hostname:
+        description:
+          - Do not check that the XenServer certificate names the host. Needs C(ssl_ca_certificate) or C(ssl_fingerprint).
+        type: bool
+
   nutanix:
     description:
       - Connection and placement on Nutanix AHV (Prism Element), for O(platform=nutanix).
@@ -115,7 +124,20 @@ options:
       storage_container:
         description: The storage container for the compositing engine VM and its disks.
         type: str
-""" + _tls("Prism") + r"""
+
+      ssl_ca_certificate:
+        description:
+          - The PEM CA certificate that signed the Prism certificate, when it is not publicly trusted.
+        type: str
+      ssl_fingerprint:
+        description:
+          - The SHA-1 fingerprint of the Prism certificate (20 hex pairs, colons optional), to trust that certificate alone.
+        type: str
+      ssl_no_check_hostname:
+        description:
+          - Do not check that the Prism certificate names the host. Needs C(ssl_ca_certificate) or C(ssl_fingerprint).
+        type: bool
+
   azure:
     description:
       - Subscription, placement and compositing engine settings on Azure, for O(platform=azure).

@@ -138,7 +138,12 @@ EXAMPLES = r"""
 - name: Prepare a disk on XenServer
   citrix_community.ips.ips_prepare:
     platform: xenserver
-    xenserver: {host: xen01.corp.example, credential_id: xen-ips, ssl_fingerprint: "{{ xen_sha1 }}", network: Pool-wide network, storage_repository_uuid: "{{ sr_uuid }}"}
+    xenserver:
+      host: xen01.corp.example
+      credential_id: xen-ips
+      ssl_fingerprint: "{{ xen_sha1 }}"
+      network: Pool-wide network
+      storage_repository_uuid: "{{ sr_uuid }}"
     target_disk: 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0
     output_disk_name: win11-prepared
 

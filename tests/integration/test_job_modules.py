@@ -14,7 +14,6 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
 from lab_api import LabApi
 
 TARGETS = Path(__file__).resolve().parent / "targets"
@@ -24,7 +23,10 @@ GCP_KEY = {"type": "service_account", "project_id": "lab-project-7", "client_ema
 
 def seed_wallet(lab_env, test_secrets):
     api = LabApi(lab_env)
-    user = lambda cid, name, pw: api.call("POST", "credentials", {"id": cid, "type": "UsernamePassword", "username": name, "password": pw})  # noqa: E731
+
+    def user(cid, name, password):
+        api.call("POST", "credentials", {"id": cid, "type": "UsernamePassword", "username": name, "password": password})
+
     user(CRED["smb"], lab_env["IPS_LAB_SMB_USER"], lab_env["IPS_LAB_SMB_PASSWORD"])
     user(CRED["vsphere"], "administrator@vsphere.local", test_secrets["vcenter_password"])
     user(CRED["xen"], "root", test_secrets["vcenter_password"])

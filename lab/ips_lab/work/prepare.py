@@ -60,7 +60,8 @@ def check_aws(parameters, credential_of, clouds):
         if field == "targetSnapshotId":
             snaps = ec2.describe_snapshots(SnapshotIds=[target])["Snapshots"]
             if not snaps or snaps[0]["State"] != "completed":
-                raise WorkFailed("TargetNotReady", "The snapshot '%s' in %s is not completed (state %s)." % (target, region, snaps[0]["State"] if snaps else "missing"))
+                state = snaps[0]["State"] if snaps else "missing"
+                raise WorkFailed("TargetNotReady", "The snapshot '%s' in %s is not completed (state %s)." % (target, region, state))
             volume = ec2.create_volume(SnapshotId=target, AvailabilityZone=region + "a",
                                        TagSpecifications=[{"ResourceType": "volume", "Tags": tags}])["VolumeId"]
         else:

@@ -154,4 +154,3 @@ def check_md5(value, option="md5_hash"):
 def overwrite_field(name, params):
     """{overwrite field: True} when force is set, else {}."""
     return {name.json: True} if params.get("force") else {}
-
