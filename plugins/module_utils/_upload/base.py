@@ -24,7 +24,7 @@ import hashlib
 import time
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import Journal
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import Retry, UploadError, run_units
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import RateLimit, Retry, UploadError, run_units
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import Plan, plan_summary
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.progress import Progress
 
@@ -99,7 +99,7 @@ class Target(object):
 
 
 def run_upload(target, overwrite="different", check_mode=False, journal_dir=None, progress_file=None, concurrency=None,
-               verify=False, read_size=8 * 1024 * 1024, stop=None):
+               verify=False, read_size=8 * 1024 * 1024, stop=None, rate_limit=None):
     """Decide, then upload: the module's whole flow below the option parsing. Returns the result dict."""
     image = target.image
     started = time.monotonic()
@@ -138,7 +138,7 @@ def run_upload(target, overwrite="different", check_mode=False, journal_dir=None
             progress.total = sum(plan.coverage.values())
             retry = Retry(tries=target.tries)
             stats = run_units(image, plan, target, journal, progress, concurrency=concurrency or target.default_concurrency,
-                              retry=retry, stop=stop)
+                              retry=retry, stop=stop, rate=RateLimit(rate_limit) if rate_limit else None)
             stats.units_skipped = len(plan.skipped_units)
         progress.set_phase("finish")
         target.finish(journal)

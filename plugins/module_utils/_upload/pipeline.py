@@ -72,6 +72,25 @@ class Retry(object):
                 self.sleep(max(delay, wait or 0))
 
 
+class RateLimit(object):
+    """A shared byte budget per second (Azure: stay under the disk tier's ingest cap instead of provoking 503s)."""
+
+    def __init__(self, bytes_per_second, clock=time.monotonic, sleep=time.sleep):
+        self.rate = float(bytes_per_second)
+        self.clock = clock
+        self.sleep = sleep
+        self._next = clock()
+        self._lock = threading.Lock()
+
+    def take(self, nbytes):
+        with self._lock:
+            now = self.clock()
+            start = max(now, self._next)
+            self._next = start + nbytes / self.rate
+        if start > now:
+            self.sleep(start - now)
+
+
 class _Buffer(object):
     __slots__ = ("data", "refs")
 
@@ -113,7 +132,7 @@ class Stats(object):
                 setattr(self, key, getattr(self, key) + value)
 
 
-def run_units(image, plan, target, journal, progress, concurrency=8, read_size=None, retry=None, stop=None):
+def run_units(image, plan, target, journal, progress, concurrency=8, read_size=None, retry=None, stop=None, rate=None):
     """Upload every unit of `plan` to `target`; returns Stats. Raises the first failure.
 
     target: `whole_units` (EBS: a unit is sent whole; Azure: any aligned piece), `send(index, virtual_offset, view)
@@ -253,6 +272,8 @@ def run_units(image, plan, target, journal, progress, concurrency=8, read_size=N
                 try:
                     if stop.is_set():
                         continue
+                    if rate is not None:
+                        rate.take(len(view))
                     if whole or index not in started:
                         started.add(index)
                         journal.start(index)

@@ -1,0 +1,293 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: ips_upload
+short_description: Upload a VHD or VHDX to an Azure managed disk, an AWS EBS snapshot or a GCP image
+version_added: 0.1.0
+description:
+  - Reads the image's allocation table, reads each allocated byte once in file order, skips all-zero data and sends the
+    rest concurrently to the target, with bounded memory whatever the disk size.
+  - B(Azure) a managed disk created for upload (exact size, SKU, zone, tags, Hyper-V generation), written with Put Page
+    through a write SAS, a synthesised fixed-VHD footer, access revoked.
+  - B(AWS) an EBS snapshot written with the EBS direct APIs (512 KiB blocks with SHA-256, LINEAR aggregate checksum), optionally a volume.
+  - B(GCP) a gzip'd sparse tar of C(disk.raw) in a Cloud Storage object, then a Compute Engine image.
+  - A local journal (O(journal_dir)) lets a killed or failed upload resume; it re-sends at most what was in flight.
+  - Idempotent - a complete target tagged with the same source fingerprint is left alone (C(changed=false)).
+  - Long uploads - run the task with C(async)/C(poll) and read O(progress_file) (see docs/upload.md).
+author:
+  - citrix_community.ips maintainers (@citrix-community)
+extends_documentation_fragment:
+  - citrix_community.ips.disk_source
+attributes:
+  check_mode:
+    support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    details:
+      - Reads only the image's headers and reports the plan (bytes to read, the most bytes to send, the target size) and the action.
+  diff_mode:
+    support: none
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+requirements:
+  - smbprotocol (for smb:// sources)
+  - azure-identity, azure-mgmt-compute, azure-storage-blob (target azure)
+  - boto3 (target aws)
+  - google-auth, google-cloud-storage (target gcp)
+options:
+  target:
+    description: Where the image goes.
+    type: str
+    required: true
+    choices: [azure, aws, gcp]
+  overwrite:
+    description:
+      - V(never) fails when the target exists with another source; V(different) replaces a target made from another source
+        and keeps one made from this source; V(always) uploads again.
+    type: str
+    default: different
+    choices: [never, different, always]
+  verify:
+    description: Read back what was sent and compare (Azure - the data windows and the footer; AWS - every block's SHA-256; GCP - object and image size).
+    type: bool
+    default: false
+  concurrency:
+    description: Requests in flight. Default - Azure 8, AWS 16, GCP 4.
+    type: int
+  request_timeout:
+    description: Seconds one request may take before it is retried.
+    type: float
+    default: 120
+  retries:
+    description: Tries per request (throttling and server errors back off exponentially).
+    type: int
+    default: 8
+  rate_limit:
+    description:
+      - Cap on the payload sent, in MiB/s (Azure uploads run at the disk tier's ingest rate, about 60 MB/s for Standard HDD sizes
+        up to 4 TiB; capping there avoids provoking 500/503 throttling). Azure and AWS only.
+    type: float
+  journal_dir:
+    description: Folder of the resume journals. Default C(~/.cache/citrix_community.ips/uploads).
+    type: path
+  progress_file:
+    description: A JSON file rewritten about once a second with phase, percent, bytes, rate (MiB/s) and ETA.
+    type: path
+  azure:
+    description: The Azure managed disk (O(target=azure)).
+    type: dict
+    suboptions:
+      subscription_id: {description: Subscription id. Falls back to E(AZURE_SUBSCRIPTION_ID)., type: str}
+      resource_group: {description: Resource group of the disk., type: str, required: true}
+      location: {description: Azure region of the disk., type: str, required: true}
+      disk_name: {description: Name of the managed disk., type: str, required: true}
+      tenant_id: {description: Entra tenant. Falls back to E(AZURE_TENANT)., type: str}
+      client_id: {description: Service principal id. Falls back to E(AZURE_CLIENT_ID)., type: str}
+      client_secret: {description: Service principal secret. Falls back to E(AZURE_SECRET)., type: str}
+      authority: {description: Entra authority host for sovereign or private clouds., type: str}
+      arm_endpoint: {description: Resource Manager base URL for sovereign or private clouds., type: str}
+      ca_path: {description: CA bundle (PEM) to verify the endpoints with., type: path}
+      sku: {description: Disk SKU., type: str, default: Standard_LRS}
+      zone: {description: Availability zone., type: str}
+      hyper_v_generation: {description: V1 or V2 (UEFI)., type: str, choices: [V1, V2]}
+      os_type: {description: Windows or Linux., type: str, choices: [Windows, Linux]}
+      tags: {description: Extra disk tags., type: dict}
+  aws:
+    description: The EBS snapshot (O(target=aws)).
+    type: dict
+    suboptions:
+      region: {description: AWS region. Falls back to E(AWS_REGION)., type: str}
+      access_key_id: {description: Access key. Falls back to E(AWS_ACCESS_KEY_ID)., type: str}
+      secret_access_key: {description: Secret key. Falls back to E(AWS_SECRET_ACCESS_KEY)., type: str}
+      session_token: {description: Session token. Falls back to E(AWS_SESSION_TOKEN)., type: str}
+      ebs_endpoint_url: {description: EBS direct API endpoint (private or test clouds)., type: str}
+      ec2_endpoint_url: {description: EC2 endpoint (private or test clouds)., type: str}
+      snapshot_name: {description: The Name tag of the snapshot; a re-run finds the snapshot by it., type: str, required: true}
+      description: {description: Snapshot description., type: str}
+      snapshot_timeout: {description: Minutes EBS keeps a pending snapshot without activity (10 to 4320)., type: int, default: 360}
+      encrypted: {description: Encrypt the snapshot., type: bool, default: false}
+      kms_key_arn: {description: KMS key for encryption., type: str}
+      create_volume: {description: Also create a volume from the snapshot., type: bool, default: false}
+      availability_zone: {description: Zone of that volume., type: str}
+      volume_type: {description: Type of that volume., type: str, default: gp3}
+      tags: {description: Extra tags., type: dict}
+  gcp:
+    description: The Cloud Storage object and Compute Engine image (O(target=gcp)).
+    type: dict
+    suboptions:
+      project: {description: Project id., type: str, required: true}
+      bucket: {description: An existing bucket for the archive., type: str, required: true}
+      image_name: {description: Name of the image., type: str, required: true}
+      object: {description: Object name of the archive. Default C(<image_name>.tar.gz)., type: str}
+      service_account_key: {description: Service account key (JSON text or dict)., type: raw}
+      service_account_file: {description: Service account key file. Falls back to E(GCP_SERVICE_ACCOUNT_FILE) or E(GOOGLE_APPLICATION_CREDENTIALS)., type: path}
+      token: {description: An OAuth access token instead of a key. Falls back to E(GOOGLE_OAUTH_ACCESS_TOKEN)., type: str}
+      storage_endpoint: {description: Cloud Storage endpoint (private or test clouds)., type: str}
+      compute_endpoint: {description: Compute Engine endpoint (private or test clouds)., type: str}
+      family: {description: Image family., type: str}
+      description: {description: Image description., type: str}
+      labels: {description: Extra image labels., type: dict}
+      guest_os_features: {description: Guest OS features (e.g. WINDOWS, UEFI_COMPATIBLE)., type: list, elements: str}
+      storage_location: {description: Image storage location., type: str}
+      compression_level: {description: gzip level 1 (fastest) to 9., type: int, default: 6}
+      delete_object: {description: Delete the archive object once the image is ready., type: bool, default: false}
+seealso:
+  - module: citrix_community.ips.ips_disk_info
+"""
+
+EXAMPLES = r"""
+- name: Upload a PVS vDisk from a share to an Azure managed disk, in the background with progress
+  citrix_community.ips.ips_upload:
+    source:
+      location: smb://fs01.example.com/vdisks/base.vhdx
+      username: EXAMPLE\svc-images
+      password: "{{ vault_smb_password }}"
+    target: azure
+    azure:
+      resource_group: rg-images
+      location: westeurope
+      disk_name: base-2026-01
+      sku: Premium_LRS
+      hyper_v_generation: V2
+    progress_file: /tmp/upload-base.json
+  async: 14400
+  poll: 30
+
+- name: Upload to an EBS snapshot and make a volume
+  citrix_community.ips.ips_upload:
+    source: {location: /mnt/images/base.vhd}
+    target: aws
+    aws:
+      region: eu-west-1
+      snapshot_name: base-2026-01
+      create_volume: true
+      availability_zone: eu-west-1a
+"""
+
+RETURN = r"""
+changed: {description: Whether bytes were uploaded (or, in check mode, would be)., returned: always, type: bool}
+target: {description: azure, aws or gcp., returned: always, type: str}
+existing: {description: What was found before (complete, partial, different or null)., returned: always, type: str}
+fingerprint: {description: The source fingerprint the target is tagged with., returned: always, type: str}
+disk_id: {description: Azure disk resource id., returned: target azure and not check mode, type: str}
+snapshot_id: {description: EBS snapshot id., returned: target aws and not check mode, type: str}
+volume_id: {description: EBS volume id (aws.create_volume)., returned: when created, type: str}
+image_self_link: {description: GCP image URL., returned: target gcp and not check mode, type: str}
+object: {description: The gs:// archive object., returned: target gcp, type: str}
+bytes_read: {description: Bytes read from the image., returned: always, type: int}
+bytes_sent: {description: Payload bytes sent., returned: always, type: int}
+throughput_mib_s: {description: Bytes read per second of the whole task, in MiB/s., returned: when uploaded, type: float}
+duration: {description: Seconds of the upload., returned: when uploaded, type: float}
+resumed: {description: Whether a journal of an earlier run was resumed., returned: always, type: bool}
+plan: {description: Check mode - bytes_to_read, bytes_to_send_max, target_size., returned: check mode, type: dict}
+verify: {description: What verify checked., returned: verify=true, type: dict}
+"""
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.options import SOURCE_SPEC, open_disk
+
+
+def _s(**kw):
+    return dict(type="str", **kw)
+
+
+SPEC = dict(
+    source=SOURCE_SPEC,
+    target=_s(required=True, choices=["azure", "aws", "gcp"]),
+    overwrite=_s(default="different", choices=["never", "different", "always"]),
+    verify=dict(type="bool", default=False),
+    concurrency=dict(type="int"),
+    request_timeout=dict(type="float", default=120),
+    retries=dict(type="int", default=8),
+    rate_limit=dict(type="float"),
+    journal_dir=dict(type="path"),
+    progress_file=dict(type="path"),
+    azure=dict(type="dict", options=dict(
+        subscription_id=_s(fallback=(env_fallback, ["AZURE_SUBSCRIPTION_ID"])), resource_group=_s(required=True),
+        location=_s(required=True), disk_name=_s(required=True), tenant_id=_s(fallback=(env_fallback, ["AZURE_TENANT"])),
+        client_id=_s(fallback=(env_fallback, ["AZURE_CLIENT_ID"])), client_secret=_s(no_log=True, fallback=(env_fallback, ["AZURE_SECRET"])),
+        authority=_s(), arm_endpoint=_s(), ca_path=dict(type="path"), sku=_s(default="Standard_LRS"), zone=_s(),
+        hyper_v_generation=_s(choices=["V1", "V2"]), os_type=_s(choices=["Windows", "Linux"]), tags=dict(type="dict"))),
+    aws=dict(type="dict", options=dict(
+        region=_s(fallback=(env_fallback, ["AWS_REGION", "AWS_DEFAULT_REGION"])),
+        access_key_id=_s(fallback=(env_fallback, ["AWS_ACCESS_KEY_ID"])),
+        secret_access_key=_s(no_log=True, fallback=(env_fallback, ["AWS_SECRET_ACCESS_KEY"])),
+        session_token=_s(no_log=True, fallback=(env_fallback, ["AWS_SESSION_TOKEN"])), ebs_endpoint_url=_s(), ec2_endpoint_url=_s(),
+        snapshot_name=_s(required=True), description=_s(), snapshot_timeout=dict(type="int", default=360),
+        encrypted=dict(type="bool", default=False), kms_key_arn=_s(no_log=False), create_volume=dict(type="bool", default=False),
+        availability_zone=_s(), volume_type=_s(default="gp3"), tags=dict(type="dict"))),
+    gcp=dict(type="dict", options=dict(
+        project=_s(required=True), bucket=_s(required=True), image_name=_s(required=True), object=_s(),
+        service_account_key=dict(type="raw", no_log=True),
+        service_account_file=dict(type="path", fallback=(env_fallback, ["GCP_SERVICE_ACCOUNT_FILE", "GOOGLE_APPLICATION_CREDENTIALS"])),
+        token=_s(no_log=True, fallback=(env_fallback, ["GOOGLE_OAUTH_ACCESS_TOKEN"])), storage_endpoint=_s(), compute_endpoint=_s(), family=_s(), description=_s(), labels=dict(type="dict"),
+        guest_os_features=dict(type="list", elements="str"), storage_location=_s(), compression_level=dict(type="int", default=6),
+        delete_object=dict(type="bool", default=False))),
+)
+
+REQUIRED = {
+    "azure": ("subscription_id", "AZURE_SUBSCRIPTION_ID", "tenant_id", "AZURE_TENANT", "client_id", "AZURE_CLIENT_ID",
+              "client_secret", "AZURE_SECRET"),
+}
+
+
+def build_target(m, image):
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import MissingLibrary, fingerprint
+
+    p = m.params
+    name = p["target"]
+    options = p.get(name)
+    if not options:
+        m.fail("target is %s: set the %s options (see ansible-doc citrix_community.ips.ips_upload)" % (name, name))
+    req = REQUIRED.get(name, ())
+    missing = ["%s.%s (or %s)" % (name, req[i], req[i + 1]) for i in range(0, len(req), 2) if not options.get(req[i])]
+    if missing:
+        m.fail("the %s credentials are incomplete: set %s" % (name, ", ".join(missing)))
+    if name == "gcp" and isinstance(options.get("service_account_key"), dict):
+        m.add_secret(options["service_account_key"].get("private_key"))
+    kw = dict(timeout=p["request_timeout"], tries=p["retries"])
+    try:
+        if name == "azure":
+            from ansible_collections.citrix_community.ips.plugins.module_utils._upload.azure import AzureTarget as cls
+        elif name == "aws":
+            from ansible_collections.citrix_community.ips.plugins.module_utils._upload.aws import AwsTarget as cls
+        else:
+            from ansible_collections.citrix_community.ips.plugins.module_utils._upload.gcp import GcpTarget as cls
+        target = cls(options, image, fingerprint(image.identity), concurrency=p["concurrency"] or cls.default_concurrency, **kw)
+    except MissingLibrary as exc:
+        m.module.fail_json(msg=missing_required_lib(exc.library, reason="target %s" % name), exception=str(exc.exception))
+    for secret in target.secrets:
+        m.add_secret(secret)
+    return target
+
+
+def main(m):
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import run_upload
+
+    p = m.params
+    if p["concurrency"] is not None and p["concurrency"] < 1:
+        m.fail("concurrency must be 1 or more, got %s" % p["concurrency"])
+    if p["retries"] < 1:
+        m.fail("retries must be 1 or more, got %s" % p["retries"])
+    src, image = open_disk(p["source"])
+    try:
+        target = build_target(m, image)
+        result = run_upload(target, overwrite=p["overwrite"], check_mode=m.check_mode, journal_dir=p["journal_dir"],
+                            progress_file=p["progress_file"], concurrency=p["concurrency"], verify=p["verify"],
+                            rate_limit=p["rate_limit"] * 1048576 if p["rate_limit"] else None)
+    finally:
+        src.close()
+    result["source"] = image.name
+    m.exit(**result)
+
+
+if __name__ == "__main__":
+    IPSModule(SPEC, auth=False, supports_check_mode=True, required_if=[("target", "azure", ("azure",)), ("target", "aws", ("aws",)),
+                                                                     ("target", "gcp", ("gcp",))]).run(main)
