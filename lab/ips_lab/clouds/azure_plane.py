@@ -18,9 +18,10 @@ import uuid
 from pathlib import Path
 
 from . import vhd_footer
-from .azure_blob import ACCOUNT, Azurite, BlobFront, make_sas_url
-from .azure_entra import Entra
+from .azure_blob import ACCOUNT, Azurite, BlobFront, make_sas_url, storage_error
+from .azure_entra import Entra, entra_error
 from .common import Answer, DocStore, HttpError, Running, iso, serve_main
+from .faults import PlaneLab
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -44,6 +45,17 @@ DISK_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
 UPLOAD_STATES = ("ReadyToUpload", "ActiveUpload")
 CREATION_FIELDS = ("createOption", "uploadSizeBytes", "logicalSectorSize")
 COMPUTE = "microsoft.compute"
+# Injected faults without a raw body answer as the service would: (storage code, message), (ARM code, message).
+STORAGE_FAULTS = {
+    500: ("OperationTimedOut", "Operation could not be completed within the specified time."),
+    503: ("ServerBusy", "The server is currently unable to receive requests. Please retry your request."),
+    429: ("ServerBusy", "Ingress is over the account limit."),
+}
+ARM_FAULTS = {
+    429: ("TooManyRequests", "The request is being throttled as the limit has been reached for operation type - Write_30Min."),
+    500: ("InternalServerError", "An unexpected error occured while processing the request."),
+    503: ("ServerBusy", "The server is currently busy; retry the request after the time in Retry-After."),
+}
 
 
 def arm_error(status, code, message, target=None, headers=None):
@@ -70,12 +82,31 @@ class AzurePlane(object):
         self.azurite = Azurite(az["blob_url"], az["account"], az["key"])
         self.blob = BlobFront(self, self.azurite, self.sas_key)
         self.retry_after_ms = int(config.get("retry_after_ms", 100))
+        self.lab = PlaneLab(self.state_dir, config.get("admin_token"))
 
     def bound(self, url):
         self.url = url
 
     def close(self):
+        self.lab.close()
         self.store.close()
+
+    def fault_error(self, status, request):
+        """The error an injected `status` fault answers with: Azure Storage's XML on the disk SAS, ARM's
+        JSON under /subscriptions, Entra's JSON elsewhere."""
+        parts = [p for p in request.path.split("/") if p]
+        if parts and parts[0] == ACCOUNT:
+            code, message = STORAGE_FAULTS.get(status, ("InternalError" if status >= 500 else "InvalidInput",
+                                                        "Injected fault (HTTP %d)." % status))
+            return storage_error(status, code, message)
+        if parts and parts[0].lower() == "subscriptions":
+            code, message = ARM_FAULTS.get(status, ("InternalServerError" if status >= 500 else "BadRequest",
+                                                    "Injected fault (HTTP %d)." % status))
+            return arm_error(status, code, message, headers={"x-ms-request-id": str(uuid.uuid4()),
+                                                             "x-ms-correlation-request-id": str(uuid.uuid4())})
+        if status >= 500 or status == 429:
+            return entra_error(status, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again.")
+        return entra_error(status, "invalid_request", 900144, "Injected fault (HTTP %d)." % status)
 
     # --- dispatch -----------------------------------------------------------------------------
 

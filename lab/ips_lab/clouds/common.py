@@ -1,5 +1,7 @@
 """What the three cloud planes share: a JSON document store in sqlite, a threaded HTTP(S) server
-with a small request object, forwarding to the stand-in behind a plane, and the process main.
+with a small request object (which also applies the plane's fault rules, records its requests and
+serves its `/_lab/` admin API, see faults.py), forwarding to the stand-in behind a plane, and the
+process main.
 
 Request logs name the method and the path only, never the query string (SAS signatures) nor
 headers (tokens).
@@ -179,16 +181,41 @@ class PlaneHandler(BaseHTTPRequestHandler):
 
     def _serve(self):
         plane = self.server.plane
+        lab = getattr(plane, "lab", None)  # faults.PlaneLab: the /_lab/ API, fault rules, recorded requests
         request = Request(self)
-        try:
-            answer = plane.handle(request)
-        except HttpError as exc:
-            answer = Answer(exc.status, exc.body, exc.headers, exc.content_type)
-        except Exception as exc:  # answer 500 rather than drop the connection on a lab bug
-            LOG.exception("%s failed on %s %s", type(plane).__name__, request.method, request.path)
-            answer = Answer(500, {"message": "lab plane error: %s" % type(exc).__name__})
+        if lab is not None and lab.is_admin(request):
+            answer = self._answer(lab.admin, request)
+            request.discard_body()
+            self._send(answer)
+            return
+        started = time.time()
+        fault = lab.take(request.method, request.path) if lab is not None else None
+        if fault and fault["action"] == "drop":
+            # The whole request arrives, then the connection closes with no answer at all.
+            request.discard_body()
+            lab.record(request, None, started, fault)
+            LOG.info("%s %s -> dropped (fault %s)", request.method, request.path, fault["id"])
+            self.close_connection = True
+            return
+        if fault and fault["action"] == "slow":
+            time.sleep(fault["delay"])
+        if fault and fault["action"] == "status":
+            answer = lab.fault_answer(plane, fault, request)
+        else:
+            answer = self._answer(plane.handle, request)
         request.discard_body()
+        if lab is not None:
+            lab.record(request, answer.status, started, fault)
         self._send(answer)
+
+    def _answer(self, func, request):
+        try:
+            return func(request)
+        except HttpError as exc:
+            return Answer(exc.status, exc.body, exc.headers, exc.content_type)
+        except Exception as exc:  # answer 500 rather than drop the connection on a lab bug
+            LOG.exception("%s failed on %s %s", type(self.server.plane).__name__, request.method, request.path)
+            return Answer(500, {"message": "lab plane error: %s" % type(exc).__name__})
 
     def _send(self, answer):
         body = answer.body

@@ -29,6 +29,7 @@ import time
 from urllib.parse import urlencode
 
 from .common import Answer, DocStore, HttpError, Running, forward_read, serve_main
+from .faults import PlaneLab
 
 BLOCK_SIZE = 524288
 BLOCKS_PER_GIB = 1024 * 1024 * 1024 // BLOCK_SIZE
@@ -41,6 +42,13 @@ ERROR_TAG = "ips-lab:ebs-status"
 # moto reads the service from the credential scope; it checks no signature.
 MOTO_EC2_AUTH = ("AWS4-HMAC-SHA256 Credential=testing/20260101/%s/ec2/aws4_request, SignedHeaders=host, "
                  "Signature=0000000000000000000000000000000000000000000000000000000000000000")
+# Injected faults without a raw body: (x-amzn-ErrorType, message, Reason) as the EBS direct API answers.
+THROTTLED = ("ThrottlingException", "The number of API requests has exceeded the maximum allowed API request throttling limit for "
+             "the snapshot.", "RESOURCE_LEVEL_THROTTLE")
+FAULTS = {400: THROTTLED, 429: THROTTLED, 503: THROTTLED,
+          500: ("InternalServerException", "An internal error has occurred.", None),
+          403: ("AccessDeniedException", "You do not have sufficient access to perform this action.", "UNAUTHORIZED_ACCOUNT"),
+          404: ("ResourceNotFoundException", "The specified resource does not exist.", None)}
 SCHEMA = "CREATE TABLE IF NOT EXISTS blocks (snapshot TEXT NOT NULL, idx INTEGER NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (snapshot, idx))"
 
 
@@ -70,12 +78,22 @@ class EbsFront(object):
         self.moto = config["moto_url"]
         self.region = config.get("region", "us-east-1")
         self.url = None
+        self.lab = PlaneLab(state_dir, config.get("admin_token"))
 
     def bound(self, url):
         self.url = url
 
     def close(self):
+        self.lab.close()
         self.store.close()
+
+    @staticmethod
+    def fault_error(status, request):
+        """The error an injected `status` fault answers with (AWS JSON, x-amzn-ErrorType)."""
+        del request
+        kind, message, reason = FAULTS.get(status, ("InternalServerException" if status >= 500 else "ValidationException",
+                                                    "Injected fault (HTTP %d)." % status, None))
+        return aws_error(status, kind, message, reason)
 
     # --- dispatch -----------------------------------------------------------------------------
 

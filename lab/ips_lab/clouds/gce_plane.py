@@ -26,6 +26,7 @@ import zlib
 from urllib.parse import quote, unquote, urlsplit
 
 from .common import Answer, DocStore, HttpError, Running, forward, iso, serve_main
+from .faults import PlaneLab
 
 GIB = 1024 * 1024 * 1024
 NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -46,6 +47,12 @@ DISK_FIELDS = ("name", "description", "sourceImage", "sizeGb", "type", "labels",
                "physicalBlockSizeBytes", "architecture")
 DISK_TYPES = ("pd-standard", "pd-balanced", "pd-ssd", "pd-extreme", "hyperdisk-balanced", "hyperdisk-extreme", "hyperdisk-throughput")
 RAW_MEMBER = "disk.raw"
+# Injected faults without a raw body: (reason, status, message) as Google's JSON errors carry them.
+FAULTS = {429: ("rateLimitExceeded", "RESOURCE_EXHAUSTED", "Rate Limit Exceeded"),
+          500: ("backendError", "INTERNAL", "Internal error. Please try again."),
+          502: ("backendError", "UNAVAILABLE", "Bad Gateway"),
+          503: ("backendError", "UNAVAILABLE", "The service is currently unavailable."),
+          504: ("backendError", "DEADLINE_EXCEEDED", "Deadline exceeded.")}
 
 
 def gerror(status, reason, message, extra=None):
@@ -127,6 +134,7 @@ class GcePlane(object):
         self._ids = int(time.time() * 1000) % 10 ** 12
         self._id_lock = threading.Lock()
         self._stop = threading.Event()
+        self.lab = PlaneLab(state_dir, config.get("admin_token"))
 
     def bound(self, url):
         self.url = url
@@ -137,7 +145,18 @@ class GcePlane(object):
 
     def close(self):
         self._stop.set()
+        self.lab.close()
         self.store.close()
+
+    @staticmethod
+    def fault_error(status, request):
+        """The error an injected `status` fault answers with (Google's JSON error)."""
+        del request
+        reason, state, message = FAULTS.get(status, ("backendError" if status >= 500 else "invalid", None, "Injected fault (HTTP %d)." % status))
+        error = gerror(status, reason, message)
+        if state:
+            error.body["error"]["status"] = state
+        return error
 
     def new_id(self):
         with self._id_lock:

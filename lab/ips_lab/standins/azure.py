@@ -1,7 +1,7 @@
 """The Azure control plane (lab/ips_lab/clouds/azure_plane.py): Entra tokens, ARM managed disks and
 the disk SAS blob front, over HTTPS with its own lab CA, storing the bytes in Azurite.
 
-Secrets (client secret, token and SAS signing keys) are random per lab and kept in the part's
+Secrets (client secret, token and SAS signing keys, the /_lab/ admin token) are random per lab and kept in the part's
 config.json while other parts keep running (like the cloud stand-in's).
 """
 
@@ -50,6 +50,7 @@ class Azure(StandIn):
             "location": LOCATION,
             "token_key": old.get("token_key") or secrets.token_urlsafe(32),
             "sas_key": old.get("sas_key") or secrets.token_urlsafe(32),
+            "admin_token": old.get("admin_token") or secrets.token_urlsafe(30),
             "token_ttl": 3600,
             "retry_after_ms": 100,
             "azurite": {
@@ -72,6 +73,7 @@ class Azure(StandIn):
             "IPS_LAB_AZURE_RESOURCE_GROUP": RESOURCE_GROUPS[0],
             "IPS_LAB_AZURE_LOCATION": LOCATION,
             "IPS_LAB_AZURE_CA_PATH": str(ca_path),
+            "IPS_LAB_AZURE_ADMIN_TOKEN": config["admin_token"],
         }
         return Launch(argv, self.python_env(), values)
 

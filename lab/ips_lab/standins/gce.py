@@ -1,6 +1,6 @@
 """The GCE images/disks plane (lab/ips_lab/clouds/gce_plane.py): a compute/v1 subset whose
 images.insert checks the tar.gz object in the GCS emulator. Plain HTTP on loopback; every call
-needs `Authorization: Bearer $IPS_LAB_GCP_TOKEN`."""
+needs `Authorization: Bearer $IPS_LAB_GCP_TOKEN`; its /_lab/ admin API takes IPS_LAB_GCE_ADMIN_TOKEN."""
 
 import json
 import secrets
@@ -29,10 +29,12 @@ class Gce(StandIn):
                 old = {}
         gcs = (deps.get("gcs") or {}).get("values", {})
         config = {"host": HOST, "port": port, "project": PROJECT, "token": old.get("token") or secrets.token_urlsafe(30),
-                  "gcs_url": gcs.get("IPS_LAB_GCS_URL"), "operation_seconds": OPERATION_SECONDS}
+                  "gcs_url": gcs.get("IPS_LAB_GCS_URL"), "operation_seconds": OPERATION_SECONDS,
+                  "admin_token": old.get("admin_token") or secrets.token_urlsafe(30)}
         write_private(config_path, json.dumps(config, indent=2) + "\n")
         argv = [python(), "-m", "ips_lab.clouds.gce_plane", "--state-dir", str(state), "--config", str(config_path)]
-        values = {"IPS_LAB_GCE_URL": "http://%s:%d" % (HOST, port), "IPS_LAB_GCP_PROJECT": PROJECT, "IPS_LAB_GCP_TOKEN": config["token"]}
+        values = {"IPS_LAB_GCE_URL": "http://%s:%d" % (HOST, port), "IPS_LAB_GCP_PROJECT": PROJECT, "IPS_LAB_GCP_TOKEN": config["token"],
+                  "IPS_LAB_GCE_ADMIN_TOKEN": config["admin_token"]}
         return Launch(argv, self.python_env(), values)
 
     def answers(self, record):
