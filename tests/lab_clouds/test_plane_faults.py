@@ -117,7 +117,7 @@ def test_status_with_retry_after_counts_down(plane, status):
     admin.add_fault(path, method=method, status=status, retry_after=2, times=2)
     admin.add_fault(path, method="DELETE", status=418)  # another method: never taken by the probe
     assert [f["times"] for f in admin.faults()] == [2, 1]
-    for _ in range(2):
+    for _attempt in range(2):
         response = probe.send()
         assert response.status_code == status and response.headers["Retry-After"] == "2"
         check_service_error(name, response, status)
@@ -179,7 +179,7 @@ def test_slow(plane):
 def test_recorded_requests(cloud_lab, plane):
     name, probe, admin = plane
     method, _path, normal = probe.target
-    for _ in range(3):
+    for _attempt in range(3):
         assert probe.send().status_code == normal
     recorded = admin.requests()
     assert len(recorded) == 3
