@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# make bench: build the benchmark image on the lab's Samba share and measure, in one run, the SMB
+# read limit, the target ingest limit, our uploads (Azure plane, EBS front, GCS+GCE) and the naive
+# baseline; the last line printed is the summary (docs/performance.md explains every figure).
+#   BENCH_SIZE=quick (default, 2 GiB virtual) | large (16 GiB virtual)
+#   BENCH_TARGETS=azure,aws,gcp (default: all for quick, azure,aws for large - the GCS emulator keeps the
+#   whole archive and the GCE plane re-reads it, which measures the emulator, not the uploader)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+RUN_DIR=${IPS_LAB_RUN_DIR:-$PWD/lab/run}
+if [ ! -f "$RUN_DIR/env" ]; then
+  echo "bench: the lab is not running ($RUN_DIR/env is missing): run make lab-up first" >&2
+  exit 1
+fi
+exec "$PY" bench/bench.py --env "$RUN_DIR/env" --size "${BENCH_SIZE:-quick}" ${BENCH_TARGETS:+--targets "$BENCH_TARGETS"}
