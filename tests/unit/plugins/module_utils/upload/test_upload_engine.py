@@ -1,0 +1,129 @@
+"""Unit tests of the upload engine's pure parts: plan, zero runs, journal, tar stream, CRC combine, rate limit."""
+
+import gzip
+import io
+import os
+import sys
+import tarfile
+import zlib
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.azure import nonzero_runs
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import Journal, read_journal
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import RateLimit, is_zero
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import Plan
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.tarstream import (GZIP_HEADER, TarLayout, crc32_combine, deflate_part,
+                                                                                              gzip_trailer)
+
+MIB = 1024 * 1024
+Ext = namedtuple("Ext", ["virtual_offset", "length", "file_offset"])
+
+
+class FakeImage(object):
+    def __init__(self, extents, virtual_size, data=None):
+        self._extents = extents
+        self.virtual_size = virtual_size
+        self.source = self
+        self.data = data
+
+    def extents(self):
+        return iter(self._extents)
+
+    def readinto_at(self, offset, buf):
+        chunk = self.data[offset:offset + len(buf)]
+        buf[:len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_plan_cuts_reads_at_units_and_counts_coverage():
+    img = FakeImage([Ext(MIB, 3 * MIB, 0), Ext(0, 512 * 1024, 3 * MIB)], 8 * MIB)
+    plan = Plan(img, 524288, read_size=MIB)
+    assert sum(r.length for r in plan.reads) == 3 * MIB + 512 * 1024
+    assert plan.coverage == dict([(i, 524288) for i in range(2, 8)] + [(0, 524288)])
+    assert all(r.length <= MIB for r in plan.reads)
+
+
+def test_plan_skips_done_units_without_reading_them():
+    img = FakeImage([Ext(0, 4 * MIB, 0)], 4 * MIB)
+    plan = Plan(img, MIB, read_size=4 * MIB, done={1, 2})
+    assert plan.bytes_to_read == 2 * MIB and plan.skipped_units == {1, 2}
+
+
+def test_zero_detection_and_runs():
+    buf = bytearray(4 * MIB)
+    assert is_zero(memoryview(buf))
+    buf[100] = 1
+    buf[2 * MIB] = 1
+    runs = nonzero_runs(memoryview(buf), base=8 * MIB)
+    assert runs == [(8 * MIB, 8 * MIB + 64 * 1024), (10 * MIB, 10 * MIB + 64 * 1024)]
+    buf[200 * 1024] = 1  # a gap under 256 KiB is bridged
+    assert nonzero_runs(memoryview(buf))[0] == (0, 256 * 1024)
+
+
+def test_journal_survives_a_torn_line_and_reports_in_flight(tmp_path):
+    j = Journal(str(tmp_path), "k", "id-1", 524288)
+    j.set_meta(snapshot_id="snap-1")
+    for u in (1, 2, 3):
+        j.start(u)
+    j.complete(1, "ab" * 32)
+    j.zero(5)
+    j.close()
+    with open(j.path, "ab") as f:
+        f.write(b"D 2 cd")  # torn: no newline
+    k = Journal(str(tmp_path), "k", "id-1", 524288)
+    assert k.resumed and k.meta["snapshot_id"] == "snap-1"
+    assert k.done == {1: "ab" * 32, 5: None} and k.in_flight == [2, 3]
+    other = Journal(str(tmp_path), "k", "id-2", 524288)  # another source: starts afresh
+    assert not other.resumed and other.done == {}
+    header, started, done = read_journal(other.path)
+    assert header["identity"] == "id-2" and not started and not done
+
+
+def test_crc32_combine():
+    a, b = os.urandom(1000), os.urandom(77777)
+    assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+
+
+@pytest.mark.parametrize("part", [512, 4096, 10 ** 6])
+def test_sparse_tar_in_full_flush_parts_is_one_valid_gzip(part):
+    data = os.urandom(3 * MIB)
+    # virtual 2 GiB with data at 0, 1 GiB + 4 KiB and 2 GiB - 1 MiB (entries need base-256 above 8 GiB only)
+    extents = [Ext(0, MIB, 0), Ext(1024 * MIB + 4096, MIB, MIB), Ext(2048 * MIB - MIB, MIB, 2 * MIB)] + [
+        Ext(10 * MIB + i * 8192, 4096, 0) for i in range(30)]  # many entries: extension headers
+    img = FakeImage(extents, 2048 * MIB, data)
+    layout = TarLayout(img, 2048 * MIB)
+    out, crc, n = [GZIP_HEADER], 0, 0
+    parts = -(-layout.size // part)
+    for i in range(parts):
+        buf = bytearray(min(part, layout.size - i * part))
+        layout.fill(img, i * part, memoryview(buf))
+        out.append(deflate_part(buf, last=i == parts - 1, level=1))
+        crc = crc32_combine(crc, zlib.crc32(buf), len(buf))
+        n += len(buf)
+    out.append(gzip_trailer(crc, n))
+    raw = gzip.decompress(b"".join(out))
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+        (member,) = tar.getmembers()
+        assert member.name == "disk.raw" and member.issparse() and member.size == 2048 * MIB
+        f = tar.extractfile(member)
+        f.seek(1024 * MIB + 4096)
+        assert f.read(MIB) == data[MIB:2 * MIB]
+        f.seek(10 * MIB + 8192)
+        assert f.read(4096) == data[:4096]
+        f.seek(5 * MIB)
+        assert f.read(4096) == bytes(4096)
+
+
+def test_rate_limit_paces_without_sleeping_for_real():
+    now = [0.0]
+    slept = []
+    rl = RateLimit(MIB, clock=lambda: now[0], sleep=slept.append)
+    rl.take(MIB)
+    rl.take(MIB)
+    rl.take(MIB)
+    assert slept == [1.0, 2.0]
