@@ -104,7 +104,9 @@ def smb_read_limit(env, rel, path):
                 reads.append((e.file_offset + off, min(8 * MIB, e.length - off)))
         total = sum(n for _o, n in reads)
 
-        def read(r, bufs={}):
+        bufs = {}
+
+        def read(r):
             import threading
             buf = bufs.setdefault(threading.get_ident(), bytearray(8 * MIB))
             return src.readinto_at(r[0], memoryview(buf)[:r[1]])
@@ -151,6 +153,12 @@ def plane_disk(env, name, upload_size):
     return (lambda: BlobClient.from_blob_url(sas, connection_verify=ca)), cleanup
 
 
+def _constant(value):
+    def get():
+        return value
+    return get
+
+
 def ingest_limit(env, nbytes, virtual):
     from ansible_collections.citrix_community.ips.plugins.module_utils._disk.footer import azure_upload_size
     payload = os.urandom(4 * MIB)
@@ -163,8 +171,8 @@ def ingest_limit(env, nbytes, virtual):
                 make, cleanup = plane_disk(env, "bench-ingest-%s" % uuid.uuid4().hex[:6], azure_upload_size(virtual))
             else:
                 from azure.storage.blob import BlobServiceClient
-                svc = BlobServiceClient(env["IPS_LAB_AZURITE_BLOB_URL"], credential={"account_name": env["IPS_LAB_AZURITE_ACCOUNT"],
-                                                                                    "account_key": env["IPS_LAB_AZURITE_KEY"]})
+                key = {"account_name": env["IPS_LAB_AZURITE_ACCOUNT"], "account_key": env["IPS_LAB_AZURITE_KEY"]}
+                svc = BlobServiceClient(env["IPS_LAB_AZURITE_BLOB_URL"], credential=key)
                 cont = svc.get_container_client("bench")
                 try:
                     cont.create_container()
@@ -172,7 +180,7 @@ def ingest_limit(env, nbytes, virtual):
                     pass
                 blob = cont.get_blob_client("ingest-%s" % uuid.uuid4().hex[:6])
                 blob.create_page_blob(virtual)
-                make, cleanup = (lambda b=blob: b), (lambda b=blob: b.delete_blob())
+                make, cleanup = _constant(blob), blob.delete_blob
             import threading
             local = threading.local()
 

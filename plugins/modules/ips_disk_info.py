@@ -76,7 +76,7 @@ allocated_bytes:
   returned: always
   type: int
 allocated_percent:
-  description: O(allocated_bytes) in percent of the virtual size.
+  description: RV(allocated_bytes) in percent of the virtual size.
   returned: always
   type: float
 extent_count:
@@ -88,7 +88,7 @@ nonzero_bytes:
   returned: always
   type: int
 nonzero_exact:
-  description: Whether O(nonzero_bytes) was counted (O(scan=true)) or is the allocated-bytes estimate.
+  description: Whether RV(nonzero_bytes) was counted (O(scan=true)) or is the allocated-bytes estimate.
   returned: always
   type: bool
 logical_sector_size:

@@ -82,60 +82,62 @@ options:
     description: The Azure managed disk (O(target=azure)).
     type: dict
     suboptions:
-      subscription_id: {description: Subscription id. Falls back to E(AZURE_SUBSCRIPTION_ID)., type: str}
-      resource_group: {description: Resource group of the disk., type: str, required: true}
-      location: {description: Azure region of the disk., type: str, required: true}
-      disk_name: {description: Name of the managed disk., type: str, required: true}
-      tenant_id: {description: Entra tenant. Falls back to E(AZURE_TENANT)., type: str}
-      client_id: {description: Service principal id. Falls back to E(AZURE_CLIENT_ID)., type: str}
-      client_secret: {description: Service principal secret. Falls back to E(AZURE_SECRET)., type: str}
-      authority: {description: Entra authority host for sovereign or private clouds., type: str}
-      arm_endpoint: {description: Resource Manager base URL for sovereign or private clouds., type: str}
-      ca_path: {description: CA bundle (PEM) to verify the endpoints with., type: path}
-      sku: {description: Disk SKU., type: str, default: Standard_LRS}
-      zone: {description: Availability zone., type: str}
-      hyper_v_generation: {description: V1 or V2 (UEFI)., type: str, choices: [V1, V2]}
-      os_type: {description: Windows or Linux., type: str, choices: [Windows, Linux]}
-      tags: {description: Extra disk tags., type: dict}
+      subscription_id: {description: "Subscription id. Falls back to E(AZURE_SUBSCRIPTION_ID).", type: str}
+      resource_group: {description: "Resource group of the disk.", type: str, required: true}
+      location: {description: "Azure region of the disk.", type: str, required: true}
+      disk_name: {description: "Name of the managed disk.", type: str, required: true}
+      tenant_id: {description: "Entra tenant. Falls back to E(AZURE_TENANT).", type: str}
+      client_id: {description: "Service principal id. Falls back to E(AZURE_CLIENT_ID).", type: str}
+      client_secret: {description: "Service principal secret. Falls back to E(AZURE_SECRET).", type: str}
+      authority: {description: "Entra authority host for sovereign or private clouds.", type: str}
+      arm_endpoint: {description: "Resource Manager base URL for sovereign or private clouds.", type: str}
+      ca_path: {description: "CA bundle (PEM) to verify the endpoints with.", type: path}
+      sku: {description: "Disk SKU.", type: str, default: Standard_LRS}
+      zone: {description: "Availability zone.", type: str}
+      hyper_v_generation: {description: "V1 or V2 (UEFI).", type: str, choices: [V1, V2]}
+      os_type: {description: "Windows or Linux.", type: str, choices: [Windows, Linux]}
+      tags: {description: "Extra disk tags.", type: dict}
   aws:
     description: The EBS snapshot (O(target=aws)).
     type: dict
     suboptions:
-      region: {description: AWS region. Falls back to E(AWS_REGION)., type: str}
-      access_key_id: {description: Access key. Falls back to E(AWS_ACCESS_KEY_ID)., type: str}
-      secret_access_key: {description: Secret key. Falls back to E(AWS_SECRET_ACCESS_KEY)., type: str}
-      session_token: {description: Session token. Falls back to E(AWS_SESSION_TOKEN)., type: str}
-      ebs_endpoint_url: {description: EBS direct API endpoint (private or test clouds)., type: str}
-      ec2_endpoint_url: {description: EC2 endpoint (private or test clouds)., type: str}
-      snapshot_name: {description: The Name tag of the snapshot; a re-run finds the snapshot by it., type: str, required: true}
-      description: {description: Snapshot description., type: str}
-      snapshot_timeout: {description: Minutes EBS keeps a pending snapshot without activity (10 to 4320)., type: int, default: 360}
-      encrypted: {description: Encrypt the snapshot., type: bool, default: false}
-      kms_key_arn: {description: KMS key for encryption., type: str}
-      create_volume: {description: Also create a volume from the snapshot., type: bool, default: false}
-      availability_zone: {description: Zone of that volume., type: str}
-      volume_type: {description: Type of that volume., type: str, default: gp3}
-      tags: {description: Extra tags., type: dict}
+      region: {description: "AWS region. Falls back to E(AWS_REGION).", type: str}
+      access_key_id: {description: "Access key. Falls back to E(AWS_ACCESS_KEY_ID).", type: str}
+      secret_access_key: {description: "Secret key. Falls back to E(AWS_SECRET_ACCESS_KEY).", type: str}
+      session_token: {description: "Session token. Falls back to E(AWS_SESSION_TOKEN).", type: str}
+      ebs_endpoint_url: {description: "EBS direct API endpoint (private or test clouds).", type: str}
+      ec2_endpoint_url: {description: "EC2 endpoint (private or test clouds).", type: str}
+      snapshot_name: {description: "The Name tag of the snapshot; a re-run finds the snapshot by it.", type: str, required: true}
+      description: {description: "Snapshot description.", type: str}
+      snapshot_timeout: {description: "Minutes EBS keeps a pending snapshot without activity (10 to 4320).", type: int, default: 360}
+      encrypted: {description: "Encrypt the snapshot.", type: bool, default: false}
+      kms_key_arn: {description: "KMS key for encryption.", type: str}
+      create_volume: {description: "Also create a volume from the snapshot.", type: bool, default: false}
+      availability_zone: {description: "Zone of that volume.", type: str}
+      volume_type: {description: "Type of that volume.", type: str, default: gp3}
+      tags: {description: "Extra tags.", type: dict}
   gcp:
     description: The Cloud Storage object and Compute Engine image (O(target=gcp)).
     type: dict
     suboptions:
-      project: {description: Project id., type: str, required: true}
-      bucket: {description: An existing bucket for the archive., type: str, required: true}
-      image_name: {description: Name of the image., type: str, required: true}
-      object: {description: Object name of the archive. Default C(<image_name>.tar.gz)., type: str}
-      service_account_key: {description: Service account key (JSON text or dict)., type: raw}
-      service_account_file: {description: Service account key file. Falls back to E(GCP_SERVICE_ACCOUNT_FILE) or E(GOOGLE_APPLICATION_CREDENTIALS)., type: path}
-      token: {description: An OAuth access token instead of a key. Falls back to E(GOOGLE_OAUTH_ACCESS_TOKEN)., type: str}
-      storage_endpoint: {description: Cloud Storage endpoint (private or test clouds)., type: str}
-      compute_endpoint: {description: Compute Engine endpoint (private or test clouds)., type: str}
-      family: {description: Image family., type: str}
-      description: {description: Image description., type: str}
-      labels: {description: Extra image labels., type: dict}
-      guest_os_features: {description: Guest OS features (e.g. WINDOWS, UEFI_COMPATIBLE)., type: list, elements: str}
-      storage_location: {description: Image storage location., type: str}
-      compression_level: {description: gzip level 1 (fastest) to 9., type: int, default: 6}
-      delete_object: {description: Delete the archive object once the image is ready., type: bool, default: false}
+      project: {description: "Project id.", type: str, required: true}
+      bucket: {description: "An existing bucket for the archive.", type: str, required: true}
+      image_name: {description: "Name of the image.", type: str, required: true}
+      object: {description: "Object name of the archive. Default C(<image_name>.tar.gz).", type: str}
+      service_account_key: {description: "Service account key (JSON text or dict).", type: raw}
+      service_account_file:
+        description: Service account key file. Falls back to E(GCP_SERVICE_ACCOUNT_FILE) or E(GOOGLE_APPLICATION_CREDENTIALS).
+        type: path
+      token: {description: "An OAuth access token instead of a key. Falls back to E(GOOGLE_OAUTH_ACCESS_TOKEN).", type: str}
+      storage_endpoint: {description: "Cloud Storage endpoint (private or test clouds).", type: str}
+      compute_endpoint: {description: "Compute Engine endpoint (private or test clouds).", type: str}
+      family: {description: "Image family.", type: str}
+      description: {description: "Image description.", type: str}
+      labels: {description: "Extra image labels.", type: dict}
+      guest_os_features: {description: "Guest OS features (e.g. WINDOWS, UEFI_COMPATIBLE).", type: list, elements: str}
+      storage_location: {description: "Image storage location.", type: str}
+      compression_level: {description: "gzip level 1 (fastest) to 9.", type: int, default: 6}
+      delete_object: {description: "Delete the archive object once the image is ready.", type: bool, default: false}
 seealso:
   - module: citrix_community.ips.ips_disk_info
 """
@@ -170,22 +172,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-changed: {description: Whether bytes were uploaded (or, in check mode, would be)., returned: always, type: bool}
-target: {description: azure, aws or gcp., returned: always, type: str}
-existing: {description: What was found before (complete, partial, different or null)., returned: always, type: str}
-fingerprint: {description: The source fingerprint the target is tagged with., returned: always, type: str}
-disk_id: {description: Azure disk resource id., returned: target azure and not check mode, type: str}
-snapshot_id: {description: EBS snapshot id., returned: target aws and not check mode, type: str}
-volume_id: {description: EBS volume id (aws.create_volume)., returned: when created, type: str}
-image_self_link: {description: GCP image URL., returned: target gcp and not check mode, type: str}
-object: {description: The gs:// archive object., returned: target gcp, type: str}
-bytes_read: {description: Bytes read from the image., returned: always, type: int}
-bytes_sent: {description: Payload bytes sent., returned: always, type: int}
-throughput_mib_s: {description: Bytes read per second of the whole task, in MiB/s., returned: when uploaded, type: float}
-duration: {description: Seconds of the upload., returned: when uploaded, type: float}
-resumed: {description: Whether a journal of an earlier run was resumed., returned: always, type: bool}
-plan: {description: Check mode - bytes_to_read, bytes_to_send_max, target_size., returned: check mode, type: dict}
-verify: {description: What verify checked., returned: verify=true, type: dict}
+changed: {description: "Whether bytes were uploaded (or, in check mode, would be).", returned: always, type: bool}
+target: {description: "azure, aws or gcp.", returned: always, type: str}
+existing: {description: "What was found before (complete, partial, different or null).", returned: always, type: str}
+fingerprint: {description: "The source fingerprint the target is tagged with.", returned: always, type: str}
+disk_id: {description: "Azure disk resource id.", returned: target azure and not check mode, type: str}
+snapshot_id: {description: "EBS snapshot id.", returned: target aws and not check mode, type: str}
+volume_id: {description: "EBS volume id (aws.create_volume).", returned: when created, type: str}
+image_self_link: {description: "GCP image URL.", returned: target gcp and not check mode, type: str}
+object: {description: "The gs:// archive object.", returned: target gcp, type: str}
+bytes_read: {description: "Bytes read from the image.", returned: always, type: int}
+bytes_sent: {description: "Payload bytes sent.", returned: always, type: int}
+throughput_mib_s: {description: "Bytes read per second of the whole task, in MiB/s.", returned: when uploaded, type: float}
+duration: {description: "Seconds of the upload.", returned: when uploaded, type: float}
+resumed: {description: "Whether a journal of an earlier run was resumed.", returned: always, type: bool}
+plan: {description: "Check mode - bytes_to_read, bytes_to_send_max, target_size.", returned: check mode, type: dict}
+verify: {description: "What verify checked.", returned: verify=true, type: dict}
 """
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
@@ -227,7 +229,8 @@ SPEC = dict(
         project=_s(required=True), bucket=_s(required=True), image_name=_s(required=True), object=_s(),
         service_account_key=dict(type="raw", no_log=True),
         service_account_file=dict(type="path", fallback=(env_fallback, ["GCP_SERVICE_ACCOUNT_FILE", "GOOGLE_APPLICATION_CREDENTIALS"])),
-        token=_s(no_log=True, fallback=(env_fallback, ["GOOGLE_OAUTH_ACCESS_TOKEN"])), storage_endpoint=_s(), compute_endpoint=_s(), family=_s(), description=_s(), labels=dict(type="dict"),
+        token=_s(no_log=True, fallback=(env_fallback, ["GOOGLE_OAUTH_ACCESS_TOKEN"])), storage_endpoint=_s(), compute_endpoint=_s(),
+        family=_s(), description=_s(), labels=dict(type="dict"),
         guest_os_features=dict(type="list", elements="str"), storage_location=_s(), compression_level=dict(type="int", default=6),
         delete_object=dict(type="bool", default=False))),
 )
@@ -289,5 +292,5 @@ def main(m):
 
 
 if __name__ == "__main__":
-    IPSModule(SPEC, auth=False, supports_check_mode=True, required_if=[("target", "azure", ("azure",)), ("target", "aws", ("aws",)),
-                                                                     ("target", "gcp", ("gcp",))]).run(main)
+    IPSModule(SPEC, auth=False, supports_check_mode=True,
+              required_if=[("target", "azure", ("azure",)), ("target", "aws", ("aws",)), ("target", "gcp", ("gcp",))]).run(main)

@@ -19,8 +19,7 @@ import hashlib
 import time
 import uuid
 
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import (FINGERPRINT_TAG, STATE_TAG, MissingLibrary,
-                                                                                          Target)
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, STATE_TAG, MissingLibrary, Target
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import UploadError
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import GIB, ceil_div
 

@@ -17,8 +17,7 @@ __metaclass__ = type
 
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._disk.footer import FOOTER_SIZE, azure_upload_size, fixed_vhd_footer, round_up_mib
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import (FINGERPRINT_TAG, STATE_TAG, MissingLibrary,
-                                                                                          Target)
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, STATE_TAG, MissingLibrary, Target
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import ZERO, UploadError
 
 WINDOW = 4 * 1024 * 1024

@@ -29,8 +29,8 @@ except ImportError:  # pragma: no cover
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, MissingLibrary, Target
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import Retry, Stats, UploadError
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import GIB, MIB, ceil_div
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.tarstream import (GZIP_HEADER, TarLayout, crc32_combine,
-                                                                                              deflate_part, gzip_trailer)
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.tarstream import (
+    GZIP_HEADER, TarLayout, crc32_combine, deflate_part, gzip_trailer)
 
 PART = 16 * MIB
 COMPOSE_MAX = 32

@@ -90,14 +90,14 @@ class Journal(object):
             return False
         complete = lines[1:-1]  # the last element is "" after a final newline, or a torn line: ignored
         for line in complete:
-            kind, _, rest = line.partition(" ")
+            kind, _sep, rest = line.partition(" ")
             try:
                 if kind == "M":
                     self.meta.update(json.loads(rest))
                 elif kind == "S":
                     self.started.add(int(rest))
                 elif kind == "D":
-                    idx, _, digest = rest.partition(" ")
+                    idx, _sep, digest = rest.partition(" ")
                     self.done[int(idx)] = digest
                 elif kind == "Z":
                     self.done[int(rest)] = None
@@ -167,11 +167,11 @@ def read_journal(path):
     header = json.loads(lines[0])
     started, done = set(), {}
     for line in lines[1:-1]:
-        kind, _, rest = line.partition(" ")
+        kind, _sep, rest = line.partition(" ")
         if kind == "S":
             started.add(int(rest))
         elif kind == "D":
-            idx, _, digest = rest.partition(" ")
+            idx, _sep, digest = rest.partition(" ")
             done[int(idx)] = digest
         elif kind == "Z":
             done[int(rest)] = None

@@ -102,7 +102,7 @@ class _Buffer(object):
 class _Pool(object):
     def __init__(self, count, size):
         self._free = queue.Queue()
-        for _ in range(count):
+        for _i in range(count):
             self._free.put(_Buffer(size))
 
     def get(self, stop):

@@ -17,8 +17,8 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._upload.azure
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import Journal, read_journal
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import RateLimit, is_zero
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import Plan
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.tarstream import (GZIP_HEADER, TarLayout, crc32_combine, deflate_part,
-                                                                                              gzip_trailer)
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.tarstream import (
+    GZIP_HEADER, TarLayout, crc32_combine, deflate_part, gzip_trailer)
 
 MIB = 1024 * 1024
 Ext = namedtuple("Ext", ["virtual_offset", "length", "file_offset"])
