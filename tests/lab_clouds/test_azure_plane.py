@@ -64,6 +64,7 @@ def az(cloud_lab):
     az = Az()
     az.env, az.ca, az.credential, az.compute = env, ca, credential, compute
     az.rg = env["IPS_LAB_AZURE_RESOURCE_GROUP"]
+    az.rg2 = "ips-lab-rg2"
     az.location = env["IPS_LAB_AZURE_LOCATION"]
     return az
 
@@ -264,3 +265,47 @@ def test_expired_sas(az):
     assert answer.status_code == 403 and answer.headers["x-ms-error-code"] == "AuthenticationFailed"
     sas = grant(az, name, seconds=600)  # a new Write grant while ActiveUpload replaces the old SAS
     assert put_page_raw(az, sas, 0, b"\x01" * 512).status_code == 201
+
+
+def test_copy_an_uploaded_disk(az):
+    """createOption Copy (what the lab's prepare makes its output disk with): same bytes, Unattached at once."""
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+    from azure.mgmt.compute.models import CreationData, Disk
+
+    name = "copy-src-%s" % uuid.uuid4().hex[:6]
+    source = create(az, name, hyper_v_generation="V2", os_type="Windows")
+
+    def copy(target, source_id):
+        return az.compute.disks.begin_create_or_update(az.rg2, target, Disk(location=az.location, tags={"ips": "prep"},
+                                                       creation_data=CreationData(create_option="Copy", source_resource_id=source_id))).result()
+
+    with pytest.raises(HttpResponseError) as exc:  # an upload in progress cannot be copied
+        copy(name + "-early", source.id)
+    assert exc.value.status_code == 409 and arm_code(exc) == "OperationNotAllowed"
+    sas = grant(az, name)
+    data = bytes(range(256)) * (MIB // 256)
+    blob(az, sas).upload_page(data, offset=MIB, length=MIB)
+    blob(az, sas).upload_page(vhd_footer(SIZE - 512), offset=SIZE - 512, length=512)
+    az.compute.disks.begin_revoke_access(az.rg, name).result()
+
+    made = copy(name + "-copy", source.id)
+    assert made.disk_state == "Unattached" and made.creation_data.create_option == "Copy"
+    assert made.creation_data.source_resource_id == source.id and made.creation_data.source_unique_id == source.unique_id
+    assert made.disk_size_bytes == SIZE - 512 and made.hyper_v_generation == "V2" and made.tags == {"ips": "prep"}
+    reader = blob(az, az.compute.disks.begin_grant_access(az.rg2, name + "-copy", GrantAccess("Read")).result().access_sas)
+    assert reader.download_blob(offset=MIB, length=MIB).readall() == data
+    assert reader.download_blob(offset=SIZE - 512, length=512).readall()[:8] == b"conectix"
+    az.compute.disks.begin_revoke_access(az.rg2, name + "-copy").result()
+
+    missing = source.id.replace(name, "no-such-disk")
+    with pytest.raises(ResourceNotFoundError):
+        copy(name + "-none", missing)
+    with pytest.raises(HttpResponseError) as exc:
+        copy(name + "-bad", "/subscriptions/x/disks/y")
+    assert exc.value.status_code == 400 and arm_code(exc) == "InvalidParameter"
+
+
+def GrantAccess(access):  # noqa: N802 - reads like the SDK model it builds
+    from azure.mgmt.compute.models import GrantAccessData
+
+    return GrantAccessData(access=access, duration_in_seconds=600)

@@ -13,7 +13,7 @@ MUTABLE = {
 }
 DEFAULTS = {"host": "127.0.0.1", "port": 0, "token_ttl": 3600, "job_seconds": 4,
             "retention_seconds": rules.RETENTION_SECONDS, "smb": {},
-            "moto_url": None}
+            "moto_url": None, "azure": None, "gce": None}
 REQUIRED = ("customer_id", "client_id", "client_secret", "admin_token", "resource_location_ids")
 
 

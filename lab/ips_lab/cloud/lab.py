@@ -27,7 +27,8 @@ class Lab(object):
         self.faults = Faults(self.store)
         self.recorder = Recorder(self.clock)
         self.worker = Worker(self.jobs, self.wallet, self.config["smb"], os.path.join(self.state_dir, "scratch"),
-                             clouds={"moto_url": self.config.get("moto_url")})
+                             clouds={"moto_url": self.config.get("moto_url"), "azure": self.config.get("azure"),
+                                     "gce": self.config.get("gce")})
 
     def start(self):
         self.worker.start()

@@ -170,21 +170,21 @@ JOB_TYPES = {
         "images/$convertToUefi", ("vsphere", "xen", "azure", "gcp"),
         dict(SMB_INPUT_FIELDS, outputImageFilename=opt("str"), overwriteOutput=opt("bool"),
              pvsSslCaCertificate=opt("str")),
-        None, ("validating", "startingCompositingEngine", "converting", "cleaningUp"), None),
+        None, ("validating", "startingCompositingEngine", "converting", "cleaningUp"), "converting"),
     "upgradePvs": JobType(
         "images/$upgradePvs", ("vsphere",),
         dict(SMB_INPUT_FIELDS, outputImageFilename=opt("str"), overwriteOutput=opt("bool"),
              outputSizeMb=opt("int"), installPvs=req("str")),
-        None, ("validating", "startingCompositingEngine", "upgrading", "cleaningUp"), None),
+        None, ("validating", "startingCompositingEngine", "upgrading", "cleaningUp"), "upgrading"),
     "reverseImage": JobType(
         "images/$reverseImage", ("vsphere",),
         dict(SMB_INPUT_FIELDS, outputDiskName=opt("str")),
-        None, ("validating", "startingCompositingEngine", "reversing", "cleaningUp"), None),
+        None, ("validating", "startingCompositingEngine", "reversing", "cleaningUp"), "reversing"),
     "diagnostics": JobType(
         "images/$diagnostics", PLATFORMS,
         {"outputStorageLocation": req("smb"), "ceLogs": opt("bool"), "windowsEventLogs": opt("bool"),
          "ipsData": opt("bool")},
-        None, ("validating", "collecting", "cleaningUp"), None),
+        None, ("validating", "collecting", "cleaningUp"), "collecting"),
 }
 
 # (field, value) -> (other field, required value): cross-field rules checked after the types.

@@ -10,8 +10,12 @@ import os
 import sqlite3
 import threading
 
-from ..work.export import WorkFailed, run_export
+from . import rules
+from ..work.errors import WorkFailed
+from ..work.export import run_export
 from ..work.prepare import run_prepare
+from ..work.pvs import run_diagnostics, run_pvs
+from ..work.smb import SmbShare
 
 LOG = logging.getLogger(__name__)
 TICK_SECONDS = 0.05
@@ -27,7 +31,8 @@ class Worker(object):
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ips-lab-worker", daemon=True)
         self._work_threads = []
-        self._work = {"export": self._export, "prepare": self._prepare, "prepareAndPublish": self._prepare_and_publish}
+        self._work = {"export": self._export, "prepare": self._prepare, "prepareAndPublish": self._prepare_and_publish,
+                      "convertToUefi": self._pvs, "upgradePvs": self._pvs, "reverseImage": self._pvs, "diagnostics": self._diagnostics}
 
     def start(self):
         self._jobs.requeue_interrupted_work()
@@ -58,7 +63,7 @@ class Worker(object):
 
     def _run(self, row):
         try:
-            outcome = {"artifacts": self._work[row["type"]](row["parameters"])}
+            outcome = {"artifacts": self._work[row["type"]](row)}
         except WorkFailed as exc:
             outcome = {"error": {"code": exc.code, "message": exc.message}}
         except Exception as exc:  # a bug in the lab still ends the job clearly
@@ -69,13 +74,28 @@ class Worker(object):
         except sqlite3.ProgrammingError:  # the lab stopped meanwhile; the restarted lab redoes the work
             LOG.warning("job %s finished its work after the lab stopped", row["id"])
 
-    def _export(self, parameters):
-        return run_export(parameters, self._wallet.secrets_of, self._smb, os.path.join(self._scratch, "export"))
+    def _scratch_dir(self, kind):
+        return os.path.join(self._scratch, kind)
 
-    def _prepare(self, parameters):
-        return run_prepare(parameters, self._wallet.secrets_of, self._clouds)
+    def _export(self, row):
+        return run_export(row["parameters"], self._wallet.secrets_of, self._smb, self._scratch_dir("export"))
 
-    def _prepare_and_publish(self, parameters):
-        artifacts = self._prepare(parameters)
-        artifacts.update(self._export(parameters))
+    def _prepare(self, row):
+        return run_prepare(row["parameters"], self._wallet.secrets_of, self._clouds)
+
+    def _prepare_and_publish(self, row):
+        parameters = row["parameters"]
+        # An existing vDisk stops the job before the prepare work, as it would stop the export.
+        disk_format = parameters.get("outputImageFormat") or rules.DEFAULT_DISK_FORMAT
+        with SmbShare(parameters["outputStorageLocation"], self._wallet.secrets_of, self._smb) as share:
+            share.refuse_existing("%s.%s" % (parameters["outputImageFilename"], rules.DISK_EXTENSIONS[disk_format]),
+                                  parameters.get("overwriteTargetFile"), "overwriteTargetFile")
+        artifacts = self._prepare(row)
+        artifacts.update(self._export(row))
         return artifacts
+
+    def _pvs(self, row):
+        return run_pvs(row["type"], row["parameters"], self._wallet.secrets_of, self._smb, self._scratch_dir("pvs"))
+
+    def _diagnostics(self, row):
+        return run_diagnostics(row["id"], row["parameters"], self._wallet.secrets_of, self._smb, self._scratch_dir("diagnostics"))

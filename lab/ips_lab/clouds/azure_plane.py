@@ -34,7 +34,7 @@ SKUS = {"Standard_LRS": "Standard", "Premium_LRS": "Premium", "StandardSSD_LRS":
         "Premium_ZRS": "Premium", "StandardSSD_ZRS": "Standard", "PremiumV2_LRS": "Premium"}
 CREATE_OPTIONS = ("Empty", "Attach", "FromImage", "Import", "Copy", "Restore", "Upload", "CopyStart", "ImportSecure",
                   "UploadPreparedSecure", "CopyFromSanSnapshot")
-LAB_CREATE_OPTIONS = ("Upload", "Empty")
+LAB_CREATE_OPTIONS = ("Upload", "Empty", "Copy")
 LOCATIONS = ("eastus", "eastus2", "westus", "westus2", "westus3", "centralus", "northcentralus", "southcentralus", "westcentralus",
              "canadacentral", "canadaeast", "brazilsouth", "northeurope", "westeurope", "uksouth", "ukwest", "francecentral",
              "germanywestcentral", "norwayeast", "swedencentral", "switzerlandnorth", "polandcentral", "italynorth",
@@ -43,7 +43,7 @@ LOCATIONS = ("eastus", "eastus2", "westus", "westus2", "westus3", "centralus", "
              "israelcentral", "mexicocentral", "newzealandnorth")
 DISK_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
 UPLOAD_STATES = ("ReadyToUpload", "ActiveUpload")
-CREATION_FIELDS = ("createOption", "uploadSizeBytes", "logicalSectorSize")
+CREATION_FIELDS = ("createOption", "uploadSizeBytes", "logicalSectorSize", "sourceResourceId", "sourceUniqueId")
 COMPUTE = "microsoft.compute"
 # Injected faults without a raw body answer as the service would: (storage code, message), (ARM code, message).
 STORAGE_FAULTS = {
@@ -257,6 +257,13 @@ class AzurePlane(object):
             if props.get("diskSizeGB") is not None:
                 raise arm_error(400, "InvalidParameter", "Parameter 'diskSizeGB' is not allowed with createOption Upload; the size comes "
                                 "from uploadSizeBytes.", "diskSizeGB")
+        elif option == "Copy":
+            source = creation.get("sourceResourceId")
+            if not isinstance(source, str) or not source:
+                raise arm_error(400, "InvalidParameter", "Required parameter 'creationData.sourceResourceId' is missing (null).",
+                                "creationData.sourceResourceId")
+            if props.get("diskSizeGB") is not None:
+                raise arm_error(400, "InvalidParameter", "The lab copies a disk at its own size; leave out 'diskSizeGB'.", "diskSizeGB")
         else:
             gb = props.get("diskSizeGB")
             if not isinstance(gb, int) or isinstance(gb, bool) or not 1 <= gb <= 32767:
@@ -299,16 +306,30 @@ class AzurePlane(object):
                 return self._update(existing, body, rg, name)
             now = time.time()
             unique = str(uuid.uuid4())
+            source = None
             if option == "Upload":
                 size = props["creationData"]["uploadSizeBytes"]
                 state = "ReadyToUpload"
                 disk_bytes = size - 512
+            elif option == "Copy":
+                source = self._copy_source(props["creationData"]["sourceResourceId"])
+                disk_bytes = source["properties"]["diskSizeBytes"]
+                size = source["properties"]["creationData"].get("uploadSizeBytes") or disk_bytes
+                state = "Unattached"
             else:
                 disk_bytes = props["diskSizeGB"] * GIB
                 size = disk_bytes
                 state = "Unattached"
             blob = "%s.vhd" % unique
-            self.azurite.create_page_blob(blob, size)
+            if source is not None:
+                self.azurite.copy_blob(source["_lab"]["blob"], blob)
+                props = dict(props, creationData=dict(props["creationData"], sourceUniqueId=source["properties"]["uniqueId"],
+                                                      uploadSizeBytes=source["properties"]["creationData"].get("uploadSizeBytes")))
+                for key in ("osType", "hyperVGeneration"):
+                    if props.get(key) is None and source["properties"].get(key) is not None:
+                        props[key] = source["properties"][key]
+            else:
+                self.azurite.create_page_blob(blob, size)
             disk = {
                 "name": name,
                 "id": self.disk_id(rg, name),
@@ -317,7 +338,7 @@ class AzurePlane(object):
                 "tags": body.get("tags") or {},
                 "sku": {"name": sku, "tier": SKUS[sku]},
                 "properties": {
-                    "creationData": dict((k, v) for k, v in props["creationData"].items() if k in CREATION_FIELDS),
+                    "creationData": dict((k, v) for k, v in props["creationData"].items() if k in CREATION_FIELDS and v is not None),
                     "diskSizeGB": int(math.ceil(disk_bytes / float(GIB))),
                     "diskSizeBytes": disk_bytes,
                     "uniqueId": unique,
@@ -328,7 +349,7 @@ class AzurePlane(object):
                     "provisioningState": "Succeeded",
                     "diskState": state,
                 },
-                "_lab": {"blob": blob, "grant": None, "written": False},
+                "_lab": {"blob": blob, "grant": None, "written": source is not None},
             }
             for key in ("osType", "hyperVGeneration", "supportedCapabilities", "dataAccessAuthMode", "optimizedForFrequentAttach"):
                 if props.get(key) is not None:
@@ -337,6 +358,24 @@ class AzurePlane(object):
                 disk["zones"] = list(body["zones"])
             self.store.put("disk", self._key(rg, name), disk)
         return Answer(200, self.public(disk))
+
+    def _copy_source(self, resource_id):
+        """The disk a createOption Copy names: in this subscription, not in an upload or under a SAS."""
+        match = re.match(r"^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.Compute/disks/([^/]+)$", resource_id,
+                         re.IGNORECASE)
+        if not match:
+            raise arm_error(400, "InvalidParameter", "The value '%s' of parameter 'creationData.sourceResourceId' is not a managed disk id "
+                            "(/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/disks/{name})." % resource_id,
+                            "creationData.sourceResourceId")
+        sub, rg, name = match.groups()
+        source = self.store.get("disk", "%s/%s/%s" % (sub.lower(), rg.lower(), name.lower()))
+        if source is None:
+            raise arm_error(404, "NotFound", "Resource '%s' was not found (creationData.sourceResourceId)." % resource_id)
+        state = source["properties"]["diskState"]
+        if state in UPLOAD_STATES:
+            raise arm_error(409, "OperationNotAllowed", "Disk '%s' is in state '%s'; it can be copied once the upload is finished "
+                            "(endGetAccess)." % (name, state))
+        return source
 
     def _update(self, disk, body, rg, name):
         state = disk["properties"]["diskState"]

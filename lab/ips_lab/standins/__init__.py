@@ -76,4 +76,4 @@ def all_parts(run):
     from ips_lab.standins.samba import Samba
     from ips_lab.standins.vcsim import Vcsim
 
-    return [cls(run) for cls in (Samba, Azurite, Moto, Gcs, Vcsim, Cloud, Azure, Ebs, Gce)]
+    return [cls(run) for cls in (Samba, Azurite, Moto, Gcs, Vcsim, Azure, Ebs, Gce, Cloud)]

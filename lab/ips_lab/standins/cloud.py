@@ -28,13 +28,16 @@ class Cloud(StandIn):
     name = "cloud"
     port_key = "API"
     ready_timeout = 60.0
-    depends = ("samba", "moto")
+    # azurite and gcs are listed because `ips-lab up --parts cloud` adds dependencies one level deep.
+    depends = ("samba", "moto", "azurite", "gcs", "azure", "gce")
 
     def prepare(self, port, deps, previous):
         old = (previous or {}).get("values", {})
         state = self.folder
         smb = deps.get("samba") or {}
         moto = deps.get("moto") or {}
+        azure = (deps.get("azure") or {}).get("values", {})
+        gce = (deps.get("gce") or {}).get("values", {})
         config = {
             "host": HOST,
             "port": port,
@@ -46,6 +49,14 @@ class Cloud(StandIn):
             "smb": {"port": smb.get("port")},
             # prepare checks AWS targets in moto (lab/ips_lab/work/prepare.py)
             "moto_url": "http://%s:%d" % (HOST, moto["port"]) if moto.get("port") else None,
+            # prepare checks Azure targets in the Azure plane and GCP images in the GCE plane, signing in
+            # with the planes' own principal and token (lab/ips_lab/work/prepare.py)
+            "azure": {"url": azure["IPS_LAB_AZURE_URL"], "ca_path": azure["IPS_LAB_AZURE_CA_PATH"],
+                      "tenant_id": azure["IPS_LAB_AZURE_TENANT_ID"], "client_id": azure["IPS_LAB_AZURE_CLIENT_ID"],
+                      "client_secret": azure["IPS_LAB_AZURE_CLIENT_SECRET"],
+                      "subscription_id": azure["IPS_LAB_AZURE_SUBSCRIPTION_ID"]} if azure.get("IPS_LAB_AZURE_URL") else None,
+            "gce": {"url": gce["IPS_LAB_GCE_URL"], "project": gce["IPS_LAB_GCP_PROJECT"],
+                    "token": gce["IPS_LAB_GCP_TOKEN"]} if gce.get("IPS_LAB_GCE_URL") else None,
             "token_ttl": TOKEN_TTL,
             "job_seconds": JOB_SECONDS,
         }
