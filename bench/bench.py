@@ -6,7 +6,8 @@
    directly to Azurite (reported too).
 3. Ours, end to end from the share: Azure plane, EBS front (moto), GCS emulator + GCE plane.
 4. Naive baseline: qemu-img convert to a fixed VHD, then a sequential Put Page of the whole file.
-5. Peak RSS and CPU-seconds per GiB sent of our upload (a child process, so the figures are its own).
+5. Peak RSS and CPU-seconds per GiB sent of our upload: the ips_upload module run as Ansible runs it, in
+   its own process; wall time, ru_maxrss and CPU come from wait4 on that process.
 """
 
 import argparse
@@ -220,11 +221,33 @@ def ours(env, target, source, name, work, concurrency=None):
             pass
         opts = {"project": env["IPS_LAB_GCP_PROJECT"], "token": env["IPS_LAB_GCP_TOKEN"], "bucket": "ips-bench", "image_name": name,
                 "storage_endpoint": env["IPS_LAB_GCS_URL"], "compute_endpoint": env["IPS_LAB_GCE_URL"], "compression_level": 1}
-    spec = {"source": source, "target": target, "options": opts, "journal_dir": str(work / "journal"), "concurrency": concurrency}
-    out = subprocess.run([sys.executable, str(REPO / "bench" / "upload_one.py"), json.dumps(spec)], capture_output=True, text=True, check=False)
-    if out.returncode:
-        raise SystemExit("bench: our %s upload failed: %s" % (target, (out.stderr or out.stdout)[-2000:]))
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_module(target, {"source": source, "target": target, target: opts, "journal_dir": str(work / "journal"),
+                               "concurrency": concurrency, "overwrite": "always"}, work)
+
+
+def run_module(target, args, work):
+    """Run the ips_upload module itself (python -m ..., as Ansible runs it: its own process) and take its
+    wall time, peak RSS (ru_maxrss) and CPU seconds from wait4, so every figure is the module process's."""
+    args_file = work / ("args-%s.json" % target)
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict((k, v) for k, v in args.items() if v is not None)}))
+    cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
+    out_file, err_file = work / ("out-%s.json" % target), work / ("err-%s.txt" % target)
+    with open(out_file, "wb") as out, open(err_file, "wb") as err:
+        start = time.monotonic()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _pid, status, ru = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    args_file.unlink()
+    text = out_file.read_text()
+    try:
+        result = json.loads(text)
+    except ValueError:
+        result = {"failed": True, "msg": text[-2000:] + err_file.read_text()[-2000:]}
+    if proc.returncode or result.get("failed"):
+        raise SystemExit("bench: our %s upload failed: %s" % (target, result.get("msg")))
+    result.update(wall=wall, peak_rss_mib=ru.ru_maxrss / 1024.0, cpu_s=ru.ru_utime + ru.ru_stime)
+    return result
 
 
 def naive(env, image, work, virtual):

@@ -29,7 +29,8 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._errors impor
 SMB_SCHEME = "smb://"
 SMB_READ_CHUNK = 4 * 1024 * 1024
 SMB_READ_TIMEOUT = 120  # seconds one SMB call may take before the source gives up on it
-SMB_PARALLEL_READS = 4  # connections per SMB source (each its own session and handle)
+SMB_PARALLEL_READS = 2  # connections per SMB source (each its own session and handle): measured on 2 cores, a third
+# and fourth lane only add smbprotocol receiver threads competing for the CPU (docs/performance.md)
 
 
 class SourceError(IPSError):
@@ -164,6 +165,7 @@ class _Lane(object):
     def __init__(self, cache, handle):
         self.cache = cache
         self.handle = handle
+        self.buffer = None  # the lane's private read buffer (made on first use, dropped with the lane)
 
 
 class SmbFileSource(object):
@@ -357,13 +359,15 @@ class SmbFileSource(object):
         total = 0
         try:
             while total < len(view):
-                # read into a private buffer: a call abandoned at its deadline must not write into the caller's later
+                # read into the lane's private buffer: a call abandoned at its deadline must not write into the caller's later
                 want = min(SMB_READ_CHUNK, len(view) - total)
-                data = self._call(self._read_chunk, lane.handle, offset + total, want)
-                if not data:
+                if lane.buffer is None:
+                    lane.buffer = bytearray(SMB_READ_CHUNK)
+                got = self._call(self._read_chunk, lane.handle, offset + total, memoryview(lane.buffer)[:want])
+                if not got:
                     break
-                view[total:total + len(data)] = data
-                total += len(data)
+                view[total:total + got] = memoryview(lane.buffer)[:got]
+                total += got
         except BaseException:
             self._discard(lane)  # a lane in an unknown state is not reused
             raise
@@ -371,17 +375,22 @@ class SmbFileSource(object):
         return total
 
     @staticmethod
-    def _read_chunk(handle, offset, length):
-        buf = bytearray(length)
-        view = memoryview(buf)
+    def _read_chunk(handle, offset, view):
+        """Fill `view` (a slice of the lane's own buffer) from `offset`; the count read.
+
+        The lane's buffer, not the caller's: a call abandoned at its deadline may still write into
+        it later, and an abandoned lane is discarded with its buffer, so the caller's memory is never
+        written after readinto_at returned. One buffer per lane, made once, instead of a new one per
+        call, keeps the allocator out of the read path."""
         got = 0
         handle.seek(offset)
+        length = len(view)
         while got < length:
             n = handle.readinto(view[got:])
             if not n:
                 break
             got += n
-        return view[:got]
+        return got
 
     def read_at(self, offset, length):
         """Up to `length` bytes at `offset` (fewer only at the end of the file)."""

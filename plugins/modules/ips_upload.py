@@ -273,7 +273,9 @@ def build_target(m, image):
 
 def main(m):
     from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import run_upload
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.memory import limit_arenas
 
+    limit_arenas()  # this module's own process only, before the upload's threads exist (see _upload/memory.py)
     p = m.params
     if p["concurrency"] is not None and p["concurrency"] < 1:
         m.fail("concurrency must be 1 or more, got %s" % p["concurrency"])

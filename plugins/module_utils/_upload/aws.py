@@ -180,6 +180,8 @@ class AwsTarget(Target):
 
     def send(self, index, voff, view):
         digest = hashlib.sha256(view).digest()
+        # botocore's parameter validation takes bytes, bytearray or a file, never a memoryview: one 512 KiB
+        # copy per block (at most `concurrency` alive at once, 8 MiB at the default 16)
         self.ebs.put_snapshot_block(SnapshotId=self.snapshot_id, BlockIndex=index, BlockData=bytes(view), DataLength=BLOCK,
                                     Checksum=base64.b64encode(digest).decode("ascii"), ChecksumAlgorithm="SHA256")
         return BLOCK, 1, digest.hex() if hasattr(digest, "hex") else base64.b16encode(digest).decode("ascii").lower()

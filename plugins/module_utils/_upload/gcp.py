@@ -26,6 +26,11 @@ try:
 except ImportError:  # pragma: no cover
     import Queue as queue  # type: ignore
 
+try:
+    from urllib.parse import quote
+except ImportError:  # pragma: no cover
+    from urllib import quote  # type: ignore
+
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, MissingLibrary, Target
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import Retry, Stats, UploadError
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import GIB, MIB, ceil_div
@@ -62,6 +67,7 @@ class GcpTarget(Target):
         self.object_name = o.get("object") or "%s.tar.gz" % self.image_name
         self.credentials = self._credentials(o)
         self.compute_url = (o.get("compute_endpoint") or "https://compute.googleapis.com").rstrip("/")
+        self.storage_url = (o.get("storage_endpoint") or "https://storage.googleapis.com").rstrip("/")
         self.session = AuthorizedSession(self.credentials)
         self.realsize = max(1, ceil_div(image.virtual_size, GIB)) * GIB
         self.level = int(o.get("compression_level") or 6)
@@ -240,9 +246,7 @@ class GcpTarget(Target):
                     view = memoryview(buf)[:n]
                     read = layout.fill(self.image.source, start, view)
                     crc = zlib.crc32(view) & 0xFFFFFFFF
-                    data = deflate_part(view, last=(i == parts - 1), level=self.level)
-                    if i == 0:
-                        data = GZIP_HEADER + data
+                    data = deflate_part(view, last=(i == parts - 1), level=self.level, prefix=GZIP_HEADER if i == 0 else b"")
                     journal.start(i)
                     retry.call("part %d" % i, self.classify, self._put, self._part_name(i), data)
                     journal.complete(i, "%08x:%d" % (crc, n))
@@ -266,8 +270,14 @@ class GcpTarget(Target):
         return stats
 
     def _put(self, name, data):
-        import io
-        self.bucket.blob(name).upload_from_file(io.BytesIO(data), size=len(data), timeout=self.timeout, retry=None)
+        """One simple media upload (uploadType=media) of a part: a single request whose body is `data`
+        itself (requests/urllib3 hand the bytearray to sendall), where the client library's resumable
+        upload of a 16 MiB part costs a session request and a copy of the part read from a stream."""
+        resp = self.session.post("%s/upload/storage/v1/b/%s/o" % (self.storage_url, quote(self.bucket_name, safe="")),
+                                 params={"uploadType": "media", "name": name}, data=data,
+                                 headers={"Content-Type": "application/octet-stream"}, timeout=self.timeout)
+        if resp.status_code >= 400:
+            resp.raise_for_status()
 
     def _compose(self, names, final):
         """Compose part objects into `final`, 32 at a time (intermediates composed again), deleting the parts."""

@@ -9,6 +9,7 @@
     zero skip                                `ZERO.startswith(view)`: memcmp, no copy
     bounded queue                            the buffer pool is the bound: memory is
                                              pool x read_size whatever the disk size
+                                             (pool_size: senders' share + readers + 2)
     senders (`concurrency` threads)          target.send(unit, data) with retries and back-off
     journal                                  S before a send, D after the acknowledgement
 
@@ -132,6 +133,14 @@ class Stats(object):
                 setattr(self, key, getattr(self, key) + value)
 
 
+def pool_size(concurrency, unit, read_size, readers):
+    """Buffers the pipeline needs: what the senders hold (concurrency x unit, in read-size buffers),
+    one being filled per reader, and two filled ones waiting, so a sender never waits for a reader
+    that has a buffer to read into. Azure (8 x 4 MiB, 2 readers, 8 MiB reads): 8 buffers = 64 MiB;
+    EBS (16 x 512 KiB): 5 buffers = 40 MiB."""
+    return -(-concurrency * unit // read_size) + readers + 2
+
+
 def run_units(image, plan, target, journal, progress, concurrency=8, read_size=None, retry=None, stop=None, rate=None):
     """Upload every unit of `plan` to `target`; returns Stats. Raises the first failure.
 
@@ -146,7 +155,7 @@ def run_units(image, plan, target, journal, progress, concurrency=8, read_size=N
     readers = max(1, int(getattr(image.source, "parallel_reads", 1) or 1))
     concurrency = max(1, int(concurrency))
     # the bound on memory: every buffer in use is in this pool (plus unit copies for split units)
-    pool = _Pool(concurrency + readers + 2, read_size)
+    pool = _Pool(pool_size(concurrency, unit, read_size, readers), read_size)
     reads = queue.Queue()
     for r in plan.reads:
         reads.put(r)

@@ -141,10 +141,19 @@ class TarLayout(object):
         return read
 
 
-def deflate_part(data, last, level=6):
-    """Raw deflate of one part ending in a full flush (or the final block when `last`)."""
+DEFLATE_STEP = 1024 * 1024
+
+
+def deflate_part(data, last, level=6, prefix=b""):
+    """Raw deflate of one part ending in a full flush (or the final block when `last`), after `prefix`.
+
+    Fed in 1 MiB steps into one growing bytearray: no whole-part intermediate output and no
+    `out + tail` copy, so a part costs its input buffer plus its compressed size."""
     comp = zlib.compressobj(level, zlib.DEFLATED, -15, 9)
-    out = comp.compress(data)
+    out = bytearray(prefix)
+    view = memoryview(data)
+    for pos in range(0, len(view), DEFLATE_STEP):
+        out += comp.compress(view[pos:pos + DEFLATE_STEP])
     out += comp.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
     return out
 
