@@ -29,7 +29,16 @@ options:
     default: {}
   force:
     description:
-      - Submit the job even if an identical one already completed, and let it overwrite its output.
+      - Replace the job's output if it already exists. The service refuses to overwrite an existing output file or disk
+        otherwise, and the job fails saying it exists.
+      - For jobs with an overwrite field (export, prepare, publish, convert_to_uefi, upgrade_pvs), O(force=true) sets it
+        (C(overwriteTargetFile) or C(overwriteOutput)). That makes it a different request from the unforced one, with its
+        own idempotency key, and it is idempotent like any request. The first forced run submits a job that replaces
+        the output. A re-run while that job runs attaches to it. A re-run within 24 hours of its end finds it and
+        reports C(changed=false). After the service has forgotten it, a re-run submits again and replaces the output
+        again. O(force=true) also skips the check for an existing output with O(smb.username).
+      - For jobs without an overwrite field (diagnostics, reverse_image), every run with O(force=true) submits a new
+        job, except while one with the same request is still running, which the run attaches to.
     type: bool
     default: false
   extra_body:
@@ -45,8 +54,12 @@ options:
     type: int
 notes:
   - Every job request carries a deterministic idempotency key in its tags. A re-run finds the job
-    with the same key; a running job is attached to and waited for, a completed one (or an existing
-    output) means nothing to do, a failed or cancelled one is submitted again.
+    with the same key; a running job is attached to and waited for, a completed one means nothing to do,
+    a failed or cancelled one is submitted again.
+  - The service forgets a job 24 hours after it ends. After that, an export, publish or PVS output file
+    is found only if O(smb.username) is given (see there). Otherwise the re-run submits again and the
+    service refuses to overwrite the existing output unless O(force=true). Prepare outputs (cloud disks)
+    are checked by the service in the same way.
   - In check mode the request is validated by the service (C(dryRun=true)) and no job is created.
   - The service keeps finished jobs for 24 hours.
 """

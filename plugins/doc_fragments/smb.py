@@ -26,4 +26,28 @@ options:
           - The credential wallet id of the SMB account (type C(username_password)).
         type: str
         required: true
+      username:
+        description:
+          - Optional. A user that may read O(smb.location), used only by the module itself to look, read-only, for
+            an existing output file when the service no longer knows the job (it keeps jobs 24 hours). If the file is
+            there, the task reports C(changed=false) and submits nothing.
+          - Never sent in the job; the job uses O(smb.credential_id). Without it the service decides about an existing
+            output (it refuses to replace one unless O(force=true)).
+          - Used by M(citrix_community.ips.ips_export), M(citrix_community.ips.ips_publish) and
+            M(citrix_community.ips.ips_pvs_image) (an O(output_name) other than O(input_name)). Needs the
+            C(smbprotocol) Python library on the host that runs the task.
+        type: str
+      password:
+        description:
+          - The password of O(smb.username).
+        type: str
+      domain:
+        description:
+          - The domain of O(smb.username), if it has one.
+        type: str
+      port:
+        description:
+          - The SMB port for the module's own look for an existing output (the service always uses 445).
+        type: int
+        default: 445
 """

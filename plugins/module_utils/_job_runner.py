@@ -77,14 +77,57 @@ def common_body(params, platform, credential_id):
     }
 
 
-class JobRunner(object):
-    """Runs one job request through find -> decide -> check -> submit -> wait for a module."""
+def smb_output_check(mod, filename, artifacts=None):
+    """An `output_exists` callable for JobRunner: looks for `filename` in smb.location, read-only, with the
+    optional smb.username/password/domain/port (never sent in the job). None when no smb.username is given.
 
-    def __init__(self, mod, job_type, body, output_exists=None, artifacts=()):
+    The callable returns None when the file is not there, else the module's return values for it
+    (`artifacts` maps return names to "path", "filename" or "size").
+    """
+    smb = mod.params.get("smb") or {}
+    if not smb.get("username"):
+        return None
+    location = smb["location"].strip()
+    url = (location if location.endswith("/") else location + "/") + filename
+    artifacts = artifacts or {}
+
+    def check():
+        # Imported here: smbprotocol is needed only when the check is asked for.
+        from ansible_collections.citrix_community.ips.plugins.module_utils._sources import SmbFileSource, SourceError
+        try:
+            source = SmbFileSource(url, smb_user=smb["username"], smb_password=smb.get("password"), smb_domain=smb.get("domain"),
+                                   smb_port=smb.get("port") or 445, max_connections=1)
+        except SourceError as err:
+            if "does not exist on the share" in str(err):
+                return None
+            raise SourceError("Looking for an existing output with smb.username (read-only, never sent in the job) failed: %s. "
+                              "Fix smb.username, smb.password, smb.domain or smb.port, or remove smb.username to let the service "
+                              "decide about an existing output." % err)
+        try:
+            found = {"path": url, "filename": filename, "size": source.size}
+        finally:
+            source.close()
+        out = dict((name, found[what]) for name, what in artifacts.items())
+        out.update(exists=True, path=url, size_bytes=found["size"])
+        return out
+    return check
+
+
+class JobRunner(object):
+    """Runs one job request through find -> decide -> check -> submit -> wait for a module.
+
+    force: with `force_resubmits` (jobs without an overwrite field: diagnostics, reverse_image) every
+    forced run submits a new job; otherwise force is the body's overwrite field, part of the request
+    and its key, so a forced request is idempotent like any other (a re-run finds the forced job).
+    """
+
+    def __init__(self, mod, job_type, body, output_exists=None, artifacts=(), force_resubmits=False):
         self.mod = mod
         self.job_type = job_type
         self.output_exists = output_exists
         self.artifact_keys = tuple(artifacts)
+        self.force_resubmits = force_resubmits
+        self.output = None
         params = mod.params
         if not params["resource_location_id"]:
             mod.fail("resource_location_id is required: set it to the id of the resource location whose Connector Appliance runs IPS jobs "
@@ -108,13 +151,15 @@ class JobRunner(object):
         # Find what exists.
         existing = _jobs.find_by_key(client, self.key)
         output = None
+        # Only when the service knows no job with this key (never submitted, or forgotten after 24 h): after a
+        # failed job the file may be a partial one, so the request goes to the service again.
         if existing is None and self.output_exists is not None and not params["force"]:
-            output = self.output_exists()
+            output = self.output = self.output_exists()
 
         # Decide.
         if existing and existing["state"] == _jobs.RUNNING:
             action = "attach"
-        elif existing and existing["state"] == _jobs.COMPLETE and not params["force"]:
+        elif existing and existing["state"] == _jobs.COMPLETE and not (params["force"] and self.force_resubmits):
             action = None
         elif output:
             action = None
@@ -149,4 +194,7 @@ class JobRunner(object):
     def artifacts(self, job):
         """The job's artifacts under the module's return names (None until the job reports them)."""
         found = (job or {}).get("artifacts") or {}
-        return dict((key, found.get(_wire.ARTIFACTS[key].json)) for key in self.artifact_keys)
+        out = dict((key, found.get(_wire.ARTIFACTS[key].json)) for key in self.artifact_keys)
+        if job is None and self.output:
+            out.update((key, self.output[key]) for key in self.artifact_keys if key in self.output)
+        return out

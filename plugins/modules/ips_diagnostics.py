@@ -121,7 +121,8 @@ def main():
 
 def run(mod):
     body = diagnostics.build(mod.params)
-    mod.exit(**_job_runner.JobRunner(mod, "diagnostics", body, artifacts=diagnostics.ARTIFACT_KEYS).run())
+    # No overwrite field: force collects again (a new job on every forced run).
+    mod.exit(**_job_runner.JobRunner(mod, "diagnostics", body, artifacts=diagnostics.ARTIFACT_KEYS, force_resubmits=True).run())
 
 
 if __name__ == "__main__":

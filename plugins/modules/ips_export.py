@@ -101,10 +101,12 @@ options:
         type: int
         default: 30
 notes:
-  - The output file is not overwritten unless O(force=true).
+  - The service does not overwrite an existing output file unless O(force=true); the job fails saying the file exists.
+  - With O(smb.username), a re-run after the service forgot the job (24 hours) finds the file itself and changes nothing.
   - Secrets never appear in the result or the diff.
 requirements:
   - pyvmomi (only for O(preflight))
+  - smbprotocol (only with O(smb.username))
 seealso:
   - module: citrix_community.ips.ips_job
   - module: citrix_community.ips.ips_publish
@@ -211,6 +213,13 @@ expected_path:
   description: The smb:// URL the export writes to, known before the job ends.
   returned: always
   type: str
+output:
+  description:
+    - The existing output file found with O(smb.username) when the service no longer knew the job; then no job was
+      submitted and RV(job) is empty.
+  returned: when the output was found that way
+  type: dict
+  sample: {"exists": true, "path": "smb://fs01.corp.example/exports/win11/win11-2501.vhdx", "size_bytes": 9437184}
 request:
   description: The request body sent (or that would be sent), secret-looking values masked.
   returned: always
@@ -270,7 +279,8 @@ def run(mod):
         found = _preflight_vsphere.check(vs["host"], vs["port"], p["preflight"], p["source_disk"],
                                          ca_certificate=vs["ssl_ca_certificate"], fingerprint=vs["ssl_fingerprint"])
     # Find, decide, check mode, submit, wait.
-    result = _job_runner.JobRunner(mod, "export", body, artifacts=export.ARTIFACT_KEYS).run()
+    output_exists = _job_runner.smb_output_check(mod, export.output_filename(p), export.FOUND_ARTIFACTS)
+    result = _job_runner.JobRunner(mod, "export", body, output_exists=output_exists, artifacts=export.ARTIFACT_KEYS).run()
     # Shape the result.
     result["expected_path"] = export.expected_file(p)
     if found is not None:

@@ -74,6 +74,11 @@ options:
     type: str
 notes:
   - The prepared output is overwritten only with O(force=true) (the service's C(overwriteTargetFile)).
+  - Whether the output disk or snapshot already exists is checked by the service, not by the module (the module would need
+    the cloud credentials the wallet holds). A re-run after the service forgot the job (24 hours) submits again, and the
+    job fails saying the output exists unless O(force=true).
+  - The target must be a finished upload. Azure, a managed disk in O(azure.resource_group) whose upload was finished
+    (state Unattached). GCP, an image in state READY.
   - On AWS the result is an EBS volume and snapshot; make an AMI from them with M(citrix_community.ips.ips_aws_image).
 seealso:
   - module: citrix_community.ips.ips_publish

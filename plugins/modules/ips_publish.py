@@ -78,6 +78,11 @@ options:
       - Prepare the disk and publish it in one job (Azure and GCP only).
     type: bool
     default: false
+notes:
+  - The service does not overwrite an existing output file unless O(force=true); the job fails saying the file exists.
+  - With O(smb.username), a re-run after the service forgot the job (24 hours) finds the file itself and changes nothing.
+requirements:
+  - smbprotocol (only with O(smb.username))
 seealso:
   - module: citrix_community.ips.ips_prepare
   - module: citrix_community.ips.ips_pvs_image
@@ -163,6 +168,13 @@ expected_path:
   description: The smb:// URL the publish writes to, known before the job ends.
   returned: always
   type: str
+output:
+  description:
+    - The existing output file found with O(smb.username) when the service no longer knew the job; then no job was
+      submitted and RV(job) is empty.
+  returned: when the output was found that way
+  type: dict
+  sample: {"exists": true, "path": "smb://fs01.corp.example/exports/win11/win11-2501.vhdx", "size_bytes": 9437184}
 request:
   description: The request body sent (or that would be sent), secret-looking values masked.
   returned: always
@@ -206,7 +218,8 @@ def run(mod):
     # Build the desired request: an export body, or one prepare-and-publish body.
     route, body = publish.build(mod.params)
     # Find, decide, check mode, submit, wait; shape the result.
-    result = _job_runner.JobRunner(mod, route, body, artifacts=publish.ARTIFACT_KEYS).run()
+    output_exists = _job_runner.smb_output_check(mod, export.output_filename(mod.params), export.FOUND_ARTIFACTS)
+    result = _job_runner.JobRunner(mod, route, body, output_exists=output_exists, artifacts=publish.ARTIFACT_KEYS).run()
     result["expected_path"] = export.expected_file(mod.params)
     mod.exit(**result)
 

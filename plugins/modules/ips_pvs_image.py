@@ -81,6 +81,11 @@ options:
     description:
       - V(reverse_image), the name of the native vSphere disk to create.
     type: str
+notes:
+  - The service does not overwrite an existing output file unless O(force=true); the job fails saying the file exists.
+  - With O(smb.username), a re-run after the service forgot the job (24 hours) finds the file itself and changes nothing.
+requirements:
+  - smbprotocol (only with O(smb.username))
 seealso:
   - module: citrix_community.ips.ips_publish
 """
@@ -146,6 +151,13 @@ size_bytes:
   description: The size of the new vDisk in bytes, when the service reports it.
   returned: when the job completed and the service reports it
   type: int
+output:
+  description:
+    - The existing output file found with O(smb.username) when the service no longer knew the job; then no job was
+      submitted and RV(job) is empty.
+  returned: when the output was found that way
+  type: dict
+  sample: {"exists": true, "path": "smb://fs01.corp.example/exports/win11/win11-2501.vhdx", "size_bytes": 9437184}
 request:
   description: The request body sent (or that would be sent), secret-looking values masked.
   returned: always
@@ -186,7 +198,10 @@ def main():
 def run(mod):
     # Build the desired request (the operation picks the route), then find, decide, submit, wait, shape.
     route, body = pvs.build(mod.params)
-    mod.exit(**_job_runner.JobRunner(mod, route, body, artifacts=pvs.ARTIFACT_KEYS).run())
+    filename = pvs.output_filename(mod.params)
+    output_exists = _job_runner.smb_output_check(mod, filename, pvs.FOUND_ARTIFACTS) if filename else None
+    mod.exit(**_job_runner.JobRunner(mod, route, body, output_exists=output_exists, artifacts=pvs.ARTIFACT_KEYS,
+                                     force_resubmits=route in pvs.FORCE_RESUBMITS).run())
 
 
 if __name__ == "__main__":

@@ -8,13 +8,17 @@ Each target's tasks/main.yml includes the task file named by ips_t.case.
 import json
 import os
 import signal
+import zipfile
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
+import pytest
 from lab_api import LabApi
+
+from ips_lab.clouds.seed import azure_uploaded_disk, gce_ready_image
 
 TARGETS = Path(__file__).resolve().parent / "targets"
 CRED = {"smb": "jm-smb", "vsphere": "jm-vcenter", "xen": "jm-xen", "nutanix": "jm-prism", "azure": "jm-azure", "aws": "jm-aws", "gcp": "jm-gcp"}
@@ -35,7 +39,9 @@ def seed_wallet(lab_env, test_secrets):
                                      "clientSecret": test_secrets["azure_client_secret"]})
     api.call("POST", "credentials", {"id": CRED["aws"], "type": "Aws", "accessKeyId": "AKIALAB0000000000000",
                                      "secretAccessKey": test_secrets["aws_secret_access_key"]})
-    api.call("POST", "credentials", {"id": CRED["gcp"], "type": "Gcp", "serviceAccountKey": dict(GCP_KEY, private_key=test_secrets["gcp_private_key"])})
+    # The GCE plane knows one project: the lab runs a GCP job in the project of the wallet's key, as the service does.
+    key = dict(GCP_KEY, project_id=lab_env["IPS_LAB_GCP_PROJECT"], private_key=test_secrets["gcp_private_key"])
+    api.call("POST", "credentials", {"id": CRED["gcp"], "type": "Gcp", "serviceAccountKey": key})
     return api
 
 
@@ -47,7 +53,9 @@ def ips_t(lab_env, case, run=None, **extra):
                pvs_location="smb://%s/%s/it-jobs/%s/" % (host, lab_env["IPS_LAB_SMB_PVS_SHARE"], run),
                vcsim=dict(host=lab_env["IPS_LAB_VCSIM_HOST"], port=int(lab_env["IPS_LAB_VCSIM_PORT"]), user=lab_env["IPS_LAB_VCSIM_USER"],
                           password=lab_env["IPS_LAB_VCSIM_PASSWORD"]),
-               moto_url=lab_env["IPS_LAB_MOTO_URL"])
+               moto_url=lab_env["IPS_LAB_MOTO_URL"], azure_sub=lab_env["IPS_LAB_AZURE_SUBSCRIPTION_ID"],
+               azure_rg=lab_env["IPS_LAB_AZURE_RESOURCE_GROUP"],
+               smb=dict(user=lab_env["IPS_LAB_SMB_USER"], password=lab_env["IPS_LAB_SMB_PASSWORD"], port=int(lab_env["IPS_LAB_SMB_PORT"])))
     out.update(extra)
     return out
 
@@ -74,6 +82,24 @@ def failures(output):
         if line.startswith(("fatal:", "failed:")) or "FAILED!" in line:
             found.extend(lines[max(0, i - 2):i + 25])
     return "\n".join(found[-400:])
+
+
+def seed_clouds(lab_env, tmp_path, run, azure=(), gcp=()):
+    """What uploads leave behind: finished uploads as Azure managed disks, READY GCP images."""
+    for name in azure:
+        azure_uploaded_disk(lab_env, name % run)
+    for name in gcp:
+        gce_ready_image(lab_env, name % run, tmp_path)
+
+
+def pvs_inputs(lab_env, run, names):
+    """vDisks in the PVS store folder of a run (name.ext), made with qemu-img (what a publish leaves)."""
+    folder = Path(lab_env["IPS_LAB_SMB_PVS_DIR"]) / "it-jobs" / run
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        fmt = "vpc" if name.endswith(".vhd") else "vhdx"
+        subprocess.run(["qemu-img", "create", "-q", "-f", fmt, str(folder / name), "64M"], check=True)
+    return folder
 
 
 def run_ok(run_target, lab_env, test_secrets, target, t):
@@ -153,9 +179,13 @@ def check_killed_rerun_attaches(lab, lab_env, run_target, test_secrets, tmp_path
     return job_id
 
 
-def test_export_killed_while_waiting_reattaches(lab, lab_env, run_target, test_secrets, tmp_path):
+JOB_TARGETS = [("ips_export", "export"), ("ips_publish", "export")]
+
+
+@pytest.mark.parametrize("target,verb", JOB_TARGETS)
+def test_killed_while_waiting_reattaches(lab, lab_env, run_target, test_secrets, tmp_path, target, verb):
     seed_wallet(lab_env, test_secrets)
-    check_killed_rerun_attaches(lab, lab_env, run_target, test_secrets, tmp_path, "ips_export", "export", ips_t(lab_env, "attach"))
+    check_killed_rerun_attaches(lab, lab_env, run_target, test_secrets, tmp_path, target, verb, ips_t(lab_env, "attach"))
 
 
 def test_export_failed_job_is_reported_and_resubmitted(lab, lab_env, run_target, test_secrets):
@@ -166,24 +196,40 @@ def test_export_failed_job_is_reported_and_resubmitted(lab, lab_env, run_target,
     assert len(job_posts(lab, "export")) == 2
 
 
-def test_export_timeout_reports_progress_and_rerun_attaches(lab, lab_env, run_target, test_secrets):
+@pytest.mark.parametrize("target,verb", JOB_TARGETS)
+def test_timeout_reports_progress_and_rerun_attaches(lab, lab_env, run_target, test_secrets, target, verb):
     seed_wallet(lab_env, test_secrets)
     lab.set_config(job_seconds=300)
-    run_ok(run_target, lab_env, test_secrets, "ips_export", ips_t(lab_env, "timeout"))
-    assert len(job_posts(lab, "export")) == 1
+    run_ok(run_target, lab_env, test_secrets, target, ips_t(lab_env, "timeout"))
+    assert len(job_posts(lab, verb)) == 1
     assert len([r for r in lab.requests() if r["method"] == "DELETE"]) == 1  # only the explicit cancel at the end
 
 
-def test_export_survives_token_expiry_while_waiting(lab, lab_env, run_target, test_secrets):
+@pytest.mark.parametrize("target,verb", JOB_TARGETS)
+def test_survives_token_expiry_while_waiting(lab, lab_env, run_target, test_secrets, target, verb):
     seed_wallet(lab_env, test_secrets)
     lab.set_config(job_seconds=8, token_ttl=2)
     try:
-        run_ok(run_target, lab_env, test_secrets, "ips_export", ips_t(lab_env, "token"))
+        run_ok(run_target, lab_env, test_secrets, target, ips_t(lab_env, "token"))
     finally:
         lab.set_config(token_ttl=3600)
     tokens = [r for r in lab.requests() if "/tokens/clients" in r["path"]]
     assert len(tokens) >= 3  # renewed while waiting
-    assert not [r for r in lab.requests() if r["status"] == 401 and "/jobs" in r["path"] and r is not None][3:]
+    assert len(job_posts(lab, verb)) == 1
+
+
+@pytest.mark.parametrize("target,verb", JOB_TARGETS)
+def test_rerun_after_the_service_forgot_the_job(lab, lab_env, run_target, test_secrets, target, verb):
+    """25 h later the service no longer knows the job. With smb.username the module finds the file itself (no POST);
+    without, the lab refuses to overwrite it (OutputExists); force replaces it once, and forcing again finds that job."""
+    seed_wallet(lab_env, test_secrets)
+    lab.set_config(job_seconds=1)
+    t = ips_t(lab_env, "forgotten", phase=1)
+    run_ok(run_target, lab_env, test_secrets, target, t)
+    assert len(job_posts(lab, verb)) == 1
+    lab.advance_clock(25 * 3600)
+    run_ok(run_target, lab_env, test_secrets, target, dict(t, phase=2))
+    assert len(job_posts(lab, verb)) == 3  # the refused one and the forced one; none for the runs that found the file
 
 
 # --- ips_prepare --------------------------------------------------------------------------------
@@ -199,12 +245,13 @@ def moto_snapshot(lab_env, region="us-east-2"):
     return ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
 
 
-def test_prepare_every_platform(lab, lab_env, run_target, test_secrets):
+def test_prepare_every_platform(lab, lab_env, run_target, test_secrets, tmp_path):
     seed_wallet(lab_env, test_secrets)
     lab.set_config(job_seconds=1)
     t = ips_t(lab_env, "platforms", aws_snapshot=moto_snapshot(lab_env))
+    seed_clouds(lab_env, tmp_path, t["run"], azure=["win11-%s"], gcp=["win11-image-%s"])
     run_ok(run_target, lab_env, test_secrets, "ips_prepare", t)
-    assert len(job_posts(lab, "prepare")) == 7  # six platforms once, plus the forced run
+    assert len(job_posts(lab, "prepare")) == 7  # six platforms once, plus the forced run (forcing again found it)
     assert len(job_posts(lab, "prepare", dry=True)) == 6
 
 
@@ -220,27 +267,43 @@ def test_prepare_aws_target_must_exist_in_moto(lab, lab_env, run_target, test_se
     run_ok(run_target, lab_env, test_secrets, "ips_prepare", ips_t(lab_env, "aws_missing", aws_snapshot="snap-0"))
 
 
-def test_prepare_failed_job_is_reported_and_resubmitted(lab, lab_env, run_target, test_secrets):
+def test_prepare_azure_and_gcp_targets_must_exist_in_the_planes(lab, lab_env, run_target, test_secrets, tmp_path):
+    seed_wallet(lab_env, test_secrets)
+    lab.set_config(job_seconds=1)
+    t = ips_t(lab_env, "attach", aws_snapshot="snap-0")
+    seed_clouds(lab_env, tmp_path, t["run"], azure=["win11-%s"])
+    azure_uploaded_disk(lab_env, "win11-open-%s" % t["run"], finish=False)
+    run_ok(run_target, lab_env, test_secrets, "ips_prepare", t)  # makes win11-prepared-<run>
+    lab.advance_clock(25 * 3600)
+    run_ok(run_target, lab_env, test_secrets, "ips_prepare", dict(t, case="cloud_checks", phase="forgotten"))
+    assert len(job_posts(lab, "prepare")) == 5
+
+
+def test_prepare_failed_job_is_reported_and_resubmitted(lab, lab_env, run_target, test_secrets, tmp_path):
     seed_wallet(lab_env, test_secrets)
     lab.set_config(job_seconds=1)
     lab.fail_job("prepare", "preparing", "Disk not found in resource group rg-images.")
-    run_ok(run_target, lab_env, test_secrets, "ips_prepare", ips_t(lab_env, "failure", aws_snapshot="snap-0"))
+    t = ips_t(lab_env, "failure", aws_snapshot="snap-0")
+    seed_clouds(lab_env, tmp_path, t["run"], azure=["win11-%s"])
+    run_ok(run_target, lab_env, test_secrets, "ips_prepare", t)
     assert len(job_posts(lab, "prepare")) == 2
 
 
 def test_prepare_killed_while_waiting_reattaches(lab, lab_env, run_target, test_secrets, tmp_path):
     seed_wallet(lab_env, test_secrets)
-    check_killed_rerun_attaches(lab, lab_env, run_target, test_secrets, tmp_path, "ips_prepare", "prepare",
-                                ips_t(lab_env, "attach", aws_snapshot="snap-0"))
+    t = ips_t(lab_env, "attach", aws_snapshot="snap-0")
+    seed_clouds(lab_env, tmp_path, t["run"], azure=["win11-%s"])
+    check_killed_rerun_attaches(lab, lab_env, run_target, test_secrets, tmp_path, "ips_prepare", "prepare", t)
 
 
 # --- ips_publish, ips_pvs_image, ips_diagnostics ------------------------------------------------
 
 
-def test_publish_every_platform_writes_into_the_pvs_store(lab, lab_env, run_target, test_secrets):
+def test_publish_every_platform_writes_into_the_pvs_store(lab, lab_env, run_target, test_secrets, tmp_path):
     seed_wallet(lab_env, test_secrets)
     lab.set_config(job_seconds=1)
     t = ips_t(lab_env, "platforms")
+    seed_clouds(lab_env, tmp_path, t["run"], azure=["win11-uploaded-%s"], gcp=["win11-image-%s"])
     run_ok(run_target, lab_env, test_secrets, "ips_publish", t)
     assert len(job_posts(lab, "export")) == 6 and len(job_posts(lab, "prepareAndPublish")) == 2
     folder = Path(lab_env["IPS_LAB_SMB_PVS_DIR"]) / "it-jobs" / t["run"]
@@ -258,9 +321,18 @@ def test_publish_cross_field_rules(lab, lab_env, run_target, test_secrets):
 def test_pvs_image_operations(lab, lab_env, run_target, test_secrets):
     seed_wallet(lab_env, test_secrets)
     lab.set_config(job_seconds=1)
-    run_ok(run_target, lab_env, test_secrets, "ips_pvs_image", ips_t(lab_env, "platforms"))
-    assert len(job_posts(lab, "convertToUefi")) == 5  # four platforms, then force
+    t = ips_t(lab_env, "platforms")
+    folder = pvs_inputs(lab_env, t["run"], ["win10-bios.vhdx", "win10-bios.vhd", "win11-2407.vhdx", "win11-2411.vhdx"])
+    run_ok(run_target, lab_env, test_secrets, "ips_pvs_image", t)
+    assert len(job_posts(lab, "convertToUefi")) == 6  # four platforms, the missing input, then force
     assert len(job_posts(lab, "upgradePvs")) == 1 and len(job_posts(lab, "reverseImage")) == 1
+    run = t["run"]
+    written = sorted(p.name for p in folder.iterdir())
+    assert written == sorted(["win10-bios.vhdx", "win10-bios.vhd", "win11-2407.vhdx", "win11-2411.vhdx", "uefi-vs-%s.vhdx" % run,
+                              "uefi-xen-%s.vhdx" % run, "uefi-az-%s.vhd" % run, "uefi-gcp-%s.vhdx" % run, "win11-2411-%s.vhdx" % run])
+    info = json.loads(subprocess.run(["qemu-img", "info", "--output=json", str(folder / ("win11-2411-%s.vhdx" % run))],
+                                     capture_output=True, text=True, check=True).stdout)
+    assert info["format"] == "vhdx" and info["virtual-size"] == 65536 * 1024 * 1024  # upgraded to output_size_mb
 
 
 def test_pvs_image_cross_field_rules(lab, lab_env, run_target, test_secrets):
@@ -272,8 +344,14 @@ def test_pvs_image_cross_field_rules(lab, lab_env, run_target, test_secrets):
 def test_diagnostics_every_platform(lab, lab_env, run_target, test_secrets):
     seed_wallet(lab_env, test_secrets)
     lab.set_config(job_seconds=1)
-    run_ok(run_target, lab_env, test_secrets, "ips_diagnostics", ips_t(lab_env, "platforms"))
+    t = ips_t(lab_env, "platforms")
+    run_ok(run_target, lab_env, test_secrets, "ips_diagnostics", t)
     assert len(job_posts(lab, "diagnostics")) == 6
+    bundles = sorted((Path(lab_env["IPS_LAB_SMB_EXPORT_DIR"]) / "it-jobs" / t["run"] / "diag").iterdir())
+    assert len(bundles) == 6
+    names = [sorted(zipfile.ZipFile(str(b)).namelist()) for b in bundles]
+    assert ["ce/compositing-engine.log", "ips/ips-data.json", "windows/System.evtx.txt"] in names
+    assert ["ce/compositing-engine.log", "ips/ips-data.json"] in names  # nutanix: windows_event_logs false
 
 
 # --- ips_aws_image (moto) -----------------------------------------------------------------------

@@ -59,13 +59,13 @@ def run_pvs(job_type, parameters, credential_of, smb, tmp_root):
     scratch = tempfile.mkdtemp(prefix="pvs-", dir=tmp_root)
     try:
         with SmbShare(parameters["inputStorageLocation"], credential_of, smb) as share:
+            local = os.path.join(scratch, source)
+            share.read_file(source, local)
             target = None
             if job_type != "reverseImage":
                 target = _filename(parameters.get("outputImageFilename") or parameters["inputImageFilename"], disk_format)
                 if target != source:
                     share.refuse_existing(target, parameters.get("overwriteOutput"), "overwriteOutput")
-            local = os.path.join(scratch, source)
-            share.read_file(source, local)
             info = _check_image(local, disk_format, share.url(source))
             artifacts = {"inputImagePath": share.url(source)}
             if job_type == "reverseImage":
@@ -77,7 +77,13 @@ def run_pvs(job_type, parameters, credential_of, smb, tmp_root):
                 if wanted < info["virtual-size"]:
                     raise WorkFailed("InvalidParameter", "outputSizeMb %d is smaller than the vDisk %s (%d MiB); a vDisk cannot shrink."
                                      % (parameters["outputSizeMb"], share.url(source), info["virtual-size"] // (1024 * 1024)))
-                _qemu(["resize", "-q", "-f", QEMU_FORMATS[disk_format], local, str(wanted)], "Resizing %s failed" % share.url(source))
+                # qemu-img cannot resize VHDX: make the bigger image, then copy the data into it.
+                fmt = QEMU_FORMATS[disk_format]
+                grown = os.path.join(scratch, "grown-" + source)
+                _qemu(["create", "-q", "-f", fmt] + (["-o", "force_size=on"] if fmt == "vpc" else []) + [grown, str(wanted)],
+                      "Growing %s failed" % share.url(source))
+                _qemu(["convert", "-q", "-n", "-f", fmt, "-O", fmt, local, grown], "Growing %s failed" % share.url(source))
+                local = grown
             artifacts.update(outputImagePath=share.url(target), outputImageFilename=target, sizeBytes=share.write_file(local, target))
             return artifacts
     finally:

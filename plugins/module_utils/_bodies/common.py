@@ -73,7 +73,10 @@ def platform_argument_spec():
 def smb_argument_spec():
     """The smb dict, documented by the citrix_community.ips.smb doc fragment."""
     return dict(smb=dict(type="dict", options=dict(location=dict(type="str", required=True),
-                                                   credential_id=dict(type="str", required=True))))
+                                                   credential_id=dict(type="str", required=True),
+                                                   # only for the module's own read-only look for an existing output
+                                                   username=dict(type="str"), password=dict(type="str", no_log=True),
+                                                   domain=dict(type="str"), port=dict(type="int", default=445))))
 
 
 def platform_options(params, allowed=PLATFORMS):

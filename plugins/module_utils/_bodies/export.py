@@ -58,6 +58,15 @@ def build(params):
     return body
 
 
+def output_filename(params):
+    """The file name the export writes into smb.location."""
+    return "%s.%s" % (params["output_name"], params["output_format"])
+
+
+# What an output found on the share gives the module's return values.
+FOUND_ARTIFACTS = {"vhd_path": "path", "vhd_filename": "filename", "size_bytes": "size"}
+
+
 def expected_file(params):
     """The smb:// URL the export will write (for the result before the job reports it)."""
     location = common.smb_location(params.get("smb"))[_wire.SMB_LOCATION_FIELDS["location"].json]

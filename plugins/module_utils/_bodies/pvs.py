@@ -37,6 +37,19 @@ def argument_spec():
     )
 
 
+FOUND_ARTIFACTS = {"vhd_path": "path", "vhd_filename": "filename", "size_bytes": "size"}
+# Jobs without an overwrite field: force makes every run submit a new job.
+FORCE_RESUBMITS = ("reverse_image",)
+
+
+def output_filename(params):
+    """The vDisk file an operation writes into smb.location, or None when there is nothing to look for
+    (reverse_image writes a vSphere disk; without output_name the input is converted in place)."""
+    if params["operation"] == "reverse_image" or not params.get("output_name") or params["output_name"] == params["input_name"]:
+        return None
+    return "%s.%s" % (params["output_name"], params["input_format"])
+
+
 def build(params):
     """Module params of ips_pvs_image -> (route key, body)."""
     operation, platform = params["operation"], params["platform"]
