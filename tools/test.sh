@@ -59,7 +59,7 @@ with_lab_env() { # run a command with lab/run/env exported
 }
 
 run_molecule() {
-  (cd extensions && "$VENV/bin/molecule" test --all)
+  (cd extensions && PATH="$VENV/bin:$PATH" "$VENV/bin/molecule" test --all)
 }
 
 step "lab-up" "$VENV/bin/ips-lab" up

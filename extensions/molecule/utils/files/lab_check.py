@@ -1,0 +1,135 @@
+#!/usr/bin/env python
+"""Molecule helper for the lab (extensions/molecule/): set the lab up for a scenario and check that the
+artifacts a migration produced really exist in the stand-ins. Reads the lab's env (CITRIX_CLOUD_*,
+IPS_LAB_*) from the environment, as `make test` exports it. Prints one JSON line; exit 1 on a failed check.
+
+  lab_check.py prepare <ephemeral dir> <scenario>   run id, job_seconds, GCS bucket, a PVS vDisk on the share
+  lab_check.py check '<json list of checks>'        smb_file, azure_disk, aws_snapshot, gcp_image, gcp_disk
+"""
+
+import json
+import os
+import secrets
+import ssl
+import subprocess
+import sys
+import urllib.request
+
+MIB = 1024 * 1024
+BUCKET = "ips-molecule"
+
+
+def env(key):
+    value = os.environ.get(key)
+    if not value:
+        raise SystemExit("%s is not set: run molecule with the lab's env exported (make test does)" % key)
+    return value
+
+
+def lab_config(**changes):
+    ctx = ssl.create_default_context(cafile=env("CITRIX_CLOUD_CA_PATH"))
+    req = urllib.request.Request(env("CITRIX_CLOUD_API_URL").rstrip("/") + "/_lab/config", data=json.dumps(changes).encode(), method="PUT",
+                                 headers={"X-IPS-Lab-Admin": env("IPS_LAB_ADMIN_TOKEN"), "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, context=ctx, timeout=30) as resp:
+        return json.load(resp)
+
+
+def make_vdisk(path):
+    """A small dynamic VHDX with a few data blocks, as a PVS vDisk would be."""
+    raw = path + ".raw"
+    with open(raw, "wb") as out:
+        out.truncate(256 * MIB)
+        for offset in (0, 40 * MIB, 200 * MIB):
+            out.seek(offset)
+            out.write(secrets.token_bytes(MIB))
+    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic", raw, path], check=True)
+    os.remove(raw)
+
+
+def make_bucket():
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+    client = storage.Client(project="p", credentials=AnonymousCredentials(), client_options={"api_endpoint": env("IPS_LAB_GCS_URL")})
+    try:
+        client.create_bucket(BUCKET)
+    except Exception:  # pylint: disable=broad-except  # already there
+        pass
+
+
+def prepare(ephemeral, scenario):
+    # A new run id for every `molecule test` (prepare runs once per test): the names never collide with an
+    # earlier run's outputs, which the lab (like the service) refuses to overwrite once it forgot their jobs.
+    run = secrets.token_hex(3)
+    with open(os.path.join(ephemeral, "run_id"), "w") as out:
+        out.write(run)
+    lab_config(job_seconds=int(os.environ.get("IPS_MOLECULE_JOB_SECONDS", "2")))
+    make_bucket()
+    folder = os.path.join(env("IPS_LAB_SMB_EXPORT_DIR"), "mol-%s-%s" % (scenario, run))
+    os.makedirs(folder, exist_ok=True)
+    vdisk = os.path.join(folder, "pvs-%s.vhdx" % run)
+    if scenario.startswith("pvs") and not os.path.exists(vdisk):
+        make_vdisk(vdisk)
+    return {"run_id": run, "folder": folder}
+
+
+def azure_compute():
+    from azure.identity import ClientSecretCredential
+    from azure.mgmt.compute import ComputeManagementClient
+    ca = env("IPS_LAB_AZURE_CA_PATH")
+    cred = ClientSecretCredential(env("IPS_LAB_AZURE_TENANT_ID"), env("IPS_LAB_AZURE_CLIENT_ID"), env("IPS_LAB_AZURE_CLIENT_SECRET"),
+                                  authority=env("IPS_LAB_AZURE_AUTHORITY"), disable_instance_discovery=True, connection_verify=ca)
+    return ComputeManagementClient(cred, env("IPS_LAB_AZURE_SUBSCRIPTION_ID"), base_url=env("IPS_LAB_AZURE_URL"),
+                                   credential_scopes=["https://management.azure.com/.default"], connection_verify=ca)
+
+
+def gce_get(path):
+    url = "%s/compute/v1/projects/%s/%s" % (env("IPS_LAB_GCE_URL").rstrip("/"), env("IPS_LAB_GCP_PROJECT"), path)
+    req = urllib.request.Request(url, headers={"Authorization": "Bearer " + env("IPS_LAB_GCP_TOKEN")})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.load(resp)
+
+
+def check_one(check):
+    kind = check["kind"]
+    if kind == "smb_file":
+        path = os.path.join(env(check["share_dir_env"]), check["path"])
+        size = os.path.getsize(path) if os.path.exists(path) else 0
+        return size > 0, "%s (%d bytes)" % (path, size)
+    if kind == "azure_disk":
+        disk = azure_compute().disks.get(env("IPS_LAB_AZURE_RESOURCE_GROUP"), check["name"])
+        want = check.get("tags", {})
+        ok = disk.disk_state == "Unattached" and all((disk.tags or {}).get(k) == v for k, v in want.items())
+        return ok, "Azure disk %s: %s, %s GiB" % (disk.id, disk.disk_state, disk.disk_size_gb)
+    if kind == "aws_snapshot":
+        import boto3
+        ec2 = boto3.client("ec2", endpoint_url=env("IPS_LAB_MOTO_URL"), region_name=check.get("region", "us-east-1"),
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        snaps = ec2.describe_snapshots(OwnerIds=["self"], Filters=[{"Name": "tag:Name", "Values": [check["name"]]}])["Snapshots"]
+        done = [s for s in snaps if s["State"] == "completed"]
+        return bool(done), "EBS snapshots named %s: %s" % (check["name"], ", ".join(s["SnapshotId"] for s in done) or "none")
+    if kind == "gcp_image":
+        image = gce_get("global/images/" + check["name"])
+        return image.get("status") == "READY", "GCE image %s: %s, %s GB" % (check["name"], image.get("status"), image.get("diskSizeGb"))
+    if kind == "gcp_disk":
+        disk = gce_get("zones/%s/disks/%s" % (check["zone"], check["name"]))
+        return disk.get("name") == check["name"], "GCE disk %s in %s from %s" % (check["name"], check["zone"], disk.get("sourceImage"))
+    raise SystemExit("unknown check kind %r" % kind)
+
+
+def main(argv):
+    if argv[1] == "prepare":
+        print(json.dumps(prepare(argv[2], argv[3])))
+        return 0
+    results = []
+    for check in json.loads(argv[2]):
+        try:
+            ok, what = check_one(check)
+        except Exception as exc:  # pylint: disable=broad-except  # a missing artifact is a failed check
+            ok, what = False, "%s %s: %s" % (check["kind"], check.get("name", check.get("path")), exc)
+        results.append({"ok": ok, "what": what})
+    print(json.dumps({"checks": results}))
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
