@@ -2,7 +2,9 @@
 planes (Azure plane over Azurite, EBS front over moto, GCE plane over the GCS emulator), reading
 images from the lab's Samba share. After each upload the runner reads the target back and
 compares it with `qemu-img convert -O raw` of the source: byte-exact, plus the Azure footer.
-It also kills an upload half way (SIGKILL) and shows the re-run re-sends only what was in flight.
+It also kills an upload half way (SIGKILL) and shows, counted at the stand-in, that the re-run
+re-sends only what was in flight, and injects throttling into the planes to show the upload backs
+off and still finishes byte-exact.
 """
 
 import gzip
@@ -19,6 +21,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from ips_lab.clouds.admin import PlaneAdmin
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "plugins" / "module_utils" / "upload"))
 from upload_images import FORMATS, MIB, make_image  # noqa: E402
@@ -258,10 +261,37 @@ def test_bad_checksum_is_refused_by_ebs(lab_env):
     assert "Checksum" in str(err.value)
 
 
+def run_module(args, tmp_path, timeout=300):
+    """ips_upload as Ansible runs it (python -m, its own process); its JSON result."""
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def data_puts(admin, target, snapshot_id=None):
+    """The stand-in's record of data writes: Azure Put Page on a disk SAS (the test runs alone in its
+    lab), EBS PutSnapshotBlock of `snapshot_id` -> [(path, length, status)]."""
+    out = []
+    for r in admin.requests():
+        if r["method"] != "PUT":
+            continue
+        if target == "azure" and r["path"].startswith("/md-impexp/") or \
+                target == "aws" and r["path"].startswith("/snapshots/%s/blocks/" % snapshot_id):
+            out.append((r["path"], r["length"] or 0, r["status"]))
+    return out
+
+
 @pytest.mark.parametrize("target", ["aws", "azure"])
 def test_killed_upload_resumes_and_resends_only_in_flight(lab, lab_env, images, tmp_path, target):
-    """SIGKILL an upload at about half way, run it again, and count from the journal what was sent twice."""
+    """SIGKILL an upload at about half way, run it again, and count what was sent twice: from the
+    journal, and at the stand-in (the Put Page / PutSnapshotBlock requests of both runs)."""
     from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import read_journal
+    concurrency = 2
+    admin = PlaneAdmin.from_env(lab_env, "azure" if target == "azure" else "ebs")
+    admin.clear_requests()
     folder = Path(lab_env["IPS_LAB_SMB_EXPORT_DIR"]) / ("upload-kill-" + uuid.uuid4().hex[:6])
     folder.mkdir()
     path, ref = make_image(folder, "dynamic.vhdx", size=160 * MIB, seed=11)
@@ -278,10 +308,17 @@ def test_killed_upload_resumes_and_resends_only_in_flight(lab, lab_env, images, 
     opts = aws_opts(lab_env, name) if target == "aws" else azure_opts(lab_env, name)
     journal_dir = tmp_path / "journal"
     args = {"source": {"location": str(path)}, "target": target, target: opts, "journal_dir": str(journal_dir),
-            "concurrency": 2, "rate_limit": 8, "progress_file": str(tmp_path / "progress.json")}
+            "concurrency": concurrency, "rate_limit": 8, "progress_file": str(tmp_path / "progress.json")}
     args_file = tmp_path / "args.json"
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
     cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
+    if target == "azure":
+        # what one uninterrupted upload of this image Put Pages (another disk), counted at the stand-in
+        (tmp_path / "ref").mkdir()
+        run_module(dict(args, rate_limit=None, azure=azure_opts(lab_env, name + "-ref"), journal_dir=str(tmp_path / "ref-journal")),
+                   tmp_path / "ref")
+        needed = sum(n for _p, n, status in data_puts(admin, "azure") if status and 200 <= status < 300) - 512
+        admin.clear_requests()
     # rate_limit (8 MiB/s) makes the ~96 MiB upload take seconds, so the kill lands mid-way
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
@@ -300,7 +337,9 @@ def test_killed_upload_resumes_and_resends_only_in_flight(lab, lab_env, images, 
     _header, started, done = read_journal(str(journal))
     in_flight = started - set(done)
     sent_before = set(u for u, d in done.items() if d is not None)
-    assert len(in_flight) <= 2 + 1, "more units in flight than the concurrency allows: %s" % sorted(in_flight)
+    # a window (Azure) whose pieces come from two reads can be started with one piece acknowledged and
+    # its other piece not yet read: hence concurrency + 1
+    assert len(in_flight) <= concurrency + 1, "more units in flight than the concurrency allows: %s" % sorted(in_flight)
     args["rate_limit"] = None
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
@@ -317,8 +356,58 @@ def test_killed_upload_resumes_and_resends_only_in_flight(lab, lab_env, images, 
     resent = (nonzero - sent_before) & started
     assert resent <= in_flight
     assert result["bytes_read"] < os.path.getsize(ref), "the re-run read the whole image again"
+    # at the stand-in: every data write of both runs
     if target == "aws":
-        check_aws(lab_env, name, ref)
+        sid = check_aws(lab_env, name, ref)
+        puts = data_puts(admin, "aws", sid)
+        indexes = [int(p.rsplit("/", 1)[1]) for p, _n, status in puts if status and 200 <= status < 300]
+        resent_at_standin = len(indexes) - len(set(indexes))
+        assert set(indexes) == nonzero, "the snapshot's blocks are not exactly the non-zero blocks"
+        assert resent_at_standin <= len(in_flight) <= concurrency + 1, \
+            "PutSnapshotBlock re-sent %d blocks; %d were in flight at the kill" % (resent_at_standin, len(in_flight))
     else:
         check_azure(lab_env, name, ref)
+        puts = [(p, n, status) for p, n, status in data_puts(admin, "azure") if status and 200 <= status < 300]
+        footer = 512
+        resent_bytes = sum(n for _p, n, _s in puts) - footer - needed
+        assert 0 <= resent_bytes <= len(in_flight) * unit <= (concurrency + 1) * unit, \
+            "Put Page re-sent %d bytes; %d windows of %d bytes were in flight at the kill" % (resent_bytes, len(in_flight), unit)
     shutil.rmtree(str(folder), ignore_errors=True)
+
+
+@pytest.mark.parametrize("target", ["aws", "azure"])
+def test_throttled_upload_backs_off_and_finishes(lab, lab_env, images, tmp_path, target):
+    """The plane throttles the first data writes (Azure 503 ServerBusy on Put Page, EBS
+    ThrottlingException on PutSnapshotBlock); the upload retries them with back-off and the target
+    is still byte-exact."""
+    faults = 4
+    _src, ref, path = images["dynamic.vhdx"]
+    name = "throttle-" + uuid.uuid4().hex[:6]
+    if target == "azure":
+        admin = PlaneAdmin.from_env(lab_env, "azure")
+        rule = admin.add_fault(r"^/md-impexp/", method="PUT", status=503, times=faults)
+        opts = azure_opts(lab_env, name)
+    else:
+        admin = PlaneAdmin.from_env(lab_env, "ebs")
+        rule = admin.add_fault(r"^/snapshots/[^/]+/blocks/", method="PUT", status=400, times=faults)
+        opts = aws_opts(lab_env, name)
+    admin.clear_requests()
+    try:
+        result = run_module({"source": {"location": str(path)}, "target": target, target: opts, "concurrency": 2,
+                             "journal_dir": str(tmp_path / "journal")}, tmp_path)
+    finally:
+        admin.clear_faults()
+    assert rule
+    assert result["changed"] and result["retries"] >= faults and result["throttled"] >= faults, result
+    if target == "azure":
+        puts = data_puts(admin, "azure")
+        check_azure(lab_env, name, ref)
+        refused = [p for p in puts if p[2] == 503]
+    else:
+        sid = check_aws(lab_env, name, ref)
+        puts = data_puts(admin, "aws", sid)
+        refused = [p for p in puts if p[2] == 400]
+    assert len(refused) == faults, "the plane refused %d writes, the rule said %d" % (len(refused), faults)
+    # every refused write was sent again and then accepted
+    ok = set(p for p, _n, status in puts if status and 200 <= status < 300)
+    assert all(p in ok for p, _n, _s in refused)

@@ -7,7 +7,8 @@ StartSnapshot (ClientToken kept in the journal, so a re-run gets the same pendin
 PutSnapshotBlock of every non-zero 512 KiB block with its SHA-256, CompleteSnapshot with the
 LINEAR aggregate (SHA-256 over the raw per-block digests in block order; the journal keeps the
 digests of a killed run), wait until `completed`, tag it. botocore's own retries are off
-(max_attempts 1): the pipeline retries, so tries never nest.
+(total_max_attempts 1: botocore's `max_attempts` counts retries, so 1 there would still retry once):
+the pipeline retries, so tries never nest.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -49,7 +50,7 @@ class AwsTarget(Target):
         self.snapshot_name = o["snapshot_name"]
         session = boto3.session.Session(aws_access_key_id=o.get("access_key_id"), aws_secret_access_key=o.get("secret_access_key"),
                                         aws_session_token=o.get("session_token"), region_name=self.region)
-        cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=min(timeout, 30), read_timeout=timeout,
+        cfg = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=min(timeout, 30), read_timeout=timeout,
                      max_pool_connections=max(10, concurrency + 4))
         self.ebs = session.client("ebs", endpoint_url=o.get("ebs_endpoint_url"), config=cfg)
         self.ec2 = session.client("ec2", endpoint_url=o.get("ec2_endpoint_url"),

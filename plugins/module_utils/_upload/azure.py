@@ -18,7 +18,7 @@ __metaclass__ = type
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._disk.footer import FOOTER_SIZE, azure_upload_size, fixed_vhd_footer, round_up_mib
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, STATE_TAG, MissingLibrary, Target
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import ZERO, UploadError
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import ZERO, Retry, UploadError
 
 WINDOW = 4 * 1024 * 1024
 SCAN = 64 * 1024
@@ -239,7 +239,10 @@ class AzureTarget(Target):
 
     def _write_footer(self):
         footer = fixed_vhd_footer(self.data_size, unique_id=self.image.unique_id)
-        self._call("write the VHD footer", self._blob.upload_page, footer, offset=self.data_size, length=FOOTER_SIZE)
+        self._call("write the VHD footer", Retry(tries=self.tries).call, "footer", self.classify, self._put_footer, footer)
+
+    def _put_footer(self, footer):
+        return self._blob.upload_page(footer, offset=self.data_size, length=FOOTER_SIZE)
 
     def finish(self, journal):
         from azure.mgmt.compute.models import DiskUpdate
