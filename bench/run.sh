@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: build the benchmark image on the lab's Samba share and measure, in one run, the SMB
 # read limit, the target ingest limit, our uploads (Azure plane, EBS front, GCS+GCE) and the naive
-# baseline; the last line printed is the summary (docs/performance.md explains every figure).
+# baseline and AzCopy; the last line printed is the summary (docs/performance.md explains every figure).
 #   BENCH_SIZE=quick (default, 2 GiB virtual) | large (16 GiB virtual)
 #   BENCH_TARGETS=azure,aws,gcp (default: all for quick, azure,aws for large - the GCS emulator keeps the
 #   whole archive and the GCE plane re-reads it, which measures the emulator, not the uploader)
@@ -13,4 +13,10 @@ if [ ! -f "$RUN_DIR/env" ]; then
   echo "bench: the lab is not running ($RUN_DIR/env is missing): run make lab-up first" >&2
   exit 1
 fi
+# AzCopy, the reference tool (npm only; pinned in bench/package.json); the package ships the binary without its run bit
+AZCOPY=bench/node_modules/@azure-tools/azcopy-linux/dist/bin/azcopy_linux_amd64
+if [ ! -f "$AZCOPY" ] && command -v npm >/dev/null 2>&1; then
+  (cd bench && npm install --no-audit --no-fund --loglevel=error >/dev/null) || echo "bench: npm could not install AzCopy; its baseline is skipped" >&2
+fi
+if [ -f "$AZCOPY" ]; then chmod +x "$AZCOPY"; fi
 exec "$PY" bench/bench.py --env "$RUN_DIR/env" --size "${BENCH_SIZE:-quick}" ${BENCH_TARGETS:+--targets "$BENCH_TARGETS"}
