@@ -36,7 +36,7 @@ options:
         own idempotency key, and it is idempotent like any request. The first forced run submits a job that replaces
         the output. A re-run while that job runs attaches to it. A re-run within 24 hours of its end finds it and
         reports C(changed=false). After the service has forgotten it, a re-run submits again and replaces the output
-        again. O(force=true) also skips the check for an existing output with O(smb.username).
+        again. O(force=true) also skips the check for an existing output with C(smb.username).
       - For jobs without an overwrite field (diagnostics, reverse_image), every run with O(force=true) submits a new
         job, except while one with the same request is still running, which the run attaches to.
     type: bool
@@ -57,7 +57,7 @@ notes:
     with the same key; a running job is attached to and waited for, a completed one means nothing to do,
     a failed or cancelled one is submitted again.
   - The service forgets a job 24 hours after it ends. After that, an export, publish or PVS output file
-    is found only if O(smb.username) is given (see there). Otherwise the re-run submits again and the
+    is found only if C(smb.username) is given (see there). Otherwise the re-run submits again and the
     service refuses to overwrite the existing output unless O(force=true). Prepare outputs (cloud disks)
     are checked by the service in the same way.
   - In check mode the request is validated by the service (C(dryRun=true)) and no job is created.

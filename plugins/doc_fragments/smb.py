@@ -34,7 +34,7 @@ options:
           - Never sent in the job; the job uses O(smb.credential_id). Without it the service decides about an existing
             output (it refuses to replace one unless O(force=true)).
           - Used by M(citrix_community.ips.ips_export), M(citrix_community.ips.ips_publish) and
-            M(citrix_community.ips.ips_pvs_image) (an O(output_name) other than O(input_name)). Needs the
+            M(citrix_community.ips.ips_pvs_image) (with an C(output_name) other than C(input_name)). Needs the
             C(smbprotocol) Python library on the host that runs the task.
         type: str
       password:

@@ -190,7 +190,7 @@ def check_azure(parameters, credential_of, clouds):
         if not parameters.get("overwriteTargetFile"):
             raise WorkFailed("OutputExists", "The output disk '%s' already exists in resource group '%s'; the job does not replace it unless "
                              "'overwriteTargetFile' is true." % (name, group))
-        status, _, code, message = arm.call("DELETE", disks + urllib.parse.quote(name))
+        status, _gone, code, message = arm.call("DELETE", disks + urllib.parse.quote(name))
         if status not in (200, 202, 204):
             raise WorkFailed("CloudError", "Deleting the old output disk '%s' failed: %s %s" % (name, code, message))
     tags = dict((k, v) for k, v in (parameters.get("tags") or {}).items())
@@ -237,8 +237,8 @@ def check_gcp(parameters, credential_of, clouds):
     if status != 200:
         raise WorkFailed("CloudError", "GCP answered %s: %s" % (status, message))
     if image.get("status") != "READY":
-        raise WorkFailed("TargetNotReady", "The target image '%s' in GCP project '%s' is %s; it must be READY." % (image_name, project,
-                                                                                                               image.get("status")))
+        raise WorkFailed("TargetNotReady", "The target image '%s' in GCP project '%s' is %s; it must be READY."
+                         % (image_name, project, image.get("status")))
     name = parameters.get("outputDiskName") or image_name
     disk_path = "/zones/%s/disks/%s" % (urllib.parse.quote(zone), urllib.parse.quote(name))
     status, _existing, message = call("GET", disk_path)
