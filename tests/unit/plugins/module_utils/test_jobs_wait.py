@@ -32,14 +32,15 @@ def client(lab):
     return client
 
 
-def diagnostics_body(**tags):
+def prepare_body(**tags):
+    """A vSphere prepare: the lab has no vSphere disk model, so its work needs no Samba (diagnostics would)."""
     return {"platform": "vsphere", "resourceLocationId": RESOURCE_LOCATION, "platformCredentialId": "vc", "prefix": "ips", "tags": tags,
-            "outputStorageLocation": {"location": "smb://127.0.0.1/exports/diag/", "credentialId": "vc"}, "ceLogs": True}
+            "provisioningType": "Mcs", "targetDiskName": "[ds1] win11.vmdk"}
 
 
 def test_submit_then_wait_until_complete(client):
-    job = _jobs.submit(client, "diagnostics", diagnostics_body())
-    assert job["state"] == "running" and job["type"] == "diagnostics"
+    job = _jobs.submit(client, "prepare", prepare_body())
+    assert job["state"] == "running" and job["type"] == "prepare"
     final = _jobs.wait(client, job, timeout=30, interval=0.2)
     assert final["id"] == job["id"]
     assert final["state"] == "complete" and final["progress"] == 100
@@ -47,7 +48,7 @@ def test_submit_then_wait_until_complete(client):
 
 def test_timeout_reports_the_job_and_leaves_it_running(lab, client):
     lab.admin.set_config(job_seconds=120)
-    job = _jobs.submit(client, "diagnostics", diagnostics_body())
+    job = _jobs.submit(client, "prepare", prepare_body())
     with pytest.raises(_jobs.JobWaitTimeout) as err:
         _jobs.wait(client, job, timeout=0.5, interval=0.2)
     assert err.value.job_id == job["id"] and err.value.job_status == "inProgress"
@@ -56,8 +57,8 @@ def test_timeout_reports_the_job_and_leaves_it_running(lab, client):
 
 
 def test_failed_job_carries_the_service_error(lab, client):
-    lab.admin.fail_job("diagnostics", "collecting", "The CE VM could not reach the share.")
-    job = _jobs.wait(client, _jobs.submit(client, "diagnostics", diagnostics_body()), timeout=30, interval=0.2)
+    lab.admin.fail_job("prepare", "preparing", "The CE VM could not reach the share.")
+    job = _jobs.wait(client, _jobs.submit(client, "prepare", prepare_body()), timeout=30, interval=0.2)
     assert job["state"] == "failed"
     err = _jobs.JobFailed(job)
     assert "could not reach the share" in str(err) and job["id"] in str(err)
@@ -65,18 +66,18 @@ def test_failed_job_carries_the_service_error(lab, client):
 
 def test_token_expiry_during_a_wait_is_survived(lab, client):
     lab.admin.set_config(token_ttl=1, job_seconds=3)
-    job = _jobs.submit(client, "diagnostics", diagnostics_body())
+    job = _jobs.submit(client, "prepare", prepare_body())
     assert _jobs.wait(client, job, timeout=30, interval=0.4)["state"] == "complete"
 
 
 def test_find_by_key_returns_the_newest_job_with_that_key(client):
-    body = diagnostics_body()
-    key = _jobs.idempotency_key("diagnostics", body)
+    body = prepare_body()
+    key = _jobs.idempotency_key("prepare", body)
     assert _jobs.find_by_key(client, key) is None
     body["tags"] = {"ips-ansible-key": key}
-    first = _jobs.submit(client, "diagnostics", body)
-    second = _jobs.submit(client, "diagnostics", body)
-    _jobs.submit(client, "diagnostics", diagnostics_body())
+    first = _jobs.submit(client, "prepare", body)
+    second = _jobs.submit(client, "prepare", body)
+    _jobs.submit(client, "prepare", prepare_body())
     assert _jobs.find_by_key(client, key)["id"] == second["id"] != first["id"]
 
 
@@ -89,12 +90,12 @@ def test_idempotency_key_ignores_tags_and_key_order():
 
 
 def test_dry_run_validates_and_creates_nothing(client):
-    answer = _jobs.submit(client, "diagnostics", diagnostics_body(), dry_run=True)
+    answer = _jobs.submit(client, "prepare", prepare_body(), dry_run=True)
     assert answer["valid"] is True
     assert list(client.iter_pages("jobs")) == []
 
 
 def test_cancel_returns_the_cancelled_job(lab, client):
     lab.admin.set_config(job_seconds=120)
-    job = _jobs.submit(client, "diagnostics", diagnostics_body())
+    job = _jobs.submit(client, "prepare", prepare_body())
     assert _jobs.cancel(client, job["id"])["state"] == "cancelled"
