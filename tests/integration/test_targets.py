@@ -54,7 +54,9 @@ def export_body(lab_env, name, tags):
     share = "smb://%s/%s/it/" % (lab_env["IPS_LAB_SMB_HOST"], lab_env["IPS_LAB_SMB_EXPORT_SHARE"])
     return {"platform": "vsphere", "resourceLocationId": lab_env["IPS_LAB_RESOURCE_LOCATION_ID"], "platformCredentialId": "it-vcenter",
             "prefix": "ips", "tags": tags, "sourceDiskName": name, "vsphereHost": "vcenter.lab.local", "vspherePort": 443,
-            "outputStorageLocation": {"location": share, "credentialId": "it-smb"}, "outputImageFilename": name, "outputImageFormat": "VhdxDiskFormat"}
+            "outputStorageLocation": {"location": share, "credentialId": "it-smb"}, "outputImageFilename": name, "outputImageFormat": "VhdxDiskFormat",
+            # fixed file names: replace the file a previous run left (the lab refuses to overwrite otherwise)
+            "overwriteTargetFile": True}
 
 
 def test_ips_job(lab, lab_env, run_target, test_secrets):
