@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 VENV=$ROOT/.venv
+# The tests run against a lab of their own, fresh each time and purged at the end, so a lab that
+# `make demo` or `make lab-up` started in lab/run keeps running untouched.
+export IPS_LAB_RUN_DIR="${IPS_LAB_RUN_DIR:-$ROOT/lab/run-test}"
 
 failed=()
 lab_stopped=false
@@ -13,7 +16,7 @@ stop_lab() {
   if [ "$lab_stopped" = false ]; then
     lab_stopped=true
     echo "=== lab-down"
-    "$VENV/bin/ips-lab" down || failed+=("lab-down")
+    "$VENV/bin/ips-lab" down --purge || failed+=("lab-down")
   fi
 }
 trap 'stop_lab' EXIT
@@ -62,6 +65,7 @@ run_molecule() {
   (cd extensions && PATH="$VENV/bin:$PATH" "$VENV/bin/molecule" test --all)
 }
 
+"$VENV/bin/ips-lab" down --purge >/dev/null 2>&1 || true  # leftovers of an interrupted run
 step "lab-up" "$VENV/bin/ips-lab" up
 step "pytest tests/unit tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs tests/unit tests/lab tests/lab_clouds tests/lab_lifecycle
 step "pytest tests/integration" with_lab_env pytest_dirs tests/integration
