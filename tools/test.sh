@@ -62,7 +62,10 @@ with_lab_env() { # run a command with lab/run/env exported
 }
 
 run_molecule() {
-  (cd extensions && PATH="$VENV/bin:$PATH" "$VENV/bin/molecule" test --all)
+  # molecule keeps scenario state (e.g. "prepared") under ~/.ansible/tmp, shared by every checkout of
+  # the project on the machine: reset it so each run prepares its scenarios afresh.
+  (cd extensions && PATH="$VENV/bin:$PATH" "$VENV/bin/molecule" reset --all >/dev/null &&
+    PATH="$VENV/bin:$PATH" "$VENV/bin/molecule" test --all)
 }
 
 "$VENV/bin/ips-lab" down --purge >/dev/null 2>&1 || true  # leftovers of an interrupted run
