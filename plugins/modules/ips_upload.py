@@ -156,7 +156,7 @@ EXAMPLES = r"""
       disk_name: base-2026-01
       sku: Premium_LRS
       hyper_v_generation: V2
-    progress_file: /tmp/upload-base.json
+    progress_file: /var/lib/ips/progress/upload-base.json
   async: 14400
   poll: 30
 
