@@ -1,14 +1,21 @@
 """The upload benchmark (bench/run.sh). Every figure comes from this one run; ratios only.
 
-1. SMB read limit: the allocated extents read with smbprotocol (our SmbFileSource), best of 1/2/4 lanes.
-2. Target ingest limit: Put Page of the same byte count from memory, 4 MiB pages, best of 4/8 threads -
-   through the lab's Azure plane (the managed-disk SAS front our upload also goes through) and
-   directly to Azurite (reported too).
-3. Ours, end to end from the share: Azure plane, EBS front (moto), GCS emulator + GCE plane.
-4. Naive baseline: qemu-img convert to a fixed VHD, then a sequential Put Page of the whole file.
-4b. AzCopy (npm @azure-tools/azcopy-linux) uploading that fixed VHD as a page blob to Azurite (reference tool).
-5. Peak RSS and CPU-seconds per GiB sent of our upload: the ips_upload module run as Ansible runs it, in
+1. Naive baseline: qemu-img convert to a fixed VHD, then a sequential Put Page of the whole file.
+1b. AzCopy (npm @azure-tools/azcopy-linux) uploading that fixed VHD as a page blob to Azurite (reference tool).
+2. Azure rounds (3 for quick, 2 for large), back to back, the order alternating each round:
+   the SMB read limit (the allocated extents read with our SmbFileSource; round 1 picks the best of
+   1/2/4 lanes), the target ingest limit (Put Page from memory through the lab's Azure plane, 4 MiB
+   pages; round 1 picks the best of 4/8 threads; at most 1 GiB on the large image - a rate) and ours
+   (the ips_upload module, end to end from the share). Each step also records the CPU-seconds of the
+   client and of the stand-ins it drives (Samba, the Azure plane, Azurite). The figures are medians.
+3. Ours once for the other targets: EBS front (moto), GCS emulator + GCE plane.
+4. Peak RSS and CPU-seconds per GiB sent of our upload: the ips_upload module run as Ansible runs it, in
    its own process; wall time, ru_maxrss and CPU come from wait4 on that process.
+
+Everything the bench creates is deleted after its step (managed disks, blobs, GCS objects, GCE images,
+EBS snapshots - moto is reset -, the fixed VHD, the work directory, the image unless BENCH_KEEP_IMAGE=1),
+and before each step that writes into the emulators the free disk space is checked: a step that would
+leave less than 10 GiB free waits for Azurite's extent GC (it runs every 10 minutes), then is skipped.
 """
 
 import argparse
@@ -16,9 +23,13 @@ import concurrent.futures
 import json
 import os
 import random
+import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -26,6 +37,89 @@ REPO = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 SIZES = {"quick": 2 * GIB, "large": 16 * GIB}
+ROUNDS = {"quick": 3, "large": 2}
+INGEST_CAP = {"quick": None, "large": 1 * GIB}
+# the naive baseline's sequential Put Page runs at a constant rate: on the large image only its first
+# 2 GiB are sent and the upload time is scaled to the whole file (the emulator would otherwise keep 16 GiB)
+NAIVE_SAMPLE = {"quick": None, "large": 2 * GIB}
+MIN_FREE = 10 * GIB
+
+
+def free_bytes(path):
+    return shutil.disk_usage(str(path)).free
+
+
+def room_for(path, need, what, wait=660):
+    """True when writing `need` bytes leaves MIN_FREE free; otherwise wait (bounded) for the emulators'
+    garbage collection to free space, then False (the step is skipped and the bench says so)."""
+    deadline = time.monotonic() + wait
+    while True:
+        free = free_bytes(path)
+        if free - need >= MIN_FREE:
+            return True
+        if time.monotonic() >= deadline:
+            say("  %s SKIPPED: it writes ~%.1f GiB and %.1f GiB are free (the bench keeps %d GiB free)"
+                % (what, need / GIB, free / GIB, MIN_FREE // GIB))
+            return False
+        say("  waiting for space before %s (%.1f GiB free, %.1f GiB needed + %d GiB kept free)" % (what, free / GIB, need / GIB, MIN_FREE // GIB))
+        time.sleep(20)
+
+
+class CpuMeter(object):
+    """CPU-seconds (user+sys) of this process and of the lab's stand-ins (each process tree: Samba forks
+    a child per connection; a reaped child's time shows up in its parent's cutime/cstime)."""
+
+    def __init__(self, run_dir, parts):
+        self.pids = {}
+        for part in parts:
+            try:
+                self.pids[part] = json.loads((Path(run_dir) / "pids" / ("%s.json" % part)).read_text())["pid"]
+            except (OSError, ValueError, KeyError):
+                pass
+        self.tick = float(os.sysconf("SC_CLK_TCK"))
+
+    def _children(self):
+        kids = {}
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open("/proc/%s/stat" % d) as f:
+                        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                    kids.setdefault(ppid, []).append(int(d))
+                except (OSError, ValueError, IndexError):
+                    pass
+        return kids
+
+    def _tree(self, pid, kids, root=True):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        total = (int(fields[11]) + int(fields[12]) + ((int(fields[13]) + int(fields[14])) if root else 0)) / self.tick
+        for kid in kids.get(pid, ()):
+            total += self._tree(kid, kids, False) + self._reaped(kid)
+        return total
+
+    def _reaped(self, pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[13]) + int(fields[14])) / self.tick
+        except OSError:
+            return 0.0
+
+    def sample(self):
+        kids = self._children()
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        out = {"self": ru.ru_utime + ru.ru_stime}
+        for part, pid in self.pids.items():
+            out[part] = self._tree(pid, kids)
+        return out
+
+    @staticmethod
+    def delta(a, b, parts):
+        return sum(max(0.0, b.get(p, 0.0) - a.get(p, 0.0)) for p in parts)
 
 
 def read_env(path):
@@ -91,11 +185,13 @@ def drop_cache(path):
         pass
 
 
-def smb_read_limit(env, rel, path):
+def smb_read_limit(env, rel, path, lanes_list):
+    """Read the image's allocated extents over SMB (8 MiB reads, our SmbFileSource): best (rate, lanes), total."""
     from ansible_collections.citrix_community.ips.plugins.module_utils._disk import open_image
     from ansible_collections.citrix_community.ips.plugins.module_utils._sources import SmbFileSource
+    import threading
     best = None
-    for lanes in (1, 2, 4):
+    for lanes in lanes_list:
         drop_cache(path)
         s = smb_source(env, rel)
         src = SmbFileSource(s["location"], s["username"], s["password"], s["domain"], max_connections=lanes)
@@ -105,11 +201,9 @@ def smb_read_limit(env, rel, path):
             for off in range(0, e.length, 8 * MIB):
                 reads.append((e.file_offset + off, min(8 * MIB, e.length - off)))
         total = sum(n for _o, n in reads)
-
         bufs = {}
 
         def read(r):
-            import threading
             buf = bufs.setdefault(threading.get_ident(), bytearray(8 * MIB))
             return src.readinto_at(r[0], memoryview(buf)[:r[1]])
 
@@ -161,46 +255,47 @@ def _constant(value):
     return get
 
 
-def ingest_limit(env, nbytes, virtual):
+def ingest_limit(env, nbytes, virtual, via, threads_list):
+    """Put Page of `nbytes` from memory (4 MiB pages) via the plane's managed-disk SAS or straight to
+    Azurite; best (rate, threads). Each disk/blob is deleted right after."""
     from ansible_collections.citrix_community.ips.plugins.module_utils._disk.footer import azure_upload_size
+    import threading
     payload = os.urandom(4 * MIB)
-    pages = nbytes // (4 * MIB)
-    results = {}
-    for via in ("plane", "azurite"):
-        best = None
-        for threads in (4, 8):
-            if via == "plane":
-                make, cleanup = plane_disk(env, "bench-ingest-%s" % uuid.uuid4().hex[:6], azure_upload_size(virtual))
-            else:
-                from azure.storage.blob import BlobServiceClient
-                key = {"account_name": env["IPS_LAB_AZURITE_ACCOUNT"], "account_key": env["IPS_LAB_AZURITE_KEY"]}
-                svc = BlobServiceClient(env["IPS_LAB_AZURITE_BLOB_URL"], credential=key)
-                cont = svc.get_container_client("bench")
-                try:
-                    cont.create_container()
-                except Exception:
-                    pass
-                blob = cont.get_blob_client("ingest-%s" % uuid.uuid4().hex[:6])
-                blob.create_page_blob(virtual)
-                make, cleanup = _constant(blob), blob.delete_blob
-            import threading
-            local = threading.local()
+    pages = max(1, nbytes // (4 * MIB))
+    best = None
+    for threads in threads_list:
+        if via == "plane":
+            make, cleanup = plane_disk(env, "bench-ingest-%s" % uuid.uuid4().hex[:6], azure_upload_size(virtual))
+        else:
+            from azure.storage.blob import BlobServiceClient
+            key = {"account_name": env["IPS_LAB_AZURITE_ACCOUNT"], "account_key": env["IPS_LAB_AZURITE_KEY"]}
+            svc = BlobServiceClient(env["IPS_LAB_AZURITE_BLOB_URL"], credential=key)
+            cont = svc.get_container_client("bench")
+            try:
+                cont.create_container()
+            except Exception:
+                pass
+            blob = cont.get_blob_client("ingest-%s" % uuid.uuid4().hex[:6])
+            blob.create_page_blob(virtual)
+            make, cleanup = _constant(blob), blob.delete_blob
+        local = threading.local()
 
-            def put(i):
-                if not hasattr(local, "c"):
-                    local.c = make()
-                local.c.upload_page(payload, offset=i * 4 * MIB, length=4 * MIB)
+        def put(i):
+            if not hasattr(local, "c"):
+                local.c = make()
+            local.c.upload_page(payload, offset=i * 4 * MIB, length=4 * MIB)
 
+        try:
             start = time.monotonic()
             with concurrent.futures.ThreadPoolExecutor(threads) as pool:
                 list(pool.map(put, range(pages)))
             rate = pages * 4 * MIB / (time.monotonic() - start)
+        finally:
             cleanup()
-            say("  put page from memory via %s, %d threads: %.1f MiB/s" % (via, threads, rate / MIB))
-            if best is None or rate > best[0]:
-                best = (rate, threads)
-        results[via] = best
-    return results
+        say("  put page from memory via %s, %d threads: %.1f MiB/s" % (via, threads, rate / MIB))
+        if best is None or rate > best[0]:
+            best = (rate, threads)
+    return best
 
 
 def ours(env, target, source, name, work, concurrency=None):
@@ -227,17 +322,48 @@ def ours(env, target, source, name, work, concurrency=None):
 
 
 def run_module(target, args, work):
-    """Run the ips_upload module itself (python -m ..., as Ansible runs it: its own process) and take its
-    wall time, peak RSS (ru_maxrss) and CPU seconds from wait4, so every figure is the module process's."""
+    """Run the ips_upload module itself (as Ansible runs it: its own process). Wall time and CPU come from
+    wait4 on that process; its peak RSS is its VmHWM, polled every 20 ms (ru_maxrss of a child starts at the
+    parent's high-water mark - the bench's own, a few hundred MiB after the limit steps); the transfer phase (from "upload"
+    to "finish" in the progress file, polled every 20 ms) is timed too: the rest is process start,
+    imports and the control plane (C_fixed of the bound)."""
+    import threading
     args_file = work / ("args-%s.json" % target)
+    progress_file = work / ("progress-%s.json" % target)
+    if progress_file.exists():
+        progress_file.unlink()
+    args = dict(args, progress_file=str(progress_file))
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict((k, v) for k, v in args.items() if v is not None)}))
     cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
     out_file, err_file = work / ("out-%s.json" % target), work / ("err-%s.txt" % target)
+    phases = {}
+    hwm = [0]
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            try:
+                with open("/proc/%d/status" % proc.pid) as f:
+                    hwm[0] = max(hwm[0], int([line for line in f if line.startswith("VmHWM:")][0].split()[1]))
+            except (OSError, ValueError, IndexError):
+                pass
+            try:
+                phase = json.loads(progress_file.read_text()).get("phase")
+            except (OSError, ValueError):
+                phase = None
+            if phase and phase not in phases:
+                phases[phase] = time.monotonic()
+            time.sleep(0.02)
+
     with open(out_file, "wb") as out, open(err_file, "wb") as err:
         start = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        watcher = threading.Thread(target=watch)
+        watcher.start()
         _pid, status, ru = os.wait4(proc.pid, 0)
         wall = time.monotonic() - start
+        done.set()
+        watcher.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
     args_file.unlink()
     text = out_file.read_text()
@@ -247,7 +373,10 @@ def run_module(target, args, work):
         result = {"failed": True, "msg": text[-2000:] + err_file.read_text()[-2000:]}
     if proc.returncode or result.get("failed"):
         raise SystemExit("bench: our %s upload failed: %s" % (target, result.get("msg")))
-    result.update(wall=wall, peak_rss_mib=ru.ru_maxrss / 1024.0, cpu_s=ru.ru_utime + ru.ru_stime)
+    peak = hwm[0] / 1024.0
+    end = min([phases[p] for p in ("finish", "verify", "done") if p in phases] or [start + wall])
+    transfer = end - phases.get("upload", start)
+    result.update(wall=wall, transfer=transfer, peak_rss_mib=peak, cpu_s=ru.ru_utime + ru.ru_stime)
     return result
 
 
@@ -299,24 +428,28 @@ def azcopy(env, fixed, work):
     return wall, ru.ru_maxrss / 1024.0, ru.ru_utime + ru.ru_stime, fixed.stat().st_size, written
 
 
-def naive(env, fixed, convert, work):
-    """The fixed VHD (made by to_fixed), every 4 MiB of it Put Page'd in order by one thread."""
+def naive(env, fixed, convert, work, sample=None):
+    """The fixed VHD (made by to_fixed), every 4 MiB of it Put Page'd in order by one thread; with `sample`,
+    only its first `sample` bytes, the upload time scaled to the whole file."""
     start = time.monotonic()
     size = fixed.stat().st_size
+    limit = min(size, sample or size)
     make, cleanup = plane_disk(env, "bench-naive-%s" % uuid.uuid4().hex[:6], size)
     blob = make()
     buf = bytearray(4 * MIB)
-    with open(fixed, "rb", buffering=0) as f:
-        pos = 0
-        while pos < size:
-            n = f.readinto(buf)
-            n -= n % 512
-            if n <= 0:
-                break
-            blob.upload_page(bytes(buf[:n]), offset=pos, length=n)
-            pos += n
-    upload = time.monotonic() - start
-    cleanup()
+    try:
+        with open(fixed, "rb", buffering=0) as f:
+            pos = 0
+            while pos < limit:
+                n = f.readinto(memoryview(buf)[:min(len(buf), limit - pos)])
+                n -= n % 512
+                if n <= 0:
+                    break
+                blob.upload_page(bytes(buf[:n]), offset=pos, length=n)
+                pos += n
+        upload = (time.monotonic() - start) * size / float(pos)
+    finally:
+        cleanup()
     return convert, upload
 
 
@@ -330,79 +463,239 @@ def nonzero_bytes(path):
         return img.virtual_size, img.allocated_bytes, count_nonzero(img)
 
 
+def remove_ours(env, target, name):
+    """Delete what our upload of `target` made: the managed disk; the EBS snapshot (moto reset: it keeps
+    every block in memory); the GCS object and the GCE image."""
+    try:
+        if target == "azure":
+            compute, _ca = azure_clients(env)
+            rg = env["IPS_LAB_AZURE_RESOURCE_GROUP"]
+            try:
+                compute.disks.begin_revoke_access(rg, name).result()
+            except Exception:  # already revoked by the module
+                pass
+            compute.disks.begin_delete(rg, name).result()
+        elif target == "aws":
+            urllib.request.urlopen(urllib.request.Request(env["IPS_LAB_MOTO_URL"].rstrip("/") + "/moto-api/reset", data=b"", method="POST"),
+                                   timeout=60).read()
+        else:
+            from google.auth.credentials import AnonymousCredentials
+            from google.cloud import storage
+            client = storage.Client(project="p", credentials=AnonymousCredentials(), client_options={"api_endpoint": env["IPS_LAB_GCS_URL"]})
+            bucket = client.bucket("ips-bench")
+            for blob in list(client.list_blobs("ips-bench", prefix=name)):
+                bucket.blob(blob.name).delete()
+            req = urllib.request.Request("%s/compute/v1/projects/%s/global/images/%s" % (env["IPS_LAB_GCE_URL"].rstrip("/"), env["IPS_LAB_GCP_PROJECT"], name),
+                                         method="DELETE", headers={"Authorization": "Bearer " + env["IPS_LAB_GCP_TOKEN"]})
+            urllib.request.urlopen(req, timeout=60).read()
+            # the emulator only soft-deletes (it keeps every deleted object on disk): wipe it, buckets kept
+            urllib.request.urlopen(env["IPS_LAB_GCS_URL"].rstrip("/") + "/wipe?keep-buckets=1", timeout=60).read()
+    except Exception as exc:  # pylint: disable=broad-except
+        say("  cleanup of our %s upload %s failed: %s" % (target, name, exc))
+
+
+def measured(meter, parts, func, *args):
+    """func(*args) with its wall time and the CPU-seconds of this process and of the stand-ins in `parts`."""
+    a = meter.sample()
+    start = time.monotonic()
+    value = func(*args)
+    wall = time.monotonic() - start
+    b = meter.sample()
+    return value, wall, b["self"] - a["self"], CpuMeter.delta(a, b, parts)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--env", required=True)
     ap.add_argument("--size", default="quick", choices=sorted(SIZES))
     ap.add_argument("--targets")
+    ap.add_argument("--rounds", type=int)
+    ap.add_argument("--concurrency", type=int, help="our Azure upload's concurrency (default: the target's)")
     args = ap.parse_args()
     env = read_env(args.env)
     targets = (args.targets or ("azure,aws,gcp" if args.size == "quick" else "azure,aws")).split(",")
     virtual = SIZES[args.size]
+    rounds = args.rounds or ROUNDS[args.size]
     share = Path(env["IPS_LAB_SMB_EXPORT_DIR"]) / ("bench-" + args.size)
-    share.mkdir(parents=True, exist_ok=True)
     work = Path(env["IPS_LAB_RUN_DIR"]) / "bench-work"
+    free = free_bytes(share.parent)
+    # the image (~0.33 x virtual) plus the naive baseline's fixed VHD (qemu-img writes it sparse: ~ the same)
+    need = 0 if (share / "bench.vhdx").exists() else int(virtual * 0.35)
+    need += int(virtual * 0.35) if "azure" in targets else 0
+    if free - need < MIN_FREE:
+        raise SystemExit("bench: %.1f GiB free, the %s run needs ~%.1f GiB and keeps %d GiB free; free some space first"
+                         % (free / GIB, args.size, need / GIB, MIN_FREE // GIB))
+    share.mkdir(parents=True, exist_ok=True)
     work.mkdir(exist_ok=True)
-    say("bench: building a %d GiB dynamic VHDX (30 %% allocated, 10 %% of it zero) on the share" % (virtual // GIB))
+    meter = CpuMeter(env["IPS_LAB_RUN_DIR"], ("samba", "azure", "azurite", "ebs", "moto", "gcs", "gce"))
+    try:
+        summary = run(env, args, targets, virtual, rounds, share, work, meter)
+    finally:
+        shutil.rmtree(str(work), ignore_errors=True)
+        if not os.environ.get("BENCH_KEEP_IMAGE"):
+            shutil.rmtree(str(share), ignore_errors=True)
+    say(summary)
+
+
+def med(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def run(env, args, targets, virtual, rounds, share, work, meter):
+    say("bench: building a %d GiB dynamic VHDX (30 %% allocated, 10 %% of it zero) on the share (%.1f GiB free)"
+        % (virtual // GIB, free_bytes(share) / GIB))
     image = build_image(share, virtual)
     rel = "%s/%s" % (share.name, image.name)
     v, allocated, nonzero = nonzero_bytes(image)
     say("  virtual %.0f MiB, allocated %.0f MiB, non-zero %.0f MiB" % (v / MIB, allocated / MIB, nonzero / MIB))
+    azure_parts = ("azure", "azurite")
 
-    say("bench: 1. SMB read limit")
-    (smb_rate, smb_lanes), read_total = smb_read_limit(env, rel, image)
-    say("bench: 2. target ingest limit (Put Page of %.0f MiB from memory)" % (nonzero / MIB))
-    ingest = ingest_limit(env, nonzero, virtual)
-    ingest_rate = ingest["plane"][0]
-
-    say("bench: 3. ours, end to end from the SMB share")
-    runs = {}
-    for target in targets:
+    t_naive = ac = convert = None
+    if "azure" in targets:
+        say("bench: 1. naive baseline (qemu-img convert to fixed VHD, sequential Put Page of the whole file)")
         drop_cache(image)
-        r = ours(env, target, smb_source(env, rel), "bench-%s-%s" % (target, uuid.uuid4().hex[:6]), work)
+        fixed, convert = to_fixed(image, work)
+        try:
+            # the naive upload writes the whole virtual size into Azurite (zeros included)
+            sample = NAIVE_SAMPLE[args.size]
+            if room_for(work, sample or virtual, "the naive baseline", wait=60):
+                drop_cache(fixed)
+                convert, upload = naive(env, fixed, convert, work, sample)
+                t_naive = convert + upload
+                say("  convert %.1f s + upload %.1f s%s = %.1f s" % (convert, upload, " (the first %d GiB sent, the time scaled to %d GiB)"
+                                                                    % (sample // GIB, virtual // GIB) if sample else "", t_naive))
+            say("bench: 1b. AzCopy (the same fixed VHD, page blob straight to Azurite)")
+            if args.size != "quick":
+                say("  quick runs only (it writes every non-zero byte into Azurite once more)")
+            elif room_for(work, nonzero, "AzCopy", wait=60):
+                ac = azcopy(env, fixed, work)
+                if ac is None:
+                    say("  AzCopy is not installed (bench/run.sh installs it with npm); skipped")
+                else:
+                    say("  azcopy %.1f s (+ convert %.1f s), read %.0f MiB (the whole fixed file), sent %.0f MiB, peak RSS %.0f MiB, CPU %.1f s"
+                        % (ac[0], convert, ac[3] / MIB, ac[4] / MIB, ac[1], ac[2]))
+        finally:
+            os.unlink(str(fixed))
+
+    ingest_bytes = min(nonzero, INGEST_CAP[args.size] or nonzero)
+    az_rounds = []
+    runs = {}
+    if "azure" in targets:
+        say("bench: 2. %d Azure round(s), back to back, alternating order: SMB read limit, ingest limit (Put Page of %.0f MiB from "
+            "memory via the plane), ours" % (rounds, ingest_bytes / MIB))
+        lanes, threads = (1, 2, 4), (4, 8)
+        for r in range(rounds):
+            rec = {}
+
+            def step_smb():
+                (rate, best), total = smb_read_limit(env, rel, image, lanes)
+                rec["smb"] = (rate, best, total)
+
+            def step_ingest():
+                if not room_for(work, ingest_bytes, "the ingest limit"):
+                    raise SystemExit("bench: stopped: no disk space for the ingest limit")
+                rec["ingest"] = ingest_limit(env, ingest_bytes, virtual, "plane", threads)
+                if args.size == "quick" and r == 0:
+                    rec["azurite"] = ingest_limit(env, ingest_bytes, virtual, "azurite", (8,))
+
+            def step_ours():
+                if not room_for(work, nonzero, "our Azure upload"):
+                    raise SystemExit("bench: stopped: no disk space for our Azure upload")
+                drop_cache(image)
+                name = "bench-azure-%s" % uuid.uuid4().hex[:6]
+                try:
+                    rec["ours"] = ours(env, "azure", smb_source(env, rel), name, work, args.concurrency)
+                finally:
+                    remove_ours(env, "azure", name)
+
+            steps = [("smb", step_smb, ("samba",)), ("ingest", step_ingest, azure_parts), ("ours", step_ours, ("samba",) + azure_parts)]
+            if r % 2:
+                steps.reverse()
+            say("  round %d: %s" % (r + 1, ", ".join(n for n, _f, _p in steps)))
+            for n, func, parts in steps:
+                _v, wall, client, standins = measured(meter, parts, func)
+                rec[n + "_cpu"] = (wall, client, standins)
+            o = rec["ours"]
+            say("  ours  %.1f s, read %.0f MiB, sent %.0f MiB, %.1f MiB/s read, peak RSS %.0f MiB, CPU %.1f s (+ stand-ins %.1f s)"
+                % (o["wall"], o["bytes_read"] / MIB, o["bytes_sent"] / MIB, o["bytes_read"] / MIB / o["wall"], o["peak_rss_mib"], o["cpu_s"],
+                   rec["ours_cpu"][2]))
+            lanes, threads = (rec["smb"][1],), (rec["ingest"][1],)
+            az_rounds.append(rec)
+        runs["azure"] = sorted((x["ours"] for x in az_rounds), key=lambda o: o["wall"])[len(az_rounds) // 2]
+
+    for target in targets:
+        if target == "azure":
+            continue
+        say("bench: 3. ours, %s, end to end from the share" % target)
+        if not room_for(work, 2 * nonzero if target == "gcp" else 0, "our %s upload" % target):
+            continue
+        drop_cache(image)
+        name = "bench-%s-%s" % (target, uuid.uuid4().hex[:6])
+        try:
+            (r, wall, _client, standins) = measured(meter, ("samba", "ebs", "moto") if target == "aws" else ("samba", "gcs", "gce"),
+                                                    ours, env, target, smb_source(env, rel), name, work)
+        finally:
+            remove_ours(env, target, name)
+        r["standins_cpu_s"] = standins
         runs[target] = r
-        say("  %-5s %.1f s, read %.0f MiB, sent %.0f MiB, %.1f MiB/s read, peak RSS %.0f MiB, CPU %.1f s"
-            % (target, r["wall"], r["bytes_read"] / MIB, r["bytes_sent"] / MIB, r["bytes_read"] / MIB / r["wall"], r["peak_rss_mib"], r["cpu_s"]))
+        say("  %-5s %.1f s, read %.0f MiB, sent %.0f MiB, %.1f MiB/s read, peak RSS %.0f MiB, CPU %.1f s (+ stand-ins %.1f s)"
+            % (target, r["wall"], r["bytes_read"] / MIB, r["bytes_sent"] / MIB, r["bytes_read"] / MIB / r["wall"], r["peak_rss_mib"], r["cpu_s"],
+               standins))
 
-    say("bench: 4. naive baseline (qemu-img convert to fixed VHD, sequential Put Page of the whole file)")
-    drop_cache(image)
-    fixed, convert = to_fixed(image, work)
-    drop_cache(fixed)
-    convert, upload = naive(env, fixed, convert, work)
-    t_naive = convert + upload
-    say("  convert %.1f s + upload %.1f s = %.1f s" % (convert, upload, t_naive))
-    say("bench: 4b. AzCopy (the same fixed VHD, page blob straight to Azurite)")
-    ac = azcopy(env, fixed, work)
-    if ac is None:
-        say("  AzCopy is not installed (bench/run.sh installs it with npm); skipped")
-    else:
-        say("  azcopy %.1f s (+ convert %.1f s), read %.0f MiB (the whole fixed file), sent %.0f MiB, peak RSS %.0f MiB, CPU %.1f s"
-            % (ac[0], convert, ac[3] / MIB, ac[4] / MIB, ac[1], ac[2]))
-    os.unlink(fixed)
-
-    az = runs.get("azure")
-    t_smb = read_total / smb_rate
-    t_ingest = nonzero / ingest_rate
-    read_ratio = az["bytes_read"] / float(allocated)
-    sent_ratio = az["bytes_sent"] / float(nonzero)
-    speedup = t_naive / az["wall"]
-    efficiency = max(t_smb, t_ingest) / az["wall"]
-    sent_gib = az["bytes_sent"] / float(GIB)
-    cpu_per_gib = az["cpu_s"] / sent_gib if sent_gib else 0.0
-    peak = max(r["peak_rss_mib"] for r in runs.values())
-    say("bench: 5. figures (azure): SMB limit %.1f MiB/s (%d lanes), ingest limit via plane %.1f MiB/s (Azurite direct %.1f MiB/s), "
-        "ours %.1f MiB/s of allocated data; T_smb %.1f s, T_ingest %.1f s, T_ours %.1f s, T_naive %.1f s"
-        % (smb_rate / MIB, smb_lanes, ingest_rate / MIB, ingest["azurite"][0] / MIB, allocated / MIB / az["wall"], t_smb, t_ingest,
-           az["wall"], t_naive))
+    say("bench: 4. figures")
+    ncpu = os.cpu_count() or 1
+    eff_tr, eff_bound = [], []
+    if az_rounds:
+        eff, t_smbs, t_ings, t_ours, eff_cpu = [], [], [], [], []
+        for k, rec in enumerate(az_rounds):
+            t_smb = allocated / rec["smb"][0]
+            t_ing = nonzero / rec["ingest"][0]
+            o = rec["ours"]
+            cpu_ours = o["cpu_s"] + rec["ours_cpu"][2]
+            c_fixed = max(0.0, o["wall"] - o["transfer"])
+            eff.append(max(t_smb, t_ing) / o["wall"])
+            eff_bound.append((c_fixed + max(t_smb, t_ing)) / o["wall"])
+            eff_tr.append(max(t_smb, t_ing) / o["transfer"])
+            # what two cores allow for the work ours does: the CPU-seconds of the module and of the stand-ins it drives / cores
+            eff_cpu.append(max(t_smb, t_ing, cpu_ours / ncpu) / o["transfer"])
+            t_smbs.append(t_smb)
+            t_ings.append(t_ing)
+            t_ours.append(o["wall"])
+            sw, sc, ss = rec["smb_cpu"]
+            iw, ic, is_ = rec["ingest_cpu"]
+            say("  round %d: T_smb %.1f s (%.0f MiB/s, %d lanes; CPU client %.1f + Samba %.1f s), T_ingest %.1f s (%.0f MiB/s, %d threads; "
+                "CPU client %.1f + plane/Azurite %.1f s, scaled to the non-zero bytes), T_ours %.1f s (CPU module %.1f + stand-ins %.1f s = %.1f s "
+                "= %.1f s of %d cores; transfer phase %.1f s, C_fixed %.1f s) -> efficiency %.2f (with C_fixed in the bound %.2f; transfer phase alone %.2f)"
+                % (k + 1, t_smb, rec["smb"][0] / MIB, rec["smb"][1], sc * allocated / rec["smb"][2], ss * allocated / rec["smb"][2],
+                   t_ing, rec["ingest"][0] / MIB, rec["ingest"][1], ic * nonzero / ingest_bytes, is_ * nonzero / ingest_bytes,
+                   o["wall"], o["cpu_s"], rec["ours_cpu"][2], cpu_ours, cpu_ours / ncpu, ncpu, o["transfer"], c_fixed, eff[-1], eff_bound[-1], eff_tr[-1]))
+        if "azurite" in az_rounds[0]:
+            say("  ingest straight to Azurite (round 1): %.1f MiB/s" % (az_rounds[0]["azurite"][0] / MIB))
+        say("  medians over %d round(s): T_smb %.1f s, T_ingest %.1f s, T_ours %.1f s (%.1f MiB/s of allocated data), T_naive %s; "
+            "efficiency max(T_smb, T_ingest) / T_ours %.2f (min %.2f, max %.2f); with C_fixed in the bound (section 5.3) %.2f; "
+            "transfer phase alone %.2f; "
+            "transfer phase against max(T_smb, T_ingest, CPU-s of ours / %d cores): %.2f"
+            % (len(az_rounds), med(t_smbs), med(t_ings), med(t_ours), allocated / MIB / med(t_ours),
+               "%.1f s" % t_naive if t_naive else "skipped", med(eff), min(eff), max(eff), med(eff_bound), med(eff_tr), ncpu, med(eff_cpu)))
     if ac is not None:
         say("  azcopy: read_ratio=%.3f sent_ratio=%.3f cpu_s_per_gib=%.2f peak_rss_mib=%.0f time=%.1f s (%.1f s with the conversion)"
             % (ac[3] / float(allocated), ac[4] / float(nonzero), ac[2] / max(ac[4] / float(GIB), 1e-9), ac[1], ac[0], ac[0] + convert))
     for target, r in runs.items():
-        say("  %s: read_ratio=%.3f sent_ratio=%.3f cpu_s_per_gib=%.2f peak_rss_mib=%.0f" % (
+        say("  %s: read_ratio=%.3f sent_ratio=%.3f cpu_s_per_gib=%.2f peak_rss_mib=%.0f wall=%.1f s" % (
             target, r["bytes_read"] / float(allocated), r["bytes_sent"] / float(nonzero), r["cpu_s"] / max(r["bytes_sent"] / float(GIB), 1e-9),
-            r["peak_rss_mib"]))
-    say("bench: read_ratio=%.3f sent_ratio=%.3f speedup_vs_naive=%.2f efficiency=%.2f peak_rss_mib=%.0f cpu_s_per_gib=%.2f"
-        % (read_ratio, sent_ratio, speedup, efficiency, peak, cpu_per_gib))
+            r["peak_rss_mib"], r["wall"]))
+    peak = max([r["peak_rss_mib"] for r in runs.values()] + [x["ours"]["peak_rss_mib"] for x in az_rounds])
+    az = runs.get("azure")
+    if not az:
+        return "bench: peak_rss_mib=%.0f (no Azure run: ratios need it)" % peak
+    read_ratio = max(x["ours"]["bytes_read"] for x in az_rounds) / float(allocated)
+    sent_ratio = max(x["ours"]["bytes_sent"] for x in az_rounds) / float(nonzero)
+    speedup = (t_naive / med(t_ours)) if t_naive else float("nan")
+    sent_gib = az["bytes_sent"] / float(GIB)
+    cpu_per_gib = med([x["ours"]["cpu_s"] for x in az_rounds]) / sent_gib if sent_gib else 0.0
+    return ("bench: read_ratio=%.3f sent_ratio=%.3f speedup_vs_naive=%.2f efficiency=%.2f peak_rss_mib=%.0f cpu_s_per_gib=%.2f "
+            "efficiency_bound=%.2f efficiency_transfer=%.2f" % (read_ratio, sent_ratio, speedup, med(eff), peak, cpu_per_gib, med(eff_bound),
+                                                               med(eff_tr)))
 
 
 if __name__ == "__main__":

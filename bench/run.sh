@@ -2,7 +2,8 @@
 # make bench: build the benchmark image on the lab's Samba share and measure, in one run, the SMB
 # read limit, the target ingest limit, our uploads (Azure plane, EBS front, GCS+GCE) and the naive
 # baseline and AzCopy; the last line printed is the summary (docs/performance.md explains every figure).
-#   BENCH_SIZE=quick (default, 2 GiB virtual) | large (16 GiB virtual)
+#   BENCH_SIZE=quick (default, 2 GiB virtual) | large (16 GiB virtual); BENCH_ROUNDS (Azure rounds: 3 quick, 2 large)
+#   BENCH_KEEP_IMAGE=1 keeps the image on the share for the next run (everything else the bench makes is deleted)
 #   BENCH_TARGETS=azure,aws,gcp (default: all for quick, azure,aws for large - the GCS emulator keeps the
 #   whole archive and the GCE plane re-reads it, which measures the emulator, not the uploader)
 set -euo pipefail
@@ -19,4 +20,4 @@ if [ ! -f "$AZCOPY" ] && command -v npm >/dev/null 2>&1; then
   (cd bench && npm install --no-audit --no-fund --loglevel=error >/dev/null) || echo "bench: npm could not install AzCopy; its baseline is skipped" >&2
 fi
 if [ -f "$AZCOPY" ]; then chmod +x "$AZCOPY"; fi
-exec "$PY" bench/bench.py --env "$RUN_DIR/env" --size "${BENCH_SIZE:-quick}" ${BENCH_TARGETS:+--targets "$BENCH_TARGETS"}
+exec "$PY" bench/bench.py --env "$RUN_DIR/env" --size "${BENCH_SIZE:-quick}" ${BENCH_TARGETS:+--targets "$BENCH_TARGETS"} ${BENCH_ROUNDS:+--rounds "$BENCH_ROUNDS"}

@@ -37,7 +37,7 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan 
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.tarstream import (
     GZIP_HEADER, TarLayout, crc32_combine, deflate_part, gzip_trailer)
 
-PART = 16 * MIB
+PART = 8 * MIB  # 4 workers x (8 MiB part + its deflate output): 16 MiB parts peaked at 330 MiB RSS
 COMPOSE_MAX = 32
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 RETRY_STATUS = (408, 429, 500, 502, 503, 504)
@@ -211,7 +211,8 @@ class GcpTarget(Target):
             self._wait_op(op, "delete the image %s" % self.image_name)
 
     def start(self, journal):
-        if journal.meta.get("object") not in (None, self.object_name) or journal.meta.get("archive_size") not in (None, self.layout.size):
+        if (journal.meta.get("object") not in (None, self.object_name) or journal.meta.get("archive_size") not in (None, self.layout.size)
+                or journal.meta.get("part") not in (None, PART)):
             journal.reset()
         journal.set_meta(object=self.object_name, archive_size=self.layout.size, part=PART)
 
