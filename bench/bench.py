@@ -562,8 +562,8 @@ def run(env, args, targets, virtual, rounds, share, work, meter):
                 drop_cache(fixed)
                 convert, upload = naive(env, fixed, convert, work, sample)
                 t_naive = convert + upload
-                say("  convert %.1f s + upload %.1f s%s = %.1f s" % (convert, upload, " (the first %d GiB sent, the time scaled to %d GiB)"
-                                                                    % (sample // GIB, virtual // GIB) if sample else "", t_naive))
+                note = " (the first %d GiB sent, the time scaled to %d GiB)" % (sample // GIB, virtual // GIB) if sample else ""
+                say("  convert %.1f s + upload %.1f s%s = %.1f s" % (convert, upload, note, t_naive))
             say("bench: 1b. AzCopy (the same fixed VHD, page blob straight to Azurite)")
             if args.size != "quick":
                 say("  quick runs only (it writes every non-zero byte into Azurite once more)")
@@ -694,8 +694,8 @@ def run(env, args, targets, virtual, rounds, share, work, meter):
     sent_gib = az["bytes_sent"] / float(GIB)
     cpu_per_gib = med([x["ours"]["cpu_s"] for x in az_rounds]) / sent_gib if sent_gib else 0.0
     return ("bench: read_ratio=%.3f sent_ratio=%.3f speedup_vs_naive=%.2f efficiency=%.2f peak_rss_mib=%.0f cpu_s_per_gib=%.2f "
-            "efficiency_bound=%.2f efficiency_transfer=%.2f" % (read_ratio, sent_ratio, speedup, med(eff), peak, cpu_per_gib, med(eff_bound),
-                                                               med(eff_tr)))
+            "efficiency_bound=%.2f efficiency_transfer=%.2f"
+            % (read_ratio, sent_ratio, speedup, med(eff), peak, cpu_per_gib, med(eff_bound), med(eff_tr)))
 
 
 if __name__ == "__main__":
