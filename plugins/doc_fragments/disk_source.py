@@ -41,4 +41,11 @@ options:
           - SMB port when the location has none.
         type: int
         default: 445
+      connections:
+        description:
+          - SMB connections that read the file at once (each its own session), for an C(smb://) location.
+          - One reads fastest where the share is near (measured, C(docs/performance.md)); raise it to 2-4 when the share
+            is across a link with several milliseconds of latency, so that one read travels while another waits.
+        type: int
+        default: 1
 """

@@ -29,8 +29,8 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._errors impor
 SMB_SCHEME = "smb://"
 SMB_READ_CHUNK = 4 * 1024 * 1024
 SMB_READ_TIMEOUT = 120  # seconds one SMB call may take before the source gives up on it
-SMB_PARALLEL_READS = 2  # connections per SMB source (each its own session and handle): measured on 2 cores, a third
-# and fourth lane only add smbprotocol receiver threads competing for the CPU (docs/performance.md)
+SMB_PARALLEL_READS = 1  # default connections per SMB source (each its own session and handle): one reads fastest in
+# every bench run (docs/performance.md); more only pay off where each read waits on network latency
 
 
 class SourceError(IPSError):
@@ -426,13 +426,14 @@ def _first_line(e):
     return text[0] if text else type(e).__name__
 
 
-def open_source(location, smb_user=None, smb_password=None, smb_domain=None, smb_port=445):
+def open_source(location, smb_user=None, smb_password=None, smb_domain=None, smb_port=445, smb_connections=SMB_PARALLEL_READS):
     """A byte source for a local path or an smb://host[:port]/share/path location (port in the URL wins)."""
     if not location:
         raise SourceError("no image location given")
     text = str(location)
     if text.lower().startswith(SMB_SCHEME) or text.startswith("\\\\"):
-        return SmbFileSource(text, smb_user=smb_user, smb_password=smb_password, smb_domain=smb_domain, smb_port=smb_port)
+        return SmbFileSource(text, smb_user=smb_user, smb_password=smb_password, smb_domain=smb_domain, smb_port=smb_port,
+                             max_connections=smb_connections)
     if text.lower().startswith("file://"):
         from urllib.parse import unquote
         text = unquote(text[len("file://"):])

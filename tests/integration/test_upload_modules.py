@@ -189,13 +189,14 @@ def test_roundtrip_every_format(lab, lab_env, run_target, images, tmp_path, test
     uploads = []
     if target == "gcp":
         ensure_bucket(lab_env)
-    for name, (src, _ref, _path) in sorted(images.items()):
+    for i, (name, (src, _ref, _path)) in enumerate(sorted(images.items())):
         nm = "it-%s-%s" % (tag, slug(name))
         opts = {"aws": aws_opts, "azure": azure_opts, "gcp": gcp_opts}[target](lab_env, nm)
         # secrets come from the environment fallbacks, so the loop items the playbook prints hold none
         for key in ("secret_access_key", "client_secret", "token"):
             opts.pop(key, None)
-        uploads.append(dict(source=dict(src, password=None), target=target, options=opts))
+        # every other format read over two SMB connections at once (source.connections), the rest over one
+        uploads.append(dict(source=dict(src, password=None, connections=1 + i % 2), target=target, options=opts))
     env = {"IPS_SMB_PASSWORD": lab_env["IPS_LAB_SMB_PASSWORD"], "AWS_SECRET_ACCESS_KEY": test_secrets["aws_secret_access_key"],
            "AZURE_SECRET": lab_env["IPS_LAB_AZURE_CLIENT_SECRET"], "GOOGLE_OAUTH_ACCESS_TOKEN": lab_env["IPS_LAB_GCP_TOKEN"]}
     run = run_target("ips_upload", dict(ips_t=dict(case="roundtrip", uploads=uploads, journal_dir=str(tmp_path / "journal"))), env=env)
@@ -236,6 +237,8 @@ def test_failures_are_clear(lab, lab_env, run_target, images, tmp_path, test_sec
              options=aws_opts(lab_env, "bad-5"), expect="share"),
         dict(name="wrong smb password", source=smb_source(lab_env, rel + "/corrupt.vhdx", password=test_secrets["smb_password"]),
              target="aws", options=aws_opts(lab_env, "bad-6"), expect="smb_password"),
+        dict(name="no smb connection", source=dict(smb_source(lab_env, rel + "/corrupt.vhdx"), connections=0), target="aws",
+             options=aws_opts(lab_env, "bad-8"), expect="source.connections must be 1 or more"),
         dict(name="wrong azure secret", source=good_src, target="azure",
              options=azure_opts(lab_env, "bad-7", secret=test_secrets["azure_client_secret"]), expect="azure.client_secret"),
     ]

@@ -16,18 +16,22 @@ SOURCE_SPEC = dict(
         password=dict(type="str", no_log=True),
         domain=dict(type="str"),
         port=dict(type="int", default=445),
+        connections=dict(type="int", default=1),
     ))
 
 
 def open_disk(source_options):
     """(byte source, DiskImage) for the `source` option; SourceError / DiskFormatError on failure."""
     from ansible_collections.citrix_community.ips.plugins.module_utils._disk import open_image
-    from ansible_collections.citrix_community.ips.plugins.module_utils._sources import open_source
+    from ansible_collections.citrix_community.ips.plugins.module_utils._sources import SourceError, open_source
 
     o = source_options
+    connections = 1 if o.get("connections") is None else o["connections"]
+    if connections < 1:
+        raise SourceError("source.connections must be 1 or more, got %s" % o["connections"])
     src = open_source(o["location"], smb_user=o.get("username") or os.environ.get("IPS_SMB_USERNAME"),
                       smb_password=o.get("password") or os.environ.get("IPS_SMB_PASSWORD"), smb_domain=o.get("domain"),
-                      smb_port=o.get("port") or 445)
+                      smb_port=o.get("port") or 445, smb_connections=connections)
     try:
         return src, open_image(src)
     except BaseException:
