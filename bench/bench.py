@@ -117,9 +117,59 @@ class CpuMeter(object):
             out[part] = self._tree(pid, kids)
         return out
 
-    @staticmethod
-    def delta(a, b, parts):
-        return sum(max(0.0, b.get(p, 0.0) - a.get(p, 0.0)) for p in parts)
+
+class Pinning(object):
+    """Section 6.6 of the reference: the stand-ins and the client on separate cores. The cloud's stand-ins
+    (Azure plane + Azurite, EBS front + moto, GCS emulator + GCE plane) get the last core; Samba, this
+    process, its threads and the module it starts (affinity is inherited) get the others. Every step -
+    the limits and ours alike - runs with the same placement; restore() gives everything all cores back.
+    On one core (or BENCH_PIN=0) nothing is pinned."""
+
+    CLOUD = ("azure", "azurite", "ebs", "moto", "gcs", "gce")
+
+    def __init__(self, meter, enabled):
+        self.meter = meter
+        cpus = sorted(os.sched_getaffinity(0))
+        self.all = set(cpus)
+        self.enabled = enabled and len(cpus) >= 2
+        self.cloud, self.local = {cpus[-1]}, set(cpus[:-1])
+
+    def _tasks(self, pid, kids):
+        """Every thread of pid and of its descendants (sched_setaffinity acts on one thread)."""
+        out = []
+        try:
+            out.extend(int(t) for t in os.listdir("/proc/%d/task" % pid))
+        except OSError:
+            return out
+        for kid in kids.get(pid, ()):
+            out.extend(self._tasks(kid, kids))
+        return out
+
+    def _apply(self, cloud, local):
+        kids = self.meter._children()
+        for part, pid in self.meter.pids.items():
+            for tid in self._tasks(pid, kids):
+                try:
+                    os.sched_setaffinity(tid, cloud if part in self.CLOUD else local)
+                except OSError:
+                    pass  # a thread that ended meanwhile
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                os.sched_setaffinity(int(tid), local)
+            except OSError:
+                pass
+
+    def apply(self):
+        if self.enabled:
+            self._apply(self.cloud, self.local)
+            say("bench: pinned: cloud stand-ins on CPU %s; Samba, the bench and the module on CPU %s (BENCH_PIN=0 to run unpinned)"
+                % (",".join(map(str, sorted(self.cloud))), ",".join(map(str, sorted(self.local)))))
+        else:
+            say("bench: not pinned (every process on every core)")
+
+    def restore(self):
+        if self.enabled:
+            self._apply(self.all, self.all)
 
 
 def read_env(path):
@@ -495,13 +545,13 @@ def remove_ours(env, target, name):
 
 
 def measured(meter, parts, func, *args):
-    """func(*args) with its wall time and the CPU-seconds of this process and of the stand-ins in `parts`."""
+    """func(*args) with its wall time, the CPU-seconds of this process and those of each stand-in in `parts`."""
     a = meter.sample()
     start = time.monotonic()
     value = func(*args)
     wall = time.monotonic() - start
     b = meter.sample()
-    return value, wall, b["self"] - a["self"], CpuMeter.delta(a, b, parts)
+    return value, wall, b["self"] - a["self"], dict((part, max(0.0, b.get(part, 0.0) - a.get(part, 0.0))) for part in parts)
 
 
 def main():
@@ -511,6 +561,7 @@ def main():
     ap.add_argument("--targets")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--concurrency", type=int, help="our Azure upload's concurrency (default: the target's)")
+    ap.add_argument("--pin", type=int, default=1, help="1: the cloud stand-ins on one core, the rest on the others (default); 0: no pinning")
     args = ap.parse_args()
     env = read_env(args.env)
     targets = (args.targets or ("azure,aws,gcp" if args.size == "quick" else "azure,aws")).split(",")
@@ -528,9 +579,12 @@ def main():
     share.mkdir(parents=True, exist_ok=True)
     work.mkdir(exist_ok=True)
     meter = CpuMeter(env["IPS_LAB_RUN_DIR"], ("samba", "azure", "azurite", "ebs", "moto", "gcs", "gce"))
+    pinning = Pinning(meter, bool(args.pin))
     try:
+        pinning.apply()
         summary = run(env, args, targets, virtual, rounds, share, work, meter)
     finally:
+        pinning.restore()
         shutil.rmtree(str(work), ignore_errors=True)
         if not os.environ.get("BENCH_KEEP_IMAGE"):
             shutil.rmtree(str(share), ignore_errors=True)
@@ -614,7 +668,8 @@ def run(env, args, targets, virtual, rounds, share, work, meter):
             say("  round %d: %s" % (r + 1, ", ".join(n for n, _f, _p in steps)))
             for n, func, parts in steps:
                 _v, wall, client, standins = measured(meter, parts, func)
-                rec[n + "_cpu"] = (wall, client, standins)
+                rec[n + "_cpu"] = (wall, client, sum(standins.values()))
+                say("    %s: %.1f s, CPU-s: bench %.1f, %s" % (n, wall, client, ", ".join("%s %.1f" % kv for kv in sorted(standins.items()))))
             o = rec["ours"]
             say("  ours  %.1f s, read %.0f MiB, sent %.0f MiB, %.1f MiB/s read, peak RSS %.0f MiB, CPU %.1f s (+ stand-ins %.1f s)"
                 % (o["wall"], o["bytes_read"] / MIB, o["bytes_sent"] / MIB, o["bytes_read"] / MIB / o["wall"], o["peak_rss_mib"], o["cpu_s"],
@@ -632,11 +687,11 @@ def run(env, args, targets, virtual, rounds, share, work, meter):
         drop_cache(image)
         name = "bench-%s-%s" % (target, uuid.uuid4().hex[:6])
         try:
-            (r, wall, _client, standins) = measured(meter, ("samba", "ebs", "moto") if target == "aws" else ("samba", "gcs", "gce"),
+            (r, wall, _client, per_part) = measured(meter, ("samba", "ebs", "moto") if target == "aws" else ("samba", "gcs", "gce"),
                                                     ours, env, target, smb_source(env, rel), name, work)
         finally:
             remove_ours(env, target, name)
-        r["standins_cpu_s"] = standins
+        standins = r["standins_cpu_s"] = sum(per_part.values())
         runs[target] = r
         say("  %-5s %.1f s, read %.0f MiB, sent %.0f MiB, %.1f MiB/s read, peak RSS %.0f MiB, CPU %.1f s (+ stand-ins %.1f s)"
             % (target, r["wall"], r["bytes_read"] / MIB, r["bytes_sent"] / MIB, r["bytes_read"] / MIB / r["wall"], r["peak_rss_mib"], r["cpu_s"],

@@ -20,4 +20,4 @@ if [ ! -f "$AZCOPY" ] && command -v npm >/dev/null 2>&1; then
   (cd bench && npm install --no-audit --no-fund --loglevel=error >/dev/null) || echo "bench: npm could not install AzCopy; its baseline is skipped" >&2
 fi
 if [ -f "$AZCOPY" ]; then chmod +x "$AZCOPY"; fi
-exec "$PY" bench/bench.py --env "$RUN_DIR/env" --size "${BENCH_SIZE:-quick}" ${BENCH_TARGETS:+--targets "$BENCH_TARGETS"} ${BENCH_ROUNDS:+--rounds "$BENCH_ROUNDS"}
+exec "$PY" bench/bench.py --env "$RUN_DIR/env" --size "${BENCH_SIZE:-quick}" --pin "${BENCH_PIN:-1}" ${BENCH_TARGETS:+--targets "$BENCH_TARGETS"} ${BENCH_ROUNDS:+--rounds "$BENCH_ROUNDS"}
