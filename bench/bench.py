@@ -8,9 +8,16 @@
    pages; round 1 picks the best of 4/8 threads; at most 1 GiB on the large image - a rate) and ours
    (the ips_upload module, end to end from the share). Each step also records the CPU-seconds of the
    client and of the stand-ins it drives (Samba, the Azure plane, Azurite). The figures are medians.
+   Ours reads over as many SMB connections (source.connections) as the read limit's best lane count.
 3. Ours once for the other targets: EBS front (moto), GCS emulator + GCE plane.
 4. Peak RSS and CPU-seconds per GiB sent of our upload: the ips_upload module run as Ansible runs it, in
    its own process; wall time, ru_maxrss and CPU come from wait4 on that process.
+
+Placement (reference section 6.6, --pin 1, the default): the cloud stand-ins (Azure plane, Azurite, EBS
+front, moto, GCS emulator, GCE plane) run on the last core; Samba, this process and the module it starts
+on the others - for every step alike, limits and ours. Without it, on two cores the stand-ins take the
+uploader's CPU and the limits, each measured alone, are not comparable with ours, which drives both at
+once. --pin 0 runs everything everywhere.
 
 Everything the bench creates is deleted after its step (managed disks, blobs, GCS objects, GCE images,
 EBS snapshots - moto is reset -, the fixed VHD, the work directory, the image unless BENCH_KEEP_IMAGE=1),
@@ -658,7 +665,9 @@ def run(env, args, targets, virtual, rounds, share, work, meter):
                 drop_cache(image)
                 name = "bench-azure-%s" % uuid.uuid4().hex[:6]
                 try:
-                    rec["ours"] = ours(env, "azure", smb_source(env, rel), name, work, args.concurrency)
+                    # the module reads over as many SMB connections as the read limit's best lane count
+                    source = dict(smb_source(env, rel), connections=rec["smb"][1] if "smb" in rec else lanes[0])
+                    rec["ours"] = ours(env, "azure", source, name, work, args.concurrency)
                 finally:
                     remove_ours(env, "azure", name)
 

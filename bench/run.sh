@@ -3,6 +3,7 @@
 # read limit, the target ingest limit, our uploads (Azure plane, EBS front, GCS+GCE) and the naive
 # baseline and AzCopy; the last line printed is the summary (docs/performance.md explains every figure).
 #   BENCH_SIZE=quick (default, 2 GiB virtual) | large (16 GiB virtual); BENCH_ROUNDS (Azure rounds: 3 quick, 2 large)
+#   BENCH_PIN=1 (default): the cloud stand-ins on the last core, Samba, the bench and the module on the others; 0: unpinned
 #   BENCH_KEEP_IMAGE=1 keeps the image on the share for the next run (everything else the bench makes is deleted)
 #   BENCH_TARGETS=azure,aws,gcp (default: all for quick, azure,aws for large - the GCS emulator keeps the
 #   whole archive and the GCE plane re-reads it, which measures the emulator, not the uploader)
