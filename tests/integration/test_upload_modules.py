@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -414,3 +415,83 @@ def test_throttled_upload_backs_off_and_finishes(lab, lab_env, images, tmp_path,
     # every refused write was sent again and then accepted
     ok = set(p for p, _n, status in puts if status and 200 <= status < 300)
     assert all(p in ok for p, _n, _s in refused)
+
+
+def test_upload_role_in_background_survives_a_killed_playbook(lab, lab_env, tmp_path):
+    """The upload role as AWX runs it: ips_upload in the background (async, poll 0) with its progress
+    (percent, MiB/s, ETA) printed while it runs. The playbook is SIGKILLed a quarter of the way in; the
+    background upload goes on (async_wrapper is its own session); the re-run, at -vvvv, attaches to it
+    (status resumed, the disk created once, counted at the plane) and the disk is byte-exact. A third
+    run reports the upload skipped and changes nothing. No secret in any output."""
+    admin = PlaneAdmin.from_env(lab_env, "azure")
+    admin.clear_requests()
+    run = uuid.uuid4().hex[:6]
+    folder = Path(lab_env["IPS_LAB_SMB_EXPORT_DIR"]) / ("upload-role-" + run)
+    folder.mkdir()
+    raw, image = folder / "role.raw", folder / "role.vhdx"
+    with open(raw, "wb") as f:  # 32 MiB of data in 96 MiB: at 4 MiB/s the upload takes ~8 s
+        f.truncate(96 * MIB)
+        for k in range(16):
+            f.seek(k * 6 * MIB + (k % 3) * 4096)
+            f.write(os.urandom(2 * MIB))
+    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic,block_size=2M", str(raw), str(image)], check=True)
+    ref = folder / "role.ref.raw"
+    subprocess.run(["qemu-img", "convert", "-f", "vhdx", "-O", "raw", str(image), str(ref)], check=True)
+    raw.unlink()
+    name = "role-" + run
+    state = tmp_path / "state"
+    smb = smb_source(lab_env, "%s/%s" % (folder.name, image.name))
+    play_vars = {
+        "upload_source": smb, "upload_target": "azure", "upload_target_options": azure_opts(lab_env, name),
+        "upload_rate_limit": 4, "upload_poll_delay": 1, "upload_report_every": 1, "upload_state_dir": str(state),
+        "upload_journal_dir": str(tmp_path / "journal"),
+    }
+    (tmp_path / "vars.json").write_text(json.dumps(play_vars))
+    (tmp_path / "play.yml").write_text("- name: Upload a master image\n  hosts: localhost\n  gather_facts: false\n  roles:\n"
+                                       "    - role: citrix_community.ips.upload\n")
+    async_dir = tmp_path / "async"  # one result file per background job started
+    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="False", ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_ASYNC_DIR=str(async_dir))
+    cmd = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "localhost,", "-c", "local", "-e", "@vars.json", "play.yml"]
+    progress_file = state / ("azure-%s.progress.json" % name)
+    first_out = tmp_path / "first.txt"
+    with open(first_out, "wb") as out:
+        proc = subprocess.Popen(cmd, env=env, cwd=str(tmp_path), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                try:
+                    percent = json.loads(progress_file.read_text()).get("percent") or 0
+                except (OSError, ValueError):
+                    percent = 0
+                if percent >= 25 and "eta" in first_out.read_text():
+                    break
+                assert proc.poll() is None, "the playbook ended before the upload was a quarter done:\n" + first_out.read_text()[-3000:]
+                time.sleep(0.1)
+            else:
+                raise AssertionError("the background upload never reached 25 %:\n" + first_out.read_text()[-3000:])
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+    first = first_out.read_text()
+    assert proc.returncode == -signal.SIGKILL
+    assert re.search(r"upload azure %s: upload [0-9.]+%%, [0-9.]+ of [0-9.]+ MiB, [0-9.]+ MiB/s, eta [0-9]+ s" % name, first), first[-3000:]
+
+    again = subprocess.run(cmd + ["-vvvv"], env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
+    output = again.stdout + again.stderr
+    assert again.returncode == 0, output[-6000:]
+    assert re.search(r"upload resumed: azure %s /subscriptions/" % name, output), output[-3000:]
+    jobs = [p.name for p in async_dir.iterdir() if not p.name.endswith(".tmp")]
+    assert len(jobs) == 1, "the re-run started another background upload instead of attaching: %s" % jobs
+    creates = [r for r in admin.requests() if r["method"] == "PUT" and r["path"].rstrip("/").endswith("/disks/" + name)]
+    assert len(creates) == 1, "the disk was created %d times" % len(creates)
+    check_azure(lab_env, name, ref)
+
+    third = subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
+    assert third.returncode == 0, third.stdout[-4000:]
+    assert re.search(r"upload skipped: azure %s" % name, third.stdout) and re.search(r"changed=0\s", third.stdout), third.stdout[-3000:]
+    for text in (first, output, third.stdout + third.stderr):
+        assert lab_env["IPS_LAB_SMB_PASSWORD"] not in text and lab_env["IPS_LAB_AZURE_CLIENT_SECRET"] not in text, "a secret reached the output"
+        assert "sig=" not in text, "a SAS signature reached the output"
+    shutil.rmtree(str(folder), ignore_errors=True)
