@@ -8,8 +8,9 @@
    pages; round 1 picks the best of 4/8 threads; at most 1 GiB on the large image - a rate) and ours
    (the ips_upload module, end to end from the share). Each step also records the CPU-seconds of the
    client and of the stand-ins it drives (Samba, the Azure plane, Azurite). The figures are medians.
-   Ours reads over as many SMB connections (source.connections) as the read limit's best lane count.
-3. Ours once for the other targets: EBS front (moto), GCS emulator + GCE plane.
+   Ours reads over as many SMB connections (source.connections) as the read limit's best lane count
+   (--connections N / BENCH_CONNECTIONS=N to set it).
+3. Ours once for the other targets: EBS front (moto), GCS emulator + GCE plane, with the same SMB connections.
 4. Peak RSS and CPU-seconds per GiB sent of our upload: the ips_upload module run as Ansible runs it, in
    its own process; wall time, ru_maxrss and CPU come from wait4 on that process.
 
@@ -568,6 +569,7 @@ def main():
     ap.add_argument("--targets")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--concurrency", type=int, help="our Azure upload's concurrency (default: the target's)")
+    ap.add_argument("--connections", type=int, help="our Azure upload's SMB connections (default: the read limit's best lane count)")
     ap.add_argument("--pin", type=int, default=1, help="1: the cloud stand-ins on one core, the rest on the others (default); 0: no pinning")
     args = ap.parse_args()
     env = read_env(args.env)
@@ -641,6 +643,7 @@ def run(env, args, targets, virtual, rounds, share, work, meter):
     ingest_bytes = min(nonzero, INGEST_CAP[args.size] or nonzero)
     az_rounds = []
     runs = {}
+    lanes = None
     if "azure" in targets:
         say("bench: 2. %d Azure round(s), back to back, alternating order: SMB read limit, ingest limit (Put Page of %.0f MiB from "
             "memory via the plane), ours" % (rounds, ingest_bytes / MIB))
@@ -665,8 +668,9 @@ def run(env, args, targets, virtual, rounds, share, work, meter):
                 drop_cache(image)
                 name = "bench-azure-%s" % uuid.uuid4().hex[:6]
                 try:
-                    # the module reads over as many SMB connections as the read limit's best lane count
-                    source = dict(smb_source(env, rel), connections=rec["smb"][1] if "smb" in rec else lanes[0])
+                    # the module reads over as many SMB connections as the read limit's best lane count (or --connections)
+                    best_lanes = rec["smb"][1] if "smb" in rec else lanes[0]
+                    source = dict(smb_source(env, rel), connections=args.connections or best_lanes)
                     rec["ours"] = ours(env, "azure", source, name, work, args.concurrency)
                 finally:
                     remove_ours(env, "azure", name)
@@ -690,14 +694,16 @@ def run(env, args, targets, virtual, rounds, share, work, meter):
     for target in targets:
         if target == "azure":
             continue
-        say("bench: 3. ours, %s, end to end from the share" % target)
+        # the Azure rounds' best lane count, or --connections, or the module's default
+        connections = args.connections or (lanes[0] if lanes else None)
+        say("bench: 3. ours, %s, end to end from the share (SMB connections: %s)" % (target, connections or "the module's default"))
         if not room_for(work, 2 * nonzero if target == "gcp" else 0, "our %s upload" % target):
             continue
         drop_cache(image)
         name = "bench-%s-%s" % (target, uuid.uuid4().hex[:6])
         try:
             (r, wall, _client, per_part) = measured(meter, ("samba", "ebs", "moto") if target == "aws" else ("samba", "gcs", "gce"),
-                                                    ours, env, target, smb_source(env, rel), name, work)
+                                                    ours, env, target, dict(smb_source(env, rel), connections=connections), name, work)
         finally:
             remove_ours(env, target, name)
         standins = r["standins_cpu_s"] = sum(per_part.values())

@@ -4,6 +4,7 @@
 # baseline and AzCopy; the last line printed is the summary (docs/performance.md explains every figure).
 #   BENCH_SIZE=quick (default, 2 GiB virtual) | large (16 GiB virtual); BENCH_ROUNDS (Azure rounds: 3 quick, 2 large)
 #   BENCH_PIN=1 (default): the cloud stand-ins on the last core, Samba, the bench and the module on the others; 0: unpinned
+#   BENCH_CONNECTIONS=N: our Azure upload's SMB connections (default: the read limit's best lane count)
 #   BENCH_KEEP_IMAGE=1 keeps the image on the share for the next run (everything else the bench makes is deleted)
 #   BENCH_TARGETS=azure,aws,gcp (default: all for quick, azure,aws for large - the GCS emulator keeps the
 #   whole archive and the GCE plane re-reads it, which measures the emulator, not the uploader)
@@ -21,4 +22,4 @@ if [ ! -f "$AZCOPY" ] && command -v npm >/dev/null 2>&1; then
   (cd bench && npm install --no-audit --no-fund --loglevel=error >/dev/null) || echo "bench: npm could not install AzCopy; its baseline is skipped" >&2
 fi
 if [ -f "$AZCOPY" ]; then chmod +x "$AZCOPY"; fi
-exec "$PY" bench/bench.py --env "$RUN_DIR/env" --size "${BENCH_SIZE:-quick}" --pin "${BENCH_PIN:-1}" ${BENCH_TARGETS:+--targets "$BENCH_TARGETS"} ${BENCH_ROUNDS:+--rounds "$BENCH_ROUNDS"}
+exec "$PY" bench/bench.py --env "$RUN_DIR/env" --size "${BENCH_SIZE:-quick}" --pin "${BENCH_PIN:-1}" ${BENCH_TARGETS:+--targets "$BENCH_TARGETS"} ${BENCH_ROUNDS:+--rounds "$BENCH_ROUNDS"} ${BENCH_CONNECTIONS:+--connections "$BENCH_CONNECTIONS"}

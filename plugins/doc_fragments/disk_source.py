@@ -44,8 +44,9 @@ options:
       connections:
         description:
           - SMB connections that read the file at once (each its own session), for an C(smb://) location.
-          - One reads fastest where the share is near (measured, C(docs/performance.md)); raise it to 2-4 when the share
-            is across a link with several milliseconds of latency, so that one read travels while another waits.
+          - Each read waits on the network and the file server's disks; with two, one read travels while the other
+            waits. Raise it to 3-4 for a share across a link with several milliseconds of latency; 1 can be faster
+            when the share is on the same host and CPU is short (see C(docs/performance.md)).
         type: int
-        default: 1
+        default: 2
 """

@@ -29,8 +29,8 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._errors impor
 SMB_SCHEME = "smb://"
 SMB_READ_CHUNK = 4 * 1024 * 1024
 SMB_READ_TIMEOUT = 120  # seconds one SMB call may take before the source gives up on it
-SMB_PARALLEL_READS = 1  # default connections per SMB source (each its own session and handle): one reads fastest in
-# every bench run (docs/performance.md); more only pay off where each read waits on network latency
+SMB_PARALLEL_READS = 2  # default connections per SMB source (each its own session and handle): a read waits on the
+# network and the server's disk, so a second one in flight keeps the link busy (reference 3.2); docs/performance.md
 
 
 class SourceError(IPSError):

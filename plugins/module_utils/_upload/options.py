@@ -9,6 +9,8 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.citrix_community.ips.plugins.module_utils._sources import SMB_PARALLEL_READS
+
 SOURCE_SPEC = dict(
     type="dict", required=True, options=dict(
         location=dict(type="str", required=True),
@@ -16,7 +18,7 @@ SOURCE_SPEC = dict(
         password=dict(type="str", no_log=True),
         domain=dict(type="str"),
         port=dict(type="int", default=445),
-        connections=dict(type="int", default=1),
+        connections=dict(type="int", default=SMB_PARALLEL_READS),
     ))
 
 
@@ -26,7 +28,7 @@ def open_disk(source_options):
     from ansible_collections.citrix_community.ips.plugins.module_utils._sources import SourceError, open_source
 
     o = source_options
-    connections = 1 if o.get("connections") is None else o["connections"]
+    connections = SMB_PARALLEL_READS if o.get("connections") is None else o["connections"]
     if connections < 1:
         raise SourceError("source.connections must be 1 or more, got %s" % o["connections"])
     src = open_source(o["location"], smb_user=o.get("username") or os.environ.get("IPS_SMB_USERNAME"),

@@ -136,8 +136,8 @@ class Stats(object):
 def pool_size(concurrency, unit, read_size, readers):
     """Buffers the pipeline needs: what the senders hold (concurrency x unit, in read-size buffers),
     one being filled per reader, and two filled ones waiting, so a sender never waits for a reader
-    that has a buffer to read into. Azure (8 x 4 MiB, 1 reader, 8 MiB reads): 7 buffers = 56 MiB;
-    EBS (16 x 512 KiB): 4 buffers = 32 MiB."""
+    that has a buffer to read into. Azure (8 x 4 MiB, 2 readers, 8 MiB reads): 8 buffers = 64 MiB;
+    EBS (16 x 512 KiB): 5 buffers = 40 MiB."""
     return -(-concurrency * unit // read_size) + readers + 2
 
 
