@@ -495,3 +495,49 @@ def test_upload_role_in_background_survives_a_killed_playbook(lab, lab_env, tmp_
         assert lab_env["IPS_LAB_SMB_PASSWORD"] not in text and lab_env["IPS_LAB_AZURE_CLIENT_SECRET"] not in text, "a secret reached the output"
         assert "sig=" not in text, "a SAS signature reached the output"
     shutil.rmtree(str(folder), ignore_errors=True)
+
+
+def test_a_second_upload_to_a_target_being_written_is_refused(lab, lab_env, images, tmp_path):
+    """While one upload writes a disk, another run for that disk - the same source, or another one with
+    overwrite: always, which would delete the disk under the first - fails at once naming the running
+    one; the first finishes byte-exact."""
+    _src, ref, path = images["dynamic.vhdx"]
+    name = "busy-" + uuid.uuid4().hex[:6]
+    journal_dir = str(tmp_path / "journal")  # one host, one journal folder: as the default ~/.cache one
+    progress = tmp_path / "progress.json"
+    first_args = {"source": {"location": str(path)}, "target": "azure", "azure": azure_opts(lab_env, name), "journal_dir": journal_dir,
+                  "rate_limit": 1, "concurrency": 2, "progress_file": str(progress)}
+    (tmp_path / "first.json").write_text(json.dumps({"ANSIBLE_MODULE_ARGS": first_args}))
+    module = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload"]
+    first = subprocess.Popen(module + [str(tmp_path / "first.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if json.loads(progress.read_text()).get("bytes_sent"):
+                    break
+            except (OSError, ValueError):
+                pass
+            assert first.poll() is None, "the first upload ended early: %s" % first.communicate()[0][-2000:]
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the first upload never sent anything")
+        other = images["fixed.vhd"][2]
+        for label, source, overwrite in (("same source", str(path), "different"), ("another source", str(other), "always")):
+            args = dict(first_args, source={"location": source}, overwrite=overwrite, rate_limit=None, progress_file=None)
+            (tmp_path / "second.json").write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict((k, v) for k, v in args.items() if v is not None)}))
+            second = subprocess.run(module + [str(tmp_path / "second.json")], capture_output=True, text=True, timeout=120, check=False)
+            result = json.loads(second.stdout)
+            assert result.get("failed"), "%s: a second upload ran while the first was writing the disk" % label
+            assert "another upload to disk %s in %s is running on this host right now (process %d)" % (
+                name, lab_env["IPS_LAB_AZURE_RESOURCE_GROUP"], first.pid) in result["msg"], result["msg"]
+            assert "Traceback" not in second.stdout + second.stderr
+            assert first.poll() is None, "the first upload ended while the second ran: the check above proves nothing"
+        out, err = first.communicate(timeout=120)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert first.returncode == 0, out[-2000:] + err[-2000:]
+    assert json.loads(out)["changed"]
+    check_azure(lab_env, name, ref)

@@ -60,8 +60,8 @@ class AwsTarget(Target):
         self.volume_gib = max(1, ceil_div(image.virtual_size, GIB))
         self._found = None
 
-    def key(self):
-        return "aws:%s:%s:%s" % (self.region, self.snapshot_name, self.fingerprint)
+    def object_key(self):
+        return "aws:%s:%s" % (self.region, self.snapshot_name)
 
     def target_size(self):
         return self.volume_gib * GIB

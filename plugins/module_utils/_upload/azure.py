@@ -89,8 +89,8 @@ class AzureTarget(Target):
         self._sas = None
         self.disk = None
 
-    def key(self):
-        return "azure:%s:%s:%s:%s" % (self.options["subscription_id"], self.rg.lower(), self.disk_name.lower(), self.fingerprint)
+    def object_key(self):
+        return "azure:%s:%s:%s" % (self.options["subscription_id"], self.rg.lower(), self.disk_name.lower())
 
     def target_size(self):
         return self.upload_size

@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one interface every upload target implements, and the driver that runs it.
 
+    target.object_key()          the target object (disk, snapshot, image) whatever the source: the lock
+    target.key()                 object_key + source fingerprint: the journal
     target.describe()            ids and sizes for check mode and results (no network)
     target.exists()              "complete" (same source, tagged), "partial" (resumable), "different", None
     target.start(journal)        create the target object, or resume the one the journal names
@@ -24,6 +26,7 @@ import hashlib
 import time
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import Journal
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.lock import UploadLock
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import RateLimit, Retry, UploadError, run_units
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import Plan, plan_summary
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.progress import Progress
@@ -66,8 +69,11 @@ class Target(object):
         self.secrets = []
         self.result = {}
 
-    # -- to implement --
     def key(self):
+        return "%s:%s" % (self.object_key(), self.fingerprint)
+
+    # -- to implement --
+    def object_key(self):
         raise NotImplementedError
 
     def target_size(self):
@@ -98,9 +104,19 @@ class Target(object):
         raise NotImplementedError
 
 
-def run_upload(target, overwrite="different", check_mode=False, journal_dir=None, progress_file=None, concurrency=None,
-               verify=False, read_size=8 * 1024 * 1024, stop=None, rate_limit=None):
-    """Decide, then upload: the module's whole flow below the option parsing. Returns the result dict."""
+def run_upload(target, check_mode=False, journal_dir=None, **options):
+    """Decide, then upload: the module's whole flow below the option parsing. Returns the result dict.
+    A real run holds the target object's lock from its first look at the target to the end."""
+    lock = None if check_mode else UploadLock(journal_dir, target.object_key()).acquire(target.describe_name())
+    try:
+        return _decide_and_upload(target, check_mode=check_mode, journal_dir=journal_dir, **options)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _decide_and_upload(target, overwrite="different", check_mode=False, journal_dir=None, progress_file=None, concurrency=None,
+                       verify=False, read_size=8 * 1024 * 1024, stop=None, rate_limit=None):
     image = target.image
     started = time.monotonic()
     result = {"target": target.name, "fingerprint": target.fingerprint, "virtual_size": image.virtual_size,

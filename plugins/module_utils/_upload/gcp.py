@@ -114,8 +114,8 @@ class GcpTarget(Target):
             self._layout = TarLayout(self.image, self.realsize)
         return self._layout
 
-    def key(self):
-        return "gcp:%s:%s:%s:%s" % (self.project, self.bucket_name, self.object_name, self.fingerprint)
+    def object_key(self):
+        return "gcp:%s:%s:%s" % (self.project, self.bucket_name, self.object_name)
 
     def target_size(self):
         return self.realsize

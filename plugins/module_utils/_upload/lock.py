@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One upload per target object on this host at a time.
+
+Two ips_upload runs writing one disk, snapshot or image (a re-run while the background upload of
+a killed playbook still runs, two AWX jobs of one template) would send the same units twice, and
+the first to finish would revoke the SAS or complete the snapshot under the other; with overwrite,
+the second would delete the target the first is writing. So an upload holds an exclusive flock on
+a lock file beside the journals, named after the target object (whatever the source). The kernel
+drops a flock when its process dies: a killed upload never leaves a stale lock, and its re-run
+resumes at once. The lock file is removed while still held; a waiter that then locks the removed
+file notices (another inode at the path) and tries again.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import fcntl
+import os
+
+from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import journal_path
+
+
+class UploadBusy(IPSError):
+    """Another upload to the same target object runs on this host."""
+
+
+class UploadLock(object):
+    def __init__(self, journal_dir, object_key):
+        self.path = journal_path(journal_dir, object_key)[:-len(".journal")] + ".lock"
+        self._fd = None
+
+    def acquire(self, what):
+        """Hold the lock, or raise UploadBusy naming `what` (the target object) and the holder's pid."""
+        folder = os.path.dirname(self.path)
+        if not os.path.isdir(folder):
+            os.makedirs(folder, mode=0o700)
+        for _attempt in range(10):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except (IOError, OSError) as exc:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip()
+                os.close(fd)
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                raise UploadBusy("another upload to %s is running on this host right now (process %s); let it finish - the upload "
+                                 "role attaches to it - or stop that process and run this again: it resumes where that one stopped"
+                                 % (what, holder or "unknown"))
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except OSError:
+                same = False  # removed by the previous holder between our open and our lock
+            if same:
+                os.ftruncate(fd, 0)
+                os.write(fd, ("%d\n" % os.getpid()).encode("ascii"))
+                self._fd = fd
+                return self
+            os.close(fd)
+        raise UploadBusy("could not lock %s for the upload to %s (it keeps being replaced); run this again" % (self.path, what))
+
+    def release(self):
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+        os.close(fd)
