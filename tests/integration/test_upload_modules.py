@@ -417,6 +417,101 @@ def test_throttled_upload_backs_off_and_finishes(lab, lab_env, images, tmp_path,
     assert all(p in ok for p, _n, _s in refused)
 
 
+class UploadRolePlay(object):
+    """A playbook running the upload role, as AWX runs it, for one Azure disk made from a 96 MiB
+    dynamic VHDX with 32 MiB of data on the lab's share (at `upload_rate_limit` 4 MiB/s: ~8 s).
+    Its module runs from a remote tmp of the test's own, so the test can find - and kill - exactly
+    the background upload it started."""
+
+    def __init__(self, lab_env, tmp_path, **role_vars):
+        run = uuid.uuid4().hex[:6]
+        self.lab_env = lab_env
+        self.folder = Path(lab_env["IPS_LAB_SMB_EXPORT_DIR"]) / ("upload-role-" + run)
+        self.folder.mkdir()
+        raw, image = self.folder / "role.raw", self.folder / "role.vhdx"
+        with open(raw, "wb") as f:
+            f.truncate(96 * MIB)
+            for k in range(16):
+                f.seek(k * 6 * MIB + (k % 3) * 4096)
+                f.write(os.urandom(2 * MIB))
+        subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic,block_size=2M", str(raw), str(image)],
+                       check=True)
+        self.ref = self.folder / "role.ref.raw"
+        subprocess.run(["qemu-img", "convert", "-f", "vhdx", "-O", "raw", str(image), str(self.ref)], check=True)
+        raw.unlink()
+        self.name = "role-" + run
+        self.state = tmp_path / "state"
+        self.async_dir = tmp_path / "async"  # one result file per background job started
+        self.remote_tmp = tmp_path / "remote-tmp"
+        self.progress_file = self.state / ("azure-%s.progress.json" % self.name)
+        play_vars = dict({
+            "upload_source": smb_source(lab_env, "%s/%s" % (self.folder.name, image.name)), "upload_target": "azure",
+            "upload_target_options": azure_opts(lab_env, self.name), "upload_rate_limit": 4, "upload_poll_delay": 1,
+            "upload_report_every": 1, "upload_state_dir": str(self.state), "upload_journal_dir": str(tmp_path / "journal"),
+        }, **role_vars)
+        (tmp_path / "vars.json").write_text(json.dumps(play_vars))
+        (tmp_path / "play.yml").write_text("- name: Upload a master image\n  hosts: localhost\n  gather_facts: false\n  roles:\n"
+                                           "    - role: citrix_community.ips.upload\n")
+        self.tmp_path = tmp_path
+        self.env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_NOCOLOR="1",
+                        ANSIBLE_INVENTORY_UNPARSED_WARNING="False", ANSIBLE_RETRY_FILES_ENABLED="False",
+                        ANSIBLE_ASYNC_DIR=str(self.async_dir), ANSIBLE_REMOTE_TMP=str(self.remote_tmp))
+        self.cmd = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "localhost,", "-c", "local", "-e", "@vars.json", "play.yml"]
+
+    def run(self, verbose=False):
+        done = subprocess.run(self.cmd + (["-vvvv"] if verbose else []), env=self.env, cwd=str(self.tmp_path), capture_output=True,
+                              text=True, timeout=300, check=False)
+        return done.returncode, done.stdout + done.stderr
+
+    def run_and_kill_at(self, percent):
+        """Start the playbook, SIGKILL it once the background upload is `percent` done; its output."""
+        out_file = self.tmp_path / "killed.txt"
+        with open(out_file, "wb") as out:
+            proc = subprocess.Popen(self.cmd, env=self.env, cwd=str(self.tmp_path), stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+            try:
+                deadline = time.monotonic() + 180
+                while time.monotonic() < deadline:
+                    try:
+                        done = json.loads(self.progress_file.read_text()).get("percent") or 0
+                    except (OSError, ValueError):
+                        done = 0
+                    if done >= percent and "eta" in out_file.read_text():
+                        break
+                    assert proc.poll() is None, "the playbook ended before the upload was %d %% done:\n%s" % (percent, out_file.read_text()[-3000:])
+                    time.sleep(0.1)
+                else:
+                    raise AssertionError("the background upload never reached %d %%:\n%s" % (percent, out_file.read_text()[-3000:]))
+            finally:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(10)
+        assert proc.returncode == -signal.SIGKILL
+        return out_file.read_text()
+
+    def kill_background_upload(self):
+        """SIGKILL the async wrapper and the module it runs: the processes running from this test's remote tmp."""
+        killed = []
+        for pid in [int(d) for d in os.listdir("/proc") if d.isdigit()]:
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    if str(self.remote_tmp).encode() in f.read():
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
+            except OSError:
+                pass  # ended meanwhile
+        return killed
+
+    def assert_no_secret(self, *outputs):
+        for text in outputs:
+            assert self.lab_env["IPS_LAB_SMB_PASSWORD"] not in text and self.lab_env["IPS_LAB_AZURE_CLIENT_SECRET"] not in text, \
+                "a secret reached the output"
+            assert "sig=" not in text, "a SAS signature reached the output"
+
+    def cleanup(self):
+        shutil.rmtree(str(self.folder), ignore_errors=True)
+
+
 def test_upload_role_in_background_survives_a_killed_playbook(lab, lab_env, tmp_path):
     """The upload role as AWX runs it: ips_upload in the background (async, poll 0) with its progress
     (percent, MiB/s, ETA) printed while it runs. The playbook is SIGKILLed a quarter of the way in; the
@@ -425,76 +520,48 @@ def test_upload_role_in_background_survives_a_killed_playbook(lab, lab_env, tmp_
     run reports the upload skipped and changes nothing. No secret in any output."""
     admin = PlaneAdmin.from_env(lab_env, "azure")
     admin.clear_requests()
-    run = uuid.uuid4().hex[:6]
-    folder = Path(lab_env["IPS_LAB_SMB_EXPORT_DIR"]) / ("upload-role-" + run)
-    folder.mkdir()
-    raw, image = folder / "role.raw", folder / "role.vhdx"
-    with open(raw, "wb") as f:  # 32 MiB of data in 96 MiB: at 4 MiB/s the upload takes ~8 s
-        f.truncate(96 * MIB)
-        for k in range(16):
-            f.seek(k * 6 * MIB + (k % 3) * 4096)
-            f.write(os.urandom(2 * MIB))
-    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic,block_size=2M", str(raw), str(image)], check=True)
-    ref = folder / "role.ref.raw"
-    subprocess.run(["qemu-img", "convert", "-f", "vhdx", "-O", "raw", str(image), str(ref)], check=True)
-    raw.unlink()
-    name = "role-" + run
-    state = tmp_path / "state"
-    smb = smb_source(lab_env, "%s/%s" % (folder.name, image.name))
-    play_vars = {
-        "upload_source": smb, "upload_target": "azure", "upload_target_options": azure_opts(lab_env, name),
-        "upload_rate_limit": 4, "upload_poll_delay": 1, "upload_report_every": 1, "upload_state_dir": str(state),
-        "upload_journal_dir": str(tmp_path / "journal"),
-    }
-    (tmp_path / "vars.json").write_text(json.dumps(play_vars))
-    (tmp_path / "play.yml").write_text("- name: Upload a master image\n  hosts: localhost\n  gather_facts: false\n  roles:\n"
-                                       "    - role: citrix_community.ips.upload\n")
-    async_dir = tmp_path / "async"  # one result file per background job started
-    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="False", ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_ASYNC_DIR=str(async_dir))
-    cmd = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "localhost,", "-c", "local", "-e", "@vars.json", "play.yml"]
-    progress_file = state / ("azure-%s.progress.json" % name)
-    first_out = tmp_path / "first.txt"
-    with open(first_out, "wb") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=str(tmp_path), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 180
-            while time.monotonic() < deadline:
-                try:
-                    percent = json.loads(progress_file.read_text()).get("percent") or 0
-                except (OSError, ValueError):
-                    percent = 0
-                if percent >= 25 and "eta" in first_out.read_text():
-                    break
-                assert proc.poll() is None, "the playbook ended before the upload was a quarter done:\n" + first_out.read_text()[-3000:]
-                time.sleep(0.1)
-            else:
-                raise AssertionError("the background upload never reached 25 %:\n" + first_out.read_text()[-3000:])
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
-    first = first_out.read_text()
-    assert proc.returncode == -signal.SIGKILL
-    assert re.search(r"upload azure %s: upload [0-9.]+%%, [0-9.]+ of [0-9.]+ MiB, [0-9.]+ MiB/s, eta [0-9]+ s" % name, first), first[-3000:]
+    play = UploadRolePlay(lab_env, tmp_path)
+    first = play.run_and_kill_at(25)
+    assert re.search(r"upload azure %s: upload [0-9.]+%%, [0-9.]+ of [0-9.]+ MiB, [0-9.]+ MiB/s, eta [0-9]+ s" % play.name, first), first[-3000:]
 
-    again = subprocess.run(cmd + ["-vvvv"], env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
-    output = again.stdout + again.stderr
-    assert again.returncode == 0, output[-6000:]
-    assert re.search(r"upload resumed: azure %s /subscriptions/" % name, output), output[-3000:]
-    jobs = [p.name for p in async_dir.iterdir() if not p.name.endswith(".tmp")]
+    rc, output = play.run(verbose=True)
+    assert rc == 0, output[-6000:]
+    assert re.search(r"upload resumed: azure %s /subscriptions/" % play.name, output), output[-3000:]
+    jobs = [p.name for p in play.async_dir.iterdir() if not p.name.endswith(".tmp")]
     assert len(jobs) == 1, "the re-run started another background upload instead of attaching: %s" % jobs
-    creates = [r for r in admin.requests() if r["method"] == "PUT" and r["path"].rstrip("/").endswith("/disks/" + name)]
+    creates = [r for r in admin.requests() if r["method"] == "PUT" and r["path"].rstrip("/").endswith("/disks/" + play.name)]
     assert len(creates) == 1, "the disk was created %d times" % len(creates)
-    check_azure(lab_env, name, ref)
+    check_azure(lab_env, play.name, play.ref)
 
-    third = subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
-    assert third.returncode == 0, third.stdout[-4000:]
-    assert re.search(r"upload skipped: azure %s" % name, third.stdout) and re.search(r"changed=0\s", third.stdout), third.stdout[-3000:]
-    for text in (first, output, third.stdout + third.stderr):
-        assert lab_env["IPS_LAB_SMB_PASSWORD"] not in text and lab_env["IPS_LAB_AZURE_CLIENT_SECRET"] not in text, "a secret reached the output"
-        assert "sig=" not in text, "a SAS signature reached the output"
-    shutil.rmtree(str(folder), ignore_errors=True)
+    rc, third = play.run()
+    assert rc == 0, third[-4000:]
+    assert re.search(r"upload skipped: azure %s" % play.name, third) and re.search(r"changed=0\s", third), third[-3000:]
+    play.assert_no_secret(first, output, third)
+    play.cleanup()
+
+
+def test_upload_role_gives_up_on_a_dead_background_upload_and_the_next_run_resumes(lab, lab_env, tmp_path):
+    """The playbook and its background upload are both SIGKILLed (as when the host restarts). The re-run
+    attaches to the job it finds, sees the progress file stop (the module's heartbeat is gone) and fails
+    after upload_stale_after with a message that says what happened and what to do; the run after that
+    starts a new upload that resumes from the journal, byte-exact."""
+    stale_after = 20  # > the module's 5 s heartbeat, and more than a re-run needs to reach the attach decision
+    play = UploadRolePlay(lab_env, tmp_path, upload_stale_after=stale_after)
+    first = play.run_and_kill_at(25)
+    assert play.kill_background_upload(), "no background upload was running from the test's remote tmp"
+
+    rc, output = play.run()
+    assert rc != 0, "the re-run waited for a dead upload and reported success:\n" + output[-3000:]
+    assert re.search(r"upload: the background upload of azure %s \(job [^)]+\) has not\s+written its progress file for [0-9]+ s "
+                     r"\(upload_stale_after is %d\):\s+it is no longer running" % (play.name, stale_after), output), output[-3000:]
+    assert "Run the playbook again: it starts a new upload" in output
+
+    rc, again = play.run()
+    assert rc == 0, again[-4000:]
+    assert re.search(r"upload resumed: azure %s /subscriptions/" % play.name, again), again[-3000:]
+    check_azure(lab_env, play.name, play.ref)
+    play.assert_no_secret(first, output, again)
+    play.cleanup()
 
 
 def test_a_second_upload_to_a_target_being_written_is_refused(lab, lab_env, images, tmp_path):

@@ -165,6 +165,8 @@ def _decide_and_upload(target, overwrite="different", check_mode=False, journal_
     except BaseException:
         journal.close()
         raise
+    finally:
+        progress.close()
     resumed = journal.resumed
     journal.remove()
     duration = time.monotonic() - started

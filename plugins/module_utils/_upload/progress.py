@@ -6,6 +6,10 @@ role or an AWX job can show while the task runs under async/poll:
 
     {"phase": "upload", "percent": 41.7, "bytes_done": ..., "bytes_total": ..., "bytes_sent": ...,
      "rate_mib_s": 55.2, "eta_seconds": 73, "updated": 1767225600.0, "target": "aws"}
+
+A heartbeat rewrites it every HEARTBEAT seconds while nothing else does (control-plane waits,
+back-off, the snapshot's completion), so `updated` tells a reader whether the upload still runs:
+the upload role gives up on a background upload whose file is older than `upload_stale_after`.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,9 +23,11 @@ import time
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import atomic_write
 
+HEARTBEAT = 5.0  # seconds
+
 
 class Progress(object):
-    def __init__(self, path=None, total=0, target=None, interval=1.0):
+    def __init__(self, path=None, total=0, target=None, interval=1.0, heartbeat=HEARTBEAT):
         self.path = os.path.expanduser(path) if path else None
         self.total = total
         self.target = target
@@ -33,11 +39,24 @@ class Progress(object):
         self.started = time.monotonic()
         self._last = 0.0
         self._lock = threading.Lock()
+        self._closed = threading.Event()
         if self.path:
             folder = os.path.dirname(self.path)
             if folder and not os.path.isdir(folder):
                 os.makedirs(folder)
         self.write(force=True)
+        if self.path and heartbeat:
+            beat = threading.Thread(target=self._beat, args=(heartbeat,), name="ips-progress")
+            beat.daemon = True
+            beat.start()
+
+    def _beat(self, every):
+        while not self._closed.wait(every):
+            self.write(force=True)
+
+    def close(self):
+        """Stop the heartbeat (the file stays, with its last state)."""
+        self._closed.set()
 
     def add(self, done=0, sent=0, read=0):
         with self._lock:

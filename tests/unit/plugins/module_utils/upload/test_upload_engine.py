@@ -127,3 +127,21 @@ def test_rate_limit_paces_without_sleeping_for_real():
     rl.take(MIB)
     rl.take(MIB)
     assert slept == [1.0, 2.0]
+
+
+def test_progress_heartbeat_refreshes_the_file_while_nothing_happens_and_stops_on_close(tmp_path):
+    import json
+    import time
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.progress import Progress
+    path = tmp_path / "progress.json"
+    progress = Progress(str(path), total=10, target="azure", heartbeat=0.05)
+    first = json.loads(path.read_text())["updated"]
+    deadline = time.monotonic() + 10
+    while json.loads(path.read_text())["updated"] == first and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert json.loads(path.read_text())["updated"] > first, "no heartbeat rewrote the progress file"
+    progress.close()
+    time.sleep(0.2)  # a beat already under way finishes
+    last = path.read_text()
+    time.sleep(0.3)
+    assert path.read_text() == last, "the heartbeat goes on after close()"
