@@ -552,8 +552,8 @@ def test_upload_role_gives_up_on_a_dead_background_upload_and_the_next_run_resum
 
     rc, output = play.run()
     assert rc != 0, "the re-run waited for a dead upload and reported success:\n" + output[-3000:]
-    assert re.search(r"upload: the background upload of azure %s \(job [^)]+\) has not\s+written its progress file for [0-9]+ s "
-                     r"\(upload_stale_after is %d\):\s+it is no longer running" % (play.name, stale_after), output), output[-3000:]
+    assert re.search(r"upload azure %s: the background upload \(job [^)]+\) has not written its progress file for [0-9]+ s "
+                     r"\(stale_after %d s\): it is no longer running" % (play.name, stale_after), output), output[-3000:]
     assert "Run the playbook again: it starts a new upload" in output
 
     rc, again = play.run()
@@ -608,3 +608,9 @@ def test_a_second_upload_to_a_target_being_written_is_refused(lab, lab_env, imag
     assert first.returncode == 0, out[-2000:] + err[-2000:]
     assert json.loads(out)["changed"]
     check_azure(lab_env, name, ref)
+
+
+def test_upload_wait_refuses_bad_input_clearly(run_target, tmp_path):
+    run = run_target("ips_upload_wait", dict(ips_t=dict(dir=str(tmp_path))))
+    run.assert_ok()
+    assert "Traceback" not in run.output
