@@ -19,7 +19,12 @@ from ips_lab.standins import MissingProgram, all_parts
 
 
 def out(message):
-    print(message, flush=True)
+    try:
+        print(message, flush=True)
+    except BrokenPipeError:
+        # the reader left (`ips-lab status | head`): carry on quietly - stopping half-way through `up` or
+        # `down` would be worse than losing the rest of the text; fd 1 onto /dev/null so the exit flush is quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def err(message):

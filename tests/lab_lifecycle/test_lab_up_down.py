@@ -189,3 +189,18 @@ def test_failed_up_stops_what_it_started(tmp_path):
         assert not alive(pid), "pid %d survived a failed up" % pid
     assert not list((run_dir / "pids").glob("*.json"))
     assert not (run_dir / "env").exists()
+
+
+def test_status_into_a_closed_pipe_is_quiet(tmp_path):
+    """`ips-lab status | head -1`: the reader leaves early; no BrokenPipeError traceback, the usual exit code."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write of the child now fails with EPIPE
+    env = dict(os.environ, IPS_LAB_RUN_DIR=str(tmp_path / "run"))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(LAB), env.get("PYTHONPATH", "")) if p)
+    try:
+        done = subprocess.run([sys.executable, "-m", "ips_lab.cli", "status"], env=env, stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, timeout=60, check=False)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1, done.stderr  # an empty run dir: every part down, which status reports by its exit code
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
