@@ -32,9 +32,10 @@ DEFAULT_DIR = os.path.join("~", ".cache", "citrix_community.ips", "uploads")
 VERSION = 1
 
 
-def journal_path(journal_dir, key):
+def journal_path(journal_dir, key, suffix=".journal"):
+    """<journal_dir>/<sha256 of key><suffix>: the journal, or with suffix .lock the upload lock (lock.py)."""
     folder = os.path.expanduser(journal_dir or DEFAULT_DIR)
-    name = hashlib.sha256(key.encode("utf-8")).hexdigest()[:40] + ".journal"
+    name = hashlib.sha256(key.encode("utf-8")).hexdigest()[:40] + suffix
     return os.path.join(folder, name)
 
 

@@ -31,7 +31,7 @@ class UploadBusy(IPSError):
 
 class UploadLock(object):
     def __init__(self, journal_dir, object_key):
-        self.path = journal_path(journal_dir, object_key)[:-len(".journal")] + ".lock"
+        self.path = journal_path(journal_dir, object_key, suffix=".lock")
         self._fd = None
 
     def acquire(self, what):

@@ -8,8 +8,8 @@ role or an AWX job can show while the task runs under async/poll:
      "rate_mib_s": 55.2, "eta_seconds": 73, "updated": 1767225600.0, "target": "aws"}
 
 A heartbeat rewrites it every HEARTBEAT seconds while nothing else does (control-plane waits,
-back-off, the snapshot's completion), so `updated` tells a reader whether the upload still runs:
-the upload role gives up on a background upload whose file is older than `upload_stale_after`.
+back-off, the snapshot's completion), so a file that stops changing means the upload stopped:
+ips_upload_wait gives up on a background upload whose file has not changed for `stale_after`.
 """
 
 from __future__ import absolute_import, division, print_function
