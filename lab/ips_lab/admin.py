@@ -48,7 +48,7 @@ class LabAdmin(object):
         return self._call("GET", "/_lab/config")
 
     def set_config(self, **changes):
-        """Change runtime config keys (token_ttl, job_seconds, retention_seconds); returns the config."""
+        """Change runtime config keys (token_ttl, job_seconds, retention_seconds, progress_step); returns the config."""
         return self._call("PUT", "/_lab/config", changes)
 
     def add_fault(self, path, action="status", method="*", status=None, retry_after=None, delay=None, times=1):

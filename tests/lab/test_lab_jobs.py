@@ -1,10 +1,13 @@
 """IPS jobs: submit and validation, dryRun, paging, cancel, progress, restart, retention."""
 
+import json
 import re
 
 import pytest
 from ipslab_helpers import RESOURCE_LOCATION, Api, common_body, diagnostics_body, wait_for
 
+from ips_lab.admin import LabAdminError
+from ips_lab.cloud.lifecycle import evaluate
 from ips_lab.cloud.server import start_in_thread
 
 JOB_KEYS = {"id", "type", "status", "overallProgressPercent", "currentStep", "parameters", "additionalInfo", "error", "warnings",
@@ -182,6 +185,55 @@ def test_progress_rises_through_the_stages_to_complete(api, wallet, admin):
     done = api.job(job_id)
     assert done["additionalInfo"]["artifacts"] == {"outputDiskName": "win11-prepared"}
     assert re.match(r"^\d{4}-.*Z$", done["completedAt"])
+
+
+def test_a_fine_progress_step_gives_tenths_that_rise_to_100(api, wallet, admin):
+    assert admin.config()["progress_step"] == 1
+    admin.set_config(job_seconds=1.5, progress_step=0.1)
+    job_id = submit(api, "prepare", VALID_BODIES["prepare"]).json["id"]
+    seen = []
+
+    def poll():
+        job = api.job(job_id)
+        seen.append(job["overallProgressPercent"])
+        return job["status"] != "inProgress"
+
+    wait_for(poll, timeout=30, interval=0.01, what="the prepare job")
+    assert seen == sorted(seen), "progress went down: %s" % seen
+    assert seen[-1] == 100
+    fractional = [p for p in seen if p != int(p)]
+    assert fractional, "no value between whole percents: %s" % seen
+    # One decimal, never 37.400000001: the JSON number is written with at most one digit after the point.
+    assert all(re.match(r"^\d{1,2}\.\d$", repr(p)) for p in fractional), seen
+    assert all(p <= 99 for p in seen[:-1])
+
+
+def test_progress_step_is_validated_and_reset(admin):
+    for bad in (0, -1, 100.5, "0.1", True, None):
+        with pytest.raises(LabAdminError) as err:
+            admin.set_config(progress_step=bad)
+        assert err.value.status == 400 and "progress_step" in json.loads(err.value.body)["errors"], err.value.body
+    assert admin.set_config(progress_step=100)["progress_step"] == 100
+    assert admin.set_config(progress_step=0.25)["progress_step"] == 0.25
+    admin.reset()
+    assert admin.config()["progress_step"] == 1
+
+
+def test_progress_snaps_down_to_the_step_and_keeps_the_rules():
+    job = {"status": "inProgress", "stages": ["a", "work", "c"], "duration": 10.0, "created_at": 0.0, "fail_stage": None,
+           "work_stage": "work", "work_state": "pending", "work_finished_at": None}
+    assert evaluate(job, 3.747).progress == 37 and isinstance(evaluate(job, 3.747).progress, int)
+    assert evaluate(job, 3.747, 0.1).progress == 37.4
+    assert evaluate(job, 3.74, 0.1).progress == 37.4  # an exact multiple does not fall one step short
+    assert evaluate(job, 3.747, 0.25).progress == 37.25
+    assert evaluate(job, 3.747, 5).progress == 35
+    # Held below the end of the work stage (66.67%) until the work reports back: 65 as before, 66.5 with tenths.
+    assert evaluate(job, 9.9).progress == 65 and evaluate(job, 9.9, 0.1).progress == 66.5
+    done = dict(job, work_state="done", work_finished_at=5.0)
+    assert evaluate(done, 9.999, 0.1).progress == 99  # never above 99 while running
+    assert evaluate(done, 10.0, 0.1).progress == 100 and evaluate(done, 10.0, 0.1).status == "complete"
+    failing = dict(job, fail_stage="c", fail_code="X", fail_message="m")
+    assert evaluate(failing, 9.0, 0.1).progress == 66.6 and evaluate(failing, 9.0).progress == 66
 
 
 def test_restart_keeps_a_running_job_which_then_completes(tmp_path, config):

@@ -5,13 +5,19 @@ import json
 from . import rules
 from .errors import ApiError
 
-# Keys the admin API may change at runtime, with their type check.
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# Keys the admin API may change at runtime: (check, what the check wants, for the 400 message).
 MUTABLE = {
-    "token_ttl": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
-    "job_seconds": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
-    "retention_seconds": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
+    "token_ttl": (lambda v: _number(v) and v > 0, "a positive number"),
+    "job_seconds": (lambda v: _number(v) and v >= 0, "a non-negative number"),
+    "retention_seconds": (lambda v: _number(v) and v >= 0, "a non-negative number"),
+    "progress_step": (lambda v: _number(v) and 0 < v <= 100, "a number > 0 and <= 100"),
 }
-DEFAULTS = {"host": "127.0.0.1", "port": 0, "token_ttl": 3600, "job_seconds": 4,
+DEFAULTS = {"host": "127.0.0.1", "port": 0, "token_ttl": 3600, "job_seconds": 4, "progress_step": 1,
             "retention_seconds": rules.RETENTION_SECONDS, "smb": {},
             "moto_url": None, "azure": None, "gce": None}
 REQUIRED = ("customer_id", "client_id", "client_secret", "admin_token", "resource_location_ids")
@@ -50,8 +56,9 @@ class RuntimeConfig(object):
         for key, value in changes.items():
             if key not in MUTABLE:
                 raise ApiError(400, "The config key '%s' is not known; allowed: %s." % (key, ", ".join(sorted(MUTABLE))), field=key)
-            if not MUTABLE[key](value):
-                raise ApiError(400, "The config key '%s' must be a non-negative number (got %s)." % (key, json.dumps(value)), field=key)
+            check, wanted = MUTABLE[key]
+            if not check(value):
+                raise ApiError(400, "The config key '%s' must be %s (got %s)." % (key, wanted, json.dumps(value)), field=key)
         with self._store.lock:
             self._store.set_meta("config", dict(self._store.get_meta("config", {}), **changes))
         return self.all()

@@ -56,6 +56,10 @@ class Jobs(object):
         self._wallet = wallet
         self._resource_locations = tuple(resource_location_ids)
 
+    def _step(self):
+        """The lab's progress_step: every job's overallProgressPercent is a multiple of it."""
+        return self._runtime.get("progress_step")
+
     # --- submit --------------------------------------------------------------------------------
 
     def submit(self, job_type, body, dry_run=False):
@@ -94,7 +98,7 @@ class Jobs(object):
         """Persist the transition the clock implies (complete, failed) and return the fresh row."""
         with self._store.lock:
             row = self._store.one("SELECT * FROM jobs WHERE id = ?", (row["id"],)) or row
-            state = evaluate(row, self._clock.now())
+            state = evaluate(row, self._clock.now(), self._step())
             if state.status == row["status"]:
                 return row
             changes = {"status": state.status, "final_progress": state.progress, "final_stage": state.stage,
@@ -108,7 +112,7 @@ class Jobs(object):
         """The fresh row if its work should start now (marked running), else None."""
         with self._store.lock:
             row = self.refresh(row)
-            if not evaluate(row, self._clock.now()).wants_work:
+            if not evaluate(row, self._clock.now(), self._step()).wants_work:
                 return None
             self._store.update("jobs", "id", row["id"], {"work_state": "running"})
             return row
@@ -163,7 +167,7 @@ class Jobs(object):
             row = self._get_row(job_id)
             if row["status"] in rules.TERMINAL_STATUSES:
                 raise ApiError(409, "The job '%s' is already %s and cannot be cancelled." % (job_id, row["status"]), field="status")
-            state = evaluate(row, self._clock.now())
+            state = evaluate(row, self._clock.now(), self._step())
             now = self._clock.now()
             changes = {"status": rules.JOB_STATUS_CANCELLED, "final_progress": state.progress, "final_stage": state.stage,
                        "completed_at": now, "updated_at": now}
@@ -180,7 +184,7 @@ class Jobs(object):
             if error is None:
                 self._store.update("jobs", "id", job_id, {"work_state": "done", "work_finished_at": now, "artifacts": artifacts})
             else:
-                state = evaluate(row, now)
+                state = evaluate(row, now, self._step())
                 self._store.update("jobs", "id", job_id, {
                     "work_state": "failed", "work_finished_at": now, "status": rules.JOB_STATUS_FAILED,
                     "final_progress": state.progress, "final_stage": row["work_stage"], "completed_at": now,
@@ -193,7 +197,7 @@ class Jobs(object):
     # --- the job object ------------------------------------------------------------------------
 
     def view(self, row):
-        state = evaluate(row, self._clock.now())
+        state = evaluate(row, self._clock.now(), self._step())
         updated = state.completed_at or min(self._clock.now(), row["created_at"] + row["duration"])
         return {
             "id": row["id"], "type": row["type"], "status": state.status, "overallProgressPercent": state.progress,
