@@ -11,9 +11,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import time
 import traceback
 
+from ansible_collections.citrix_community.ips.plugins.module_utils import _waiter
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
 
 try:
@@ -105,31 +105,31 @@ def find_import_task(ec2, name):
     return active[0] if active else None
 
 
-def wait_import(ec2, task_id, timeout, sleep, clock=time.monotonic):
-    deadline = clock() + timeout
-    while True:
+def wait_import(ec2, task_id, waiter):
+    """Wait for the import task to complete; returns the new image id."""
+    def look():
         task = call(ec2, "describe_import_image_tasks", ImportTaskIds=[task_id])["ImportImageTasks"][0]
-        if task.get("Status") == "completed":
-            return task["ImageId"]
         if task.get("Status") in ("deleted", "deleting"):
             raise AwsImageError("The import task %s ended %s: %s" % (task_id, task.get("Status"), task.get("StatusMessage", "")))
-        if clock() >= deadline:
-            raise AwsImageError("The import task %s is still %s (%s%%) after %ss; it keeps running, run the task again to resume waiting."
-                                % (task_id, task.get("Status"), task.get("Progress", "?"), timeout))
-        time.sleep(sleep)
+        return task
+
+    def status(task):
+        progress = task.get("Progress")
+        return _waiter.Status(task_id, task.get("Status"), int(progress) if str(progress or "").isdigit() else None, task.get("StatusMessage"))
+
+    return waiter.until("The import task", look, lambda t: t.get("Status") == "completed", status)["ImageId"]
 
 
-def wait_available(ec2, image_id, timeout, sleep, clock=time.monotonic):
-    deadline = clock() + timeout
-    while True:
+def wait_available(ec2, image_id, waiter, first=None):
+    """Wait for the image to become available; returns it."""
+    def look():
         image = call(ec2, "describe_images", ImageIds=[image_id])["Images"][0]
-        if image["State"] == "available":
-            return image
         if image["State"] in ("failed", "error", "invalid"):
             raise AwsImageError("The image %s became %s: %s" % (image_id, image["State"], image.get("StateReason", {}).get("Message", "")))
-        if clock() >= deadline:
-            raise AwsImageError("The image %s is still %s after %ss; run the task again to resume waiting." % (image_id, image["State"], timeout))
-        time.sleep(sleep)
+        return image
+
+    return waiter.until("The image", look, lambda i: i["State"] == "available",
+                        lambda i: _waiter.Status(image_id, i["State"], None, None), first=first)
 
 
 def shape(image, params):

@@ -72,6 +72,23 @@ class Response:
 class _Dropped(Exception):
     """An attempt got no usable HTTP answer (refused, reset, closed, timed out)."""
 
+    transaction_id = None
+
+
+class _Reauthenticate(Exception):
+    """A 401 with a token we thought valid: the token was dropped, the request goes again once."""
+
+
+class _Refused(Exception):
+    """An error answer (4xx/5xx) of one attempt, for the retry loop to judge."""
+
+    def __init__(self, status, headers, text, transaction_id):
+        super(_Refused, self).__init__(status)
+        self.status = status
+        self.headers = headers
+        self.text = text
+        self.transaction_id = transaction_id
+
 
 def _tls_context(validate_certs, ca_path):
     if not validate_certs:
@@ -241,48 +258,62 @@ class IPSClient:
         return status, dict((k.lower(), v) for k, v in resp.headers.items()), raw
 
     def _exchange(self, method, path, query, data, content_type, authenticated=True, customer_header=True, extra_secrets=(), idempotent=None):
+        """One call through the shared retry loop: each attempt is `_attempt`, `_classify` says what may be tried again."""
         url = self._url(path, query)
         shown = "/" + path
-        retries = 0
-        reauthenticated = False
-        while True:
-            headers = self._headers(authenticated, content_type, customer_header)
-            sent_id = headers[_wire.HEADER_TRANSACTION_ID.json]
+        retrier = _retries.Retrier(self._policy, sleep=self._sleep, rand=self._rand)
+        tried = {"reauthenticated": False}
+
+        def attempt():
+            return self._attempt(method, url, shown, data, content_type, authenticated, customer_header, tried)
+
+        def classify(exc):
+            if isinstance(exc, _Reauthenticate):
+                return _retries.Verdict(True, counted=False)
+            if isinstance(exc, _Dropped):
+                return _retries.Verdict(_retries.is_retryable(method, dropped=True, idempotent=idempotent))
+            if isinstance(exc, _Refused):
+                retry_after = _retries.parse_retry_after(exc.headers.get(_wire.HEADER_RETRY_AFTER.json.lower()))
+                return _retries.Verdict(_retries.is_retryable(method, exc.status, idempotent=idempotent), exc.status == 429, retry_after)
+            return _retries.FINAL
+
+        try:
+            return retrier.call(classify, attempt)
+        except _Dropped as err:
+            hint = _POST_HINT if not _retries.is_retryable(method, dropped=True, idempotent=idempotent) else None
+            raise IPSConnectionError(self.host, "%s %s: %s" % (method, shown, err), retrier.retries, err.transaction_id, method, hint)
+        except _Refused as err:
+            secrets = tuple(self._auth.secrets()) + tuple(extra_secrets)
+            hint = _HINTS.get(err.status)
+            if err.status in _retries.RETRY_IDEMPOTENT_ONLY and not _retries.is_retryable(method, err.status, idempotent=idempotent):
+                hint = _POST_HINT
+            raise IPSApiError(err.status, redact(service_message(err.text), secrets), err.transaction_id, method, shown,
+                              redact(err.text, secrets), retrier.retries, hint)
+
+    def _attempt(self, method, url, shown, data, content_type, authenticated, customer_header, tried):
+        """One request -> Response; raises _Dropped, _Reauthenticate or _Refused for the retry loop to judge."""
+        headers = self._headers(authenticated, content_type, customer_header)
+        sent_id = headers[_wire.HEADER_TRANSACTION_ID.json]
+        try:
+            status, resp_headers, raw = self._open(method, url, data, headers)
+        except _Dropped as err:
+            err.transaction_id = sent_id
+            raise
+        transaction_id = resp_headers.get(_wire.HEADER_TRANSACTION_ID.json.lower()) or sent_id
+        text = raw.decode("utf-8", "replace")
+        if status < 300:
             try:
-                status, resp_headers, raw = self._open(method, url, data, headers)
-            except _Dropped as err:
-                wait = _retries.next_wait(self._policy, method, retries, dropped=True, rand=self._rand, idempotent=idempotent)
-                if wait is None:
-                    hint = _POST_HINT if not _retries.is_retryable(method, dropped=True, idempotent=idempotent) else None
-                    raise IPSConnectionError(self.host, "%s %s: %s" % (method, shown, err), retries, sent_id, method, hint)
-                self._sleep(wait)
-                retries += 1
-                continue
-            transaction_id = resp_headers.get(_wire.HEADER_TRANSACTION_ID.json.lower()) or sent_id
-            text = raw.decode("utf-8", "replace")
-            if status < 300:
-                try:
-                    parsed = json.loads(text) if text.strip() else None
-                except ValueError:
-                    parsed = None
-                return Response(status, resp_headers, parsed, transaction_id, text)
-            if status < 400:
-                # Redirects are not followed (they would carry the token elsewhere): say where to point api_url.
-                raise IPSApiError(status, "redirected to %s" % resp_headers.get("location", "?"), transaction_id, method, shown,
-                                  hint="Set api_url to the host that answers directly")
-            if status == 401 and authenticated and not reauthenticated:
-                # The token is dead (revoked, clock skew): a 401 means nothing was done, so one retry is safe.
-                self._auth.invalidate()
-                reauthenticated = True
-                continue
-            retry_after = _retries.parse_retry_after(resp_headers.get(_wire.HEADER_RETRY_AFTER.json.lower()))
-            wait = _retries.next_wait(self._policy, method, retries, status=status, retry_after=retry_after, rand=self._rand, idempotent=idempotent)
-            if wait is None:
-                secrets = tuple(self._auth.secrets()) + tuple(extra_secrets)
-                hint = _HINTS.get(status)
-                if status in _retries.RETRY_IDEMPOTENT_ONLY and not _retries.is_retryable(method, status, idempotent=idempotent):
-                    hint = _POST_HINT
-                raise IPSApiError(status, redact(service_message(text), secrets), transaction_id, method, shown,
-                                  redact(text, secrets), retries, hint)
-            self._sleep(wait)
-            retries += 1
+                parsed = json.loads(text) if text.strip() else None
+            except ValueError:
+                parsed = None
+            return Response(status, resp_headers, parsed, transaction_id, text)
+        if status < 400:
+            # Redirects are not followed (they would carry the token elsewhere): say where to point api_url.
+            raise IPSApiError(status, "redirected to %s" % resp_headers.get("location", "?"), transaction_id, method, shown,
+                              hint="Set api_url to the host that answers directly")
+        if status == 401 and authenticated and not tried["reauthenticated"]:
+            # The token is dead (revoked, clock skew): a 401 means nothing was done, so one retry is safe.
+            self._auth.invalidate()
+            tried["reauthenticated"] = True
+            raise _Reauthenticate()
+        raise _Refused(status, resp_headers, text, transaction_id)

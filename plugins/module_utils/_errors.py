@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
 REDACTED = "********"
 # Error bodies are kept for debugging, but a whole HTML error page helps nobody.
@@ -20,18 +21,20 @@ _MAX_TEXT = 300
 _MAX_BODY = 4096
 # JSON keys of a service error that carry the human-readable reason, best first (RFC 7807-ish
 # bodies, then the OAuth error shape of the token endpoint).
+_SAS_SIGNATURE = re.compile(r"(\bsig=)[^&\s\"'<>]+")
 _MESSAGE_KEYS = ("detail", "title", "message", "error_description", "error")
 
 
 def redact(text, secrets):
-    """`text` with every non-empty secret replaced by a fixed marker."""
+    """`text` with every non-empty secret, and the signature of any SAS URL, replaced by a fixed marker."""
     if text is None:
         return None
     text = str(text)
     # Longest first, so a secret that contains another is masked whole.
     for secret in sorted((s for s in secrets or () if s), key=len, reverse=True):
         text = text.replace(secret, REDACTED)
-    return text
+    # A SAS URL (Azure disk access, blob) is a bearer secret by its signature, whoever prints it.
+    return _SAS_SIGNATURE.sub(r"\1" + REDACTED, text)
 
 
 def _trim(text, limit):

@@ -17,6 +17,7 @@ import copy
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.citrix_community.ips.plugins.module_utils import _jobs
+from ansible_collections.citrix_community.ips.plugins.module_utils import _waiter
 from ansible_collections.citrix_community.ips.plugins.module_utils import _wire
 
 # Values under keys that look like these are replaced in diffs and returned requests.
@@ -183,8 +184,8 @@ class JobRunner(object):
             job = _jobs.submit(client, self.job_type, self.body)
 
         # Wait.
-        if job is not None and params["wait"] and job["state"] == _jobs.RUNNING:
-            job = _jobs.wait(client, job, params["wait_timeout"], params["wait_sleep"])
+        if job is not None:
+            job = _jobs.wait(client, job, _waiter.for_options(params["wait"], params["wait_timeout"], params["wait_sleep"]))
         if job is not None and job["state"] in (_jobs.FAILED, _jobs.CANCELLED):
             raise _jobs.JobFailed(job)
         result["job"] = job

@@ -13,9 +13,9 @@ __metaclass__ = type
 
 import hashlib
 import json
-import time
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSApiError, IPSError
+from ansible_collections.citrix_community.ips.plugins.module_utils import _waiter
 from ansible_collections.citrix_community.ips.plugins.module_utils import _wire
 
 # The collection's normalised job states.
@@ -40,6 +40,17 @@ def state_of(status):
     return FAILED
 
 
+def percent(value):
+    """A progress percentage as a number: an int when whole (37), else one decimal (37.4); 0 when unreadable."""
+    try:
+        value = round(float(value), 1)
+    except (TypeError, ValueError):
+        return 0
+    if value != value:  # NaN
+        return 0
+    return int(value) if value.is_integer() else value
+
+
 def _field(raw, key, default=None):
     value = raw.get(_wire.JOB_FIELDS[key].json)
     return default if value is None else value
@@ -51,11 +62,7 @@ def shape(raw):
     additional = _field(raw, "additional_info", {})
     tags = parameters.get(_wire.JOB_COMMON_FIELDS["tags"].json) or {}
     wire_type = str(_field(raw, "type", ""))
-    progress = _field(raw, "progress", 0)
-    try:
-        progress = int(progress)
-    except (TypeError, ValueError):
-        progress = 0
+    progress = percent(_field(raw, "progress", 0))
     status = _field(raw, "status", "")
     return {
         "id": _field(raw, "id"),
@@ -112,19 +119,6 @@ def find(client, job_type=None, states=None, tags=None, limit=None):
 # --- submitting and waiting ---------------------------------------------------------------------
 
 
-class JobWaitTimeout(IPSError):
-    """The job is still running when wait_timeout ends. It is never cancelled: a re-run resumes waiting."""
-
-    def __init__(self, job, waited):
-        self.job = job
-        self.job_id = job["id"]
-        self.job_status = job["status"]
-        self.progress = job["progress"]
-        super(JobWaitTimeout, self).__init__(
-            "Job %s is still %s at %s%% (stage %s) after waiting %ds. It keeps running on the service and was not cancelled; "
-            "run the task again to resume waiting, or raise wait_timeout." % (self.job_id, self.job_status, self.progress, job["stage"] or "unknown", waited))
-
-
 class JobFailed(IPSError):
     """The job ended in failure or was cancelled; the service's error is in the message."""
 
@@ -172,21 +166,25 @@ def cancel(client, job_id):
     return get(client, job_id)
 
 
-def wait(client, job, timeout, interval, clock=time.monotonic, sleep=time.sleep):
-    """Poll until the job leaves RUNNING; returns the final shaped job or raises JobWaitTimeout.
+def status_of(job):
+    """What the waiter reports of a shaped job (progress lines, timeout errors)."""
+    return _waiter.Status(job["id"], job["status"], job["progress"], job["stage"])
 
-    A monotonic clock bounds the wait; each sleep is cut short so the deadline is kept.
-    Transient HTTP failures are already retried by the client for GETs.
+
+def wait(client, job, waiter):
+    """Look at the job until it leaves RUNNING; returns the final shaped job.
+
+    Raises the waiter's WaitTimeout (with the last job as `.job`, for the failed task's result)
+    when the wait runs out. Transient HTTP failures are already retried by the client for GETs.
     """
-    started = clock()
-    deadline = started + timeout
-    while job["state"] == RUNNING:
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise JobWaitTimeout(job, clock() - started)
-        sleep(min(interval, remaining))
+    def look():
         latest = get(client, job["id"])
         if latest is None:
             raise IPSError("Job %s disappeared from the service while it was being watched (jobs are kept 24 h after they end)." % job["id"])
-        job = latest
-    return job
+        return latest
+
+    try:
+        return waiter.until("Job", look, lambda j: j["state"] != RUNNING, status_of, first=job)
+    except _waiter.WaitTimeout as err:
+        err.job = err.last
+        raise

@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import email.utils
 import random
+import threading
 import time
 from collections import namedtuple
 
@@ -82,6 +83,65 @@ def next_wait(pol, method, attempt, status=None, dropped=False, retry_after=None
     """
     if attempt >= pol.max_retries or not is_retryable(method, status, dropped, idempotent):
         return None
-    if retry_after is not None:
-        return min(float(retry_after), pol.max_delay)
+    return delay(pol, attempt, retry_after, rand)
+
+
+def delay(pol, attempt, asked=None, rand=random.random):
+    """The wait before retry `attempt + 1`: what the other side asked for (capped by max_delay), else the back-off."""
+    if asked is not None:
+        return min(float(asked), pol.max_delay)
     return backoff(pol, attempt, rand)
+
+
+# --- the one retry loop ------------------------------------------------------------------------
+
+# What a failed attempt means, as the caller's classifier says: may it be tried again, was it
+# throttling (counted apart, so a result can say the target pushed back), and a wait the other
+# side asked for (Retry-After; None or 0: back off by the formula). `counted` False: a retry
+# that does not use up the budget (a fresh token after a 401 changes what is sent).
+Verdict = namedtuple("Verdict", ["retry", "throttled", "wait", "counted"])
+Verdict.__new__.__defaults__ = (False, None, True)
+FINAL = Verdict(False)
+
+
+class Retrier(object):
+    """Runs a call, retrying the failures its classifier allows, with the back-off of `next_wait`.
+
+    The REST client and the upload pipeline (every sender thread, the GCP part workers, the
+    Azure footer) use this one loop; thread-safe, and it counts what it did for the results.
+    """
+
+    def __init__(self, pol, sleep=time.sleep, rand=random.random):
+        self.policy = pol
+        self.sleep = sleep
+        self.rand = rand
+        self.retries = 0
+        self.throttled = 0
+        self._lock = threading.Lock()
+
+    def call(self, classify, func, *args, **kwargs):
+        """func(*args, **kwargs), retried while `classify(exc)` -> Verdict (or a tuple of its fields) allows it.
+
+        The last failure is raised as it is; `self.retries` says how many retries were made.
+        """
+        attempt = 0
+        free = 1  # uncounted retries allowed: one, so a classifier cannot loop for ever
+        while True:
+            try:
+                return func(*args, **kwargs)
+            except Exception as exc:  # pylint: disable=broad-except
+                verdict = classify(exc)
+                verdict = Verdict(*verdict) if verdict is not None else FINAL
+                if not verdict.retry:
+                    raise
+                if not verdict.counted and free > 0:
+                    free -= 1
+                    continue
+                if attempt >= self.policy.max_retries:
+                    raise
+                wait = delay(self.policy, attempt, verdict.wait or None, self.rand)
+                with self._lock:
+                    self.retries += 1
+                    self.throttled += 1 if verdict.throttled else 0
+                attempt += 1
+                self.sleep(wait)

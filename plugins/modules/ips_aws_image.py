@@ -176,6 +176,7 @@ import_task_id:
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.citrix_community.ips.plugins.module_utils import _aws_image
+from ansible_collections.citrix_community.ips.plugins.module_utils import _waiter
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
 
 
@@ -218,6 +219,8 @@ def main():
 def run(module):
     p = module.params
     ec2 = _aws_image.client(p)
+    # one budget for the whole task: the import and the image's availability share wait_timeout
+    waiter = _waiter.Waiter(p["wait_timeout"], p["wait_sleep"])
     # Find what exists, by name.
     image = _aws_image.find_image(ec2, p["name"])
     if p["state"] == "absent":
@@ -229,7 +232,7 @@ def run(module):
         task = _aws_image.find_import_task(ec2, p["name"])
     if image is not None:
         if p["wait"] and image["State"] == "pending":
-            image = _aws_image.wait_available(ec2, image["ImageId"], p["wait_timeout"], p["wait_sleep"])
+            image = _aws_image.wait_available(ec2, image["ImageId"], waiter, first=image)
         return dict(changed=False, image_id=image["ImageId"], image=_aws_image.shape(image, p))
     # Decide; check mode stops after checking the snapshot.
     _aws_image.check_snapshot(ec2, p["snapshot_id"])
@@ -243,14 +246,14 @@ def run(module):
         result.update(import_task_id=task_id, image_id=None, image={})
         if not p["wait"]:
             return result
-        image_id = _aws_image.wait_import(ec2, task_id, p["wait_timeout"], p["wait_sleep"])
+        image_id = _aws_image.wait_import(ec2, task_id, waiter)
     else:
         image_id = _aws_image.call(ec2, "register_image", **request)["ImageId"]
     # Tags again on the image itself: not every EC2 implementation applies TagSpecifications (moto does not).
     _aws_image.call(ec2, "create_tags", Resources=[image_id], Tags=_aws_image.tag_list(p))
     image = _aws_image.call(ec2, "describe_images", ImageIds=[image_id])["Images"][0]
     if p["wait"]:
-        image = _aws_image.wait_available(ec2, image_id, p["wait_timeout"], p["wait_sleep"])
+        image = _aws_image.wait_available(ec2, image_id, waiter, first=image)
     result.update(image_id=image_id, image=_aws_image.shape(image, p))
     return result
 

@@ -75,6 +75,7 @@ from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module im
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
 from ansible_collections.citrix_community.ips.plugins.module_utils import _jobs
 from ansible_collections.citrix_community.ips.plugins.module_utils import _job_runner
+from ansible_collections.citrix_community.ips.plugins.module_utils import _waiter
 
 
 def main():
@@ -100,8 +101,7 @@ def run(mod):
 
     if job is None:
         raise IPSError("Job %s is unknown to the service: check the id, and note that finished jobs are kept only 24 hours." % p["id"])
-    if p["wait"] and not mod.check_mode:
-        job = _jobs.wait(mod.client, job, p["wait_timeout"], p["wait_sleep"])
+    job = _jobs.wait(mod.client, job, _waiter.for_options(p["wait"], p["wait_timeout"], p["wait_sleep"], mod.check_mode))
     if job["state"] in (_jobs.FAILED, _jobs.CANCELLED):
         raise _jobs.JobFailed(job)
     mod.exit(job=job)

@@ -63,6 +63,14 @@ options:
     description: Seconds one request may take before it is retried.
     type: float
     default: 120
+  wait_timeout:
+    description:
+      - Seconds each cloud-side operation may take - Azure disk creation, access grant and revocation; the EBS snapshot
+        reaching C(completed) and its volume; the GCP image creation.
+      - When they run out the task fails naming this option; nothing is cancelled, and running the task again finds the
+        target and resumes the upload.
+    type: int
+    default: 3600
   retries:
     description: Tries per request (throttling and server errors back off exponentially).
     type: int
@@ -91,6 +99,17 @@ options:
       client_secret: {description: "Service principal secret. Falls back to E(AZURE_SECRET).", type: str}
       authority: {description: "Entra authority host for sovereign or private clouds.", type: str}
       arm_endpoint: {description: "Resource Manager base URL for sovereign or private clouds.", type: str}
+      arm_scope:
+        description:
+          - The token scope for Resource Manager. Sovereign clouds need theirs, for example
+            C(https://management.usgovcloudapi.net/.default) with O(azure.arm_endpoint=https://management.usgovcloudapi.net).
+        type: str
+        default: https://management.azure.com/.default
+      sas_duration:
+        description:
+          - Seconds the disk's write access (SAS) stays valid. It must outlast the upload; the default is a day per 100 GB of
+            disk, at least a day.
+        type: int
       ca_path: {description: "CA bundle (PEM) to verify the endpoints with.", type: path}
       sku: {description: "Disk SKU.", type: str, default: Standard_LRS}
       zone: {description: "Availability zone.", type: str}
@@ -207,6 +226,7 @@ SPEC = dict(
     verify=dict(type="bool", default=False),
     concurrency=dict(type="int"),
     request_timeout=dict(type="float", default=120),
+    wait_timeout=dict(type="int", default=3600),
     retries=dict(type="int", default=8),
     rate_limit=dict(type="float"),
     journal_dir=dict(type="path"),
@@ -215,7 +235,8 @@ SPEC = dict(
         subscription_id=_s(fallback=(env_fallback, ["AZURE_SUBSCRIPTION_ID"])), resource_group=_s(required=True),
         location=_s(required=True), disk_name=_s(required=True), tenant_id=_s(fallback=(env_fallback, ["AZURE_TENANT"])),
         client_id=_s(fallback=(env_fallback, ["AZURE_CLIENT_ID"])), client_secret=_s(no_log=True, fallback=(env_fallback, ["AZURE_SECRET"])),
-        authority=_s(), arm_endpoint=_s(), ca_path=dict(type="path"), sku=_s(default="Standard_LRS"), zone=_s(),
+        authority=_s(), arm_endpoint=_s(), arm_scope=_s(default="https://management.azure.com/.default"),
+        sas_duration=dict(type="int"), ca_path=dict(type="path"), sku=_s(default="Standard_LRS"), zone=_s(),
         hyper_v_generation=_s(choices=["V1", "V2"]), os_type=_s(choices=["Windows", "Linux"]), tags=dict(type="dict"))),
     aws=dict(type="dict", options=dict(
         region=_s(fallback=(env_fallback, ["AWS_REGION", "AWS_DEFAULT_REGION"])),
@@ -255,7 +276,7 @@ def build_target(m, image):
         m.fail("the %s credentials are incomplete: set %s" % (name, ", ".join(missing)))
     if name == "gcp" and isinstance(options.get("service_account_key"), dict):
         m.add_secret(options["service_account_key"].get("private_key"))
-    kw = dict(timeout=p["request_timeout"], tries=p["retries"])
+    kw = dict(timeout=p["request_timeout"], tries=p["retries"], wait_timeout=p["wait_timeout"])
     try:
         if name == "azure":
             from ansible_collections.citrix_community.ips.plugins.module_utils._upload.azure import AzureTarget as cls
@@ -281,6 +302,11 @@ def main(m):
         m.fail("concurrency must be 1 or more, got %s" % p["concurrency"])
     if p["retries"] < 1:
         m.fail("retries must be 1 or more, got %s" % p["retries"])
+    if p["wait_timeout"] < 1:
+        m.fail("wait_timeout must be 1 or more seconds, got %s" % p["wait_timeout"])
+    sas_duration = (p.get("azure") or {}).get("sas_duration")
+    if sas_duration is not None and sas_duration < 300:
+        m.fail("azure.sas_duration must be 300 seconds or more (it must outlast the upload), got %s" % sas_duration)
     src, image = open_disk(p["source"])
     try:
         target = build_target(m, image)

@@ -17,18 +17,26 @@ __metaclass__ = type
 
 import base64
 import hashlib
-import time
 import uuid
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, STATE_TAG, MissingLibrary, Target
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import UploadError
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import GIB, ceil_div
+from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status
 
 BLOCK = 512 * 1024
 RETRY_CODES = ("ThrottlingException", "RequestThrottledException", "InternalServerException", "ServiceUnavailableException",
                "InternalError", "RequestTimeout", "RequestTimeoutException", "SlowDown")
 THROTTLE_CODES = ("ThrottlingException", "RequestThrottledException", "SlowDown")
 
+
+
+def _percent(text):
+    """EC2's progress ("42%") as a number, or None."""
+    try:
+        return int(str(text).rstrip("%"))
+    except ValueError:
+        return None
 
 class AwsTarget(Target):
     name = "aws"
@@ -37,8 +45,8 @@ class AwsTarget(Target):
     default_concurrency = 16
     journal_outlives_target = True
 
-    def __init__(self, options, image, fp, timeout=60, tries=8, concurrency=16):
-        super(AwsTarget, self).__init__(options, image, fp, timeout, tries)
+    def __init__(self, options, image, fp, timeout=60, tries=8, concurrency=16, wait_timeout=3600):
+        super(AwsTarget, self).__init__(options, image, fp, timeout, tries, wait_timeout)
         try:
             import boto3
             from botocore.config import Config
@@ -75,9 +83,7 @@ class AwsTarget(Target):
     # -- errors --
 
     def _wrap(self, exc, doing):
-        text = str(exc)
-        for secret in self.secrets:
-            text = text.replace(secret, "********")
+        text = self.redact(exc)
         code = getattr(exc, "response", {}).get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
         hint = "check the aws options and the network path to the endpoint"
         if code in ("AuthFailure", "UnrecognizedClientException", "InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDeniedException",
@@ -198,17 +204,17 @@ class AwsTarget(Target):
         self._call("complete the snapshot %s (CompleteSnapshot)" % self.snapshot_id, self.ebs.complete_snapshot,
                    SnapshotId=self.snapshot_id, ChangedBlocksCount=count, Checksum=checksum, ChecksumAlgorithm="SHA256",
                    ChecksumAggregationMethod="LINEAR")
-        deadline = time.monotonic() + float(self.options.get("wait_timeout") or 3600)
-        state = None
-        while True:
+        def look():
             snaps = self._call("read the snapshot %s" % self.snapshot_id, self.ec2.describe_snapshots, SnapshotIds=[self.snapshot_id])
-            state = snaps["Snapshots"][0].get("State") if snaps.get("Snapshots") else None
-            if state == "completed":
-                break
-            if state == "error" or time.monotonic() > deadline:
+            snap = snaps["Snapshots"][0] if snaps.get("Snapshots") else {}
+            if snap.get("State") in (None, "error"):
                 raise UploadError("the snapshot %s is %s after CompleteSnapshot; check it in the EC2 console and re-run (overwrite: always "
-                                  "starts again)" % (self.snapshot_id, state or "missing"))
-            time.sleep(2)
+                                  "starts again)" % (self.snapshot_id, snap.get("State") or "missing"))
+            return snap
+
+        snap = self.waiter().until("The snapshot", look, lambda s: s["State"] == "completed",
+                                   lambda s: Status(self.snapshot_id, s["State"], _percent(s.get("Progress")), None))
+        state = snap["State"]
         self._call("tag the snapshot %s" % self.snapshot_id, self.ec2.create_tags, Resources=[self.snapshot_id],
                    Tags=[{"Key": STATE_TAG, "Value": "complete"}])
         self.result = {"snapshot_id": self.snapshot_id, "snapshot_state": state, "changed_blocks": count}
@@ -222,13 +228,17 @@ class AwsTarget(Target):
         kw = {"SnapshotId": self.snapshot_id, "AvailabilityZone": o["availability_zone"], "VolumeType": o.get("volume_type") or "gp3",
               "TagSpecifications": [{"ResourceType": "volume", "Tags": self._tags("complete")}]}
         vol = self._call("create a volume from %s" % self.snapshot_id, self.ec2.create_volume, **kw)
-        deadline = time.monotonic() + float(o.get("wait_timeout") or 3600)
-        while vol.get("State") not in ("available", "in-use"):
-            if time.monotonic() > deadline or vol.get("State") == "error":
-                raise UploadError("the volume %s is %s; check it in the EC2 console" % (vol["VolumeId"], vol.get("State")))
-            time.sleep(2)
-            vol = self._call("read the volume", self.ec2.describe_volumes, VolumeIds=[vol["VolumeId"]])["Volumes"][0]
-        return {"volume_id": vol["VolumeId"]}
+        volume_id = vol["VolumeId"]
+
+        def look():
+            found = self._call("read the volume", self.ec2.describe_volumes, VolumeIds=[volume_id])["Volumes"][0]
+            if found.get("State") == "error":
+                raise UploadError("the volume %s is in error; check it in the EC2 console" % volume_id)
+            return found
+
+        self.waiter().until("The volume", look, lambda v: v.get("State") in ("available", "in-use"),
+                            lambda v: Status(volume_id, v.get("State"), None, None), first=vol)
+        return {"volume_id": volume_id}
 
     def verify(self, journal):
         """List the snapshot's blocks, read each back and compare its SHA-256 with the journal's."""

@@ -18,7 +18,8 @@ __metaclass__ = type
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._disk.footer import FOOTER_SIZE, azure_upload_size, fixed_vhd_footer, round_up_mib
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, STATE_TAG, MissingLibrary, Target
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import ZERO, Retry, UploadError
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import ZERO, UploadError, retrier
+from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status, WaitTimeout
 
 WINDOW = 4 * 1024 * 1024
 SCAN = 64 * 1024
@@ -56,8 +57,10 @@ class AzureTarget(Target):
     whole_units = False
     default_concurrency = 8
 
-    def __init__(self, options, image, fp, timeout=60, tries=8, concurrency=8):
-        super(AzureTarget, self).__init__(options, image, fp, timeout, tries)
+    wait_interval = 1
+
+    def __init__(self, options, image, fp, timeout=60, tries=8, concurrency=8, wait_timeout=3600):
+        super(AzureTarget, self).__init__(options, image, fp, timeout, tries, wait_timeout)
         try:
             from azure.identity import ClientSecretCredential
             from azure.mgmt.compute import ComputeManagementClient
@@ -81,7 +84,8 @@ class AzureTarget(Target):
         self.credential = ClientSecretCredential(o["tenant_id"], o["client_id"], o["client_secret"], **cred_kw)
         mgmt_kw = {"connection_verify": self.ca, "connection_timeout": min(timeout, 30), "read_timeout": timeout}
         if o.get("arm_endpoint"):
-            mgmt_kw.update(base_url=o["arm_endpoint"], credential_scopes=[o.get("arm_scope") or ARM_SCOPE])
+            mgmt_kw["base_url"] = o["arm_endpoint"]
+        mgmt_kw["credential_scopes"] = [o.get("arm_scope") or ARM_SCOPE]
         self.compute = ComputeManagementClient(self.credential, o["subscription_id"], **mgmt_kw)
         self.upload_size = azure_upload_size(image.virtual_size)
         self.data_size = round_up_mib(image.virtual_size)
@@ -103,18 +107,9 @@ class AzureTarget(Target):
 
     # -- errors --
 
-    def _redact(self, text):
-        text = str(text)
-        for secret in self.secrets + ([self._sas] if self._sas else []):
-            text = text.replace(secret, "********")
-        if "sig=" in text:
-            import re
-            text = re.sub(r"sig=[^&\s\"']+", "sig=********", text)
-        return text
-
     def _wrap(self, exc, doing):
         msg = getattr(exc, "message", None) or str(exc)
-        first = self._redact(msg).strip().splitlines()
+        first = self.redact(msg).strip().splitlines()
         text = first[0] if first else type(exc).__name__
         hint = "check the azure options and the network path to the endpoint"
         low = str(exc).lower()
@@ -129,10 +124,15 @@ class AzureTarget(Target):
     def _call(self, doing, func, *args, **kw):
         try:
             result = func(*args, **kw)
-            if hasattr(result, "result") and hasattr(result, "wait"):  # an LRO poller
-                result = result.result(timeout=float(self.options.get("wait_timeout") or 3600))
+            if hasattr(result, "result") and hasattr(result, "done"):
+                # A long-running operation: azure-core polls it in its own thread; the shared waiter
+                # bounds the wait by wait_timeout and names the option when it runs out.
+                poller = result
+                self.waiter().until("Azure's operation to", lambda: poller, lambda p: p.done(),
+                                    lambda p: Status(doing, p.status(), None, None))
+                result = poller.result()
             return result
-        except UploadError:
+        except (UploadError, WaitTimeout):
             raise
         except Exception as exc:  # pylint: disable=broad-except
             raise self._wrap(exc, doing)
@@ -239,7 +239,7 @@ class AzureTarget(Target):
 
     def _write_footer(self):
         footer = fixed_vhd_footer(self.data_size, unique_id=self.image.unique_id)
-        self._call("write the VHD footer", Retry(tries=self.tries).call, "footer", self.classify, self._put_footer, footer)
+        self._call("write the VHD footer", retrier(tries=self.tries).call, self.classify, self._put_footer, footer)
 
     def _put_footer(self, footer):
         return self._blob.upload_page(footer, offset=self.data_size, length=FOOTER_SIZE)

@@ -13,6 +13,12 @@
     target.finish(journal)       seal it (footer + revoke, CompleteSnapshot, images.insert) and tag it
     target.verify(journal)       read back what was sent and compare digests
     target.remove()              delete an existing target (overwrite)
+    target.describe_name()       "disk X in RG": the target as errors and the lock name it
+    target.target_size()         bytes of the target object (check mode, results)
+
+A target waits for cloud-side operations (disk creation, snapshot completion, images.insert)
+only through `self.waiter(what)`: the shared waiter, bounded by the module's `wait_timeout`.
+Errors it raises name no secret: `self.redact(text)` masks `self.secrets` and SAS signatures.
 
 Unit targets (Azure, AWS) run through pipeline.run_units; a stream target (GCP) implements
 `transfer(image, journal, progress, stop)` itself.
@@ -25,11 +31,13 @@ __metaclass__ = type
 import hashlib
 import time
 
+from ansible_collections.citrix_community.ips.plugins.module_utils._errors import redact
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import Journal
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.lock import UploadLock
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import RateLimit, Retry, UploadError, run_units
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import RateLimit, UploadError, retrier, run_units
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import Plan, plan_summary
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.progress import Progress
+from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Waiter
 
 FINGERPRINT_TAG = "ips-source-fingerprint"
 STATE_TAG = "ips-upload-state"
@@ -60,20 +68,36 @@ class Target(object):
     # target object means nothing to resume
     journal_outlives_target = False
 
-    def __init__(self, options, image, fp, timeout=60, tries=8):
+    # seconds between two looks at a cloud-side operation
+    wait_interval = 2
+
+    def __init__(self, options, image, fp, timeout=60, tries=8, wait_timeout=3600):
         self.options = options
         self.image = image
         self.fingerprint = fp
         self.timeout = timeout
         self.tries = tries
+        self.wait_timeout = wait_timeout
         self.secrets = []
         self.result = {}
+
+    def waiter(self):
+        """The shared waiter for one cloud-side operation, bounded by the module's wait_timeout."""
+        return Waiter(self.wait_timeout, self.wait_interval, option="wait_timeout",
+                      resume="run the task again: it finds the %s and resumes the upload" % self.describe_name())
+
+    def redact(self, text):
+        """`text` with this target's secrets and any SAS signature masked (the one redactor of `_errors`)."""
+        return redact(text, self.secrets)
 
     def key(self):
         return "%s:%s" % (self.object_key(), self.fingerprint)
 
-    # -- to implement --
+    # -- to implement: every target provides these (the engine and run_upload call them) --
     def object_key(self):
+        raise NotImplementedError
+
+    def describe_name(self):
         raise NotImplementedError
 
     def target_size(self):
@@ -101,6 +125,13 @@ class Target(object):
         return {}
 
     def remove(self):
+        raise NotImplementedError
+
+    # stream targets (stream = True) send the bytes themselves instead of the pipeline:
+    def transfer(self, journal, progress, concurrency, stop=None):
+        raise NotImplementedError
+
+    def plan_summary(self):
         raise NotImplementedError
 
 
@@ -152,7 +183,7 @@ def _decide_and_upload(target, overwrite="different", check_mode=False, journal_
         else:
             plan = Plan(image, target.unit_size, read_size=read_size, done=set(journal.done))
             progress.total = sum(plan.coverage.values())
-            retry = Retry(tries=target.tries)
+            retry = retrier(tries=target.tries)
             stats = run_units(image, plan, target, journal, progress, concurrency=concurrency or target.default_concurrency,
                               retry=retry, stop=stop, rate=RateLimit(rate_limit) if rate_limit else None)
             stats.units_skipped = len(plan.skipped_units)

@@ -18,7 +18,6 @@ __metaclass__ = type
 
 import json
 import threading
-import time
 import zlib
 
 try:
@@ -32,7 +31,8 @@ except ImportError:  # pragma: no cover
     from urllib import quote  # type: ignore
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, MissingLibrary, Target
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import Retry, Stats, UploadError
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import Stats, UploadError, retrier
+from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import GIB, MIB, ceil_div
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.tarstream import (
     GZIP_HEADER, TarLayout, crc32_combine, deflate_part, gzip_trailer)
@@ -50,8 +50,10 @@ class GcpTarget(Target):
     default_concurrency = 4
     journal_outlives_target = True
 
-    def __init__(self, options, image, fp, timeout=60, tries=8, concurrency=4):
-        super(GcpTarget, self).__init__(options, image, fp, timeout, tries)
+    wait_interval = 1
+
+    def __init__(self, options, image, fp, timeout=60, tries=8, concurrency=4, wait_timeout=3600):
+        super(GcpTarget, self).__init__(options, image, fp, timeout, tries, wait_timeout)
         try:
             from google.auth.transport.requests import AuthorizedSession
         except ImportError as exc:
@@ -135,14 +137,8 @@ class GcpTarget(Target):
 
     # -- errors --
 
-    def _redact(self, text):
-        text = str(text)
-        for secret in self.secrets:
-            text = text.replace(secret, "********")
-        return text
-
     def _wrap(self, exc, doing):
-        text = self._redact(getattr(exc, "message", None) or exc).strip().splitlines()
+        text = self.redact(getattr(exc, "message", None) or exc).strip().splitlines()
         text = text[0] if text else type(exc).__name__
         hint = "check the gcp options and the network path to the endpoint"
         low = text.lower()
@@ -177,12 +173,9 @@ class GcpTarget(Target):
         return resp.json() if resp.content else {}
 
     def _wait_op(self, op, doing):
-        deadline = time.monotonic() + float(self.options.get("wait_timeout") or 3600)
-        while op.get("status") != "DONE":
-            if time.monotonic() > deadline:
-                raise UploadError("%s: the operation %s is still %s; re-run to wait again" % (doing, op.get("name"), op.get("status")))
-            time.sleep(1)
-            op = self._compute("GET", "global/operations/%s" % op["name"], doing=doing)
+        name = op["name"]
+        op = self.waiter().until("The Compute Engine operation", lambda: self._compute("GET", "global/operations/%s" % name, doing=doing),
+                                 lambda o: o.get("status") == "DONE", lambda o: Status(name, o.get("status"), o.get("progress"), doing), first=op)
         if op.get("error"):
             errs = "; ".join(e.get("message", "") for e in op["error"].get("errors", []))
             raise UploadError("GCP could not %s: %s" % (doing, errs))
@@ -230,7 +223,7 @@ class GcpTarget(Target):
         progress.add(done=sum(min(PART, layout.size - i * PART) for i in journal.done))
         stats = Stats()
         stats.units_skipped = len(journal.done)
-        retry = Retry(tries=self.tries)
+        retry = retrier(tries=self.tries)
         stop = stop or threading.Event()
         errors = []
 
@@ -249,7 +242,7 @@ class GcpTarget(Target):
                     crc = zlib.crc32(view) & 0xFFFFFFFF
                     data = deflate_part(view, last=(i == parts - 1), level=self.level, prefix=GZIP_HEADER if i == 0 else b"")
                     journal.start(i)
-                    retry.call("part %d" % i, self.classify, self._put, self._part_name(i), data)
+                    retry.call(self.classify, self._put, self._part_name(i), data)
                     journal.complete(i, "%08x:%d" % (crc, n))
                     stats.add(bytes_read=read, bytes_sent=len(data), units_sent=1, requests=1)
                     progress.add(done=n, sent=len(data), read=read)

@@ -21,7 +21,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import random
 import threading
 import time
 
@@ -30,6 +29,7 @@ try:
 except ImportError:  # pragma: no cover
     import Queue as queue  # type: ignore
 
+from ansible_collections.citrix_community.ips.plugins.module_utils import _retries
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
 
 ZERO = bytes(8 * 1024 * 1024)
@@ -44,33 +44,10 @@ class UploadError(IPSError):
     """The upload failed: what the target said, and what to do."""
 
 
-class Retry(object):
-    """Exponential back-off with full jitter; a target's `classify(exc)` decides what is retryable."""
-
-    def __init__(self, tries=8, base=0.5, cap=30.0, sleep=time.sleep):
-        self.tries = max(1, int(tries))
-        self.base = base
-        self.cap = cap
-        self.sleep = sleep
-        self.retries = 0
-        self.throttled = 0
-        self._lock = threading.Lock()
-
-    def call(self, what, classify, func, *args):
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return func(*args)
-            except Exception as exc:  # pylint: disable=broad-except
-                retry, throttle, wait = classify(exc)
-                if not retry or attempt >= self.tries:
-                    raise
-                with self._lock:
-                    self.retries += 1
-                    self.throttled += 1 if throttle else 0
-                delay = random.uniform(0, min(self.cap, self.base * (2 ** (attempt - 1))))
-                self.sleep(max(delay, wait or 0))
+def retrier(tries=8, sleep=time.sleep):
+    """The shared retry loop (`_retries.Retrier`) with the upload's budget: `tries` attempts, back-off
+    from 0.5 s up to 30 s; a target's `classify(exc)` -> (retry, throttled, wait) decides each failure."""
+    return _retries.Retrier(_retries.policy(max_retries=max(1, int(tries)) - 1, max_delay=30.0, base_delay=0.5), sleep=sleep)
 
 
 class RateLimit(object):
@@ -147,7 +124,7 @@ def run_units(image, plan, target, journal, progress, concurrency=8, read_size=N
     target: `whole_units` (EBS: a unit is sent whole; Azure: any aligned piece), `send(index, virtual_offset, view)
     -> (bytes_sent, requests, digest)`, `classify(exc) -> (retry, throttled, wait_seconds)`.
     """
-    retry = retry or Retry()
+    retry = retry or retrier()
     stop = stop or threading.Event()
     stats = Stats()
     unit = plan.unit_size
@@ -286,7 +263,7 @@ def run_units(image, plan, target, journal, progress, concurrency=8, read_size=N
                     if whole or index not in started:
                         started.add(index)
                         journal.start(index)
-                    sent, requests, digest = retry.call("unit %d" % index, target.classify, target.send, index, voff, view)
+                    sent, requests, digest = retry.call(target.classify, target.send, index, voff, view)
                     if whole:
                         journal.complete(index, digest or "")
                         stats.add(units_sent=1)

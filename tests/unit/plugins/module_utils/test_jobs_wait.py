@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from ansible_collections.citrix_community.ips.plugins.module_utils import _jobs
+from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import NoWait, Waiter, WaitTimeout
 from ansible_collections.citrix_community.ips.plugins.module_utils._client import IPSClient
 
 ips_lab_server = pytest.importorskip("ips_lab.cloud.server", reason="the lab package (make setup installs it) is needed")
@@ -41,7 +42,7 @@ def prepare_body(**tags):
 def test_submit_then_wait_until_complete(client):
     job = _jobs.submit(client, "prepare", prepare_body())
     assert job["state"] == "running" and job["type"] == "prepare"
-    final = _jobs.wait(client, job, timeout=30, interval=0.2)
+    final = _jobs.wait(client, job, Waiter(30, 0.2))
     assert final["id"] == job["id"]
     assert final["state"] == "complete" and final["progress"] == 100
 
@@ -49,16 +50,33 @@ def test_submit_then_wait_until_complete(client):
 def test_timeout_reports_the_job_and_leaves_it_running(lab, client):
     lab.admin.set_config(job_seconds=120)
     job = _jobs.submit(client, "prepare", prepare_body())
-    with pytest.raises(_jobs.JobWaitTimeout) as err:
-        _jobs.wait(client, job, timeout=0.5, interval=0.2)
+    with pytest.raises(WaitTimeout) as err:
+        _jobs.wait(client, job, Waiter(0.5, 0.2))
     assert err.value.job_id == job["id"] and err.value.job_status == "inProgress"
-    assert job["id"] in str(err.value) and "resume" in str(err.value)
+    assert err.value.job["id"] == job["id"]  # the failed task returns the last job seen
+    message = str(err.value)
+    assert message.startswith("Job %s is still inProgress at " % job["id"]) and "(stage " in message
+    assert "(wait_timeout)" in message and "not cancelled" in message and "resume waiting" in message
     assert _jobs.get(client, job["id"])["state"] == "running"
+
+
+def test_progress_changes_are_reported_and_check_mode_does_not_wait(lab, client):
+    lab.admin.set_config(job_seconds=2)
+    job = _jobs.submit(client, "prepare", prepare_body())
+    seen = []
+    final = _jobs.wait(client, job, Waiter(30, 0.1, on_change=lambda status, _job: seen.append(status)))
+    assert final["state"] == "complete"
+    assert seen[0].progress == job["progress"] and seen[-1].progress == 100 and len(seen) >= 3
+    assert all(a != b for a, b in zip(seen, seen[1:]))  # one report per change, never twice the same
+    running = _jobs.submit(client, "prepare", prepare_body())
+    looked = []
+    assert _jobs.wait(client, running, NoWait(on_change=lambda status, _job: looked.append(status)))["state"] == "running"
+    assert len(looked) == 1
 
 
 def test_failed_job_carries_the_service_error(lab, client):
     lab.admin.fail_job("prepare", "preparing", "The CE VM could not reach the share.")
-    job = _jobs.wait(client, _jobs.submit(client, "prepare", prepare_body()), timeout=30, interval=0.2)
+    job = _jobs.wait(client, _jobs.submit(client, "prepare", prepare_body()), Waiter(30, 0.2))
     assert job["state"] == "failed"
     err = _jobs.JobFailed(job)
     assert "could not reach the share" in str(err) and job["id"] in str(err)
@@ -67,7 +85,7 @@ def test_failed_job_carries_the_service_error(lab, client):
 def test_token_expiry_during_a_wait_is_survived(lab, client):
     lab.admin.set_config(token_ttl=1, job_seconds=3)
     job = _jobs.submit(client, "prepare", prepare_body())
-    assert _jobs.wait(client, job, timeout=30, interval=0.4)["state"] == "complete"
+    assert _jobs.wait(client, job, Waiter(30, 0.4))["state"] == "complete"
 
 
 def test_find_by_key_returns_the_newest_job_with_that_key(client):
