@@ -4,9 +4,7 @@
 """ips_upload_wait: wait for an ips_upload started with async/poll 0, printing its progress file.
 
 It runs on the controller and asks the host that runs the upload (async_status, slurp), so it works
-for localhost and a delegated host alike. It is a loop here rather than a task file that includes
-itself once per round: such an include nests one level per round, and ansible-core stops with
-"maximum recursion depth exceeded" after about 230 levels (under two hours at 30 s a round).
+for localhost and a delegated host alike; the loop is the shared one (plugin_utils/follow.py).
 A dead upload is one whose progress file stops changing (its heartbeat rewrites it every few
 seconds), judged on the controller's clock only, so clock skew between the hosts does not matter.
 """
@@ -19,20 +17,12 @@ import base64
 import json
 import time
 
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-display = Display()
+from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status
+from ansible_collections.citrix_community.ips.plugins.plugin_utils.follow import FollowAction, StopFollowing
 
-ARGUMENT_SPEC = dict(
-    jid=dict(type="str", required=True),
-    progress_file=dict(type="str", required=True),
-    label=dict(type="str"),
-    poll_delay=dict(type="int", default=5),
-    report_every=dict(type="int", default=30),
-    stale_after=dict(type="int", default=120),
-    timeout=dict(type="int", default=21600),
-)
+display = Display()
 
 MIB = 1048576.0
 
@@ -43,66 +33,68 @@ def progress_line(label, p):
         p.get("rate_mib_s", 0), p.get("eta_seconds", "?"))
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
+class ActionModule(FollowAction):
+    ARGUMENT_SPEC = dict(
+        jid=dict(type="str", required=True),
+        progress_file=dict(type="str", required=True),
+        label=dict(type="str"),
+        poll_delay=dict(type="int", default=5),
+        report_every=dict(type="int", default=30),
+        stale_after=dict(type="int", default=120),
+        timeout=dict(type="int", default=21600),
+    )
     _VALID_ARGS = frozenset(ARGUMENT_SPEC)
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        for name in ("poll_delay", "report_every", "stale_after", "timeout"):
-            if args[name] < 1:
-                return dict(result, failed=True, msg="%s must be 1 or more, got %s" % (name, args[name]))
+    def follow(self, args, task_vars):
+        if args["stale_after"] < 1:
+            raise StopFollowing("stale_after must be 1 or more, got %s" % args["stale_after"])
         if args["stale_after"] <= args["poll_delay"]:
-            return dict(result, failed=True, msg="stale_after (%d) must be longer than poll_delay (%d): the progress file cannot be judged "
-                        "faster than it is looked at" % (args["stale_after"], args["poll_delay"]))
+            raise StopFollowing("stale_after (%d) must be longer than poll_delay (%d): the progress file cannot be judged faster than "
+                                "it is looked at" % (args["stale_after"], args["poll_delay"]))
         jid = args["jid"]
         label = args["label"] or "job %s" % jid
         async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
+        read_every = min(args["report_every"] or args["poll_delay"], args["stale_after"] / 3.0)  # often enough to judge staleness
+        seen = {"progress": {}, "updated": None, "changed_at": time.monotonic(), "read_at": None}
 
-        started = last_change = time.monotonic()
-        last_seen = last_read = last_report = None
-        read_every = min(args["report_every"], args["stale_after"] / 3.0)  # often enough to judge staleness in time
-        progress = {}
-        while True:
-            status = self._execute_module(module_name="ansible.legacy.async_status", module_args={"jid": jid, "_async_dir": async_dir},
-                                          task_vars=task_vars)
+        def look():
+            status = self.run_module("ansible.legacy.async_status", {"jid": jid, "_async_dir": async_dir}, task_vars)
             if status.get("failed") and status.get("msg") == "could not find job":
-                return dict(result, failed=True, msg="upload %s: cannot follow background job %s: the host that runs the upload has no "
-                            "such job (another host, or its async folder was wiped); run the upload task again: it resumes from its "
-                            "journal" % (label, jid))
+                raise StopFollowing("upload %s: cannot follow background job %s: the host that runs the upload has no such job "
+                                    "(another host, or its async folder was wiped); run the upload task again: it resumes from its "
+                                    "journal" % (label, jid))
             if status.get("finished"):
-                status["finished"] = status["started"] = True
-                status.pop("invocation", None)
-                if not status.get("failed"):
-                    display.display("upload %s: done" % label)
-                result.update(status)
-                return result
+                return {"finished": status, "progress": seen["progress"]}
             if status.get("failed"):
-                return dict(result, failed=True, msg="upload %s: cannot follow background job %s: %s" % (label, jid, status.get("msg")))
+                raise StopFollowing("upload %s: cannot follow background job %s: %s" % (label, jid, status.get("msg")))
             now = time.monotonic()
-            if last_read is None or now - last_read >= read_every:
-                last_read = now
-                progress = self._read_progress(args["progress_file"], task_vars)
-                if progress.get("updated") != last_seen:
-                    last_seen, last_change = progress.get("updated"), now
-            if last_report is None or now - last_report >= args["report_every"]:
-                last_report = now
-                display.display(progress_line(label, progress))
-            if now - last_change > args["stale_after"]:
-                return dict(result, failed=True, msg=(
+            if seen["read_at"] is None or now - seen["read_at"] >= read_every:
+                seen["read_at"] = now
+                seen["progress"] = self._read_progress(args["progress_file"], task_vars)
+                if seen["progress"].get("updated") != seen["updated"]:
+                    seen["updated"], seen["changed_at"] = seen["progress"].get("updated"), now
+            if now - seen["changed_at"] > args["stale_after"]:
+                raise StopFollowing(
                     "upload %s: the background upload (job %s) has not written its progress file for %d s (stale_after %d s): it is no "
                     "longer running (killed, or its host restarted). Run the playbook again: it starts a new upload that resumes "
-                    "where this one stopped." % (label, jid, now - last_change, args["stale_after"])))
-            if now - started > args["timeout"]:
-                return dict(result, failed=True, msg="upload %s: the background upload (job %s) did not finish within timeout (%d s); it "
-                            "goes on in the background: run the playbook again to wait for it" % (label, jid, args["timeout"]))
-            time.sleep(args["poll_delay"])
+                    "where this one stopped." % (label, jid, now - seen["changed_at"], args["stale_after"]))
+            return {"progress": seen["progress"]}
+
+        def status(obs):
+            p = obs["progress"]
+            return Status("job %s" % jid, p.get("phase", "starting"), p.get("percent"), None)
+
+        final = self.wait("The background upload %s," % label, look, lambda obs: "finished" in obs, status, args,
+                          lambda _s, obs: progress_line(label, obs["progress"]),
+                          resume="it goes on in the background: run the playbook again to wait for it")["finished"]
+        final["finished"] = final["started"] = True
+        if not final.get("failed"):
+            display.display("upload %s: done" % label)
+        return final
 
     def _read_progress(self, path, task_vars):
         """The progress file as a dict; {} while it does not exist yet or cannot be parsed."""
-        got = self._execute_module(module_name="ansible.legacy.slurp", module_args={"src": path}, task_vars=task_vars)
+        got = self.run_module("ansible.legacy.slurp", {"src": path}, task_vars)
         if got.get("failed") or "content" not in got:
             return {}
         try:

@@ -55,6 +55,31 @@ _ERROR_RESULT_FIELDS = {
 }
 
 
+def client_from_params(p):
+    """An IPSClient from the auth options (a module's params, or an action plugin's args); IPSError names what is missing."""
+    # Imported here so modules that never call the service don't pay for it.
+    from ansible_collections.citrix_community.ips.plugins.module_utils._client import IPSClient
+
+    missing = ["%s (or %s)" % (opt, env) for opt, env in _REQUIRED_AUTH if not p.get(opt)]
+    if missing:
+        raise IPSError("Citrix Cloud credentials are incomplete: set %s. Create an API client under "
+                       "Identity and Access Management > API Access." % ", ".join(missing))
+    if p["max_retries"] < 0:
+        raise IPSError("max_retries must be 0 or more, got %s." % p["max_retries"])
+    return IPSClient(
+        customer_id=p["customer_id"],
+        client_id=p["client_id"],
+        client_secret=p["client_secret"],
+        region=p["region"],
+        api_url=p["api_url"],
+        validate_certs=p["validate_certs"],
+        ca_path=p["ca_path"],
+        request_timeout=p["request_timeout"],
+        max_retries=p["max_retries"],
+        retry_max_delay=p["retry_max_delay"],
+    )
+
+
 class IPSModule(object):
     """An AnsibleModule with the Citrix Cloud auth options and client."""
 
@@ -82,28 +107,10 @@ class IPSModule(object):
         return self._client
 
     def _build_client(self):
-        # Imported here so modules that never call the service don't pay for it.
-        from ansible_collections.citrix_community.ips.plugins.module_utils._client import IPSClient
-
-        p = self.params
-        missing = ["%s (or %s)" % (opt, env) for opt, env in _REQUIRED_AUTH if not p.get(opt)]
-        if missing:
-            self.fail("Citrix Cloud credentials are incomplete: set %s. Create an API client under "
-                      "Identity and Access Management > API Access." % ", ".join(missing))
-        if p["max_retries"] < 0:
-            self.fail("max_retries must be 0 or more, got %s." % p["max_retries"])
-        return IPSClient(
-            customer_id=p["customer_id"],
-            client_id=p["client_id"],
-            client_secret=p["client_secret"],
-            region=p["region"],
-            api_url=p["api_url"],
-            validate_certs=p["validate_certs"],
-            ca_path=p["ca_path"],
-            request_timeout=p["request_timeout"],
-            max_retries=p["max_retries"],
-            retry_max_delay=p["retry_max_delay"],
-        )
+        try:
+            return client_from_params(self.params)
+        except IPSError as err:
+            self.fail(str(err))
 
     def add_secret(self, value):
         """Mask a secret the module learned at run time (e.g. inside a parsed JSON key)."""

@@ -11,8 +11,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def modules_using_ipsmodule():
-    """Modules that take the Citrix Cloud auth options (IPSModule without auth=False)."""
-    return sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if "IPSModule(" in p.read_text() and "auth=False" not in p.read_text())
+    """Modules that take the Citrix Cloud auth options: IPSModule without auth=False, or an action plugin taking auth_argument_spec."""
+    modules = set(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if "IPSModule(" in p.read_text() and "auth=False" not in p.read_text())
+    actions = set(p.stem for p in (REPO / "plugins" / "action").glob("*.py") if "auth_argument_spec()" in p.read_text())
+    assert actions <= set(p.stem for p in (REPO / "plugins" / "modules").glob("*.py")), "an action plugin without its docs module"
+    return sorted(modules | actions)
 
 
 def rendered_docs(names):
