@@ -2,12 +2,15 @@
 disk, azure-storage-blob (and raw requests where the SDK would not send the bad request) for the
 pages, and the managed-disk rules the lab enforces on top of Azurite."""
 
+import json
 import struct
 import time
 import uuid
 
 import pytest
 import requests
+
+from ips_lab.admin import LabAdminError
 
 MIB = 1024 * 1024
 SIZE = 32 * MIB + 512  # a 32 MiB fixed VHD plus its footer
@@ -309,3 +312,75 @@ def GrantAccess(access):  # noqa: N802 - reads like the SDK model it builds
     from azure.mgmt.compute.models import GrantAccessData
 
     return GrantAccessData(access=access, duration_in_seconds=600)
+
+
+# --- slow disk creation (operation_seconds) ---------------------------------------------------
+
+@pytest.fixture()
+def plane_admin(cloud_lab):
+    from ips_lab.clouds.admin import PlaneAdmin
+
+    admin = PlaneAdmin.from_env(cloud_lab.env, "azure")
+    yield admin
+    admin.reset()
+
+
+def test_disk_creation_takes_operation_seconds(az, plane_admin):
+    """With operation_seconds the PUT is a real long-running operation: 202, the disk Updating,
+    the async operation InProgress, and azure-core's poller waits, then returns the Disk."""
+    assert plane_admin.config() == {"operation_seconds": 0}
+    assert plane_admin.set_config(operation_seconds=3) == {"operation_seconds": 3}
+    name = "slow-%s" % uuid.uuid4().hex[:6]
+    started = time.monotonic()
+    poller = az.compute.disks.begin_create_or_update(az.rg, name, upload_disk(az))
+    assert poller.done() is False
+    early = az.compute.disks.get(az.rg, name)
+    assert early.provisioning_state == "Updating" and early.disk_state == "ReadyToUpload"
+    from azure.core.exceptions import HttpResponseError
+    with pytest.raises(HttpResponseError) as exc:  # nothing can use the disk before it exists
+        grant(az, name)
+    assert exc.value.status_code == 409 and arm_code(exc) == "OperationNotAllowed"
+    disk = poller.result()
+    elapsed = time.monotonic() - started
+    assert 2.9 <= elapsed < 8, elapsed
+    assert disk.name == name and disk.provisioning_state == "Succeeded" and disk.disk_state == "ReadyToUpload"
+    assert state(az, name) == "ReadyToUpload" and az.compute.disks.get(az.rg, name).provisioning_state == "Succeeded"
+    assert grant(az, name).startswith(az.env["IPS_LAB_AZURE_URL"])
+
+
+def test_slow_disk_put_answers_like_arm(az, plane_admin):
+    """The raw wire: 202 with the disk Updating, Azure-AsyncOperation, Location and Retry-After;
+    the operation is InProgress, then Succeeded with the disk as output; 0 is immediate again."""
+    token = az.credential.get_token("https://management.azure.com/.default").token
+    headers = {"Authorization": "Bearer " + token}
+    url = "%s/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/disks/%%s?api-version=2026-03-02" % (
+        az.env["IPS_LAB_AZURE_URL"], az.env["IPS_LAB_AZURE_SUBSCRIPTION_ID"], az.rg)
+    body = {"location": az.location, "properties": {"creationData": {"createOption": "Upload", "uploadSizeBytes": SIZE}}}
+    plane_admin.set_config(operation_seconds=1.5)
+    name = "raw-slow-%s" % uuid.uuid4().hex[:6]
+    put = requests.put(url % name, json=body, headers=headers, verify=az.ca, timeout=30)
+    assert put.status_code == 202, put.text
+    assert put.json()["properties"]["provisioningState"] == "Updating"
+    assert put.headers["Retry-After"] == "1" and "/DiskOperations/" in put.headers["Azure-AsyncOperation"]
+    assert "monitor=true" in put.headers["Location"]
+    running = requests.get(put.headers["Azure-AsyncOperation"], headers=headers, verify=az.ca, timeout=30)
+    assert running.json()["status"] == "InProgress" and "endTime" not in running.json()
+    assert requests.get(put.headers["Location"], headers=headers, verify=az.ca, timeout=30).status_code == 202
+    deleting = requests.delete(url % name, headers=headers, verify=az.ca, timeout=30)
+    assert deleting.status_code == 409 and deleting.json()["error"]["code"] == "OperationNotAllowed"
+    time.sleep(1.6)
+    done = requests.get(put.headers["Azure-AsyncOperation"], headers=headers, verify=az.ca, timeout=30).json()
+    assert done["status"] == "Succeeded" and done["properties"]["output"]["properties"]["provisioningState"] == "Succeeded"
+    assert requests.get(put.headers["Location"], headers=headers, verify=az.ca, timeout=30).json()["name"] == name
+
+    with pytest.raises(LabAdminError) as err:
+        plane_admin.set_config(operation_seconds=-1)
+    assert err.value.status == 400 and "operation_seconds" in json.loads(err.value.body)["errors"]
+    with pytest.raises(LabAdminError) as err:
+        plane_admin.set_config(colour="red")
+    assert err.value.status == 400
+    plane_admin.reset()
+    assert plane_admin.config() == {"operation_seconds": 0}
+    quick = requests.put(url % (name + "-quick"), json=body, headers=headers, verify=az.ca, timeout=30)
+    assert quick.status_code == 200 and quick.json()["properties"]["provisioningState"] == "Succeeded"
+    assert "Azure-AsyncOperation" not in quick.headers

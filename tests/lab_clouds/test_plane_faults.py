@@ -194,6 +194,23 @@ def test_recorded_requests(cloud_lab, plane):
     assert admin.requests() == []
 
 
+def test_reset_and_config(plane):
+    name, probe, admin = plane
+    method, path, normal = probe.target
+    admin.add_fault(path, method=method, status=503)
+    probe.send()
+    admin.reset()
+    assert admin.faults() == [] and admin.requests() == []
+    assert probe.send().status_code == normal
+    assert admin.config() == ({"operation_seconds": 0} if name == "azure" else {})
+    with pytest.raises(LabAdminError) as exc:
+        admin.set_config(operation_seconds="slow")
+    assert exc.value.status == 400
+    with pytest.raises(LabAdminError) as exc:
+        admin._call("GET", "/_lab/reset")  # pylint: disable=protected-access
+    assert exc.value.status == 405
+
+
 def test_azure_sdk_retries_put_page_through_server_busy(cloud_lab, admins):
     """The storage SDK's own retry policy gets through two ServerBusy answers; the plane saw three Put Page."""
     from azure.identity import ClientSecretCredential

@@ -3,6 +3,7 @@
     admin = PlaneAdmin.from_env(env, "azure")          # or "ebs", "gce"
     admin.clear_requests()
     admin.add_fault(r"/md-impexp/", method="PUT", status=503, retry_after=1, times=2)
+    admin.set_config(operation_seconds=3)              # Azure: disk creation takes 3 s (default 0)
     ...
     puts = [r for r in admin.requests() if r["method"] == "PUT"]
 """
@@ -80,3 +81,15 @@ class PlaneAdmin(object):
 
     def clear_requests(self):
         self._call("DELETE", "/_lab/requests")
+
+    def config(self):
+        """The plane's runtime settings (the Azure plane: {"operation_seconds": s})."""
+        return self._call("GET", "/_lab/config")
+
+    def set_config(self, **changes):
+        """Change runtime settings, e.g. set_config(operation_seconds=3) on the Azure plane; returns them all."""
+        return self._call("PUT", "/_lab/config", changes)
+
+    def reset(self):
+        """No fault rules, no recorded requests, every setting at its default (disks, images, snapshots stay)."""
+        self._call("POST", "/_lab/reset")

@@ -8,6 +8,11 @@ One server serves three kinds of path:
     /subscriptions/...                                                             ARM (this file)
     /md-impexp/<grant>/abcd                                                        disk SAS (azure_blob.py)
 Disks, grants and operations live in <state-dir>/azure.sqlite, so a restart loses nothing.
+
+Disk creation takes `operation_seconds` (a runtime setting, `PUT /_lab/config`; default 0): with 0
+the PUT answers 200 with the disk Succeeded at once; above 0 it answers 202 with the disk
+`Updating`, `Azure-AsyncOperation`, `Location` and `Retry-After`, the operation reports InProgress
+until that time has passed, then Succeeded, as real ARM does (azure-core's ARMPolling waits).
 """
 
 import math
@@ -20,6 +25,7 @@ from pathlib import Path
 from . import vhd_footer
 from .azure_blob import ACCOUNT, Azurite, BlobFront, make_sas_url, storage_error
 from .azure_entra import Entra, entra_error
+from ..cloud.config import is_number
 from .common import Answer, DocStore, HttpError, Running, iso, serve_main
 from .faults import PlaneLab
 
@@ -82,7 +88,9 @@ class AzurePlane(object):
         self.azurite = Azurite(az["blob_url"], az["account"], az["key"])
         self.blob = BlobFront(self, self.azurite, self.sas_key)
         self.retry_after_ms = int(config.get("retry_after_ms", 100))
-        self.lab = PlaneLab(self.state_dir, config.get("admin_token"))
+        self.lab = PlaneLab(self.state_dir, config.get("admin_token"), settings={
+            "operation_seconds": (float(config.get("operation_seconds", 0)), lambda v: is_number(v) and 0 <= v <= 3600,
+                                  "a number of seconds from 0 to 3600")})
 
     def bound(self, url):
         self.url = url
@@ -197,8 +205,22 @@ class AzurePlane(object):
         return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/disks/%s" % (self.subscription, rg, name)
 
     @staticmethod
+    def creating(disk):
+        """True while the disk's create operation runs (operation_seconds)."""
+        ready = disk["_lab"].get("ready_at")
+        return bool(ready) and time.time() < ready
+
+    @staticmethod
     def public(disk):
-        return dict((k, v) for k, v in disk.items() if not k.startswith("_"))
+        out = dict((k, v) for k, v in disk.items() if not k.startswith("_"))
+        if AzurePlane.creating(disk):
+            out["properties"] = dict(out["properties"], provisioningState="Updating")
+        return out
+
+    def _refuse_while_creating(self, disk, name, what):
+        if self.creating(disk):
+            raise arm_error(409, "OperationNotAllowed", "Disk '%s' is still being created (provisioningState Updating); %s once the "
+                            "create operation has finished." % (name, what))
 
     def _load(self, rg, name):
         disk = self.store.get("disk", self._key(rg, name))
@@ -305,6 +327,7 @@ class AzurePlane(object):
             if existing is not None:
                 return self._update(existing, body, rg, name)
             now = time.time()
+            seconds = float(self.lab.setting("operation_seconds"))
             unique = str(uuid.uuid4())
             source = None
             if option == "Upload":
@@ -351,13 +374,25 @@ class AzurePlane(object):
                 },
                 "_lab": {"blob": blob, "grant": None, "written": source is not None},
             }
+            if seconds > 0:
+                disk["_lab"]["ready_at"] = now + seconds
+                disk["_lab"]["create_op"] = self._new_op(None, ready_at=now + seconds, disk_key=self._key(rg, name))
             for key in ("osType", "hyperVGeneration", "supportedCapabilities", "dataAccessAuthMode", "optimizedForFrequentAttach"):
                 if props.get(key) is not None:
                     disk["properties"][key] = props[key]
             if body.get("zones"):
                 disk["zones"] = list(body["zones"])
             self.store.put("disk", self._key(rg, name), disk)
+        if seconds > 0:
+            return self._creating_answer(disk)
         return Answer(200, self.public(disk))
+
+    def _creating_answer(self, disk):
+        """Real ARM's answer to a disk PUT whose create operation runs: 202, the disk Updating, the operation's URLs."""
+        op_id = disk["_lab"]["create_op"]
+        return Answer(202, self.public(disk), {"Location": self._op_url(op_id, True), "Azure-AsyncOperation": self._op_url(op_id, False),
+                                               "Retry-After": "1", "x-ms-request-id": op_id,
+                                               "x-ms-correlation-request-id": str(uuid.uuid4())})
 
     def _copy_source(self, resource_id):
         """The disk a createOption Copy names: in this subscription, not in an upload or under a SAS."""
@@ -371,6 +406,7 @@ class AzurePlane(object):
         source = self.store.get("disk", "%s/%s/%s" % (sub.lower(), rg.lower(), name.lower()))
         if source is None:
             raise arm_error(404, "NotFound", "Resource '%s' was not found (creationData.sourceResourceId)." % resource_id)
+        self._refuse_while_creating(source, name, "it can be copied")
         state = source["properties"]["diskState"]
         if state in UPLOAD_STATES:
             raise arm_error(409, "OperationNotAllowed", "Disk '%s' is in state '%s'; it can be copied once the upload is finished "
@@ -398,6 +434,8 @@ class AzurePlane(object):
             if body["properties"].get(key) is not None:
                 disk["properties"][key] = body["properties"][key]
         self.store.put("disk", self._key(rg, name), disk)
+        if self.creating(disk):
+            return self._creating_answer(disk)  # a repeated PUT (a client's retry) follows the running create
         return Answer(200, self.public(disk))
 
     def patch_disk(self, request, rg, name):
@@ -419,6 +457,7 @@ class AzurePlane(object):
             disk = self.store.get("disk", self._key(rg, name))
             if disk is None:
                 return Answer(204)
+            self._refuse_while_creating(disk, name, "delete it")
             state = disk["properties"]["diskState"]
             if state in ("ActiveUpload", "ActiveSAS"):
                 raise arm_error(409, "OperationNotAllowed", "Disk '%s' is in state '%s'; revoke access (endGetAccess) before deleting it."
@@ -468,6 +507,7 @@ class AzurePlane(object):
                             "fileFormat")
         with self.store.lock:
             disk = self._load(rg, name)
+            self._refuse_while_creating(disk, name, "grant access")
             state = disk["properties"]["diskState"]
             if access == "Write":
                 if disk["properties"]["creationData"]["createOption"] != "Upload" or state not in UPLOAD_STATES:
@@ -515,10 +555,14 @@ class AzurePlane(object):
 
     # --- operations ---------------------------------------------------------------------------
 
-    def _new_op(self, output):
+    def _new_op(self, output, ready_at=None, disk_key=None):
+        """An operation, Succeeded at once, or InProgress until `ready_at` (its output then the disk `disk_key`)."""
         op_id = str(uuid.uuid4())
         now = time.time()
-        self.store.put("op", op_id, {"name": op_id, "status": "Succeeded", "startTime": iso(now), "endTime": iso(now), "output": output})
+        op = {"name": op_id, "status": "Succeeded", "startTime": iso(now), "endTime": iso(ready_at or now), "output": output}
+        if ready_at:
+            op.update(ready_at=ready_at, disk=disk_key)
+        self.store.put("op", op_id, op)
         return op_id
 
     def _op_url(self, op_id, monitor):
@@ -534,6 +578,13 @@ class AzurePlane(object):
         op = self.store.get("op", op_id)
         if op is None:
             raise arm_error(404, "ResourceNotFound", "Operation '%s' was not found." % op_id)
+        if op.get("ready_at") and time.time() < op["ready_at"]:
+            if request.params.get("monitor") == "true":
+                return Answer(202, None, {"Location": self._op_url(op_id, True), "Retry-After": "1"})
+            return Answer(200, {"name": op["name"], "status": "InProgress", "startTime": op["startTime"]}, {"Retry-After": "1"})
+        if op.get("disk"):
+            disk = self.store.get("disk", op["disk"])
+            op["output"] = self.public(disk) if disk is not None else None
         if request.params.get("monitor") == "true":
             return Answer(200, op["output"]) if op["output"] else Answer(200)
         body = {"name": op["name"], "status": op["status"], "startTime": op["startTime"], "endTime": op["endTime"]}

@@ -7,6 +7,10 @@ The rule matching is the Citrix Cloud stand-in's (ips_lab.cloud.faults.Faults, k
 the plane's state dir, so a restart keeps pending rules). A rule may also carry `body`, the raw
 error body to answer with; without it the plane writes its service's own error (plane.fault_error).
 
+Runtime settings: a plane may declare keys (`settings`) that `PUT /_lab/config` changes while it
+runs (the Azure plane's `operation_seconds`); they persist in the same sqlite file and
+`POST /_lab/reset` puts them back to their defaults (with no faults and no recorded requests).
+
 Recorded requests: method, path (never the query string: SAS signatures live there), status
 (None when the connection was dropped), the declared body length, time, fault id. Never headers,
 tokens or bodies.
@@ -18,6 +22,7 @@ import os
 import threading
 
 from ..cloud.clock import iso
+from ..cloud.config import RuntimeConfig
 from ..cloud.errors import ApiError
 from ..cloud.faults import Faults
 from ..cloud.store import Store
@@ -45,15 +50,29 @@ def _content_type(body):
 class PlaneLab(object):
     """The lab side of one plane: fault rules, recorded requests, the admin API."""
 
-    def __init__(self, state_dir, admin_token):
+    def __init__(self, state_dir, admin_token, settings=None):
+        """`settings`: {key: (default, check, what the check wants)} for `/_lab/config`."""
         self.store = Store(os.path.join(str(state_dir), "lab_faults.sqlite"))
         self.faults = Faults(self.store)
+        settings = settings or {}
+        self.runtime = RuntimeConfig(self.store, {k: v[0] for k, v in settings.items()},
+                                     {k: (v[1], v[2]) for k, v in settings.items()})
         self._token = admin_token or ""
         self._lock = threading.Lock()
         self._items = []
 
     def close(self):
         self.store.close()
+
+    def setting(self, key):
+        """A runtime setting's current value."""
+        return self.runtime.get(key)
+
+    def reset(self):
+        """No fault rules, no recorded requests, every setting at its default."""
+        self.clear_faults()
+        self.clear_requests()
+        self.runtime.reset()
 
     # --- faults -------------------------------------------------------------------------------
 
@@ -141,6 +160,9 @@ class PlaneLab(object):
                              "DELETE": lambda r: self._done(self.clear_faults)},
             "/_lab/requests": {"GET": lambda r: Answer(200, {"items": self.requests()}),
                                "DELETE": lambda r: self._done(self.clear_requests)},
+            "/_lab/config": {"GET": lambda r: Answer(200, self.runtime.all()),
+                             "PUT": lambda r: Answer(200, self.runtime.update(r.json()))},
+            "/_lab/reset": {"POST": lambda r: self._done(self.reset)},
         }
         methods = routes.get(route)
         if methods is None:
