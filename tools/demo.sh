@@ -86,7 +86,7 @@ sed -e "s|@CUSTOMER_ID@|$CITRIX_CLOUD_CUSTOMER_ID|" -e "s|@CLIENT_ID@|$CITRIX_CL
 # The lab's jobs take a few seconds each, so the progress lines show.
 "$VENV/bin/python" - <<'PY'
 import os
-from ips_lab.admin import LabAdmin
+from ips_lab.common.admin import LabAdmin
 LabAdmin.from_env(dict(os.environ)).set_config(job_seconds=int(os.environ.get("IPS_DEMO_JOB_SECONDS", "6")))
 PY
 

@@ -15,7 +15,7 @@ import sys
 import time
 
 from ips_lab.runstate import LAB_DIR, RunDir, PortPicker, proc_start_time, record_alive, stop_pid
-from ips_lab.standins import MissingProgram, all_parts
+from ips_lab.launchers import MissingProgram, all_parts
 
 
 def out(message):

@@ -40,7 +40,7 @@ def lab_env():
 
 @pytest.fixture(scope="session")
 def lab_admin(lab_env):
-    from ips_lab.admin import LabAdmin
+    from ips_lab.common.admin import LabAdmin
 
     return LabAdmin.from_env(lab_env)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from lab_api import LabApi
 
-from ips_lab.clouds.seed import azure_uploaded_disk, gce_ready_image
+from ips_lab.planes.seed import azure_uploaded_disk, gce_ready_image
 
 TARGETS = Path(__file__).resolve().parent / "targets"
 CRED = {"smb": "jm-smb", "vsphere": "jm-vcenter", "xen": "jm-xen", "nutanix": "jm-prism", "azure": "jm-azure", "aws": "jm-aws", "gcp": "jm-gcp"}

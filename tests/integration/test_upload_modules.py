@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from ips_lab.clouds.admin import PlaneAdmin
+from ips_lab.common.admin import LabAdmin as PlaneAdmin
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "plugins" / "module_utils" / "upload"))
 from upload_images import FORMATS, MIB, make_image  # noqa: E402

@@ -5,9 +5,9 @@ import secrets
 import pytest
 from ipslab_helpers import Api, free_port, lab_config
 
-from ips_lab.cloud.server import start_in_thread
-from ips_lab.standins import find_program
-from ips_lab.standins.samba import private_samba
+from ips_lab.citrix.server import start_in_thread
+from ips_lab.launchers import find_program
+from ips_lab.launchers.samba import private_samba
 
 
 @pytest.fixture()

@@ -1,4 +1,4 @@
-"""The stand-in as the lab's process manager runs it: python -m ips_lab.cloud, READY line, SIGTERM, SIGKILL + restart."""
+"""The stand-in as the lab's process manager runs it: python -m ips_lab.citrix, READY line, SIGTERM, SIGKILL + restart."""
 
 import json
 import os
@@ -12,17 +12,17 @@ from types import SimpleNamespace
 
 from ipslab_helpers import Api, common_body, lab_config
 
-from ips_lab.cloud.tls import ensure_ca
+from ips_lab.common.tls import ensure_ca
 
 LAB_DIR = Path(__file__).resolve().parents[2] / "lab"
 
 
 def launch(tmp_path, config):
-    """Start `python -m ips_lab.cloud`; returns (process, url) once it printed READY."""
+    """Start `python -m ips_lab.citrix`; returns (process, url) once it printed READY."""
     config_file = tmp_path / "cloud.json"
     config_file.write_text(json.dumps(config))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(LAB_DIR), os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.Popen([sys.executable, "-m", "ips_lab.cloud", "--state-dir", str(tmp_path / "state"), "--config", str(config_file)],
+    proc = subprocess.Popen([sys.executable, "-m", "ips_lab.citrix", "--state-dir", str(tmp_path / "state"), "--config", str(config_file)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     line = proc.stdout.readline().strip()
     if not line.startswith("READY https://127.0.0.1:"):

@@ -8,9 +8,9 @@ import pytest
 import smbclient
 from ipslab_helpers import Api, common_body, lab_config
 
-from ips_lab.cloud.server import start_in_thread
-from ips_lab.work.source_disk import SOURCE_DISK_BYTES, build_source_disk
-from ips_lab.work.smb_location import parse_smb_location
+from ips_lab.citrix.server import start_in_thread
+from ips_lab.jobwork.smb_location import parse_smb_location
+from ips_lab.jobwork.source_disk import SOURCE_DISK_BYTES, build_source_disk
 
 pytestmark = pytest.mark.skipif(shutil.which("qemu-img") is None, reason="qemu-img is not installed (apt-get install qemu-utils)")
 

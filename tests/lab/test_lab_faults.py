@@ -7,7 +7,7 @@ import urllib.error
 import pytest
 from ipslab_helpers import common_body, diagnostics_body
 
-from ips_lab.admin import LabAdmin, LabAdminError
+from ips_lab.common.admin import LabAdmin, LabAdminError
 
 
 def test_status_fault_with_retry_after_then_gone(api, admin):

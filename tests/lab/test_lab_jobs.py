@@ -6,9 +6,9 @@ import re
 import pytest
 from ipslab_helpers import RESOURCE_LOCATION, Api, common_body, diagnostics_body, wait_for
 
-from ips_lab.admin import LabAdminError
-from ips_lab.cloud.lifecycle import evaluate
-from ips_lab.cloud.server import start_in_thread
+from ips_lab.citrix.lifecycle import evaluate
+from ips_lab.citrix.server import start_in_thread
+from ips_lab.common.admin import LabAdminError
 
 JOB_KEYS = {"id", "type", "status", "overallProgressPercent", "currentStep", "parameters", "additionalInfo", "error", "warnings",
             "createdAt", "updatedAt", "completedAt"}

@@ -10,7 +10,7 @@ import uuid
 import pytest
 import requests
 
-from ips_lab.admin import LabAdminError
+from ips_lab.common.admin import LabAdmin, LabAdminError
 
 MIB = 1024 * 1024
 SIZE = 32 * MIB + 512  # a 32 MiB fixed VHD plus its footer
@@ -318,9 +318,7 @@ def GrantAccess(access):  # noqa: N802 - reads like the SDK model it builds
 
 @pytest.fixture()
 def plane_admin(cloud_lab):
-    from ips_lab.clouds.admin import PlaneAdmin
-
-    admin = PlaneAdmin.from_env(cloud_lab.env, "azure")
+    admin = LabAdmin.from_env(cloud_lab.env, "azure")
     yield admin
     admin.reset()
 

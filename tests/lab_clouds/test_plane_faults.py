@@ -11,8 +11,7 @@ import time
 import pytest
 import requests
 
-from ips_lab.admin import LabAdminError
-from ips_lab.clouds.admin import PlaneAdmin
+from ips_lab.common.admin import LabAdmin, LabAdminError
 
 BLOCK = 524288
 PLANES = ("azure", "ebs", "gce")
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope="module")
 def admins(cloud_lab):
-    return dict((plane, PlaneAdmin.from_env(cloud_lab.env, plane)) for plane in PLANES)
+    return dict((plane, LabAdmin.from_env(cloud_lab.env, plane)) for plane in PLANES)
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +89,7 @@ def test_admin_token_is_enforced(cloud_lab, plane):
     url = admin.url + "/_lab/requests"
     assert requests.get(url, verify=probe.verify, timeout=10).status_code == 401
     assert requests.get(url, headers={"X-IPS-Lab-Admin": "wrong"}, verify=probe.verify, timeout=10).status_code == 403
-    bad = PlaneAdmin(admin.url, "wrong", cloud_lab.env.get("IPS_LAB_AZURE_CA_PATH"))
+    bad = LabAdmin(admin.url, "wrong", cloud_lab.env.get("IPS_LAB_AZURE_CA_PATH"))
     with pytest.raises(LabAdminError) as exc:
         bad.add_fault(".*")
     assert exc.value.status == 403

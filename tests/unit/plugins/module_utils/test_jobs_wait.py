@@ -9,7 +9,7 @@ from ansible_collections.citrix_community.ips.plugins.module_utils import _jobs
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import NoWait, Waiter, WaitTimeout
 from ansible_collections.citrix_community.ips.plugins.module_utils._client import IPSClient
 
-ips_lab_server = pytest.importorskip("ips_lab.cloud.server", reason="the lab package (make setup installs it) is needed")
+ips_lab_server = pytest.importorskip("ips_lab.citrix.server", reason="the lab package (make setup installs it) is needed")
 
 RESOURCE_LOCATION = str(uuid.uuid4())
 

@@ -11,7 +11,7 @@ Smb = namedtuple("Smb", ["host", "port", "share", "share_dir", "user", "password
 
 @pytest.fixture(scope="session")
 def smb(tmp_path_factory):
-    samba = pytest.importorskip("ips_lab.standins.samba", reason="the lab package (make setup installs it) starts Samba")
+    samba = pytest.importorskip("ips_lab.launchers.samba", reason="the lab package (make setup installs it) starts Samba")
     if not samba.find_program("smbd"):
         pytest.skip("Samba is not installed (apt-get install samba)")
     pytest.importorskip("smbclient")

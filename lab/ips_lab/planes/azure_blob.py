@@ -1,0 +1,313 @@
+"""The managed-disk blob front: what a disk's access SAS points at, forwarding to Azurite.
+
+A SAS URL looks like `https://127.0.0.1:PORT/md-impexp/<grant>/abcd?sv=2018-03-28&sr=b&sp=rw&se=...&sig=...`
+(real ones: `https://md-impexp-xxxx.z1.blob.storage.azure.net/<random>/abcd?...`). On an IP host the
+storage SDK reads the first path segment as the account (Azurite's path style), so `md-impexp` is
+the account, the container names one grant, and the plane's store says which disk it is and
+whether the grant is still live.
+
+Rules of a real managed-disk SAS, enforced here because Azurite does not:
+- only Put Page (update, clear), Get Blob, Get Blob Properties and Get Page Ranges; anything else
+  (Put Blob, Put Block, Set Blob Properties, Delete, Put Page From URL, ...) is 403 OperationNotAllowed;
+- Put Page update: at most 4 MiB (413 RequestBodyTooLarge), start and end 512-aligned and inside
+  the disk (416 InvalidPageRange), Content-Length equal to the range (400 InvalidHeaderValue);
+- the SAS: signature (403 AuthenticationFailed), expiry (403 AuthenticationFailed), permission
+  (403 AuthorizationPermissionMismatch: a Read grant cannot write); a revoked grant is gone
+  (403 AuthenticationFailed).
+Error bodies are Azure Storage's XML with the `x-ms-error-code` header.
+"""
+
+import base64
+import datetime
+import hashlib
+import hmac
+import re
+import time
+import uuid
+from urllib.parse import quote, urlencode, urlsplit
+from xml.sax.saxutils import escape
+
+from .base import Answer, HttpError, forward, forward_read
+
+SAS_VERSION = "2018-03-28"
+MAX_PUT_PAGE = 4 * 1024 * 1024
+PAGE = 512
+BLOB_NAME = "abcd"
+ACCOUNT = "md-impexp"
+STORAGE_VERSION = "2021-08-06"
+BACKING_CONTAINER = "ips-lab-managed-disks"
+RANGE_RE = re.compile(r"^bytes=(\d+)-(\d+)$")
+# Response headers passed back from Azurite (everything else is Azurite's own business).
+PASS_HEADERS = ("etag", "last-modified", "content-md5", "x-ms-content-crc64", "x-ms-blob-sequence-number", "x-ms-blob-type",
+                "x-ms-request-server-encrypted", "content-range", "accept-ranges", "x-ms-blob-content-length", "content-type",
+                "x-ms-lease-state", "x-ms-lease-status", "x-ms-creation-time", "x-ms-server-encrypted", "x-ms-error-code",
+                "x-ms-blob-content-md5", "content-length")
+# Request headers forwarded to Azurite.
+FORWARD_HEADERS = ("x-ms-page-write", "content-md5", "x-ms-content-crc64", "x-ms-version", "x-ms-client-request-id",
+                   "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "x-ms-if-sequence-number-le",
+                   "x-ms-if-sequence-number-lt", "x-ms-if-sequence-number-eq", "x-ms-range-get-content-md5",
+                   "x-ms-range-get-content-crc64", "x-ms-lease-id")
+
+
+def storage_error(status, code, message, headers=None):
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+    request_id = str(uuid.uuid4())
+    body = ('<?xml version="1.0" encoding="utf-8"?><Error><Code>%s</Code><Message>%s\nRequestId:%s\nTime:%s</Message></Error>'
+            % (code, escape(message), request_id, stamp)).encode("utf-8")
+    extra = {"x-ms-error-code": code, "x-ms-request-id": request_id, "x-ms-version": STORAGE_VERSION}
+    extra.update(headers or {})
+    return HttpError(status, body, extra, "application/xml")
+
+
+class Azurite(object):
+    """The page blobs behind the disks, in Azurite (raw REST with an account SAS)."""
+
+    def __init__(self, blob_url, account, key):
+        from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
+
+        parts = urlsplit(blob_url)
+        self.base = "%s://%s" % (parts.scheme, parts.netloc)
+        self.prefix = parts.path.rstrip("/")
+        expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3650)
+        self.sas = generate_account_sas(account, key, ResourceTypes(service=True, container=True, object=True),
+                                        AccountSasPermissions(read=True, write=True, delete=True, list=True, add=True, create=True),
+                                        expiry)
+        self._container_ready = False
+
+    def path(self, blob, query=""):
+        tail = "%s/%s/%s?%s" % (self.prefix, BACKING_CONTAINER, quote(blob), self.sas)
+        return tail + ("&" + query if query else "")
+
+    def _ensure_container(self):
+        if self._container_ready:
+            return
+        status, _headers, body = forward_read(self.base, "PUT", "%s/%s?restype=container&%s" % (self.prefix, BACKING_CONTAINER, self.sas),
+                                              {"x-ms-version": STORAGE_VERSION, "Content-Length": "0"})
+        if status not in (201, 409):
+            raise RuntimeError("Azurite refused to create the disks container: %s %s" % (status, body[:300]))
+        self._container_ready = True
+
+    def create_page_blob(self, blob, size):
+        self._ensure_container()
+        status, _headers, body = forward_read(self.base, "PUT", self.path(blob), {
+            "x-ms-version": STORAGE_VERSION, "x-ms-blob-type": "PageBlob", "x-ms-blob-content-length": str(size),
+            "Content-Length": "0"})
+        if status != 201:
+            raise RuntimeError("Azurite refused to create page blob %s: %s %s" % (blob, status, body[:300]))
+
+    def delete_blob(self, blob):
+        forward_read(self.base, "DELETE", self.path(blob), {"x-ms-version": STORAGE_VERSION, "x-ms-delete-snapshots": "include"})
+
+    def copy_blob(self, source, target):
+        """Copy a page blob inside the backing container (Azurite's Copy Blob; waited for when pending)."""
+        self._ensure_container()
+        status, headers, body = forward_read(self.base, "PUT", self.path(target), {
+            "x-ms-version": STORAGE_VERSION, "x-ms-copy-source": self.base + self.path(source), "Content-Length": "0"})
+        if status not in (201, 202):
+            raise RuntimeError("Azurite refused to copy %s to %s: %s %s" % (source, target, status, body[:300]))
+        copy_status = dict((k.lower(), v) for k, v in headers.items()).get("x-ms-copy-status", "success")
+        deadline = time.time() + 120
+        while copy_status == "pending" and time.time() < deadline:
+            time.sleep(0.1)
+            status, headers, body = forward_read(self.base, "HEAD", self.path(target), {"x-ms-version": STORAGE_VERSION})
+            copy_status = dict((k.lower(), v) for k, v in headers.items()).get("x-ms-copy-status", "success")
+        if copy_status != "success":
+            raise RuntimeError("Azurite's copy of %s to %s ended %s" % (source, target, copy_status))
+
+    def read_range(self, blob, start, length):
+        status, _headers, body = forward_read(self.base, "GET", self.path(blob), {
+            "x-ms-version": STORAGE_VERSION, "x-ms-range": "bytes=%d-%d" % (start, start + length - 1)})
+        if status not in (200, 206):
+            raise RuntimeError("Azurite refused to read %s: %s %s" % (blob, status, body[:300]))
+        return body
+
+
+def sas_signature(key, container, permission, expiry):
+    text = "\n".join((container, permission, expiry, SAS_VERSION, "b"))
+    return base64.b64encode(hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()).decode("ascii")
+
+
+def make_sas_url(plane_url, key, container, permission, expiry_ts):
+    expiry = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expiry_ts))
+    query = urlencode([("sv", SAS_VERSION), ("sr", "b"), ("sp", permission), ("se", expiry),
+                       ("sig", sas_signature(key, container, permission, expiry))])
+    return "%s/%s/%s/%s?%s" % (plane_url, ACCOUNT, container, BLOB_NAME, query)
+
+
+class BlobFront(object):
+    """Serves `/md-impexp/<grant>/abcd` for the Azure plane; `plane.grant_for(container)` resolves grants."""
+
+    def __init__(self, plane, azurite, key):
+        self.plane = plane
+        self.azurite = azurite
+        self.key = key
+
+    def handle(self, request, parts):
+        if len(parts) != 3 or parts[2] != BLOB_NAME:
+            raise storage_error(404, "ResourceNotFound", "The specified resource does not exist.")
+        container = parts[1]
+        grant, disk = self._authorise(request, container)
+        comp = request.params.get("comp")
+        method = request.method
+        if method == "PUT" and comp == "page":
+            if request.headers.get("x-ms-copy-source"):
+                raise storage_error(403, "OperationNotAllowed", "Put Page From URL is not allowed on a managed disk upload SAS.")
+            self._need(request, "w")
+            return self._put_page(request, grant, disk)
+        if method == "GET" and comp == "pagelist":
+            self._need(request, "r")
+            return self._pass(request, grant, "comp=pagelist", buffered=True)
+        if method in ("GET", "HEAD") and comp is None:
+            self._need(request, "r")
+            return self._pass(request, grant, "", buffered=False)
+        what = {("PUT", None): "Put Blob", ("PUT", "block"): "Put Block", ("PUT", "blocklist"): "Put Block List",
+                ("PUT", "properties"): "Set Blob Properties", ("PUT", "metadata"): "Set Blob Metadata",
+                ("DELETE", None): "Delete Blob", ("PUT", "snapshot"): "Snapshot Blob", ("PUT", "lease"): "Lease Blob",
+                ("PUT", "copy"): "Copy Blob"}.get((method, comp), "%s ?comp=%s" % (method, comp))
+        raise storage_error(403, "OperationNotAllowed", "%s is not allowed on a managed disk; a disk SAS allows only Put Page, "
+                            "Get Blob, Get Blob Properties and Get Page Ranges." % what)
+
+    # --- checks -------------------------------------------------------------------------------
+
+    def _authorise(self, request, container):
+        params = request.params
+        sig, permission, expiry = params.get("sig"), params.get("sp"), params.get("se")
+        if not sig:
+            raise storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request. The request carries no "
+                                "signature (sig).")
+        if not (permission and expiry and params.get("sv") and params.get("sr") == "b"):
+            raise storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request. The SAS lacks sv, sr, sp or se.")
+        expected = sas_signature(self.key, container, permission, expiry)
+        if not hmac.compare_digest(expected, sig) or params.get("sv") != SAS_VERSION:
+            raise storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request. Make sure the value of "
+                                "Authorization header is formed correctly including the signature.\nsignature mismatch")
+        try:
+            expiry_ts = datetime.datetime.strptime(expiry, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+        except ValueError:
+            raise storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request. se is not a time.")
+        if expiry_ts < time.time():
+            raise storage_error(403, "AuthenticationFailed", "Signed expiry time [%s] has to be after the current time [%s]; "
+                                "the SAS has expired." % (expiry, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+        grant, disk = self.plane.grant_for(container)
+        if grant is None:
+            raise storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request. The access to this disk "
+                                "was revoked or never granted.")
+        return grant, disk
+
+    @staticmethod
+    def _need(request, letter):
+        if letter not in request.params.get("sp", ""):
+            raise storage_error(403, "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation "
+                                "using this permission.")
+
+    @staticmethod
+    def _range(request):
+        text = request.headers.get("x-ms-range") or request.headers.get("Range")
+        if not text:
+            return None
+        match = RANGE_RE.match(text.strip())
+        if not match:
+            raise storage_error(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format.",
+                                {"x-ms-error-header": "x-ms-range"})
+        return int(match.group(1)), int(match.group(2))
+
+    @staticmethod
+    def _drain(request):
+        """Read and drop a refused body so the client, still sending, reads our answer."""
+        request.discard_body()
+
+    def _put_page(self, request, grant, disk):
+        write = (request.headers.get("x-ms-page-write") or "").lower()
+        if write not in ("update", "clear"):
+            self._drain(request)
+            raise storage_error(400, "InvalidHeaderValue", "x-ms-page-write must be update or clear.",
+                                {"x-ms-error-header": "x-ms-page-write"})
+        length = request.length
+        if write == "update" and length > MAX_PUT_PAGE:
+            self._drain(request)
+            raise storage_error(413, "RequestBodyTooLarge", "The request body is too large and exceeds the maximum permissible "
+                                "limit.\nMaxLimit:%d" % MAX_PUT_PAGE)
+        try:
+            span = self._range(request)
+        except HttpError:
+            self._drain(request)
+            raise
+        if span is None:
+            self._drain(request)
+            raise storage_error(400, "MissingRequiredHeader", "An HTTP header that's mandatory for this request is not specified.",
+                                {"x-ms-error-header": "x-ms-range"})
+        start, end = span
+        size = disk["properties"]["creationData"]["uploadSizeBytes"]
+        if start % PAGE or (end + 1) % PAGE or end < start:
+            self._drain(request)
+            raise storage_error(416, "InvalidPageRange", "The page range specified is invalid: start and end+1 must be multiples "
+                                "of 512 (got bytes=%d-%d)." % (start, end))
+        if end >= size:
+            self._drain(request)
+            raise storage_error(416, "InvalidPageRange", "The page range specified is invalid for the current size of the blob "
+                                "(%d bytes; got bytes=%d-%d)." % (size, start, end))
+        if write == "update" and length != end - start + 1:
+            self._drain(request)
+            raise storage_error(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format: "
+                                "Content-Length %d does not match the range length %d." % (length, end - start + 1),
+                                {"x-ms-error-header": "Content-Length"})
+        if write == "clear" and length:
+            self._drain(request)
+            raise storage_error(400, "InvalidHeaderValue", "A Clear Page request carries no body.", {"x-ms-error-header": "Content-Length"})
+        data = request.body(MAX_PUT_PAGE) if write == "update" else b""
+        headers = self._forward_headers(request)
+        headers["x-ms-range"] = "bytes=%d-%d" % (start, end)
+        headers["Content-Length"] = str(len(data))
+        status, answer_headers, body = forward_read(self.azurite.base, "PUT", self.azurite.path(grant["blob"], "comp=page"), headers, data)
+        if status == 201:
+            self.plane.note_write(grant)
+        return self._answer(status, answer_headers, body)
+
+    @staticmethod
+    def _forward_headers(request):
+        headers = {"x-ms-version": STORAGE_VERSION}
+        for name in FORWARD_HEADERS:
+            value = request.headers.get(name)
+            if value is not None:
+                headers[name] = value
+        return headers
+
+    @staticmethod
+    def _answer(status, headers, body):
+        lower = dict((k.lower(), v) for k, v in headers.items())
+        out = dict((name, lower[name]) for name in PASS_HEADERS if name in lower and name not in ("content-length", "content-type"))
+        out["x-ms-request-id"] = str(uuid.uuid4())
+        out["x-ms-version"] = STORAGE_VERSION
+        return Answer(status, body, out, lower.get("content-type", "application/octet-stream"))
+
+    def _pass(self, request, grant, query, buffered):
+        headers = self._forward_headers(request)
+        headers.pop("content-length", None)
+        span = request.headers.get("x-ms-range") or request.headers.get("Range")
+        if span:
+            headers["x-ms-range"] = span
+        path = self.azurite.path(grant["blob"], query)
+        if buffered or request.method == "HEAD":
+            status, answer_headers, body = forward_read(self.azurite.base, request.method, path, headers)
+            answer = self._answer(status, answer_headers, body)
+            if request.method == "HEAD":
+                answer.body = None
+                answer.headers["Content-Length"] = dict((k.lower(), v) for k, v in answer_headers.items()).get("content-length", "0")
+            return answer
+        response = forward(self.azurite.base, "GET", path, headers)
+        length = int(response.getheader("Content-Length") or 0)
+
+        def chunks():
+            try:
+                while True:
+                    chunk = response.read(1024 * 1024)
+                    if not chunk:
+                        break
+                    yield chunk
+            finally:
+                response.connection_close()
+
+        answer = self._answer(response.status, dict(response.getheaders()), None)
+        answer.body = chunks()
+        answer.length = length
+        return answer
