@@ -614,3 +614,34 @@ def test_upload_wait_refuses_bad_input_clearly(run_target, tmp_path):
     run = run_target("ips_upload_wait", dict(ips_t=dict(dir=str(tmp_path))))
     run.assert_ok()
     assert "Traceback" not in run.output
+
+
+def test_wait_timeout_bounds_a_slow_cloud_operation_and_names_the_option(lab, lab_env, images, tmp_path):
+    """The Azure plane creates disks slowly (operation_seconds): ips_upload with wait_timeout 5 fails in about
+    5 s, naming the option and the operation, and a re-run with time enough finishes the upload."""
+    admin = PlaneAdmin.from_env(lab_env, "azure")
+    admin.set_config(operation_seconds=10)
+    name = "slow-" + uuid.uuid4().hex[:6]
+    source, ref, _path = images["fixed.vhd"]
+    args = {"source": source, "target": "azure", "azure": azure_opts(lab_env, name), "journal_dir": str(tmp_path / "journal"),
+            "wait_timeout": 5}
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
+    try:
+        started = time.monotonic()
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+        took = time.monotonic() - started
+    finally:
+        admin.set_config(operation_seconds=0)
+    result = json.loads(done.stdout)
+    assert done.returncode != 0 and result["failed"], done.stdout[-2000:]
+    assert 5 <= took < 15, "took %.1f s" % took
+    msg = result["msg"]
+    assert msg.startswith("Azure's operation to create the disk %s" % name), msg
+    assert "is still InProgress after waiting 5 s (wait_timeout)" in msg and "not cancelled" in msg and "raise wait_timeout" in msg
+    assert "resumes the upload" in msg and "Traceback" not in done.stdout + done.stderr
+    # the disk is there (Azure goes on creating it): the re-run waits for it, uploads into it and finishes
+    again = run_module(dict(args, wait_timeout=120), tmp_path)
+    assert again["changed"] and again["existing"] == "partial"
+    check_azure(lab_env, name, ref)

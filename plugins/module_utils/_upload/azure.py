@@ -161,7 +161,7 @@ class AzureTarget(Target):
             raise self._wrap(exc, "read the disk %s" % self.disk_name)
 
     def exists(self):
-        disk = self.disk = self._get()
+        disk = self.disk = self._settled(self._get())
         if disk is None:
             return None
         tags = disk.tags or {}
@@ -174,6 +174,13 @@ class AzureTarget(Target):
         if state in ("ReadyToUpload", "ActiveUpload"):
             return "partial"
         return "different"
+
+    def _settled(self, disk):
+        """The disk once Azure has finished creating or updating it (a re-run after a wait_timeout finds it so)."""
+        if disk is None or disk.provisioning_state not in ("Creating", "Updating"):
+            return disk
+        return self.waiter().until("The disk", self._get, lambda d: d is None or d.provisioning_state not in ("Creating", "Updating"),
+                                   lambda d: Status(self.disk_name, d.provisioning_state if d else "gone", None, None), first=disk)
 
     def remove(self):
         disk = self.disk or self._get()
