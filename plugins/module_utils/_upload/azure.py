@@ -82,7 +82,9 @@ class AzureTarget(Target):
         if o.get("authority"):
             cred_kw.update(authority=o["authority"], disable_instance_discovery=True)
         self.credential = ClientSecretCredential(o["tenant_id"], o["client_id"], o["client_secret"], **cred_kw)
-        mgmt_kw = {"connection_verify": self.ca, "connection_timeout": min(timeout, 30), "read_timeout": timeout}
+        # polling_interval: azure-core's poller waits 30 s between looks at an operation that sends no Retry-After
+        mgmt_kw = {"connection_verify": self.ca, "connection_timeout": min(timeout, 30), "read_timeout": timeout,
+                   "polling_interval": 2}
         if o.get("arm_endpoint"):
             mgmt_kw["base_url"] = o["arm_endpoint"]
         mgmt_kw["credential_scopes"] = [o.get("arm_scope") or ARM_SCOPE]

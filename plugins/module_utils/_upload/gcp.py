@@ -175,7 +175,7 @@ class GcpTarget(Target):
     def _wait_op(self, op, doing):
         name = op["name"]
         op = self.waiter().until("The Compute Engine operation", lambda: self._compute("GET", "global/operations/%s" % name, doing=doing),
-                                 lambda o: o.get("status") == "DONE", lambda o: Status(name, o.get("status"), o.get("progress"), doing), first=op)
+                                 lambda now: now.get("status") == "DONE", lambda now: Status(name, now.get("status"), now.get("progress"), doing), first=op)
         if op.get("error"):
             errs = "; ".join(e.get("message", "") for e in op["error"].get("errors", []))
             raise UploadError("GCP could not %s: %s" % (doing, errs))
