@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
-# `make test` after `make setup`: start the lab, run every suite in order, stop the lab whatever
-# happened, and exit non-zero if any step failed. Every step runs even after an earlier failure.
+# `make test` after `make setup`: start the lab, run every suite, stop the lab whatever happened, and
+# exit non-zero if any step failed. Every step runs even after another failed.
+#
+# The suites share nothing, so they run side by side, each into its own log, printed whole as it ends:
+#   integration   pytest-xdist workers, each with a lab of its own (tests/integration/conftest.py)
+#   molecule      the four workflow scenarios, against the lab started here
+#   unit + lab    module_utils and the lab's own tests (in-process servers, private labs)
+#   sanity, lint  ansible-test sanity and ansible-lint on the tracked files
+# IPS_TEST_WORKERS sets the integration workers (default 3: the tests wait on jobs and uploads more than
+# they compute, so three keep two cores busy); IPS_TEST_SERIAL=1 runs the steps one after another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 VENV=$ROOT/.venv
-# The tests run against a lab of their own, fresh each time and purged at the end, so a lab that
+# The tests run against labs of their own, fresh each time and purged at the end, so a lab that
 # `make demo` or `make lab-up` started in lab/run keeps running untouched.
 export IPS_LAB_RUN_DIR="${IPS_LAB_RUN_DIR:-$ROOT/lab/run-test}"
+WORKERS=${IPS_TEST_WORKERS:-3}
+LOGS=$(mktemp -d "${TMPDIR:-/tmp}/ips-test.XXXXXX")
 
 failed=()
 lab_stopped=false
+declare -A STEP_PID=() STEP_START=()
+STEPS=()
 
 stop_lab() {
   if [ "$lab_stopped" = false ]; then
@@ -19,29 +31,64 @@ stop_lab() {
     "$VENV/bin/ips-lab" down --purge || failed+=("lab-down")
   fi
 }
-trap 'stop_lab' EXIT
+# on an early exit, stop the steps still running (their labs are stopped by their own fixtures or below)
+trap 'if [ "${#STEP_PID[@]}" -gt 0 ]; then kill "${STEP_PID[@]}" 2>/dev/null || true; fi; stop_lab; rm -rf "$LOGS"' EXIT
 trap 'echo "test: interrupted" >&2; exit 130' INT TERM
 
-step() { # name command...
-  local name=$1 rc=0 start=$SECONDS
+# step NAME COMMAND...: run it in the background into its own log; `finish_one` reports it.
+log_of() { echo "$LOGS/${1//[^A-Za-z0-9]/_}"; }
+step() {
+  local name=$1 log
   shift
-  echo "=== $name"
-  "$@" || rc=$?
-  if [ "$rc" -eq 0 ]; then
-    echo "=== $name: ok ($((SECONDS - start)) s)"
-  else
-    echo "=== $name: FAILED rc $rc ($((SECONDS - start)) s)"
-    failed+=("$name")
-  fi
+  STEPS+=("$name")
+  STEP_START[$name]=$SECONDS
+  log=$(log_of "$name")
+  (
+    rc=0
+    "$@" >"$log.log" 2>&1 </dev/null || rc=$?
+    # CPU-seconds of everything the step ran (user + system of its children)
+    times >"$log.times"
+    tail -n 1 "$log.times" | awk '{ u = $1; s = $2; sub(/m/, " ", u); sub(/s/, "", u); sub(/m/, " ", s); sub(/s/, "", s);
+                              split(u, a, " "); split(s, b, " "); printf "%.0f\n", a[1] * 60 + a[2] + b[1] * 60 + b[2] }' \
+      >"$log.cpu"
+    exit "$rc"
+  ) &
+  STEP_PID[$name]=$!
+  if [ "${IPS_TEST_SERIAL:-0}" = 1 ]; then finish_one; fi
+}
+
+# Wait for the next step to end, print its log and its result.
+finish_one() {
+  local pid rc=0 name log
+  wait -n -p pid "${STEP_PID[@]}" || rc=$?
+  for name in "${!STEP_PID[@]}"; do
+    if [ "${STEP_PID[$name]}" = "$pid" ]; then
+      unset "STEP_PID[$name]"
+      log=$(log_of "$name")
+      echo "=== $name"
+      cat "$log.log" || true
+      local took=$((SECONDS - STEP_START[$name])) cpu
+      cpu=$(cat "$log.cpu" 2>/dev/null || echo "?")
+      if [ "$rc" -eq 0 ]; then
+        echo "=== $name: ok ($took s, $cpu CPU-s)"
+      else
+        echo "=== $name: FAILED rc $rc ($took s, $cpu CPU-s)"
+        failed+=("$name")
+      fi
+      return 0
+    fi
+  done
 }
 
 pytest_dirs() { # run pytest on the given dirs that exist; "no tests collected" (rc 5) is not a failure
-  local dirs=() d rc=0
+  local dirs=() args=() d rc=0
+  while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
+  if [ "$#" -gt 0 ]; then shift; fi
   for d in "$@"; do
     if [ -d "$d" ]; then dirs+=("$d"); else echo "($d does not exist yet)"; fi
   done
   if [ "${#dirs[@]}" -eq 0 ]; then return 0; fi
-  "$VENV/bin/pytest" -q "${dirs[@]}" || rc=$?
+  "$VENV/bin/pytest" -q -p no:cacheprovider "${args[@]}" "${dirs[@]}" || rc=$?
   if [ "$rc" -eq 5 ]; then
     echo "(no tests collected in ${dirs[*]})"
     return 0
@@ -49,7 +96,7 @@ pytest_dirs() { # run pytest on the given dirs that exist; "no tests collected" 
   return "$rc"
 }
 
-with_lab_env() { # run a command with lab/run/env exported
+with_lab_env() { # run a command with the lab's env file exported
   local env_file
   env_file=$("$VENV/bin/ips-lab" env) || return 1
   (
@@ -68,16 +115,31 @@ run_molecule() {
     PATH="$VENV/bin:$PATH" "$VENV/bin/molecule" test --all)
 }
 
+integration() { # each xdist worker starts its own lab beside $IPS_LAB_RUN_DIR (tests/integration/conftest.py)
+  IPS_LAB_PER_WORKER=1 pytest_dirs -n "$WORKERS" --durations=10 -- tests/integration
+}
+
+started=$SECONDS
 "$VENV/bin/ips-lab" down --purge >/dev/null 2>&1 || true  # leftovers of an interrupted run
-step "lab-up" "$VENV/bin/ips-lab" up
-step "pytest tests/unit tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs tests/unit tests/lab tests/lab_clouds tests/lab_lifecycle
-step "pytest tests/integration" with_lab_env pytest_dirs tests/integration
-if [ -d extensions/molecule ] && [ -n "$(ls -A extensions/molecule 2>/dev/null)" ]; then
-  step "molecule" with_lab_env run_molecule
+for d in "$IPS_LAB_RUN_DIR"-gw*; do
+  if [ -d "$d" ]; then IPS_LAB_RUN_DIR=$d "$VENV/bin/ips-lab" down --purge >/dev/null 2>&1 || true; fi
+done
+echo "=== lab-up"
+if "$VENV/bin/ips-lab" up; then
+  # the longest first, so it starts with the machine to itself
+  step "pytest tests/integration" integration
+  if [ -d extensions/molecule ] && [ -n "$(ls -A extensions/molecule 2>/dev/null)" ]; then
+    step "molecule" with_lab_env run_molecule
+  fi
+else
+  failed+=("lab-up")
 fi
+step "pytest tests/unit tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs -- tests/unit tests/lab tests/lab_clouds tests/lab_lifecycle
 step "sanity" tools/sanity.sh
 step "lint" env PATH="$VENV/bin:$PATH" "$VENV/bin/ansible-lint" --offline --profile production
+while [ "${#STEP_PID[@]}" -gt 0 ]; do finish_one; done
 stop_lab
+echo "test: every step done in $((SECONDS - started)) s"
 
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "test: FAILED: ${failed[*]}"

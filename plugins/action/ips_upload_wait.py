@@ -82,9 +82,9 @@ class ActionModule(FollowAction):
 
         def status(obs):
             p = obs["progress"]
-            return Status("job %s" % jid, p.get("phase", "starting"), p.get("percent"), None)
+            return Status(jid, p.get("phase", "starting"), p.get("percent"), None)
 
-        final = self.wait("The background upload %s," % label, look, lambda obs: "finished" in obs, status, args,
+        final = self.wait("The background upload %s, job" % label, look, lambda obs: "finished" in obs, status, args,
                           lambda _s, obs: progress_line(label, obs["progress"]),
                           resume="it goes on in the background: run the playbook again to wait for it")["finished"]
         final["finished"] = final["started"] = True

@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import hashlib
 import json
+import math
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSApiError, IPSError
 from ansible_collections.citrix_community.ips.plugins.module_utils import _waiter
@@ -46,7 +47,7 @@ def percent(value):
         value = round(float(value), 1)
     except (TypeError, ValueError):
         return 0
-    if value != value:  # NaN
+    if math.isnan(value) or math.isinf(value):
         return 0
     return int(value) if value.is_integer() else value
 

@@ -29,13 +29,37 @@ def read_env_file(path):
     return env
 
 
+def ips_lab(run_dir, *args):
+    """`ips-lab ARGS` on the lab of `run_dir`; raises with its output when it fails."""
+    env = dict(os.environ, IPS_LAB_RUN_DIR=str(run_dir))
+    done = subprocess.run([str(Path(sys.executable).with_name("ips-lab"))] + list(args), env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    if done.returncode != 0:
+        raise RuntimeError("ips-lab %s failed (rc %d):\n%s" % (" ".join(args), done.returncode, done.stdout[-3000:] + done.stderr[-3000:]))
+    return done.stdout
+
+
 @pytest.fixture(scope="session")
 def lab_env():
+    """The lab's endpoints and credentials. Tests reset the lab and change its settings, so under pytest-xdist
+    with IPS_LAB_PER_WORKER=1 (what `make test` runs) each worker starts a lab of its own beside the given one
+    and stops it at the end: suites side by side, never sharing state."""
     run_dir = Path(os.environ.get("IPS_LAB_RUN_DIR") or REPO / "lab" / "run")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and os.environ.get("IPS_LAB_PER_WORKER") == "1":
+        run_dir = run_dir.with_name("%s-%s" % (run_dir.name, worker))
+        if (run_dir / "env").exists():
+            ips_lab(run_dir, "down", "--purge")  # the leftovers of an interrupted run
+        ips_lab(run_dir, "up")
+        try:
+            yield read_env_file(run_dir / "env")
+        finally:
+            ips_lab(run_dir, "down", "--purge")
+        return
     env_file = run_dir / "env"
     if not env_file.exists():
         pytest.fail("The lab is not running (%s is missing): start it with `make lab-up`." % env_file)
-    return read_env_file(env_file)
+    yield read_env_file(env_file)
 
 
 @pytest.fixture(scope="session")

@@ -30,13 +30,13 @@ RETRY_CODES = ("ThrottlingException", "RequestThrottledException", "InternalServ
 THROTTLE_CODES = ("ThrottlingException", "RequestThrottledException", "SlowDown")
 
 
-
 def _percent(text):
     """EC2's progress ("42%") as a number, or None."""
     try:
         return int(str(text).rstrip("%"))
     except ValueError:
         return None
+
 
 class AwsTarget(Target):
     name = "aws"
@@ -204,6 +204,7 @@ class AwsTarget(Target):
         self._call("complete the snapshot %s (CompleteSnapshot)" % self.snapshot_id, self.ebs.complete_snapshot,
                    SnapshotId=self.snapshot_id, ChangedBlocksCount=count, Checksum=checksum, ChecksumAlgorithm="SHA256",
                    ChecksumAggregationMethod="LINEAR")
+
         def look():
             snaps = self._call("read the snapshot %s" % self.snapshot_id, self.ec2.describe_snapshots, SnapshotIds=[self.snapshot_id])
             snap = snaps["Snapshots"][0] if snaps.get("Snapshots") else {}

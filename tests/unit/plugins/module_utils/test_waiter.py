@@ -293,6 +293,6 @@ def test_azure_operation_wait_times_out_naming_wait_timeout():
             raise AssertionError("result() must not be called before done()")
 
     with pytest.raises(WaitTimeout) as err:
-        target._call("create the disk d1", lambda: Poller())
+        target._call("create the disk d1", Poller)
     assert_timeout_message(err.value, "Azure's operation to create the disk d1 is still InProgress after waiting", "(wait_timeout)",
                            "it finds the disk d1 in rg1 and resumes the upload")
