@@ -117,3 +117,67 @@ def test_cancel_returns_the_cancelled_job(lab, client):
     lab.admin.set_config(job_seconds=120)
     job = _jobs.submit(client, "prepare", prepare_body())
     assert _jobs.cancel(client, job["id"])["state"] == "cancelled"
+
+
+# --- the controller side: the ips_job_wait action plugin (what the job_wait role runs) ----------
+
+
+def job_wait_action(lab, check_mode=False, **args):
+    """The ips_job_wait action plugin as ansible-playbook builds it (a Task, the local connection), pointed at the lab."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.playbook.play_context import PlayContext
+    from ansible.playbook.task import Task
+    from ansible.plugins.loader import connection_loader
+    from ansible.template import Templar
+
+    from ansible_collections.citrix_community.ips.plugins.action.ips_job_wait import ActionModule
+
+    c = lab.config
+    task = Task()
+    task.action = "citrix_community.ips.ips_job_wait"
+    task.check_mode = check_mode
+    task.args = dict(dict(customer_id=c["customer_id"], client_id=c["client_id"], client_secret=c["client_secret"], api_url=lab.url,
+                          ca_path=lab.ca_path, retry_max_delay=1), **args)
+    loader = DataLoader()
+    play_context = PlayContext()
+    return ActionModule(task=task, connection=connection_loader.get("local", play_context, None), play_context=play_context, loader=loader,
+                        templar=Templar(loader=loader), shared_loader_obj=None)
+
+
+def test_job_wait_action_prints_each_change_and_returns_the_job(lab, client, capsys):
+    lab.admin.set_config(job_seconds=2, progress_step=0.1)
+    job = _jobs.submit(client, "prepare", prepare_body())
+    result = job_wait_action(lab, id=job["id"], label="prepare w1", poll_delay=0.05, timeout=60).run(task_vars={})
+    assert not result.get("failed"), result
+    assert result["job"]["state"] == "complete" and result["job"]["progress"] == 100
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("prepare w1: ")]
+    assert len(lines) >= 5 and lines[-1].startswith("prepare w1: complete, 100% (")
+    assert any(".%d%% (" % d in line for line in lines for d in range(1, 10))  # tenths, as the lab reports them
+    assert len(lines) == len(set(lines))  # a line per change, never twice the same
+    assert lab.config["client_secret"] not in str(result)
+
+
+def test_job_wait_action_times_out_naming_the_option_and_never_cancels(lab, client):
+    lab.admin.set_config(job_seconds=120)
+    job = _jobs.submit(client, "prepare", prepare_body())
+    result = job_wait_action(lab, id=job["id"], label="prepare w2", poll_delay=0.2, timeout=1,
+                             timeout_option="prepare_timeout").run(task_vars={})
+    assert result["failed"] and result["job_id"] == job["id"] and result["job_status"] == "inProgress"
+    assert result["msg"].startswith("prepare w2: job %s is still inProgress at " % job["id"])
+    assert "after waiting 1 s (prepare_timeout)" in result["msg"] and "not cancelled" in result["msg"]
+    assert "run the stage again to attach to it, or raise prepare_timeout" in result["msg"]
+    assert _jobs.get(client, job["id"])["state"] == "running"
+
+
+def test_job_wait_action_reports_a_failed_job_and_check_mode_looks_once(lab, client):
+    lab.admin.fail_job("prepare", "preparing", "The CE VM could not reach the share.")
+    lab.admin.set_config(job_seconds=1)
+    failed = _jobs.submit(client, "prepare", prepare_body())
+    result = job_wait_action(lab, id=failed["id"], label="prepare w3", poll_delay=0.1, timeout=60).run(task_vars={})
+    assert result["failed"] and "could not reach the share" in result["msg"] and "Fix the cause and run again" in result["msg"]
+    lab.admin.set_config(job_seconds=120)
+    running = _jobs.submit(client, "prepare", prepare_body())
+    looked = job_wait_action(lab, check_mode=True, id=running["id"], poll_delay=30, timeout=3600).run(task_vars={})
+    assert not looked.get("failed") and looked["job"]["state"] == "running"
+    unknown = job_wait_action(lab, id="no-such-job", poll_delay=0.1, timeout=5).run(task_vars={})
+    assert unknown["failed"] and "is no longer known to the service" in unknown["msg"]
