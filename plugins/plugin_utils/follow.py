@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import time
 
 from ansible.plugins.action import ActionBase
@@ -79,11 +80,27 @@ class FollowAction(ActionBase):
     def wait(self, what, look, done, status, args, line, option="timeout", resume=None):
         """The shared waiter with the task's timeout and poll_delay, printing progress lines."""
         lines = ProgressLines(line, args.get("report_every") or 0)
+        look = self._while_the_playbook_runs(look)
         if self._task.check_mode:  # check mode looks once and reports what it sees; it never waits
             waiter = NoWait(on_change=lines)
         else:
             waiter = Waiter(args["timeout"], args["poll_delay"], option=option, on_change=lines, resume=resume)
         return waiter.until(what, look, done, status)
+
+    @staticmethod
+    def _while_the_playbook_runs(look):
+        """`look`, refused once the playbook process is gone. ansible-core runs a task in a worker of its own
+        session (setsid), so a SIGKILLed ansible-playbook leaves the worker running: without this it would go
+        on looking at the job until its timeout, hours later. The worker's parent is the playbook; orphaned,
+        it is re-parented, and the wait ends."""
+        parent = os.getppid()
+
+        def guarded():
+            if os.getppid() != parent:
+                raise StopFollowing("the playbook that ran this wait is gone (killed); the job goes on, and a re-run attaches to it")
+            return look()
+
+        return guarded
 
     def run_module(self, name, module_args, task_vars):
         """Run a module on the task's host (its connection, delegate_to and become); its result without `invocation`."""

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from job_clock import run_and_finish_when_watched
 from lab_api import LabApi
 
 from ips_lab.planes.seed import azure_uploaded_disk, gce_ready_image
@@ -169,12 +170,13 @@ def kill_once_submitted(lab, proc, verb, timeout=60):
             proc.wait(10)
 
 
-def check_killed_rerun_attaches(lab, lab_env, run_target, test_secrets, tmp_path, target, verb, t, job_seconds=8):
+def check_killed_rerun_attaches(lab, lab_env, run_target, test_secrets, tmp_path, target, verb, t, job_seconds=600):
+    # a long job, finished by the lab clock once the re-run waits for it: still running when the re-run looks, on any machine
     lab.set_config(job_seconds=job_seconds)
     proc = start_target(lab_env, tmp_path, target, t)
     job_id = kill_once_submitted(lab, proc, verb)
     assert lab.raw_job(job_id)["status"] == "inProgress"
-    run_ok(run_target, lab_env, test_secrets, target, dict(t, expect_resumed=True))
+    run_and_finish_when_watched(lab, lambda: run_ok(run_target, lab_env, test_secrets, target, dict(t, expect_resumed=True)), job_seconds)
     assert len(job_posts(lab, verb)) == 1  # exactly one job was ever submitted
     return job_id
 

@@ -7,9 +7,12 @@ ansible-core stopped the first design (a task file that included itself once per
 """
 
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -88,3 +91,32 @@ def test_a_wait_that_runs_out_names_the_role_variable_and_leaves_the_job_running
     job = [j for j in lab.requests() if j["method"] == "GET" and message.group(1) in j["path"]]
     assert job, "the wait looked at the job"
     assert lab.raw_job(message.group(1))["status"] == "inProgress"
+
+
+def test_a_killed_playbook_leaves_no_wait_behind(lab, lab_env, tmp_path):
+    """ansible-core runs each task in a worker of its own session: SIGKILL the playbook and the worker lives on.
+    The wait notices its playbook is gone at its next look and stops, instead of polling for hours."""
+    lab.set_config(job_seconds=600)
+    play = tmp_path / "job_wait.yml"
+    play.write_text(PLAY)
+    env = dict(lab_env, ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="False",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="False", PATH="%s:/usr/bin:/bin" % BIN)
+    extra = dict(jw_name="jw-killed", jw_timeout=600, jw_delay=0.2)
+    proc = subprocess.Popen([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e", json.dumps(extra), str(play)],
+                            env=env, cwd=str(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def looks():
+        return len([r for r in lab.requests() if r["method"] == "GET" and "/jobs/" in r["path"]])
+
+    try:
+        deadline = time.monotonic() + 120
+        while looks() < 3:
+            assert proc.poll() is None and time.monotonic() < deadline, "the wait never started looking"
+            time.sleep(0.1)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    time.sleep(1.5)  # the orphaned worker's next look (poll_delay 0.2 s) is where it stops
+    settled = looks()
+    time.sleep(2)
+    assert looks() == settled, "the killed playbook's wait went on looking at the job"

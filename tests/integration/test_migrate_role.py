@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from job_clock import run_and_finish_when_watched
 
 BIN = Path(sys.executable).parent
 
@@ -119,8 +120,8 @@ def test_killed_in_a_stage_rerun_skips_done_stages_and_resumes_it(lab, lab_env, 
         while time.monotonic() < deadline:
             if not slowed and job_posts(lab, "export"):
                 # the export keeps its 3 s (a job's duration is fixed when it is submitted); the prepare, submitted
-                # later, runs long enough to be killed in the middle and still run when the re-run looks for it
-                lab.set_config(job_seconds=25)
+                # later, runs until the re-run watches it (the lab clock then ends it), on any machine
+                lab.set_config(job_seconds=600)
                 slowed = True
             posts = job_posts(lab, "prepare")
             if posts and posts[0]["status"] == 202:
@@ -137,8 +138,8 @@ def test_killed_in_a_stage_rerun_skips_done_stages_and_resumes_it(lab, lab_env, 
     assert proc.returncode == -signal.SIGKILL
     assert len(job_posts(lab, "export")) == 1 and len(job_posts(lab, "prepare")) == 1
 
-    again = subprocess.run(playbook_cmd(inventory, verbose=True), env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600,
-                           check=False)
+    again = run_and_finish_when_watched(lab, lambda: subprocess.run(playbook_cmd(inventory, verbose=True), env=env, cwd=str(tmp_path),
+                                                                     capture_output=True, text=True, timeout=600, check=False), 600)
     output = again.stdout + again.stderr
     assert again.returncode == 0, output[-6000:]
     assert report_of(output) == {"export": "skipped", "upload": "skipped", "prepare": "resumed", "catalog": "not_run"}, output[-3000:]

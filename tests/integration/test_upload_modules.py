@@ -419,7 +419,8 @@ def test_throttled_upload_backs_off_and_finishes(lab, lab_env, images, tmp_path,
 
 class UploadRolePlay(object):
     """A playbook running the upload role, as AWX runs it, for one Azure disk made from a 96 MiB
-    dynamic VHDX with 32 MiB of data on the lab's share (at `upload_rate_limit` 4 MiB/s: ~8 s).
+    dynamic VHDX with 32 MiB of data on the lab's share (at `upload_rate_limit` 2 MiB/s: ~16 s, so a re-run
+    started after a kill at 25 % finds it still running even on a busy machine).
     Its module runs from a remote tmp of the test's own, so the test can find - and kill - exactly
     the background upload it started."""
 
@@ -446,7 +447,7 @@ class UploadRolePlay(object):
         self.progress_file = self.state / ("azure-%s.progress.json" % self.name)
         play_vars = dict({
             "upload_source": smb_source(lab_env, "%s/%s" % (self.folder.name, image.name)), "upload_target": "azure",
-            "upload_target_options": azure_opts(lab_env, self.name), "upload_rate_limit": 4, "upload_poll_delay": 1,
+            "upload_target_options": azure_opts(lab_env, self.name), "upload_rate_limit": 2, "upload_poll_delay": 1,
             "upload_report_every": 1, "upload_state_dir": str(self.state), "upload_journal_dir": str(tmp_path / "journal"),
         }, **role_vars)
         (tmp_path / "vars.json").write_text(json.dumps(play_vars))
@@ -573,7 +574,7 @@ def test_a_second_upload_to_a_target_being_written_is_refused(lab, lab_env, imag
     journal_dir = str(tmp_path / "journal")  # one host, one journal folder: as the default ~/.cache one
     progress = tmp_path / "progress.json"
     first_args = {"source": {"location": str(path)}, "target": "azure", "azure": azure_opts(lab_env, name), "journal_dir": journal_dir,
-                  "rate_limit": 1, "concurrency": 2, "progress_file": str(progress)}
+                  "rate_limit": 0.25, "concurrency": 2, "progress_file": str(progress)}  # ~16 s: both second runs happen meanwhile
     (tmp_path / "first.json").write_text(json.dumps({"ANSIBLE_MODULE_ARGS": first_args}))
     module = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload"]
     first = subprocess.Popen(module + [str(tmp_path / "first.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
