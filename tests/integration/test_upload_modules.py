@@ -637,7 +637,7 @@ def test_wait_timeout_bounds_a_slow_cloud_operation_and_names_the_option(lab, la
         admin.set_config(operation_seconds=0)
     result = json.loads(done.stdout)
     assert done.returncode != 0 and result["failed"], done.stdout[-2000:]
-    assert 5 <= took < 15, "took %.1f s" % took
+    assert 5 <= took < 20, "took %.1f s" % took  # 5 s of waiting; the rest is start-up (slow on a busy machine)
     msg = result["msg"]
     assert msg.startswith("Azure's operation to create the disk %s" % name), msg
     assert "is still InProgress after waiting 5 s (wait_timeout)" in msg and "not cancelled" in msg and "raise wait_timeout" in msg
