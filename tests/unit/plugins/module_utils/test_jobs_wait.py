@@ -145,13 +145,15 @@ def job_wait_action(lab, check_mode=False, **args):
 
 
 def test_job_wait_action_prints_each_change_and_returns_the_job(lab, client, capsys):
-    lab.admin.set_config(job_seconds=2, progress_step=0.1)
+    lab.admin.set_config(job_seconds=6, progress_step=0.1)
+    action = job_wait_action(lab, id=None, label="prepare w1", poll_delay=0.05, timeout=60)
     job = _jobs.submit(client, "prepare", prepare_body())
-    result = job_wait_action(lab, id=job["id"], label="prepare w1", poll_delay=0.05, timeout=60).run(task_vars={})
+    action._task.args["id"] = job["id"]
+    result = action.run(task_vars={})
     assert not result.get("failed"), result
     assert result["job"]["state"] == "complete" and result["job"]["progress"] == 100
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("prepare w1: ")]
-    assert len(lines) >= 5 and lines[-1].startswith("prepare w1: complete, 100% (")
+    assert len(lines) >= 5 and lines[0].startswith("prepare w1: running, ") and lines[-1].startswith("prepare w1: complete, 100% (")
     assert any(".%d%% (" % d in line for line in lines for d in range(1, 10))  # tenths, as the lab reports them
     assert len(lines) == len(set(lines))  # a line per change, never twice the same
     assert lab.config["client_secret"] not in str(result)
