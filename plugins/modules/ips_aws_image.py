@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ips_aws_image
 short_description: Make an AMI from the EBS snapshot an AWS prepare produced
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Registers an Amazon Machine Image from the snapshot that M(citrix_community.ips.ips_prepare) made on AWS (its C(snapshot_id) result),
     with UEFI or BIOS boot mode, ENA support and tags. Idempotent by O(name); an AMI of that name (or an import tagged with it)

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ips_diagnostics
 short_description: Collect Image Portability diagnostics to an SMB share
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs a Citrix Image Portability diagnostics job that collects compositing engine logs, Windows event logs and
     IPS data from a platform to an SMB share, and waits for it.

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ips_export
 short_description: Export a disk from a hypervisor or cloud to a VHD or VHDX file on an SMB share
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs a Citrix Image Portability export job that copies the disk of a master image on vSphere, XenServer,
     Nutanix AHV, Azure, GCP or AWS to a VHD or VHDX file on an SMB share, and waits for it.

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ips_prepare
 short_description: Make an uploaded disk bootable for MCS or PVS on its target platform
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs a Citrix Image Portability prepare job on Azure, AWS, GCP, vSphere, XenServer or Nutanix AHV. A compositing
     engine VM attaches the uploaded disk, installs or reconfigures the VDA components and makes the disk bootable for

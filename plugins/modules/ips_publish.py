@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ips_publish
 short_description: Publish a prepared disk as a VHD or VHDX into a PVS store share
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs a Citrix Image Portability publish job that writes a prepared disk as a VHD or VHDX file into the SMB share
     of a Provisioning Services store, and waits for it. The service runs a publish as an export job whose source is the

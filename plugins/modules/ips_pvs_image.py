@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ips_pvs_image
 short_description: Convert a PVS vDisk to UEFI, upgrade its PVS software, or reverse it to a vSphere disk
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs one of the Citrix Image Portability PVS automation jobs on a VHD or VHDX in a PVS store share, and waits for it.
   - V(convert_to_uefi) converts an MBR/BIOS vDisk to GPT/UEFI (vSphere, XenServer, Azure, GCP).
