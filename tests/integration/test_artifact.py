@@ -9,6 +9,7 @@ The virtualenv is made while the artifact is built; with pip's cache warm it tak
 it pip asking the index), so the whole file stays a single module-scoped set-up.
 """
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from checkout import REPO, repo_copy
 
-REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
 # Paths (prefixes) that only make sense with the lab or the developer's tools: never in the artifact.
@@ -41,17 +42,6 @@ def run(cmd, timeout=300, **kw):
     return done.stdout
 
 
-def repo_copy(dest):
-    """The repository's tracked and not-ignored files, as a clean clone (plus uncommitted edits) would hold them."""
-    files = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=str(REPO), capture_output=True, check=True).stdout
-    for name in files.decode().split("\0"):
-        src = REPO / name
-        if name and (src.is_file() or src.is_symlink()):
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(str(src), str(dest / name), follow_symlinks=False)
-    return dest
-
-
 def ansible_core_pin():
     import ansible.release
 
@@ -60,8 +50,26 @@ def ansible_core_pin():
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
-    """(artifact path, names inside it, fresh venv bin dir, collections dir)."""
-    base = tmp_path_factory.mktemp("artifact")
+    """(artifact path, names inside it, fresh venv bin dir, collections dir), made once per test session: under
+    pytest-xdist the workers share the temporary root, and the first to take the lock builds for all."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    with open(str(root / "artifact.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        base = root / "artifact"
+        if not (base / "done").exists():
+            shutil.rmtree(str(base), ignore_errors=True)
+            base.mkdir()
+            build_and_install(base)
+            (base / "done").write_text("")
+    artifact = next((base / "dist").glob("*.tar.gz"))
+    with tarfile.open(str(artifact)) as tar:
+        names = tar.getnames()
+    return artifact, names, base / "venv" / "bin", base / "collections"
+
+
+def build_and_install(base):
     venv = base / "venv"
     # The virtualenv first and in the background: pip waits on the index more than it works.
     pip_log = open(str(base / "pip.log"), "w")
@@ -75,8 +83,6 @@ def installed(tmp_path_factory):
         run([VENV_BIN / "ansible-galaxy", "collection", "build", src, "--output-path", out])
         galaxy = yaml.safe_load((src / "galaxy.yml").read_text())
         artifact = out / ("%s-%s-%s.tar.gz" % (galaxy["namespace"], galaxy["name"], galaxy["version"]))
-        with tarfile.open(str(artifact)) as tar:
-            names = tar.getnames()
         assert pip.wait(timeout=600) == 0, (base / "pip.log").read_text()[-4000:]
     finally:
         if pip.poll() is None:
@@ -85,7 +91,6 @@ def installed(tmp_path_factory):
     collections = base / "collections"
     run([venv / "bin" / "ansible-galaxy", "collection", "install", artifact, "-p", collections],
         env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections)))
-    return artifact, names, venv / "bin", collections
 
 
 def test_the_artifact_holds_what_a_user_runs_and_no_lab_only_file(installed):

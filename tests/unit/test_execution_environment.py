@@ -52,7 +52,9 @@ def test_containerfile_installs_the_collection_requirements(context):
         assert sdk in listed, "%s is not installed into the EE" % sdk
     assert not listed & {"molecule", "ansible-lint", "pytest", "moto"}, "test tools leaked into the EE"
     galaxy = yaml.safe_load((context / "_build" / "requirements.yml").read_text())
-    assert [c["name"] for c in galaxy["collections"]] == ["awx.awx"]
+    sources = [c["name"] for c in galaxy["collections"]]
+    assert sources == [yaml.safe_load((REPO / "galaxy.yml").read_text())["repository"] + ".git", "awx.awx"]
+    assert galaxy["collections"][0]["type"] == "git", "the EE installs citrix_community.ips itself"
 
 
 def test_collection_meta_points_at_the_same_files():
