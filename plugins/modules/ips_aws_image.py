@@ -30,6 +30,11 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
+  action_group:
+    description: Use C(group/citrix_community.ips.aws) in C(module_defaults) to set the AWS sign-in once (with ips_upload).
+    support: full
+    membership:
+      - citrix_community.ips.aws
 options:
   name:
     description: The AMI name; also how a re-run finds the image.
@@ -82,21 +87,46 @@ options:
     default: {}
   region:
     description:
-      - The AWS region. If not set, the value of E(AWS_REGION) or E(AWS_DEFAULT_REGION) is used.
+      - The AWS region, else the profile's region. There is no built-in default - without one the task fails naming the
+        option and the variables.
     type: str
+    aliases: [aws_region]
+    env:
+      - name: AWS_REGION
+      - name: AWS_DEFAULT_REGION
+      - name: EC2_REGION
+  aws_profile:
+    description: A named profile of the shared AWS config and credentials files, instead of keys.
+    type: str
+    aliases: [profile]
+    env:
+      - name: AWS_PROFILE
+      - name: AWS_DEFAULT_PROFILE
   endpoint_url:
     description:
       - The EC2 endpoint, for private endpoints and tests. If not set, the value of E(AWS_ENDPOINT_URL) is used.
     type: str
   aws_access_key_id:
-    description: The access key id. If not set, boto3's usual sources are used (E(AWS_ACCESS_KEY_ID), profiles, instance roles).
+    description: The access key id. Without keys or a profile, boto3 finds credentials itself (instance or task role, web identity, SSO).
     type: str
+    env:
+      - name: AWS_ACCESS_KEY_ID
+      - name: AWS_ACCESS_KEY
+      - name: EC2_ACCESS_KEY
   aws_secret_access_key:
     description: The secret access key.
     type: str
+    env:
+      - name: AWS_SECRET_ACCESS_KEY
+      - name: AWS_SECRET_KEY
+      - name: EC2_SECRET_KEY
   aws_session_token:
-    description: The session token of temporary credentials.
+    description: The session token of temporary credentials (E(AWS_SECURITY_TOKEN) is what AWX's AWS credential injects).
     type: str
+    env:
+      - name: AWS_SESSION_TOKEN
+      - name: AWS_SECURITY_TOKEN
+      - name: EC2_SECURITY_TOKEN
   wait:
     description: Wait until the image is available (and, with O(license=aws), the import has finished).
     type: bool
@@ -176,6 +206,7 @@ import_task_id:
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.citrix_community.ips.plugins.module_utils import _aws_image
+from ansible_collections.citrix_community.ips.plugins.module_utils._aws_auth import ENV as AWS_ENV
 from ansible_collections.citrix_community.ips.plugins.module_utils import _waiter
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
 
@@ -193,11 +224,12 @@ def argument_spec():
         volume_type=dict(type="str", default="gp3"),
         description=dict(type="str"),
         tags=dict(type="dict", default={}),
-        region=dict(type="str", fallback=(env_fallback, ["AWS_REGION", "AWS_DEFAULT_REGION"])),
+        region=dict(type="str", aliases=["aws_region"], fallback=(env_fallback, AWS_ENV["region"])),
+        aws_profile=dict(type="str", aliases=["profile"], fallback=(env_fallback, AWS_ENV["profile"])),
         endpoint_url=dict(type="str", fallback=(env_fallback, ["AWS_ENDPOINT_URL"])),
-        aws_access_key_id=dict(type="str", no_log=False),
-        aws_secret_access_key=dict(type="str", no_log=True),
-        aws_session_token=dict(type="str", no_log=True),
+        aws_access_key_id=dict(type="str", no_log=False, fallback=(env_fallback, AWS_ENV["access_key_id"])),
+        aws_secret_access_key=dict(type="str", no_log=True, fallback=(env_fallback, AWS_ENV["secret_access_key"])),
+        aws_session_token=dict(type="str", no_log=True, fallback=(env_fallback, AWS_ENV["session_token"])),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=3600),
         wait_sleep=dict(type="int", default=15),
@@ -208,8 +240,6 @@ def main():
     module = AnsibleModule(argument_spec(), supports_check_mode=True, required_if=[("state", "present", ["snapshot_id"])])
     if not _aws_image.HAS_BOTO3:
         module.fail_json(msg=missing_required_lib("boto3"), exception=_aws_image.BOTO3_IMPORT_ERROR)
-    if not module.params["region"]:
-        module.fail_json(msg="region is required: set it, or AWS_REGION in the environment.")
     try:
         module.exit_json(**run(module))
     except IPSError as err:

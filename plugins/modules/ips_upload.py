@@ -34,6 +34,13 @@ attributes:
   diff_mode:
     support: none
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+  action_group:
+    description: Use C(group/citrix_community.ips.aws), C(group/citrix_community.ips.azure) or C(group/citrix_community.ips.gcp) in C(module_defaults) to set the cloud's sign-in once.
+    support: full
+    membership:
+      - citrix_community.ips.aws
+      - citrix_community.ips.azure
+      - citrix_community.ips.gcp
 requirements:
   - smbprotocol (for smb:// sources)
   - azure-identity, azure-mgmt-compute, azure-storage-blob (target azure)
@@ -90,13 +97,13 @@ options:
     description: The Azure managed disk (O(target=azure)).
     type: dict
     suboptions:
-      subscription_id: {description: "Subscription id. Falls back to E(AZURE_SUBSCRIPTION_ID).", type: str}
+      subscription_id: {description: "Subscription id. Default O(azure_subscription_id).", type: str}
       resource_group: {description: "Resource group of the disk.", type: str, required: true}
       location: {description: "Azure region of the disk.", type: str, required: true}
       disk_name: {description: "Name of the managed disk.", type: str, required: true}
-      tenant_id: {description: "Entra tenant. Falls back to E(AZURE_TENANT).", type: str}
-      client_id: {description: "Service principal id. Falls back to E(AZURE_CLIENT_ID).", type: str}
-      client_secret: {description: "Service principal secret. Falls back to E(AZURE_SECRET).", type: str}
+      tenant_id: {description: "Entra tenant. Default O(azure_tenant).", type: str, aliases: [tenant]}
+      client_id: {description: "Service principal id. Default O(azure_client_id).", type: str}
+      client_secret: {description: "Service principal secret. Default O(azure_secret).", type: str, aliases: [secret]}
       authority: {description: "Entra authority host for sovereign or private clouds.", type: str}
       arm_endpoint: {description: "Resource Manager base URL for sovereign or private clouds.", type: str}
       arm_scope:
@@ -120,10 +127,15 @@ options:
     description: The EBS snapshot (O(target=aws)).
     type: dict
     suboptions:
-      region: {description: "AWS region. Falls back to E(AWS_REGION).", type: str}
-      access_key_id: {description: "Access key. Falls back to E(AWS_ACCESS_KEY_ID).", type: str}
-      secret_access_key: {description: "Secret key. Falls back to E(AWS_SECRET_ACCESS_KEY).", type: str}
-      session_token: {description: "Session token. Falls back to E(AWS_SESSION_TOKEN).", type: str}
+      region:
+        description:
+          - AWS region. Default O(aws_region), else the profile's region. There is no built-in default - without a region
+            the task fails naming the options and variables to set.
+        type: str
+      profile: {description: "A named profile of the shared AWS config and credentials files, instead of keys. Default O(aws_profile).", type: str}
+      access_key_id: {description: "Access key. Default O(aws_access_key_id).", type: str}
+      secret_access_key: {description: "Secret key. Default O(aws_secret_access_key).", type: str}
+      session_token: {description: "Session token of temporary credentials. Default O(aws_session_token).", type: str}
       ebs_endpoint_url: {description: "EBS direct API endpoint (private or test clouds).", type: str}
       ec2_endpoint_url: {description: "EC2 endpoint (private or test clouds).", type: str}
       snapshot_name: {description: "The Name tag of the snapshot; a re-run finds the snapshot by it.", type: str, required: true}
@@ -139,15 +151,21 @@ options:
     description: The Cloud Storage object and Compute Engine image (O(target=gcp)).
     type: dict
     suboptions:
-      project: {description: "Project id.", type: str, required: true}
+      project: {description: "Project id. Default O(gcp_project); one of the two is required.", type: str}
       bucket: {description: "An existing bucket for the archive.", type: str, required: true}
       image_name: {description: "Name of the image.", type: str, required: true}
       object: {description: "Object name of the archive. Default C(<image_name>.tar.gz).", type: str}
-      service_account_key: {description: "Service account key (JSON text or dict).", type: raw}
-      service_account_file:
-        description: Service account key file. Falls back to E(GCP_SERVICE_ACCOUNT_FILE) or E(GOOGLE_APPLICATION_CREDENTIALS).
-        type: path
-      token: {description: "An OAuth access token instead of a key. Falls back to E(GOOGLE_OAUTH_ACCESS_TOKEN).", type: str}
+      service_account_key:
+        description: Service account key (JSON text or dict). Default O(gcp_service_account_contents).
+        type: raw
+        aliases: [service_account_contents]
+      service_account_file: {description: "Service account key file. Default O(gcp_service_account_file).", type: path}
+      token:
+        description:
+          - An OAuth access token instead of a key. Default O(gcp_access_token). Without a token or a key the host's
+            application default credentials are used.
+        type: str
+        aliases: [access_token]
       storage_endpoint: {description: "Cloud Storage endpoint (private or test clouds).", type: str}
       compute_endpoint: {description: "Compute Engine endpoint (private or test clouds).", type: str}
       family: {description: "Image family.", type: str}
@@ -157,6 +175,93 @@ options:
       storage_location: {description: "Image storage location.", type: str}
       compression_level: {description: "gzip level 1 (fastest) to 9.", type: int, default: 6}
       delete_object: {description: "Delete the archive object once the image is ready.", type: bool, default: false}
+  aws_region:
+    description:
+      - The AWS region when O(aws.region) is not set, as amazon.aws names it.
+      - The C(citrix_community.ips.aws) action group lets C(module_defaults) set this and the other C(aws_*) options once for
+        ips_upload and ips_aws_image.
+    type: str
+    env:
+      - name: AWS_REGION
+      - name: AWS_DEFAULT_REGION
+      - name: EC2_REGION
+  aws_profile:
+    description: The AWS profile when O(aws.profile) is not set. It excludes O(aws_access_key_id)/O(aws_secret_access_key).
+    type: str
+    env:
+      - name: AWS_PROFILE
+      - name: AWS_DEFAULT_PROFILE
+  aws_access_key_id:
+    description:
+      - The access key when O(aws.access_key_id) is not set. Without keys or a profile, boto3 finds credentials itself
+        (instance or task role, web identity, SSO).
+    type: str
+    env:
+      - name: AWS_ACCESS_KEY_ID
+      - name: AWS_ACCESS_KEY
+      - name: EC2_ACCESS_KEY
+  aws_secret_access_key:
+    description: The secret key when O(aws.secret_access_key) is not set.
+    type: str
+    env:
+      - name: AWS_SECRET_ACCESS_KEY
+      - name: AWS_SECRET_KEY
+      - name: EC2_SECRET_KEY
+  aws_session_token:
+    description:
+      - The session token of temporary credentials when O(aws.session_token) is not set. E(AWS_SECURITY_TOKEN) is what AWX's
+        Amazon Web Services credential injects.
+    type: str
+    env:
+      - name: AWS_SESSION_TOKEN
+      - name: AWS_SECURITY_TOKEN
+      - name: EC2_SECURITY_TOKEN
+  azure_subscription_id:
+    description:
+      - The subscription when O(azure.subscription_id) is not set; the environment variables are azure.azcollection's.
+      - The C(citrix_community.ips.azure) action group lets C(module_defaults) set the C(azure_*) options once.
+    type: str
+    env:
+      - name: AZURE_SUBSCRIPTION_ID
+  azure_tenant:
+    description: The Entra tenant when O(azure.tenant_id) is not set.
+    type: str
+    env:
+      - name: AZURE_TENANT
+  azure_client_id:
+    description: The service principal when O(azure.client_id) is not set.
+    type: str
+    env:
+      - name: AZURE_CLIENT_ID
+  azure_secret:
+    description: The service principal's secret when O(azure.client_secret) is not set.
+    type: str
+    env:
+      - name: AZURE_SECRET
+  gcp_project:
+    description:
+      - The project when O(gcp.project) is not set, as google.cloud reads it.
+      - The C(citrix_community.ips.gcp) action group lets C(module_defaults) set the C(gcp_*) options once.
+    type: str
+    env:
+      - name: GCP_PROJECT
+  gcp_access_token:
+    description: An OAuth access token when O(gcp.token) is not set.
+    type: str
+    env:
+      - name: GCP_ACCESS_TOKEN
+      - name: GOOGLE_OAUTH_ACCESS_TOKEN
+  gcp_service_account_file:
+    description: A service account key file when O(gcp.service_account_file) is not set.
+    type: path
+    env:
+      - name: GCP_SERVICE_ACCOUNT_FILE
+      - name: GOOGLE_APPLICATION_CREDENTIALS
+  gcp_service_account_contents:
+    description: A service account key (JSON text or dict) when O(gcp.service_account_key) is not set.
+    type: raw
+    env:
+      - name: GCP_SERVICE_ACCOUNT_CONTENTS
 seealso:
   - module: citrix_community.ips.ips_disk_info
 """
@@ -212,6 +317,7 @@ verify: {description: "What verify checked.", returned: verify=true, type: dict}
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule
+from ansible_collections.citrix_community.ips.plugins.module_utils._aws_auth import ENV as AWS_ENV
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.options import SOURCE_SPEC, open_disk
 
 
@@ -232,34 +338,69 @@ SPEC = dict(
     journal_dir=dict(type="path"),
     progress_file=dict(type="path"),
     azure=dict(type="dict", options=dict(
-        subscription_id=_s(fallback=(env_fallback, ["AZURE_SUBSCRIPTION_ID"])), resource_group=_s(required=True),
-        location=_s(required=True), disk_name=_s(required=True), tenant_id=_s(fallback=(env_fallback, ["AZURE_TENANT"])),
-        client_id=_s(fallback=(env_fallback, ["AZURE_CLIENT_ID"])), client_secret=_s(no_log=True, fallback=(env_fallback, ["AZURE_SECRET"])),
+        subscription_id=_s(), resource_group=_s(required=True),
+        location=_s(required=True), disk_name=_s(required=True), tenant_id=_s(aliases=["tenant"]),
+        client_id=_s(), client_secret=_s(no_log=True, aliases=["secret"]),
         authority=_s(), arm_endpoint=_s(), arm_scope=_s(default="https://management.azure.com/.default"),
         sas_duration=dict(type="int"), ca_path=dict(type="path"), sku=_s(default="Standard_LRS"), zone=_s(),
         hyper_v_generation=_s(choices=["V1", "V2"]), os_type=_s(choices=["Windows", "Linux"]), tags=dict(type="dict"))),
     aws=dict(type="dict", options=dict(
-        region=_s(fallback=(env_fallback, ["AWS_REGION", "AWS_DEFAULT_REGION"])),
-        access_key_id=_s(fallback=(env_fallback, ["AWS_ACCESS_KEY_ID"])),
-        secret_access_key=_s(no_log=True, fallback=(env_fallback, ["AWS_SECRET_ACCESS_KEY"])),
-        session_token=_s(no_log=True, fallback=(env_fallback, ["AWS_SESSION_TOKEN"])), ebs_endpoint_url=_s(), ec2_endpoint_url=_s(),
+        region=_s(), profile=_s(), access_key_id=_s(), secret_access_key=_s(no_log=True), session_token=_s(no_log=True),
+        ebs_endpoint_url=_s(), ec2_endpoint_url=_s(),
         snapshot_name=_s(required=True), description=_s(), snapshot_timeout=dict(type="int", default=360),
         encrypted=dict(type="bool", default=False), kms_key_arn=_s(no_log=False), create_volume=dict(type="bool", default=False),
         availability_zone=_s(), volume_type=_s(default="gp3"), tags=dict(type="dict"))),
     gcp=dict(type="dict", options=dict(
-        project=_s(required=True), bucket=_s(required=True), image_name=_s(required=True), object=_s(),
-        service_account_key=dict(type="raw", no_log=True),
-        service_account_file=dict(type="path", fallback=(env_fallback, ["GCP_SERVICE_ACCOUNT_FILE", "GOOGLE_APPLICATION_CREDENTIALS"])),
-        token=_s(no_log=True, fallback=(env_fallback, ["GOOGLE_OAUTH_ACCESS_TOKEN"])), storage_endpoint=_s(), compute_endpoint=_s(),
-        family=_s(), description=_s(), labels=dict(type="dict"),
+        project=_s(), bucket=_s(required=True), image_name=_s(required=True), object=_s(),
+        service_account_key=dict(type="raw", no_log=True, aliases=["service_account_contents"]),
+        service_account_file=dict(type="path"), token=_s(no_log=True, aliases=["access_token"]), storage_endpoint=_s(),
+        compute_endpoint=_s(), family=_s(), description=_s(), labels=dict(type="dict"),
         guest_os_features=dict(type="list", elements="str"), storage_location=_s(), compression_level=dict(type="int", default=6),
         delete_object=dict(type="bool", default=False))),
+    # Each cloud's sign-in, also as top-level options: what module_defaults of the group/citrix_community.ips.<cloud>
+    # action groups set once for a play (module_defaults replace a dict option whole, so they cannot fill in the aws,
+    # azure or gcp dict of a task). A key set in the task's dict wins; the environment comes last.
+    aws_region=_s(fallback=(env_fallback, AWS_ENV["region"])),
+    aws_profile=_s(fallback=(env_fallback, AWS_ENV["profile"])),
+    aws_access_key_id=_s(fallback=(env_fallback, AWS_ENV["access_key_id"])),
+    aws_secret_access_key=_s(no_log=True, fallback=(env_fallback, AWS_ENV["secret_access_key"])),
+    aws_session_token=_s(no_log=True, fallback=(env_fallback, AWS_ENV["session_token"])),
+    azure_subscription_id=_s(fallback=(env_fallback, ["AZURE_SUBSCRIPTION_ID"])),
+    azure_tenant=_s(fallback=(env_fallback, ["AZURE_TENANT"])),
+    azure_client_id=_s(fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
+    azure_secret=_s(no_log=True, fallback=(env_fallback, ["AZURE_SECRET"])),
+    gcp_project=_s(fallback=(env_fallback, ["GCP_PROJECT"])),
+    gcp_access_token=_s(no_log=True, fallback=(env_fallback, ["GCP_ACCESS_TOKEN", "GOOGLE_OAUTH_ACCESS_TOKEN"])),
+    gcp_service_account_file=dict(type="path", fallback=(env_fallback, ["GCP_SERVICE_ACCOUNT_FILE", "GOOGLE_APPLICATION_CREDENTIALS"])),
+    gcp_service_account_contents=dict(type="raw", no_log=True, fallback=(env_fallback, ["GCP_SERVICE_ACCOUNT_CONTENTS"])),
 )
 
-REQUIRED = {
-    "azure": ("subscription_id", "AZURE_SUBSCRIPTION_ID", "tenant_id", "AZURE_TENANT", "client_id", "AZURE_CLIENT_ID",
-              "client_secret", "AZURE_SECRET"),
+# The target dict's key <- the top-level option that fills it when the task leaves it out.
+SIGN_IN = {
+    "aws": {"region": "aws_region", "profile": "aws_profile", "access_key_id": "aws_access_key_id",
+            "secret_access_key": "aws_secret_access_key", "session_token": "aws_session_token"},
+    "azure": {"subscription_id": "azure_subscription_id", "tenant_id": "azure_tenant", "client_id": "azure_client_id",
+              "client_secret": "azure_secret"},
+    "gcp": {"project": "gcp_project", "token": "gcp_access_token", "service_account_file": "gcp_service_account_file",
+            "service_account_key": "gcp_service_account_contents"},
 }
+# What each target imports (requirements.txt has them all): one message names every package the chosen target needs.
+PACKAGES = {"azure": "azure-identity azure-mgmt-compute azure-storage-blob", "aws": "boto3", "gcp": "google-auth google-cloud-storage"}
+
+REQUIRED = {
+    "azure": (("subscription_id", "AZURE_SUBSCRIPTION_ID"), ("tenant_id", "AZURE_TENANT"), ("client_id", "AZURE_CLIENT_ID"),
+              ("client_secret", "AZURE_SECRET")),
+    "gcp": (("project", "GCP_PROJECT"),),
+}
+
+
+def target_options(p, name):
+    """The target's dict, its sign-in keys filled from the top-level options (module_defaults, environment)."""
+    options = dict(p.get(name) or {})
+    for key, top in SIGN_IN[name].items():
+        if options.get(key) in (None, "") and p.get(top) not in (None, ""):
+            options[key] = p[top]
+    return options
 
 
 def build_target(m, image):
@@ -267,11 +408,10 @@ def build_target(m, image):
 
     p = m.params
     name = p["target"]
-    options = p.get(name)
-    if not options:
+    if not p.get(name):
         m.fail("target is %s: set the %s options (see ansible-doc citrix_community.ips.ips_upload)" % (name, name))
-    req = REQUIRED.get(name, ())
-    missing = ["%s.%s (or %s)" % (name, req[i], req[i + 1]) for i in range(0, len(req), 2) if not options.get(req[i])]
+    options = target_options(p, name)
+    missing = ["%s.%s (or %s, or %s)" % (name, key, SIGN_IN[name][key], env) for key, env in REQUIRED.get(name, ()) if not options.get(key)]
     if missing:
         m.fail("the %s credentials are incomplete: set %s" % (name, ", ".join(missing)))
     if name == "gcp" and isinstance(options.get("service_account_key"), dict):
@@ -286,7 +426,9 @@ def build_target(m, image):
             from ansible_collections.citrix_community.ips.plugins.module_utils._upload.gcp import GcpTarget as cls
         target = cls(options, image, fingerprint(image.identity), concurrency=p["concurrency"] or cls.default_concurrency, **kw)
     except MissingLibrary as exc:
-        m.module.fail_json(msg=missing_required_lib(exc.library, reason="target %s" % name), exception=str(exc.exception))
+        m.module.fail_json(msg=missing_required_lib(PACKAGES[name], reason="target %s (%s failed to import; pip install %s, or -r "
+                                                    "requirements.txt)" % (name, exc.library, PACKAGES[name])),
+                           exception=str(exc.exception))
     for secret in target.secrets:
         m.add_secret(secret)
     return target
