@@ -284,15 +284,54 @@ EXAMPLES = r"""
   async: 14400
   poll: 30
 
-- name: Upload to an EBS snapshot and make a volume
+- name: Upload to an EBS snapshot and make a volume, signing in with a named profile
   citrix_community.ips.ips_upload:
     source: {location: /mnt/images/base.vhd}
     target: aws
     aws:
       region: eu-west-1
+      profile: images
       snapshot_name: base-2026-01
       create_volume: true
       availability_zone: eu-west-1a
+
+- name: Upload to a Compute Engine image through a Cloud Storage bucket, with a service account key file
+  citrix_community.ips.ips_upload:
+    source: {location: /mnt/images/base.vhdx}
+    target: gcp
+    gcp:
+      project: images-prod
+      bucket: images-prod-upload
+      image_name: base-2026-01
+      service_account_file: /etc/ips/gcp-uploader.json
+      guest_os_features: [WINDOWS, UEFI_COMPATIBLE]
+      delete_object: true
+
+- name: Sign in once per cloud for the whole play (the aws, azure and gcp action groups)
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/citrix_community.ips.aws:
+      aws_region: eu-west-1
+      aws_access_key_id: "{{ aws_key }}"
+      aws_secret_access_key: "{{ vault_aws_secret }}"
+    group/citrix_community.ips.azure:
+      azure_subscription_id: "{{ azure_subscription }}"
+      azure_tenant: "{{ azure_tenant }}"
+      azure_client_id: "{{ azure_app }}"
+      azure_secret: "{{ vault_azure_secret }}"
+  tasks:
+    - name: To AWS
+      citrix_community.ips.ips_upload:
+        source: {location: /mnt/images/base.vhd}
+        target: aws
+        aws: {snapshot_name: base-2026-01}
+
+    - name: To Azure
+      citrix_community.ips.ips_upload:
+        source: {location: /mnt/images/base.vhd}
+        target: azure
+        azure: {resource_group: rg-images, location: westeurope, disk_name: base-2026-01, hyper_v_generation: V2}
 """
 
 RETURN = r"""
