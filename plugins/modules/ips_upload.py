@@ -104,6 +104,22 @@ options:
       tenant_id: {description: "Entra tenant. Default O(azure_tenant).", type: str, aliases: [tenant]}
       client_id: {description: "Service principal id. Default O(azure_client_id).", type: str}
       client_secret: {description: "Service principal secret. Default O(azure_secret).", type: str, aliases: [secret]}
+      auth_source:
+        description:
+          - How to sign in. Default O(azure_auth_source), else V(auto) - the client secret when one is given, else the
+            certificate when O(azure.x509_certificate_path) is given, else azure-identity's default chain (the
+            E(AZURE_*) environment, workload identity, managed identity, Azure CLI).
+          - V(client_secret) and V(certificate) need O(azure.tenant_id) and O(azure.client_id); V(msi) is the managed
+            identity of the host (O(azure.client_id) picks a user-assigned one); V(cli) is the signed-in Azure CLI;
+            V(workload_identity) is a federated token (E(AZURE_FEDERATED_TOKEN_FILE), as on AKS).
+        type: str
+        choices: [auto, client_secret, certificate, msi, cli, workload_identity]
+      x509_certificate_path:
+        description: A PEM (or PKCS12) file with the service principal's certificate and private key. Default O(azure_x509_certificate_path).
+        type: path
+      x509_certificate_password:
+        description: The password of that file's key. Default O(azure_x509_certificate_password).
+        type: str
       authority: {description: "Entra authority host for sovereign or private clouds.", type: str}
       arm_endpoint: {description: "Resource Manager base URL for sovereign or private clouds.", type: str}
       arm_scope:
@@ -238,6 +254,20 @@ options:
     type: str
     env:
       - name: AZURE_SECRET
+  azure_auth_source:
+    description: How to sign in to Azure when O(azure.auth_source) is not set (see there).
+    type: str
+    choices: [auto, client_secret, certificate, msi, cli, workload_identity]
+  azure_x509_certificate_path:
+    description: The service principal's certificate file when O(azure.x509_certificate_path) is not set.
+    type: path
+    env:
+      - name: AZURE_CLIENT_CERTIFICATE_PATH
+  azure_x509_certificate_password:
+    description: The password of that file's key when O(azure.x509_certificate_password) is not set.
+    type: str
+    env:
+      - name: AZURE_CLIENT_CERTIFICATE_PASSWORD
   gcp_project:
     description:
       - The project when O(gcp.project) is not set, as google.cloud reads it.
@@ -357,6 +387,8 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule
 from ansible_collections.citrix_community.ips.plugins.module_utils._aws_auth import ENV as AWS_ENV
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.azure import AUTH_SOURCES as AZURE_AUTH_SOURCES
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.azure import auth_source as azure_auth_source
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.options import SOURCE_SPEC, open_disk
 
 
@@ -380,7 +412,8 @@ SPEC = dict(
         subscription_id=_s(), resource_group=_s(required=True),
         location=_s(required=True), disk_name=_s(required=True), tenant_id=_s(aliases=["tenant"]),
         client_id=_s(), client_secret=_s(no_log=True, aliases=["secret"]),
-        authority=_s(), arm_endpoint=_s(), arm_scope=_s(default="https://management.azure.com/.default"),
+        auth_source=_s(choices=list(AZURE_AUTH_SOURCES)), x509_certificate_path=dict(type="path"),
+        x509_certificate_password=_s(no_log=True), authority=_s(), arm_endpoint=_s(), arm_scope=_s(default="https://management.azure.com/.default"),
         sas_duration=dict(type="int"), ca_path=dict(type="path"), sku=_s(default="Standard_LRS"), zone=_s(),
         hyper_v_generation=_s(choices=["V1", "V2"]), os_type=_s(choices=["Windows", "Linux"]), tags=dict(type="dict"))),
     aws=dict(type="dict", options=dict(
@@ -408,6 +441,9 @@ SPEC = dict(
     azure_tenant=_s(fallback=(env_fallback, ["AZURE_TENANT"])),
     azure_client_id=_s(fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
     azure_secret=_s(no_log=True, fallback=(env_fallback, ["AZURE_SECRET"])),
+    azure_auth_source=_s(choices=list(AZURE_AUTH_SOURCES)),
+    azure_x509_certificate_path=dict(type="path", fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PATH"])),
+    azure_x509_certificate_password=_s(no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PASSWORD"])),
     gcp_project=_s(fallback=(env_fallback, ["GCP_PROJECT"])),
     gcp_access_token=_s(no_log=True, fallback=(env_fallback, ["GCP_ACCESS_TOKEN", "GOOGLE_OAUTH_ACCESS_TOKEN"])),
     gcp_service_account_file=dict(type="path", fallback=(env_fallback, ["GCP_SERVICE_ACCOUNT_FILE", "GOOGLE_APPLICATION_CREDENTIALS"])),
@@ -419,7 +455,8 @@ SIGN_IN = {
     "aws": {"region": "aws_region", "profile": "aws_profile", "access_key_id": "aws_access_key_id",
             "secret_access_key": "aws_secret_access_key", "session_token": "aws_session_token"},
     "azure": {"subscription_id": "azure_subscription_id", "tenant_id": "azure_tenant", "client_id": "azure_client_id",
-              "client_secret": "azure_secret"},
+              "client_secret": "azure_secret", "auth_source": "azure_auth_source", "x509_certificate_path": "azure_x509_certificate_path",
+              "x509_certificate_password": "azure_x509_certificate_password"},
     "gcp": {"project": "gcp_project", "token": "gcp_access_token", "service_account_file": "gcp_service_account_file",
             "service_account_key": "gcp_service_account_contents"},
 }
@@ -427,10 +464,11 @@ SIGN_IN = {
 PACKAGES = {"azure": "azure-identity azure-mgmt-compute azure-storage-blob", "aws": "boto3", "gcp": "google-auth google-cloud-storage"}
 
 REQUIRED = {
-    "azure": (("subscription_id", "AZURE_SUBSCRIPTION_ID"), ("tenant_id", "AZURE_TENANT"), ("client_id", "AZURE_CLIENT_ID"),
-              ("client_secret", "AZURE_SECRET")),
+    "azure": (("subscription_id", "AZURE_SUBSCRIPTION_ID"),),
     "gcp": (("project", "GCP_PROJECT"),),
 }
+# Azure sign-ins that name a service principal need its tenant and client id.
+AZURE_PRINCIPAL = (("tenant_id", "AZURE_TENANT"), ("client_id", "AZURE_CLIENT_ID"))
 
 
 def target_options(p, name):
@@ -450,7 +488,10 @@ def build_target(m, image):
     if not p.get(name):
         m.fail("target is %s: set the %s options (see ansible-doc citrix_community.ips.ips_upload)" % (name, name))
     options = target_options(p, name)
-    missing = ["%s.%s (or %s, or %s)" % (name, key, SIGN_IN[name][key], env) for key, env in REQUIRED.get(name, ()) if not options.get(key)]
+    required = REQUIRED.get(name, ())
+    if name == "azure" and azure_auth_source(options) in ("client_secret", "certificate"):
+        required += AZURE_PRINCIPAL
+    missing = ["%s.%s (or %s, or %s)" % (name, key, SIGN_IN[name][key], env) for key, env in required if not options.get(key)]
     if missing:
         m.fail("the %s credentials are incomplete: set %s" % (name, ", ".join(missing)))
     if name == "gcp" and isinstance(options.get("service_account_key"), dict):

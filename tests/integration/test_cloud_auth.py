@@ -176,3 +176,49 @@ def test_module_defaults_set_each_clouds_sign_in_once(lab, lab_env, image, tmp_p
     assert signers(lab_env) == {(key, sha256(token))}
     for value in (secret, token, lab_env["IPS_LAB_AZURE_CLIENT_SECRET"], lab_env["IPS_LAB_GCP_TOKEN"]):
         assert value not in out
+
+
+def azure_disk(lab_env, name, **sign_in):
+    opts = {"subscription_id": lab_env["IPS_LAB_AZURE_SUBSCRIPTION_ID"], "resource_group": lab_env["IPS_LAB_AZURE_RESOURCE_GROUP"],
+            "location": lab_env["IPS_LAB_AZURE_LOCATION"], "disk_name": name, "authority": lab_env["IPS_LAB_AZURE_AUTHORITY"],
+            "arm_endpoint": lab_env["IPS_LAB_AZURE_URL"], "ca_path": lab_env["IPS_LAB_AZURE_CA_PATH"]}
+    opts.update(sign_in)
+    return opts
+
+
+def test_azure_upload_with_a_client_certificate(lab, lab_env, image, tmp_path):
+    """The lab's Entra checks the client assertion against the certificate registered for the app (signature,
+    thumbprint, audience, issuer, expiry); the certificate comes from AZURE_CLIENT_CERTIFICATE_PATH."""
+    name = "auth-cert-" + uuid.uuid4().hex[:6]
+    env = {"AZURE_TENANT": lab_env["IPS_LAB_AZURE_TENANT_ID"], "AZURE_CLIENT_ID": lab_env["IPS_LAB_AZURE_CLIENT_ID"],
+           "AZURE_CLIENT_CERTIFICATE_PATH": lab_env["IPS_LAB_AZURE_CLIENT_CERT_PATH"]}
+    rc, out = play(lab_env, tmp_path, [
+        upload_task(image, tmp_path, "azure", azure_disk(lab_env, name)),
+        {"name": "Uploaded", "ansible.builtin.assert": {"that": ["up is changed", "up.disk_id is search('/disks/%s$')" % name]}},
+    ], env=env)
+    assert rc == 0, out[-5000:]
+
+    # another key, unknown to the app registration: Entra refuses the assertion and the task says so
+    other = tmp_path / "other.pem"
+    from ips_lab.common.tls import ensure_client_certificate
+    ensure_client_certificate(other, "not-registered")
+    env["AZURE_CLIENT_CERTIFICATE_PATH"] = str(other)
+    rc, out = play(lab_env, tmp_path, [upload_task(image, tmp_path, "azure", azure_disk(lab_env, name + "-b"))], env=env)
+    assert rc != 0 and "AADSTS700027" in out and "azure.x509_certificate_path" in out, out[-3000:]
+
+
+def test_azure_upload_with_the_managed_identity_endpoint(lab, lab_env, image, tmp_path):
+    """auth_source msi on a host whose managed identity endpoint is App Service's (IDENTITY_ENDPOINT and the
+    IDENTITY_HEADER secret, which the lab's endpoint checks); no tenant, client or secret is given."""
+    name = "auth-msi-" + uuid.uuid4().hex[:6]
+    env = {"IDENTITY_ENDPOINT": lab_env["IPS_LAB_AZURE_IDENTITY_ENDPOINT"], "IDENTITY_HEADER": lab_env["IPS_LAB_AZURE_IDENTITY_HEADER"]}
+    rc, out = play(lab_env, tmp_path, [
+        upload_task(image, tmp_path, "azure", azure_disk(lab_env, name, auth_source="msi")),
+        {"name": "Uploaded", "ansible.builtin.assert": {"that": ["up is changed", "up.disk_id is search('/disks/%s$')" % name]}},
+    ], env=env)
+    assert rc == 0, out[-5000:]
+    assert lab_env["IPS_LAB_AZURE_IDENTITY_HEADER"] not in out
+
+    env["IDENTITY_HEADER"] = "wrong-" + secrets.token_hex(6)
+    rc, out = play(lab_env, tmp_path, [upload_task(image, tmp_path, "azure", azure_disk(lab_env, name + "-b", auth_source="msi"))], env=env)
+    assert rc != 0 and "managed identity" in out, out[-3000:]
