@@ -193,14 +193,37 @@ image:
   description: The AMI as EC2 describes it (id, name, state, boot mode, ENA support, architecture, tags, root snapshot).
   returned: when the image exists
   type: dict
+  sample:
+    image_id: ami-0123456789abcdef0
+    name: win11-2501
+    state: available
+    boot_mode: uefi
+    ena_support: true
+    architecture: x86_64
+    tags:
+      owner: euc-team
+    root_snapshot_id: snap-0fedcba9876543210
 request:
   description: The EC2 C(RegisterImage) or C(ImportImage) arguments sent (or that would be sent in check mode).
   returned: when an image is made
   type: dict
+  sample:
+    Name: win11-2501
+    Architecture: x86_64
+    BootMode: uefi
+    EnaSupport: true
+    RootDeviceName: /dev/sda1
+    VirtualizationType: hvm
+    BlockDeviceMappings:
+    - DeviceName: /dev/sda1
+      Ebs:
+        SnapshotId: snap-0fedcba9876543210
+        VolumeType: gp3
 import_task_id:
   description: With O(license=aws), the EC2 import task.
   returned: when an import ran or was found running
   type: str
+  sample: "import-ami-0123456789abcdef0"
 """
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib

@@ -35,7 +35,9 @@ attributes:
     support: none
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
   action_group:
-    description: Use C(group/citrix_community.ips.aws), C(group/citrix_community.ips.azure) or C(group/citrix_community.ips.gcp) in C(module_defaults) to set the cloud's sign-in once.
+    description:
+      - Use C(group/citrix_community.ips.aws), C(group/citrix_community.ips.azure) or C(group/citrix_community.ips.gcp)
+        in C(module_defaults) to set the cloud's sign-in once.
     support: full
     membership:
       - citrix_community.ips.aws
@@ -365,23 +367,34 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-changed: {description: "Whether bytes were uploaded (or, in check mode, would be).", returned: always, type: bool}
-target: {description: "azure, aws or gcp.", returned: always, type: str}
-existing: {description: "What was found before (complete, partial, different or null).", returned: always, type: str}
-fingerprint: {description: "The source fingerprint the target is tagged with.", returned: always, type: str}
-disk_id: {description: "Azure disk resource id.", returned: target azure and not check mode, type: str}
-snapshot_id: {description: "EBS snapshot id.", returned: target aws and not check mode, type: str}
-volume_id: {description: "EBS volume id (aws.create_volume).", returned: when created, type: str}
-image_self_link: {description: "GCP image URL.", returned: target gcp and not check mode, type: str}
-object: {description: "The gs:// archive object.", returned: target gcp, type: str}
-bytes_read: {description: "Bytes read from the image.", returned: always, type: int}
-bytes_sent: {description: "Payload bytes sent.", returned: always, type: int}
-throughput_mib_s: {description: "Bytes read per second of the whole task, in MiB/s.", returned: when uploaded, type: float}
-duration: {description: "Seconds of the upload.", returned: when uploaded, type: float}
-resumed: {description: "Whether a journal of an earlier run was resumed.", returned: always, type: bool}
-plan: {description: "Check mode - bytes_to_read, bytes_to_send_max, target_size.", returned: check mode, type: dict}
-verify: {description: "What verify checked.", returned: verify=true, type: dict}
-"""
+changed: {description: "Whether bytes were uploaded (or, in check mode, would be).", returned: always, type: bool, sample: true}
+target: {description: "azure, aws or gcp.", returned: always, type: str, sample: "azure"}
+existing: {description: "What was found before (complete, partial, different or null).", returned: always, type: str, sample: "partial"}
+fingerprint: {description: "The source fingerprint the target is tagged with.", returned: always, type: str, sample: "e5f6c55dc3bba08cf7ef1ad15f67d1567d10afb8"}
+disk_id:
+  description: Azure disk resource id.
+  returned: target azure and not check mode
+  type: str
+  sample: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.Compute/disks/base-2026-01
+snapshot_id: {description: "EBS snapshot id.", returned: target aws and not check mode, type: str, sample: "snap-0123456789abcdef0"}
+volume_id: {description: "EBS volume id (aws.create_volume).", returned: when created, type: str, sample: "vol-0123456789abcdef0"}
+image_self_link:
+  description: GCP image URL.
+  returned: target gcp and not check mode
+  type: str
+  sample: https://www.googleapis.com/compute/v1/projects/images-prod/global/images/base-2026-01
+object: {description: "The gs:// archive object.", returned: target gcp, type: str, sample: "gs://images-prod-upload/base-2026-01.tar.gz"}
+bytes_read: {description: "Bytes read from the image.", returned: always, type: int, sample: 24696061952}
+bytes_sent: {description: "Payload bytes sent.", returned: always, type: int, sample: 21474836480}
+throughput_mib_s: {description: "Bytes read per second of the whole task, in MiB/s.", returned: when uploaded, type: float, sample: 182.4}
+duration: {description: "Seconds of the upload.", returned: when uploaded, type: float, sample: 129.1}
+resumed: {description: "Whether a journal of an earlier run was resumed.", returned: always, type: bool, sample: false}
+plan:
+  description: Check mode - bytes_to_read, bytes_to_send_max, target_size.
+  returned: check mode
+  type: dict
+  sample: {"bytes_to_read": 24696061952, "bytes_to_send_max": 24696061952, "target_size": 136365212160}
+verify: {description: "What verify checked.", returned: verify=true, type: dict, sample: {"bytes_checked": 21474836480, "ok": true}}"""
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
