@@ -89,44 +89,34 @@ options:
     description:
       - The AWS region, else the profile's region. There is no built-in default - without one the task fails naming the
         option and the variables.
+      - Falls back to E(AWS_REGION), E(AWS_DEFAULT_REGION) or E(EC2_REGION).
     type: str
     aliases: [aws_region]
-    env:
-      - name: AWS_REGION
-      - name: AWS_DEFAULT_REGION
-      - name: EC2_REGION
   aws_profile:
-    description: A named profile of the shared AWS config and credentials files, instead of keys.
+    description:
+      - A named profile of the shared AWS config and credentials files, instead of keys.
+      - Falls back to E(AWS_PROFILE) or E(AWS_DEFAULT_PROFILE).
     type: str
     aliases: [profile]
-    env:
-      - name: AWS_PROFILE
-      - name: AWS_DEFAULT_PROFILE
   endpoint_url:
     description:
       - The EC2 endpoint, for private endpoints and tests. If not set, the value of E(AWS_ENDPOINT_URL) is used.
     type: str
   aws_access_key_id:
-    description: The access key id. Without keys or a profile, boto3 finds credentials itself (instance or task role, web identity, SSO).
+    description:
+      - The access key id. Without keys or a profile, boto3 finds credentials itself (instance or task role, web identity, SSO).
+      - Falls back to E(AWS_ACCESS_KEY_ID), E(AWS_ACCESS_KEY) or E(EC2_ACCESS_KEY).
     type: str
-    env:
-      - name: AWS_ACCESS_KEY_ID
-      - name: AWS_ACCESS_KEY
-      - name: EC2_ACCESS_KEY
   aws_secret_access_key:
-    description: The secret access key.
+    description:
+      - The secret access key.
+      - Falls back to E(AWS_SECRET_ACCESS_KEY), E(AWS_SECRET_KEY) or E(EC2_SECRET_KEY).
     type: str
-    env:
-      - name: AWS_SECRET_ACCESS_KEY
-      - name: AWS_SECRET_KEY
-      - name: EC2_SECRET_KEY
   aws_session_token:
-    description: The session token of temporary credentials (E(AWS_SECURITY_TOKEN) is what AWX's AWS credential injects).
+    description:
+      - The session token of temporary credentials (E(AWS_SECURITY_TOKEN) is what AWX's AWS credential injects).
+      - Falls back to E(AWS_SESSION_TOKEN), E(AWS_SECURITY_TOKEN) or E(EC2_SECURITY_TOKEN).
     type: str
-    env:
-      - name: AWS_SESSION_TOKEN
-      - name: AWS_SECURITY_TOKEN
-      - name: EC2_SECURITY_TOKEN
   wait:
     description: Wait until the image is available (and, with O(license=aws), the import has finished).
     type: bool

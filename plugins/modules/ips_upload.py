@@ -198,102 +198,86 @@ options:
       - The AWS region when O(aws.region) is not set, as amazon.aws names it.
       - The C(citrix_community.ips.aws) action group lets C(module_defaults) set this and the other C(aws_*) options once for
         ips_upload and ips_aws_image.
+      - Falls back to E(AWS_REGION), E(AWS_DEFAULT_REGION) or E(EC2_REGION).
     type: str
-    env:
-      - name: AWS_REGION
-      - name: AWS_DEFAULT_REGION
-      - name: EC2_REGION
   aws_profile:
-    description: The AWS profile when O(aws.profile) is not set. It excludes O(aws_access_key_id)/O(aws_secret_access_key).
+    description:
+      - The AWS profile when O(aws.profile) is not set. It excludes O(aws_access_key_id)/O(aws_secret_access_key).
+      - Falls back to E(AWS_PROFILE) or E(AWS_DEFAULT_PROFILE).
     type: str
-    env:
-      - name: AWS_PROFILE
-      - name: AWS_DEFAULT_PROFILE
   aws_access_key_id:
     description:
       - The access key when O(aws.access_key_id) is not set. Without keys or a profile, boto3 finds credentials itself
         (instance or task role, web identity, SSO).
+      - Falls back to E(AWS_ACCESS_KEY_ID), E(AWS_ACCESS_KEY) or E(EC2_ACCESS_KEY).
     type: str
-    env:
-      - name: AWS_ACCESS_KEY_ID
-      - name: AWS_ACCESS_KEY
-      - name: EC2_ACCESS_KEY
   aws_secret_access_key:
-    description: The secret key when O(aws.secret_access_key) is not set.
+    description:
+      - The secret key when O(aws.secret_access_key) is not set.
+      - Falls back to E(AWS_SECRET_ACCESS_KEY), E(AWS_SECRET_KEY) or E(EC2_SECRET_KEY).
     type: str
-    env:
-      - name: AWS_SECRET_ACCESS_KEY
-      - name: AWS_SECRET_KEY
-      - name: EC2_SECRET_KEY
   aws_session_token:
     description:
       - The session token of temporary credentials when O(aws.session_token) is not set. E(AWS_SECURITY_TOKEN) is what AWX's
         Amazon Web Services credential injects.
+      - Falls back to E(AWS_SESSION_TOKEN), E(AWS_SECURITY_TOKEN) or E(EC2_SECURITY_TOKEN).
     type: str
-    env:
-      - name: AWS_SESSION_TOKEN
-      - name: AWS_SECURITY_TOKEN
-      - name: EC2_SECURITY_TOKEN
   azure_subscription_id:
     description:
       - The subscription when O(azure.subscription_id) is not set; the environment variables are azure.azcollection's.
       - The C(citrix_community.ips.azure) action group lets C(module_defaults) set the C(azure_*) options once.
+      - Falls back to E(AZURE_SUBSCRIPTION_ID).
     type: str
-    env:
-      - name: AZURE_SUBSCRIPTION_ID
   azure_tenant:
-    description: The Entra tenant when O(azure.tenant_id) is not set.
+    description:
+      - The Entra tenant when O(azure.tenant_id) is not set.
+      - Falls back to E(AZURE_TENANT).
     type: str
-    env:
-      - name: AZURE_TENANT
   azure_client_id:
-    description: The service principal when O(azure.client_id) is not set.
+    description:
+      - The service principal when O(azure.client_id) is not set.
+      - Falls back to E(AZURE_CLIENT_ID).
     type: str
-    env:
-      - name: AZURE_CLIENT_ID
   azure_secret:
-    description: The service principal's secret when O(azure.client_secret) is not set.
+    description:
+      - The service principal's secret when O(azure.client_secret) is not set.
+      - Falls back to E(AZURE_SECRET).
     type: str
-    env:
-      - name: AZURE_SECRET
   azure_auth_source:
     description: How to sign in to Azure when O(azure.auth_source) is not set (see there).
     type: str
     choices: [auto, client_secret, certificate, msi, cli, workload_identity]
   azure_x509_certificate_path:
-    description: The service principal's certificate file when O(azure.x509_certificate_path) is not set.
+    description:
+      - The service principal's certificate file when O(azure.x509_certificate_path) is not set.
+      - Falls back to E(AZURE_CLIENT_CERTIFICATE_PATH).
     type: path
-    env:
-      - name: AZURE_CLIENT_CERTIFICATE_PATH
   azure_x509_certificate_password:
-    description: The password of that file's key when O(azure.x509_certificate_password) is not set.
+    description:
+      - The password of that file's key when O(azure.x509_certificate_password) is not set.
+      - Falls back to E(AZURE_CLIENT_CERTIFICATE_PASSWORD).
     type: str
-    env:
-      - name: AZURE_CLIENT_CERTIFICATE_PASSWORD
   gcp_project:
     description:
       - The project when O(gcp.project) is not set, as google.cloud reads it.
       - The C(citrix_community.ips.gcp) action group lets C(module_defaults) set the C(gcp_*) options once.
+      - Falls back to E(GCP_PROJECT).
     type: str
-    env:
-      - name: GCP_PROJECT
   gcp_access_token:
-    description: An OAuth access token when O(gcp.token) is not set.
+    description:
+      - An OAuth access token when O(gcp.token) is not set.
+      - Falls back to E(GCP_ACCESS_TOKEN) or E(GOOGLE_OAUTH_ACCESS_TOKEN).
     type: str
-    env:
-      - name: GCP_ACCESS_TOKEN
-      - name: GOOGLE_OAUTH_ACCESS_TOKEN
   gcp_service_account_file:
-    description: A service account key file when O(gcp.service_account_file) is not set.
+    description:
+      - A service account key file when O(gcp.service_account_file) is not set.
+      - Falls back to E(GCP_SERVICE_ACCOUNT_FILE) or E(GOOGLE_APPLICATION_CREDENTIALS).
     type: path
-    env:
-      - name: GCP_SERVICE_ACCOUNT_FILE
-      - name: GOOGLE_APPLICATION_CREDENTIALS
   gcp_service_account_contents:
-    description: A service account key (JSON text or dict) when O(gcp.service_account_key) is not set.
+    description:
+      - A service account key (JSON text or dict) when O(gcp.service_account_key) is not set.
+      - Falls back to E(GCP_SERVICE_ACCOUNT_CONTENTS).
     type: raw
-    env:
-      - name: GCP_SERVICE_ACCOUNT_CONTENTS
 seealso:
   - module: citrix_community.ips.ips_disk_info
 """

@@ -94,7 +94,7 @@ def build_and_install(base):
 
 
 def test_the_artifact_holds_what_a_user_runs_and_no_lab_only_file(installed):
-    _, names, _, _ = installed
+    names = installed[1]
     leaked = sorted(n for n in names if n.startswith(LAB_ONLY) or "/__pycache__" in n or n.endswith(".pyc"))
     assert not leaked, "lab-only or developer files in the artifact: %s" % leaked[:20]
     missing = [n for n in SHIPPED if n not in names]
@@ -103,7 +103,7 @@ def test_the_artifact_holds_what_a_user_runs_and_no_lab_only_file(installed):
 
 def test_no_shipped_code_needs_the_lab(installed):
     """Nothing shipped reaches for the lab's package, its command or its env file."""
-    _, names, _, collections = installed
+    names, collections = installed[1], installed[3]
     root = collections / "ansible_collections" / "citrix_community" / "ips"
     coupled = []
     for name in names:
@@ -116,7 +116,7 @@ def test_no_shipped_code_needs_the_lab(installed):
 
 
 def test_modules_run_from_a_fresh_virtualenv_with_only_requirements_txt(installed, lab, lab_env, tmp_path):
-    _, _, bin_dir, collections = installed
+    bin_dir, collections = installed[2], installed[3]
     python = bin_dir / "python"
     # the fresh virtualenv really is fresh: no lab, no test tools, no link to the checkout
     probe = subprocess.run([str(python), "-c", "import ips_lab"], capture_output=True, text=True, check=False)

@@ -64,8 +64,8 @@ def play(lab_env, tmp_path, tasks, env=None, module_defaults=None):
 
 
 def upload_task(image, tmp_path, target, options, register="up", **extra):
-    task = {"name": "Upload", "citrix_community.ips.ips_upload": {"source": {"location": str(image)}, "target": target, target: options,
-                                                                   "journal_dir": str(tmp_path / "journal")}, "register": register}
+    args = {"source": {"location": str(image)}, "target": target, target: options, "journal_dir": str(tmp_path / "journal")}
+    task = {"name": "Upload", "citrix_community.ips.ips_upload": args, "register": register}
     task.update(extra)
     return task
 
@@ -108,9 +108,9 @@ def test_a_missing_aws_region_is_an_error_naming_the_options_and_variables(lab, 
     env = {"AWS_ACCESS_KEY_ID": "AKIALABTEST000000000", "AWS_SECRET_ACCESS_KEY": "x-" + secrets.token_hex(8)}
     rc, out = play(lab_env, tmp_path, [
         upload_task(image, tmp_path, "aws", aws_endpoints(lab_env, "auth-noregion"), ignore_errors=True),
-        {"name": "Image", "citrix_community.ips.ips_aws_image": {"name": "auth-noregion", "snapshot_id": "snap-0123456789abcdef0",
-                                                                  "endpoint_url": lab_env["IPS_LAB_MOTO_URL"]},
-         "register": "ami", "ignore_errors": True},
+        {"name": "Image", "register": "ami", "ignore_errors": True,
+         "citrix_community.ips.ips_aws_image": {"name": "auth-noregion", "snapshot_id": "snap-0123456789abcdef0",
+                                                "endpoint_url": lab_env["IPS_LAB_MOTO_URL"]}},
         {"name": "Both failed, naming what to set", "ansible.builtin.assert": {"that": [
             "up is failed", "'no AWS region' in up.msg", "'aws.region' in up.msg", "'aws_region' in up.msg",
             "'AWS_REGION' in up.msg and 'AWS_DEFAULT_REGION' in up.msg",

@@ -69,7 +69,7 @@ def auth_source(o):
 
 def credential(o, verify):
     """An azure-identity credential for the options (tenant, client and secret or certificate checked by the module)."""
-    import azure.identity as identity
+    from azure import identity
 
     kw = {"connection_verify": verify}
     if o.get("authority"):
