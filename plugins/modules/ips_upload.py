@@ -503,7 +503,7 @@ def build_target(m, image):
             from ansible_collections.citrix_community.ips.plugins.module_utils._upload.gcp import GcpTarget as cls
         target = cls(options, image, fingerprint(image.identity), concurrency=p["concurrency"] or cls.default_concurrency, **kw)
     except MissingLibrary as exc:
-        m.module.fail_json(msg=missing_required_lib(PACKAGES[name], reason="target %s (%s failed to import; pip install %s, or -r "
+        m.module.fail_json(msg=missing_required_lib(PACKAGES[name], reason="for target %s (%s failed to import; pip install %s, or -r "
                                                     "requirements.txt)" % (name, exc.library, PACKAGES[name])),
                            exception=str(exc.exception))
     for secret in target.secrets:

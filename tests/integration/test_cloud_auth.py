@@ -222,3 +222,25 @@ def test_azure_upload_with_the_managed_identity_endpoint(lab, lab_env, image, tm
     env["IDENTITY_HEADER"] = "wrong-" + secrets.token_hex(6)
     rc, out = play(lab_env, tmp_path, [upload_task(image, tmp_path, "azure", azure_disk(lab_env, name + "-b", auth_source="msi"))], env=env)
     assert rc != 0 and "managed identity" in out, out[-3000:]
+
+
+def test_a_missing_sdk_is_one_message_naming_every_package_of_the_target(image, tmp_path):
+    """azure.identity made unimportable the way a host without azure-identity has it: a directory first on
+    PYTHONPATH whose azure/identity package fails to import (azure is a namespace package, so the rest of the
+    Azure SDK still imports). No Python function is patched; the module runs as Ansible runs it."""
+    hide = tmp_path / "hide" / "azure" / "identity"
+    hide.mkdir(parents=True)
+    (hide / "__init__.py").write_text("raise ImportError(\"No module named 'azure.identity'\")\n")
+    args = tmp_path / "args.json"
+    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {
+        "source": {"location": str(image)}, "target": "azure", "journal_dir": str(tmp_path / "journal"),
+        "azure": {"subscription_id": "s", "resource_group": "rg", "location": "eastus", "disk_name": "d", "tenant_id": "t",
+                  "client_id": "c", "client_secret": "missing-sdk-secret"}}}))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path / "hide")] + [p for p in sys.path if p]))
+    done = subprocess.run([sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args)],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    result = json.loads(done.stdout)
+    assert result.get("failed"), result
+    assert "azure-identity azure-mgmt-compute azure-storage-blob" in result["msg"] and "azure-identity failed to import" in result["msg"] \
+        and "-r requirements.txt" in result["msg"], \
+        result["msg"]
