@@ -13,11 +13,11 @@ __metaclass__ = type
 
 import traceback
 
-from ansible_collections.citrix_community.ips.plugins.module_utils import _waiter
+from ansible_collections.citrix_community.ips.plugins.module_utils import _aws_auth, _waiter
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
 
 try:
-    import boto3
+    import boto3  # noqa: F401 pylint: disable=unused-import
     from botocore.config import Config
     from botocore.exceptions import ClientError
     HAS_BOTO3 = True
@@ -31,15 +31,20 @@ BOOT_MODES = {"uefi": "uefi", "bios": "legacy-bios"}
 NAME_TAG = "ips-ansible-image"
 
 
+# How ips_aws_image names each sign-in setting in messages.
+OPTION_NAMES = {"access_key_id": "aws_access_key_id", "secret_access_key": "aws_secret_access_key", "session_token": "aws_session_token",
+                "profile": "aws_profile", "region": "region (or aws_region)"}
+
+
 class AwsImageError(IPSError):
     """An EC2 call failed; the message names the call and AWS's reason."""
 
 
 def client(params):
     cfg = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=15, read_timeout=60)
-    return boto3.client("ec2", region_name=params["region"], endpoint_url=params["endpoint_url"],
-                        aws_access_key_id=params["aws_access_key_id"], aws_secret_access_key=params["aws_secret_access_key"],
-                        aws_session_token=params["aws_session_token"], config=cfg)
+    session, region = _aws_auth.session(params["aws_access_key_id"], params["aws_secret_access_key"], params["aws_session_token"],
+                                        params.get("aws_profile"), params["region"], names=OPTION_NAMES)
+    return session.client("ec2", region_name=region, endpoint_url=params["endpoint_url"], config=cfg)
 
 
 def call(ec2, operation, **kwargs):

@@ -79,6 +79,36 @@ class IPSError(Exception):
         return "%s(%r)" % (type(self).__name__, str(self))
 
 
+_MORE_PROBLEMS = re.compile(r"\s*\(\d+ more problems? in 'errors'\)")
+_QUOTED_FIELD = re.compile(r"'([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)'")
+
+
+def to_option_names(text):
+    """`text` with every quoted JSON field the collection knows replaced by the option it comes from."""
+    from ansible_collections.citrix_community.ips.plugins.module_utils._wire import option_name
+
+    return _QUOTED_FIELD.sub(lambda m: "'%s'" % (option_name(m.group(1)) or m.group(1)), str(text))
+
+
+def field_errors(body):
+    """The service's per-field problems (`errors`: {field: [message]}) as [{option, field, messages}], option names
+    in the messages; [] when the body has none."""
+    from ansible_collections.citrix_community.ips.plugins.module_utils._wire import option_name
+
+    try:
+        data = json.loads(body.decode("utf-8", "replace") if isinstance(body, bytes) else body or "")
+    except ValueError:
+        return []
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if not isinstance(errors, dict):
+        return []
+    out = []
+    for field, messages in errors.items():
+        messages = messages if isinstance(messages, list) else [messages]
+        out.append({"option": option_name(field) or field, "field": field, "messages": [to_option_names(m) for m in messages]})
+    return out
+
+
 class IPSApiError(IPSError):
     """The service answered with an HTTP error status."""
 
@@ -89,6 +119,17 @@ class IPSApiError(IPSError):
         self.body = None if body is None else body[:_MAX_BODY]
         self.retries = retries
         self.service_message = message
+        # every field problem the service listed (the detail names only the first), with option names
+        self.errors = field_errors(body) or None
+        if message:
+            message = to_option_names(_MORE_PROBLEMS.sub("", message))
+        if self.errors:
+            problems = ["%s: %s" % (e["option"], m) for e in self.errors for m in e["messages"]]
+            rest = [p for p in problems if not p.endswith(message or "\0")]
+            if len(rest) == len(problems) and message:  # the detail is not one of them: keep it, list them all
+                message = "%s; %s" % (message, "; ".join(problems))
+            elif rest:
+                message = "%s; also %s" % (message, "; ".join(rest))
         text = "Citrix Cloud answered HTTP %s to %s %s" % (status, method or "?", path or "?")
         if message:
             text += ": %s" % message

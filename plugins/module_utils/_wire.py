@@ -340,3 +340,43 @@ ARTIFACTS = {
     "volume_id": Name("volumeId", INFERRED),
     "diagnostics_path": Name("outputPath", INFERRED),
 }
+
+# --- error messages: JSON field -> the option a user sets -------------------------------------------
+
+
+def _option_table():
+    """JSON field (or dotted path) -> the module option(s) it comes from, for messages that name the option
+    instead of the wire name. A JSON name used by several options maps to all of them, joined by ' or '."""
+    table = {}
+
+    def add(json_name, option):
+        table.setdefault(json_name, [])
+        if option not in table[json_name]:
+            table[json_name].append(option)
+
+    for location in (SMB_OUTPUT_LOCATION, SMB_INPUT_LOCATION):
+        add(location.json, "smb")
+        for option, name in SMB_LOCATION_FIELDS.items():
+            add("%s.%s" % (location.json, name.json), "smb.%s" % option)
+    common = {"platform": "platform", "resource_location_id": "resource_location_id", "prefix": "prefix", "tags": "tags",
+              "timeout": "job_timeout", "platform_credential_id": "<platform>.credential_id"}
+    for key, name in JOB_COMMON_FIELDS.items():
+        add(name.json, common[key])
+    for platform, fields in PLATFORM_FIELDS.items():
+        for option, name in fields.items():
+            add(name.json, "%s.%s" % (platform, option))
+    vda = ("xd_reconfigure", "install_misa", "force_misa", "install_mcsio", "install_pvs")
+    for fields in (EXPORT_FIELDS, PREPARE_FIELDS, PVS_FIELDS, DIAGNOSTICS_FIELDS):
+        for option, name in fields.items():
+            add(name.json, "force" if option == "overwrite" else "vda.%s" % option if option in vda else option)
+    for kind, name in PREPARE_OUTPUT_FIELDS.items():
+        add(name.json, "output_%s_name" % kind)
+    return dict((json_name, " or ".join(options)) for json_name, options in table.items())
+
+
+OPTION_NAMES = _option_table()
+
+
+def option_name(field):
+    """The option behind a JSON field name or dotted path the service names in an error, or None."""
+    return OPTION_NAMES.get(field)

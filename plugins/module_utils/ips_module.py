@@ -47,6 +47,7 @@ _REQUIRED_AUTH = (
 # error attribute -> result key: the structured, non-secret facts a failed task returns.
 _ERROR_RESULT_FIELDS = {
     "status": "http_status",
+    "errors": "errors",
     "transaction_id": "transaction_id",
     "job_id": "job_id",
     "job_status": "job_status",

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ips_aws_image
 short_description: Make an AMI from the EBS snapshot an AWS prepare produced
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Registers an Amazon Machine Image from the snapshot that M(citrix_community.ips.ips_prepare) made on AWS (its C(snapshot_id) result),
     with UEFI or BIOS boot mode, ENA support and tags. Idempotent by O(name); an AMI of that name (or an import tagged with it)
@@ -30,6 +30,11 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
+  action_group:
+    description: Use C(group/citrix_community.ips.aws) in C(module_defaults) to set the AWS sign-in once (with ips_upload).
+    support: full
+    membership:
+      - citrix_community.ips.aws
 options:
   name:
     description: The AMI name; also how a re-run finds the image.
@@ -82,20 +87,35 @@ options:
     default: {}
   region:
     description:
-      - The AWS region. If not set, the value of E(AWS_REGION) or E(AWS_DEFAULT_REGION) is used.
+      - The AWS region, else the profile's region. There is no built-in default - without one the task fails naming the
+        option and the variables.
+      - Falls back to E(AWS_REGION), E(AWS_DEFAULT_REGION) or E(EC2_REGION).
     type: str
+    aliases: [aws_region]
+  aws_profile:
+    description:
+      - A named profile of the shared AWS config and credentials files, instead of keys.
+      - Falls back to E(AWS_PROFILE) or E(AWS_DEFAULT_PROFILE).
+    type: str
+    aliases: [profile]
   endpoint_url:
     description:
       - The EC2 endpoint, for private endpoints and tests. If not set, the value of E(AWS_ENDPOINT_URL) is used.
     type: str
   aws_access_key_id:
-    description: The access key id. If not set, boto3's usual sources are used (E(AWS_ACCESS_KEY_ID), profiles, instance roles).
+    description:
+      - The access key id. Without keys or a profile, boto3 finds credentials itself (instance or task role, web identity, SSO).
+      - Falls back to E(AWS_ACCESS_KEY_ID), E(AWS_ACCESS_KEY) or E(EC2_ACCESS_KEY).
     type: str
   aws_secret_access_key:
-    description: The secret access key.
+    description:
+      - The secret access key.
+      - Falls back to E(AWS_SECRET_ACCESS_KEY), E(AWS_SECRET_KEY) or E(EC2_SECRET_KEY).
     type: str
   aws_session_token:
-    description: The session token of temporary credentials.
+    description:
+      - The session token of temporary credentials (E(AWS_SECURITY_TOKEN) is what AWX's AWS credential injects).
+      - Falls back to E(AWS_SESSION_TOKEN), E(AWS_SECURITY_TOKEN) or E(EC2_SECURITY_TOKEN).
     type: str
   wait:
     description: Wait until the image is available (and, with O(license=aws), the import has finished).
@@ -163,19 +183,43 @@ image:
   description: The AMI as EC2 describes it (id, name, state, boot mode, ENA support, architecture, tags, root snapshot).
   returned: when the image exists
   type: dict
+  sample:
+    image_id: ami-0123456789abcdef0
+    name: win11-2501
+    state: available
+    boot_mode: uefi
+    ena_support: true
+    architecture: x86_64
+    tags:
+      owner: euc-team
+    root_snapshot_id: snap-0fedcba9876543210
 request:
   description: The EC2 C(RegisterImage) or C(ImportImage) arguments sent (or that would be sent in check mode).
   returned: when an image is made
   type: dict
+  sample:
+    Name: win11-2501
+    Architecture: x86_64
+    BootMode: uefi
+    EnaSupport: true
+    RootDeviceName: /dev/sda1
+    VirtualizationType: hvm
+    BlockDeviceMappings:
+    - DeviceName: /dev/sda1
+      Ebs:
+        SnapshotId: snap-0fedcba9876543210
+        VolumeType: gp3
 import_task_id:
   description: With O(license=aws), the EC2 import task.
   returned: when an import ran or was found running
   type: str
+  sample: "import-ami-0123456789abcdef0"
 """
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.citrix_community.ips.plugins.module_utils import _aws_image
+from ansible_collections.citrix_community.ips.plugins.module_utils._aws_auth import ENV as AWS_ENV
 from ansible_collections.citrix_community.ips.plugins.module_utils import _waiter
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
 
@@ -193,11 +237,12 @@ def argument_spec():
         volume_type=dict(type="str", default="gp3"),
         description=dict(type="str"),
         tags=dict(type="dict", default={}),
-        region=dict(type="str", fallback=(env_fallback, ["AWS_REGION", "AWS_DEFAULT_REGION"])),
+        region=dict(type="str", aliases=["aws_region"], fallback=(env_fallback, AWS_ENV["region"])),
+        aws_profile=dict(type="str", aliases=["profile"], fallback=(env_fallback, AWS_ENV["profile"])),
         endpoint_url=dict(type="str", fallback=(env_fallback, ["AWS_ENDPOINT_URL"])),
-        aws_access_key_id=dict(type="str", no_log=False),
-        aws_secret_access_key=dict(type="str", no_log=True),
-        aws_session_token=dict(type="str", no_log=True),
+        aws_access_key_id=dict(type="str", no_log=False, fallback=(env_fallback, AWS_ENV["access_key_id"])),
+        aws_secret_access_key=dict(type="str", no_log=True, fallback=(env_fallback, AWS_ENV["secret_access_key"])),
+        aws_session_token=dict(type="str", no_log=True, fallback=(env_fallback, AWS_ENV["session_token"])),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=3600),
         wait_sleep=dict(type="int", default=15),
@@ -208,8 +253,6 @@ def main():
     module = AnsibleModule(argument_spec(), supports_check_mode=True, required_if=[("state", "present", ["snapshot_id"])])
     if not _aws_image.HAS_BOTO3:
         module.fail_json(msg=missing_required_lib("boto3"), exception=_aws_image.BOTO3_IMPORT_ERROR)
-    if not module.params["region"]:
-        module.fail_json(msg="region is required: set it, or AWS_REGION in the environment.")
     try:
         module.exit_json(**run(module))
     except IPSError as err:

@@ -135,6 +135,12 @@ credential:
   description: The credential's metadata as the wallet reports it after the task (empty when absent). Never holds secrets.
   returned: always
   type: dict
+  sample:
+    name: vcenter-admin
+    type: username_password
+    state: Ok
+    created_at: '2026-11-21T10:00:00.000000Z'
+    updated_at: '2026-11-21T10:00:00.000000Z'
   contains:
     name:
       description: The credential id.

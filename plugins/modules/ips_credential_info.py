@@ -61,6 +61,12 @@ credentials:
   description: The matching credentials' metadata, without secrets.
   returned: always
   type: list
+  sample:
+    - name: smb-exports
+      type: username_password
+      state: Ok
+      created_at: '2026-11-21T10:00:00.000000Z'
+      updated_at: '2026-11-21T10:00:00.000000Z'
   elements: dict
   contains:
     name:
@@ -78,9 +84,11 @@ credentials:
     created_at:
       description: When the credential was created (ISO 8601, UTC).
       type: str
+      sample: "2026-11-21T10:00:00.000000Z"
     updated_at:
       description: When the credential was last written (ISO 8601, UTC).
       type: str
+      sample: "2026-11-21T10:00:00.000000Z"
 """
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ips_diagnostics
 short_description: Collect Image Portability diagnostics to an SMB share
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs a Citrix Image Portability diagnostics job that collects compositing engine logs, Windows event logs and
     IPS data from a platform to an SMB share, and waits for it.
@@ -78,26 +78,59 @@ job:
   description: The job, in the shape M(citrix_community.ips.ips_job_info) returns.
   returned: always
   type: dict
+  sample:
+    id: 4f8a1d2e-2b8c-4c55-9d3e-0a1b2c3d4e5f
+    type: diagnostics
+    status: complete
+    state: complete
+    progress: 100
+    stage: collecting
+    parameters:
+      tags:
+        ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
+    artifacts:
+      outputPath: smb://fs01.corp.example/diag/ips-diagnostics-20261121T100412Z-4f8a1d2e.zip
+    error: null
+    warnings: []
+    created_at: '2026-11-21T09:12:40.000000Z'
+    updated_at: '2026-11-21T10:04:12.000000Z'
+    idempotency_key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 diagnostics_path:
   description: Where the diagnostics were written, when the service reports it.
   returned: when the job completed and the service reports it
   type: str
+  sample: "smb://fs01.corp.example/diag/ips-diagnostics-20261121T100412Z-4f8a1d2e.zip"
 request:
   description: The request body sent (or that would be sent).
   returned: always
   type: dict
+  sample:
+    resourceLocationId: 1f0e9d8c-7b6a-5948-3726-15a4b3c2d1e0
+    tags:
+      change: CHG0042
+      ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 idempotency_key:
   description: The deterministic key of this request, carried in the job's tags.
   returned: always
   type: str
+  sample: "b3f0c1d2e4a5968778695a4b3c2d1e0f"
 resumed:
   description: Whether the task attached to a job that was already running.
   returned: always
   type: bool
+  sample: false
 validation:
   description: The service's answer to the C(dryRun) request.
   returned: in check mode, when a job would be submitted
   type: dict
+  sample:
+    dryRun: true
+    valid: true
+    parameters:
+      resourceLocationId: 1f0e9d8c-7b6a-5948-3726-15a4b3c2d1e0
+      tags:
+        change: CHG0042
+        ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 """
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ips_export
 short_description: Export a disk from a hypervisor or cloud to a VHD or VHDX file on an SMB share
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs a Citrix Image Portability export job that copies the disk of a master image on vSphere, XenServer,
     Nutanix AHV, Azure, GCP or AWS to a VHD or VHDX file on an SMB share, and waits for it.
@@ -205,14 +205,17 @@ hash:
   description: The hash of the disk, when O(hash_disk=true).
   returned: when the job completed with hash_disk
   type: str
+  sample: "9b74c9897bac770ffc029102a200c5de"
 size_bytes:
   description: The size of the written file in bytes.
   returned: when the job completed
   type: int
+  sample: 27917287424
 expected_path:
   description: The smb:// URL the export writes to, known before the job ends.
   returned: always
   type: str
+  sample: "smb://fs01.corp.example/exports/win11/win11-2501.vhdx"
 output:
   description:
     - The existing output file found with O(smb.username) when the service no longer knew the job; then no job was
@@ -224,22 +227,38 @@ request:
   description: The request body sent (or that would be sent), secret-looking values masked.
   returned: always
   type: dict
+  sample:
+    resourceLocationId: 1f0e9d8c-7b6a-5948-3726-15a4b3c2d1e0
+    tags:
+      change: CHG0042
+      ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 idempotency_key:
   description: The deterministic key of this request, carried in the job's tags.
   returned: always
   type: str
+  sample: "b3f0c1d2e4a5968778695a4b3c2d1e0f"
 resumed:
   description: Whether the task attached to a job that was already running (for example after an interrupted run).
   returned: always
   type: bool
+  sample: false
 validation:
   description: The service's answer to the C(dryRun) request.
   returned: in check mode, when a job would be submitted
   type: dict
+  sample:
+    dryRun: true
+    valid: true
+    parameters:
+      resourceLocationId: 1f0e9d8c-7b6a-5948-3726-15a4b3c2d1e0
+      tags:
+        change: CHG0042
+        ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 preflight:
   description: What the vSphere pre-flight found (VM, power state, snapshot, disk file).
   returned: when O(preflight) is set
   type: dict
+  sample: {"vm": "win11-gold", "power_state": "poweredOff", "snapshot": null, "disk_file": "[ds1] win11/win11.vmdk"}
 """
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule

@@ -87,6 +87,22 @@ jobs:
   description: The matching jobs, newest first.
   returned: always
   type: list
+  sample:
+    - id: 4f8a1d2e-2b8c-4c55-9d3e-0a1b2c3d4e5f
+      type: export
+      status: inProgress
+      state: running
+      progress: 42
+      stage: exporting
+      parameters:
+        tags:
+          ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
+      artifacts: {}
+      error: null
+      warnings: []
+      created_at: '2026-11-21T09:12:40.000000Z'
+      updated_at: '2026-11-21T09:40:02.000000Z'
+      idempotency_key: b3f0c1d2e4a5968778695a4b3c2d1e0f
   elements: dict
   contains:
     id:
@@ -116,6 +132,7 @@ jobs:
     parameters:
       description: The job's request as the service echoes it.
       type: dict
+      sample: {"tags": {"ips-ansible-key": "b3f0c1d2e4a5968778695a4b3c2d1e0f"}}
     artifacts:
       description: What the job produced (disk id, snapshot id, image name, VHDX path, hash), by name.
       type: dict
@@ -123,19 +140,24 @@ jobs:
     error:
       description: The service's error for a failed job, else null.
       type: dict
+      sample: {"code": "OutputExists", "message": "The output file exists; set overwriteTargetFile."}
     warnings:
       description: Warnings the service reported.
       type: list
+      sample: []
       elements: raw
     created_at:
       description: When the job was submitted.
       type: str
+      sample: "2026-11-21T09:12:40.000000Z"
     updated_at:
       description: When the job last changed.
       type: str
+      sample: "2026-11-21T10:04:12.000000Z"
     idempotency_key:
       description: The key the collection's job modules put in the job tags to find it again on re-runs.
       type: str
+      sample: "b3f0c1d2e4a5968778695a4b3c2d1e0f"
 """
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule

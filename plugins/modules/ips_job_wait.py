@@ -98,16 +98,36 @@ job:
   description: The completed job, in the shape M(citrix_community.ips.ips_job_info) returns.
   returned: success
   type: dict
+  sample:
+    id: 4f8a1d2e-2b8c-4c55-9d3e-0a1b2c3d4e5f
+    type: export
+    status: complete
+    state: complete
+    progress: 100
+    stage: cleaningUp
+    parameters:
+      tags:
+        ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
+    artifacts:
+      outputImagePath: smb://fs01.corp.example/exports/win11/win11-2501.vhdx
+    error: null
+    warnings: []
+    created_at: '2026-11-21T09:12:40.000000Z'
+    updated_at: '2026-11-21T10:04:12.000000Z'
+    idempotency_key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 job_id:
   description: The job id.
   returned: failure
   type: str
+  sample: "4f8a1d2e-2b8c-4c55-9d3e-0a1b2c3d4e5f"
 job_status:
   description: The job's last status.
   returned: failure
   type: str
+  sample: "inProgress"
 progress:
   description: The job's last progress, in percent.
   returned: failure
   type: float
+  sample: 63.5
 """

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ips_prepare
 short_description: Make an uploaded disk bootable for MCS or PVS on its target platform
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs a Citrix Image Portability prepare job on Azure, AWS, GCP, vSphere, XenServer or Nutanix AHV. A compositing
     engine VM attaches the uploaded disk, installs or reconfigures the VDA components and makes the disk bootable for
@@ -165,6 +165,23 @@ job:
   description: The job, in the shape M(citrix_community.ips.ips_job_info) returns. Empty in check mode when no job exists.
   returned: always
   type: dict
+  sample:
+    id: 4f8a1d2e-2b8c-4c55-9d3e-0a1b2c3d4e5f
+    type: prepare
+    status: complete
+    state: complete
+    progress: 100
+    stage: cleaningUp
+    parameters:
+      tags:
+        ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
+    artifacts:
+      outputDiskName: win11-prepared
+    error: null
+    warnings: []
+    created_at: '2026-11-21T09:12:40.000000Z'
+    updated_at: '2026-11-21T10:04:12.000000Z'
+    idempotency_key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 disk_name:
   description: The name of the prepared disk (the output, or the target prepared in place).
   returned: when the job completed
@@ -174,14 +191,17 @@ disk_id:
   description: The id of the prepared disk, when the service reports one.
   returned: when the job completed and the service reports it
   type: str
+  sample: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.Compute/disks/win11-prepared"
 snapshot_name:
   description: The name of the prepared snapshot (Azure, O(output_snapshot_name)).
   returned: when the job completed and the service reports it
   type: str
+  sample: "win11-prepared-snap"
 image_name:
   description: The name of the prepared image (Nutanix AHV, O(output_image_name)).
   returned: when the job completed and the service reports it
   type: str
+  sample: "win11-prepared"
 snapshot_id:
   description: AWS, the id of the EBS snapshot of the prepared disk (the input of M(citrix_community.ips.ips_aws_image)).
   returned: when the job completed on AWS
@@ -196,18 +216,33 @@ request:
   description: The request body sent (or that would be sent), secret-looking values masked.
   returned: always
   type: dict
+  sample:
+    resourceLocationId: 1f0e9d8c-7b6a-5948-3726-15a4b3c2d1e0
+    tags:
+      change: CHG0042
+      ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 idempotency_key:
   description: The deterministic key of this request, carried in the job's tags.
   returned: always
   type: str
+  sample: "b3f0c1d2e4a5968778695a4b3c2d1e0f"
 resumed:
   description: Whether the task attached to a job that was already running.
   returned: always
   type: bool
+  sample: false
 validation:
   description: The service's answer to the C(dryRun) request.
   returned: in check mode, when a job would be submitted
   type: dict
+  sample:
+    dryRun: true
+    valid: true
+    parameters:
+      resourceLocationId: 1f0e9d8c-7b6a-5948-3726-15a4b3c2d1e0
+      tags:
+        change: CHG0042
+        ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 """
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule

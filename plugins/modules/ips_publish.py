@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ips_publish
 short_description: Publish a prepared disk as a VHD or VHDX into a PVS store share
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs a Citrix Image Portability publish job that writes a prepared disk as a VHD or VHDX file into the SMB share
     of a Provisioning Services store, and waits for it. The service runs a publish as an export job whose source is the
@@ -143,6 +143,23 @@ job:
   description: The job, in the shape M(citrix_community.ips.ips_job_info) returns.
   returned: always
   type: dict
+  sample:
+    id: 4f8a1d2e-2b8c-4c55-9d3e-0a1b2c3d4e5f
+    type: publish
+    status: complete
+    state: complete
+    progress: 100
+    stage: cleaningUp
+    parameters:
+      tags:
+        ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
+    artifacts:
+      outputImagePath: smb://pvs01.corp.example/store/win11-2501.vhdx
+    error: null
+    warnings: []
+    created_at: '2026-11-21T09:12:40.000000Z'
+    updated_at: '2026-11-21T10:04:12.000000Z'
+    idempotency_key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 vhd_path:
   description: The smb:// URL of the vDisk written into the PVS store.
   returned: when the job completed
@@ -152,22 +169,27 @@ vhd_filename:
   description: The vDisk file name, with its extension.
   returned: when the job completed
   type: str
+  sample: "win11-2501.vhdx"
 hash:
   description: The disk hash, when O(hash_disk=true).
   returned: when the job completed with hash_disk
   type: str
+  sample: "9b74c9897bac770ffc029102a200c5de"
 size_bytes:
   description: The size of the written vDisk in bytes.
   returned: when the job completed
   type: int
+  sample: 27917287424
 disk_name:
   description: With O(prepare=true), the prepared disk.
   returned: when a prepare-and-publish job completed
   type: str
+  sample: "win11-prepared"
 expected_path:
   description: The smb:// URL the publish writes to, known before the job ends.
   returned: always
   type: str
+  sample: "smb://pvs01.corp.example/store/win11-2501.vhdx"
 output:
   description:
     - The existing output file found with O(smb.username) when the service no longer knew the job; then no job was
@@ -179,18 +201,33 @@ request:
   description: The request body sent (or that would be sent), secret-looking values masked.
   returned: always
   type: dict
+  sample:
+    resourceLocationId: 1f0e9d8c-7b6a-5948-3726-15a4b3c2d1e0
+    tags:
+      change: CHG0042
+      ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 idempotency_key:
   description: The deterministic key of this request, carried in the job's tags.
   returned: always
   type: str
+  sample: "b3f0c1d2e4a5968778695a4b3c2d1e0f"
 resumed:
   description: Whether the task attached to a job that was already running.
   returned: always
   type: bool
+  sample: false
 validation:
   description: The service's answer to the C(dryRun) request.
   returned: in check mode, when a job would be submitted
   type: dict
+  sample:
+    dryRun: true
+    valid: true
+    parameters:
+      resourceLocationId: 1f0e9d8c-7b6a-5948-3726-15a4b3c2d1e0
+      tags:
+        change: CHG0042
+        ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 """
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: ips_pvs_image
 short_description: Convert a PVS vDisk to UEFI, upgrade its PVS software, or reverse it to a vSphere disk
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs one of the Citrix Image Portability PVS automation jobs on a VHD or VHDX in a PVS store share, and waits for it.
   - V(convert_to_uefi) converts an MBR/BIOS vDisk to GPT/UEFI (vSphere, XenServer, Azure, GCP).
@@ -135,22 +135,43 @@ job:
   description: The job, in the shape M(citrix_community.ips.ips_job_info) returns.
   returned: always
   type: dict
+  sample:
+    id: 4f8a1d2e-2b8c-4c55-9d3e-0a1b2c3d4e5f
+    type: convert_to_uefi
+    status: complete
+    state: complete
+    progress: 100
+    stage: converting
+    parameters:
+      tags:
+        ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
+    artifacts:
+      outputImagePath: smb://pvs01.corp.example/store/win11-2501-uefi.vhdx
+    error: null
+    warnings: []
+    created_at: '2026-11-21T09:12:40.000000Z'
+    updated_at: '2026-11-21T10:04:12.000000Z'
+    idempotency_key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 vhd_path:
   description: The smb:// URL of the new vDisk, when the service reports it.
   returned: when the job completed and the service reports it
   type: str
+  sample: "smb://pvs01.corp.example/store/win11-2501-uefi.vhdx"
 vhd_filename:
   description: The file name of the new vDisk.
   returned: when the job completed and the service reports it
   type: str
+  sample: "win11-2501-uefi.vhdx"
 disk_name:
   description: V(reverse_image), the native vSphere disk created.
   returned: when the job completed and the service reports it
   type: str
+  sample: "win11-2501-reversed"
 size_bytes:
   description: The size of the new vDisk in bytes, when the service reports it.
   returned: when the job completed and the service reports it
   type: int
+  sample: 27917287424
 output:
   description:
     - The existing output file found with O(smb.username) when the service no longer knew the job; then no job was
@@ -162,18 +183,33 @@ request:
   description: The request body sent (or that would be sent), secret-looking values masked.
   returned: always
   type: dict
+  sample:
+    resourceLocationId: 1f0e9d8c-7b6a-5948-3726-15a4b3c2d1e0
+    tags:
+      change: CHG0042
+      ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 idempotency_key:
   description: The deterministic key of this request, carried in the job's tags.
   returned: always
   type: str
+  sample: "b3f0c1d2e4a5968778695a4b3c2d1e0f"
 resumed:
   description: Whether the task attached to a job that was already running.
   returned: always
   type: bool
+  sample: false
 validation:
   description: The service's answer to the C(dryRun) request.
   returned: in check mode, when a job would be submitted
   type: dict
+  sample:
+    dryRun: true
+    valid: true
+    parameters:
+      resourceLocationId: 1f0e9d8c-7b6a-5948-3726-15a4b3c2d1e0
+      tags:
+        change: CHG0042
+        ips-ansible-key: b3f0c1d2e4a5968778695a4b3c2d1e0f
 """
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule

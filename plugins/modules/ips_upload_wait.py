@@ -92,12 +92,15 @@ finished:
   description: The upload finished (the task fails otherwise).
   returned: always
   type: bool
+  sample: true
 ansible_job_id:
   description: The job waited for.
   returned: always
   type: str
+  sample: "j482915736182.73456"
 disk_id:
   description: Everything M(citrix_community.ips.ips_upload) returns comes back as it returned it, for example C(disk_id).
   returned: when the upload returned it
   type: str
+  sample: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-images/providers/Microsoft.Compute/disks/base-2026-01"
 """

@@ -143,3 +143,23 @@ def test_list_snapshot_blocks_pages(aws):
     assert [b["BlockIndex"] for b in tail["Blocks"]] == [402, 404, 406, 408] and "NextToken" not in tail
     with pytest.raises(ebs.exceptions.ValidationException):
         ebs.list_snapshot_blocks(SnapshotId=snapshot_id, MaxResults=100, NextToken="Ym9ndXM=")
+
+
+def test_a_temporary_key_needs_its_session_token_and_the_signer_is_recorded(cloud_lab):
+    import boto3
+    from ips_lab.common.admin import LabAdmin
+
+    admin = LabAdmin.from_env(cloud_lab.env, "ebs")
+    admin.clear_requests()
+    url = cloud_lab.env["IPS_LAB_EBS_URL"]
+    temporary = dict(region_name="eu-west-1", aws_access_key_id="ASIALABTEMP000000009", aws_secret_access_key="s")
+    bare = boto3.client("ebs", endpoint_url=url, **temporary)
+    with pytest.raises(bare.exceptions.ClientError) as exc:
+        bare.start_snapshot(VolumeSize=1, Timeout=60)
+    assert error_code(exc) == "UnrecognizedClientException"
+    with_token = boto3.client("ebs", endpoint_url=url, aws_session_token="the-token", **temporary)
+    assert with_token.start_snapshot(VolumeSize=1, Timeout=60)["Status"] == "pending"
+    seen = [(r["aws_key"], r["aws_region"], r["aws_token_sha256"], r["status"]) for r in admin.requests() if r["path"] == "/snapshots"]
+    assert seen == [("ASIALABTEMP000000009", "eu-west-1", None, 403),
+                    ("ASIALABTEMP000000009", "eu-west-1", hashlib.sha256(b"the-token").hexdigest(), 201)]
+    assert "the-token" not in str(admin.requests())

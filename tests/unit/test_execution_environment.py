@@ -47,20 +47,22 @@ def test_containerfile_installs_the_collection_requirements(context):
     assert "ansible-core>=2.19,<2.20" in containerfile
     assert "requirements.txt" in containerfile and "bindep.txt" in containerfile and "requirements.yml" in containerfile
     listed = requirement_names((context / "_build" / "requirements.txt").read_text())
-    assert listed == requirement_names((REPO / "meta" / "ee-requirements.txt").read_text())
+    assert listed == requirement_names((REPO / "requirements.txt").read_text())
     for sdk in ("smbprotocol", "boto3", "azure-mgmt-compute", "azure-storage-blob", "azure-identity", "google-cloud-storage", "pyvmomi"):
         assert sdk in listed, "%s is not installed into the EE" % sdk
     assert not listed & {"molecule", "ansible-lint", "pytest", "moto"}, "test tools leaked into the EE"
     galaxy = yaml.safe_load((context / "_build" / "requirements.yml").read_text())
-    assert [c["name"] for c in galaxy["collections"]] == ["awx.awx"]
+    sources = [c["name"] for c in galaxy["collections"]]
+    assert sources == [yaml.safe_load((REPO / "galaxy.yml").read_text())["repository"] + ".git", "awx.awx"]
+    assert galaxy["collections"][0]["type"] == "git", "the EE installs citrix_community.ips itself"
 
 
 def test_collection_meta_points_at_the_same_files():
     meta = yaml.safe_load((REPO / "meta" / "execution-environment.yml").read_text())
     assert meta["version"] == 3
-    for key, name in (("python", "ee-requirements.txt"), ("system", "ee-bindep.txt")):
-        path = REPO / meta["dependencies"][key]  # relative to the collection root, as ansible-builder's introspection reads it
-        assert path.is_file() and path.name == name
+    for key, path in (("python", "requirements.txt"), ("system", "meta/ee-bindep.txt")):
+        assert meta["dependencies"][key] == path  # relative to the collection root, as ansible-builder's introspection reads it
+        assert (REPO / path).is_file()
 
 
 def test_credential_type_injects_every_auth_variable():

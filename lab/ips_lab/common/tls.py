@@ -90,3 +90,24 @@ def server_context(cert, key):
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(cert, key)
     return context
+
+
+def ensure_client_certificate(path, common_name="ips-lab-app"):
+    """A self-signed RSA client certificate for an app registration: one PEM file holding the private key and the
+    certificate (what azure-identity's CertificateCredential reads), generated on first use; returns its path."""
+    if not os.path.exists(str(path)):
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        now = datetime.datetime.now(datetime.timezone.utc)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cert = (x509.CertificateBuilder()
+                .subject_name(_name(common_name)).issuer_name(_name(common_name))
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
+                .sign(key, hashes.SHA256()))
+        data = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        data += cert.public_bytes(serialization.Encoding.PEM)
+        fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+    return str(path)

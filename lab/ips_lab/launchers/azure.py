@@ -33,7 +33,7 @@ class Azure(StandIn):
     depends = ("azurite",)
 
     def prepare(self, port, deps, previous):
-        from ips_lab.common.tls import ensure_ca
+        from ips_lab.common.tls import ensure_ca, ensure_client_certificate
 
         state = self.folder
         config_path = state / "config.json"
@@ -51,6 +51,7 @@ class Azure(StandIn):
             "token_key": old.get("token_key") or secrets.token_urlsafe(32),
             "sas_key": old.get("sas_key") or secrets.token_urlsafe(32),
             "admin_token": old.get("admin_token") or secrets.token_urlsafe(30),
+            "msi_header": old.get("msi_header") or secrets.token_urlsafe(24),
             "token_ttl": 3600,
             "retry_after_ms": 100,
             "azurite": {
@@ -60,6 +61,8 @@ class Azure(StandIn):
             },
         }
         ca_path = ensure_ca(str(state))[0]
+        # the app registration's certificate credential (client assertions signed with its key)
+        config["client_certificate_path"] = ensure_client_certificate(state / "client-cert.pem")
         write_private(config_path, json.dumps(config, indent=2) + "\n")
         argv = [python(), "-m", "ips_lab.planes.azure_plane", "--state-dir", str(state), "--config", str(config_path)]
         url = "https://%s:%d" % (HOST, port)
@@ -69,6 +72,9 @@ class Azure(StandIn):
             "IPS_LAB_AZURE_TENANT_ID": config["tenant_id"],
             "IPS_LAB_AZURE_CLIENT_ID": config["client_id"],
             "IPS_LAB_AZURE_CLIENT_SECRET": config["client_secret"],
+            "IPS_LAB_AZURE_CLIENT_CERT_PATH": config["client_certificate_path"],
+            "IPS_LAB_AZURE_IDENTITY_ENDPOINT": url + "/msi/token",
+            "IPS_LAB_AZURE_IDENTITY_HEADER": config["msi_header"],
             "IPS_LAB_AZURE_SUBSCRIPTION_ID": config["subscription_id"],
             "IPS_LAB_AZURE_RESOURCE_GROUP": RESOURCE_GROUPS[0],
             "IPS_LAB_AZURE_LOCATION": LOCATION,

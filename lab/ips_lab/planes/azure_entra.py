@@ -1,7 +1,10 @@
 """The Entra ID (v2.0) endpoints MSAL needs for the client-credentials flow, and the tokens ARM checks.
 
 MSAL, with instance discovery disabled, asks for `/{tenant}/v2.0/.well-known/openid-configuration`
-and then posts to the token endpoint named there. Tokens are HMAC-signed JWT-shaped strings (the
+and then posts to the token endpoint named there. The app proves itself with its client secret, or with a
+client assertion (a JWT signed RS256 or PS256 with the key of the certificate registered for the app, named by
+its x5t or x5t#S256 thumbprint; aud the token endpoint, iss and sub the client id, not expired), as Entra
+checks a certificate credential. Tokens are HMAC-signed JWT-shaped strings (the
 signing key lives in the plane's config), so they stay valid across a restart of the plane.
 Error bodies follow Entra: `{"error", "error_description", "error_codes", "timestamp",
 "trace_id", "correlation_id"}`.
@@ -49,6 +52,13 @@ class Entra(object):
         self.tenant = config["tenant_id"]
         self.client_id = config["client_id"]
         self.client_secret = config["client_secret"]
+        self.msi_header = config.get("msi_header")
+        self.certificate = None
+        if config.get("client_certificate_path"):
+            from cryptography import x509
+
+            with open(config["client_certificate_path"], "rb") as src:
+                self.certificate = x509.load_pem_x509_certificate(src.read())
         self.key = config["token_key"].encode("utf-8")
         self.ttl = int(config.get("token_ttl", 3600))
         self._base_url = base_url_getter
@@ -119,10 +129,12 @@ class Entra(object):
         if client_id != self.client_id:
             raise entra_error(400, "unauthorized_client", 700016, "Application with identifier '%s' was not found in the directory "
                               "'%s'." % (client_id, self.tenant))
-        if not secret:
+        if form.get("client_assertion"):
+            self.check_assertion(form, client_id)
+        elif not secret:
             raise entra_error(401, "invalid_client", 7000218, "The request body must contain the following parameter: "
                               "'client_assertion' or 'client_secret'.")
-        if not hmac.compare_digest(secret.encode("utf-8"), self.client_secret.encode("utf-8")):
+        elif not hmac.compare_digest(secret.encode("utf-8"), self.client_secret.encode("utf-8")):
             raise entra_error(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the "
                               "request is the client secret value, not the client secret ID, for a secret added to app '%s'." % client_id)
         scope = (form.get("scope") or "").strip()
@@ -140,6 +152,63 @@ class Entra(object):
         token = self.issue(resource.rstrip("/"), now)
         return Answer(200, {"token_type": "Bearer", "expires_in": self.ttl, "ext_expires_in": self.ttl, "access_token": token},
                       {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
+
+    def managed_identity_token(self, request):
+        """The App Service managed identity endpoint (IDENTITY_ENDPOINT, api-version 2019-08-01): GET with the
+        X-IDENTITY-HEADER secret and `resource`; answers the host identity's token for ARM."""
+        if request.method != "GET":
+            raise HttpError(405, {"error": "invalid_request", "error_description": "GET only"})
+        given = request.headers.get("X-IDENTITY-HEADER") or ""
+        if not self.msi_header or not hmac.compare_digest(given.encode("utf-8"), self.msi_header.encode("utf-8")):
+            raise HttpError(401, {"statusCode": 401, "message": "The X-IDENTITY-HEADER is missing or wrong."})
+        if request.params.get("api-version") != "2019-08-01":
+            raise HttpError(400, {"statusCode": 400, "message": "api-version 2019-08-01 is required."})
+        resource = (request.params.get("resource") or "").rstrip("/")
+        if resource.endswith("/.default"):
+            resource = resource[:-len("/.default")]
+        if resource not in ARM_AUDIENCES:
+            raise HttpError(400, {"statusCode": 400, "message": "The resource %r is not known." % resource})
+        now = int(time.time())
+        return Answer(200, {"access_token": self.issue(resource, now), "expires_on": str(now + self.ttl), "resource": resource + "/",
+                            "token_type": "Bearer", "client_id": self.client_id})
+
+    def check_assertion(self, form, client_id):
+        """A certificate credential's client assertion, checked as Entra does; raises the Entra error."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+            raise entra_error(400, "invalid_request", 50027, "Invalid client_assertion_type.")
+        try:
+            head_b64, body_b64, sig_b64 = form["client_assertion"].split(".")
+            head, claims = json.loads(_unb64(head_b64)), json.loads(_unb64(body_b64))
+            signature = _unb64(sig_b64)
+        except (ValueError, TypeError):
+            raise entra_error(401, "invalid_client", 50027, "JWT token is invalid or malformed.")
+        if self.certificate is None:
+            raise entra_error(401, "invalid_client", 700027, "The app has no certificate credential.")
+        der = self.certificate.public_bytes(serialization.Encoding.DER)
+        thumbs = {"x5t": _b64(hashlib.sha1(der).digest()), "x5t#S256": _b64(hashlib.sha256(der).digest())}  # nosec - Entra's x5t
+        if not any(head.get(k) and head[k].rstrip("=") == v for k, v in thumbs.items()):
+            raise entra_error(401, "invalid_client", 700027, "The certificate with identifier used to sign the client assertion is "
+                              "not registered on application. [Reason - The key was not found.]")
+        pad = {"RS256": padding.PKCS1v15(), "PS256": padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)}.get(head.get("alg"))
+        if pad is None:
+            raise entra_error(401, "invalid_client", 5002738, "Invalid JWT token. '%s' is not a supported signature algorithm."
+                              % head.get("alg"))
+        try:
+            self.certificate.public_key().verify(signature, ("%s.%s" % (head_b64, body_b64)).encode(), pad, hashes.SHA256())
+        except InvalidSignature:
+            raise entra_error(401, "invalid_client", 700027, "Client assertion failed signature validation.")
+        now = time.time()
+        token_url = self.openid_configuration()["token_endpoint"]
+        if claims.get("iss") != client_id or claims.get("sub") != client_id:
+            raise entra_error(401, "invalid_client", 700023, "Client assertion audience claim does not match Realm issuer.")
+        if claims.get("aud") not in (token_url, token_url.replace("/oauth2/v2.0/token", "/oauth2/token")):
+            raise entra_error(401, "invalid_client", 700024, "Client assertion is not within its valid time range or audience.")
+        if float(claims.get("exp", 0)) < now or float(claims.get("nbf", 0)) > now + 300:
+            raise entra_error(401, "invalid_client", 700024, "Client assertion is not within its valid time range.")
 
     # --- tokens -------------------------------------------------------------------------------
 

@@ -132,6 +132,8 @@ class AzurePlane(object):
                 exc.headers.setdefault("x-ms-request-id", str(uuid.uuid4()))
                 exc.headers.setdefault("x-ms-correlation-request-id", str(uuid.uuid4()))
                 raise
+        if parts == ["msi", "token"]:
+            return self.entra.managed_identity_token(request)
         answer = self.entra.handle(request, parts)
         if answer is None:
             raise HttpError(404, {"error": {"code": "NotFound", "message": "no such endpoint in the lab's Azure plane"}})

@@ -15,6 +15,8 @@ Rules (docs/lab.md, "The EBS direct front"):
   concatenated in ascending block index)). A mismatch answers 400 and puts the snapshot in
   `error` (moto has no error state: the front tags the moto snapshot `ips-lab:ebs-status=error`).
 - A pending snapshot with no activity for Timeout minutes goes to `error`.
+- Temporary credentials: a request signed with an access key id starting ASIA (what STS issues) must
+  carry X-Amz-Security-Token, as AWS requires; without it 403 UnrecognizedClientException.
 - Reads (ListSnapshotBlocks, GetSnapshotBlock, ListChangedBlocks) only on completed snapshots;
   the lists page by MaxResults/NextToken here (moto ignores both).
 Per-snapshot block digests are kept in <state-dir>/ebs.sqlite.
@@ -30,7 +32,7 @@ from urllib.parse import urlencode
 
 from ..common.server import serve_main
 from .base import Answer, DocStore, HttpError, Running, forward_read
-from .faults import PlaneLab
+from .faults import PlaneLab, sigv4_identity
 
 BLOCK_SIZE = 524288
 BLOCKS_PER_GIB = 1024 * 1024 * 1024 // BLOCK_SIZE
@@ -105,6 +107,9 @@ class EbsFront(object):
             return Answer(200, {"service": "ips-lab ebs front"})
         if parts[0] != "snapshots":
             raise aws_error(404, "UnknownOperationException", "The front serves only the EBS direct API (/snapshots...).")
+        signer = sigv4_identity(request.headers)
+        if (signer.get("aws_key") or "").startswith("ASIA") and not signer.get("aws_token_sha256"):
+            raise aws_error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
         if parts == ["snapshots"] and method == "POST":
             return self.start_snapshot(request)
         if len(parts) == 3 and parts[1] == "completion" and method == "POST":

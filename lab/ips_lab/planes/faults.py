@@ -13,9 +13,12 @@ runs (the Azure plane's `operation_seconds`); they persist in the same sqlite fi
 
 Recorded requests: method, path (never the query string: SAS signatures live there), status
 (None when the connection was dropped), the declared body length, time, fault id. Never headers,
-tokens or bodies.
+tokens or bodies. Of an AWS SigV4 request also the access key id and region of its credential scope
+(`aws_key`, `aws_region`: not secret) and the SHA-256 of its X-Amz-Security-Token (`aws_token_sha256`,
+null without one), so a test can tell which credentials signed a call without the lab keeping them.
 """
 
+import hashlib
 import hmac
 import json
 import os
@@ -45,6 +48,17 @@ def _content_type(body):
     if text.startswith("{") or text.startswith("["):
         return "application/json"
     return "text/plain; charset=utf-8"
+
+
+def sigv4_identity(headers):
+    """{aws_key, aws_region, aws_token_sha256} of an AWS SigV4-signed request, else {}."""
+    auth = headers.get("Authorization") or ""
+    if not auth.startswith("AWS4-HMAC-SHA256 "):
+        return {}
+    scope = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
+    token = headers.get("X-Amz-Security-Token")
+    return {"aws_key": scope[0], "aws_region": scope[2] if len(scope) > 2 else None,
+            "aws_token_sha256": hashlib.sha256(token.encode("utf-8")).hexdigest() if token else None}
 
 
 class PlaneLab(object):
@@ -130,6 +144,7 @@ class PlaneLab(object):
             length = None
         entry = {"time": iso(started), "ts": started, "method": request.method, "path": request.path, "status": status,
                  "length": length, "fault": fault["id"] if fault else None}
+        entry.update(sigv4_identity(request.headers))
         with self._lock:
             self._items.append(entry)
             del self._items[:-MAX_RECORDS]

@@ -32,7 +32,46 @@ def open_image(source, skip_file_holes=True):
     """
     name = getattr(source, "name", None) or "disk image"
     if source.size < 512 - 1:
+        foreign = foreign_format(read_exact(source, 0, source.size, "file header")) if source.size else None
+        if foreign:
+            raise foreign_error(name, foreign)
         raise DiskFormatError(name, "the file is %d bytes, too small to be a VHD or VHDX" % source.size, "check the path, or " + RECOPY)
     if source.size >= len(FILE_SIGNATURE) and read_exact(source, 0, len(FILE_SIGNATURE), "file identifier") == FILE_SIGNATURE:
         return VhdxImage(source, skip_file_holes)
-    return VhdImage(source, skip_file_holes)
+    try:
+        return VhdImage(source, skip_file_holes)
+    except DiskFormatError as err:
+        if not err.problem.startswith("not a VHD or VHDX file"):
+            raise
+        foreign = foreign_format(read_exact(source, 0, min(source.size, 1024), "file header"))
+        if foreign is None:
+            raise
+        raise foreign_error(name, foreign)
+
+
+def foreign_error(name, what):
+    convert = "convert it first (qemu-img convert -O vhdx -o subformat=dynamic SOURCE TARGET.vhdx)"
+    if what.startswith("a raw disk image"):  # a fixed VHD is raw data and a footer: without the footer they look alike
+        return DiskFormatError(name, "this is %s" % what, "if it is a raw disk, %s; if it was a VHD, %s" % (convert, RECOPY))
+    return DiskFormatError(name, "this is %s, not a VHD or VHDX" % what,
+                           convert + ", or export the disk from its platform with ips_export, which writes a VHD or VHDX")
+
+
+# Other disk formats, recognised by their first bytes, so a wrong file is named rather than called damaged.
+FOREIGN = (
+    (0, b"KDMV", "a VMDK image (VMware sparse extent)"),
+    (0, b"# Disk DescriptorFile", "a VMDK descriptor (VMware; the data is in the extent files it names)"),
+    (0, b"COWD", "a VMDK image (ESX sparse extent)"),
+    (0, b"QFI\xfb", "a qcow2 image (QEMU)"),
+    (64, b"\x7f\x10\xda\xbe", "a VDI image (VirtualBox)"),
+    (512, b"EFI PART", "a raw disk image, or a fixed VHD cut short (a GPT partition table at its start and no VHD footer)"),
+    (510, b"\x55\xaa", "a raw disk image, or a fixed VHD cut short (an MBR at its start and no VHD footer)"),
+)
+
+
+def foreign_format(head):
+    """What other disk format the first bytes of a file show, or None."""
+    for offset, magic, what in FOREIGN:
+        if head[offset:offset + len(magic)] == magic:
+            return what
+    return None

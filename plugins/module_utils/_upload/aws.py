@@ -19,6 +19,7 @@ import base64
 import hashlib
 import uuid
 
+from ansible_collections.citrix_community.ips.plugins.module_utils import _aws_auth
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, STATE_TAG, MissingLibrary, Target
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import UploadError
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import GIB, ceil_div
@@ -27,6 +28,9 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._waiter impor
 BLOCK = 512 * 1024
 RETRY_CODES = ("ThrottlingException", "RequestThrottledException", "InternalServerException", "ServiceUnavailableException",
                "InternalError", "RequestTimeout", "RequestTimeoutException", "SlowDown")
+# How ips_upload names each sign-in setting in messages (the aws dict's key, or the top-level option the
+# citrix_community.ips.aws action group sets, or the environment).
+OPTION_NAMES = dict((k, "aws.%s (or aws_%s)" % (k, k)) for k in ("access_key_id", "secret_access_key", "session_token", "profile", "region"))
 THROTTLE_CODES = ("ThrottlingException", "RequestThrottledException", "SlowDown")
 
 
@@ -48,16 +52,15 @@ class AwsTarget(Target):
     def __init__(self, options, image, fp, timeout=60, tries=8, concurrency=16, wait_timeout=3600):
         super(AwsTarget, self).__init__(options, image, fp, timeout, tries, wait_timeout)
         try:
-            import boto3
+            import boto3  # noqa: F401 pylint: disable=unused-import
             from botocore.config import Config
         except ImportError as exc:
             raise MissingLibrary("boto3", "AWS", exc)
         o = options
         self.secrets = [s for s in (o.get("secret_access_key"), o.get("session_token")) if s]
-        self.region = o.get("region") or "us-east-1"
         self.snapshot_name = o["snapshot_name"]
-        session = boto3.session.Session(aws_access_key_id=o.get("access_key_id"), aws_secret_access_key=o.get("secret_access_key"),
-                                        aws_session_token=o.get("session_token"), region_name=self.region)
+        session, self.region = _aws_auth.session(o.get("access_key_id"), o.get("secret_access_key"), o.get("session_token"),
+                                                 o.get("profile"), o.get("region"), names=OPTION_NAMES)
         cfg = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=min(timeout, 30), read_timeout=timeout,
                      max_pool_connections=max(10, concurrency + 4))
         self.ebs = session.client("ebs", endpoint_url=o.get("ebs_endpoint_url"), config=cfg)
@@ -88,7 +91,8 @@ class AwsTarget(Target):
         hint = "check the aws options and the network path to the endpoint"
         if code in ("AuthFailure", "UnrecognizedClientException", "InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDeniedException",
                     "AccessDenied", "ExpiredToken"):
-            hint = "check aws.access_key_id, aws.secret_access_key and aws.session_token (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+            hint = ("check aws.access_key_id, aws.secret_access_key and aws.session_token, or aws.profile (or AWS_ACCESS_KEY_ID, "
+                    "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN or AWS_SECURITY_TOKEN, AWS_PROFILE)")
         return UploadError("AWS refused to %s: %s; %s" % (doing, text, hint))
 
     def classify(self, exc):

@@ -51,6 +51,46 @@ def nonzero_runs(view, base=0, scan=SCAN, bridge=BRIDGE):
     return [(base + s, base + e) for s, e in runs]
 
 
+AUTH_SOURCES = ("auto", "client_secret", "certificate", "msi", "cli", "workload_identity")
+
+
+def auth_source(o):
+    """The sign-in ips_upload uses: the one named by azure.auth_source, or with auto the first that the options
+    describe (a client secret, a certificate), else azure-identity's DefaultAzureCredential chain (environment,
+    workload identity, managed identity, Azure CLI)."""
+    source = o.get("auth_source") or "auto"
+    if source == "auto":
+        if o.get("client_secret"):
+            return "client_secret"
+        if o.get("x509_certificate_path"):
+            return "certificate"
+    return source
+
+
+def credential(o, verify):
+    """An azure-identity credential for the options (tenant, client and secret or certificate checked by the module)."""
+    from azure import identity
+
+    kw = {"connection_verify": verify}
+    if o.get("authority"):
+        kw.update(authority=o["authority"], disable_instance_discovery=True)
+    source = auth_source(o)
+    if source == "client_secret":
+        return identity.ClientSecretCredential(o["tenant_id"], o["client_id"], o["client_secret"], **kw)
+    if source == "certificate":
+        return identity.CertificateCredential(o["tenant_id"], o["client_id"], certificate_path=o["x509_certificate_path"],
+                                              password=o.get("x509_certificate_password"), **kw)
+    if source == "workload_identity":
+        return identity.WorkloadIdentityCredential(tenant_id=o.get("tenant_id"), client_id=o.get("client_id"), **kw)
+    if source == "msi":
+        return identity.ManagedIdentityCredential(client_id=o.get("client_id"), connection_verify=verify)
+    if source == "cli":
+        return identity.AzureCliCredential(tenant_id=o.get("tenant_id") or "")
+    default_kw = {"authority": o["authority"]} if o.get("authority") else {}
+    return identity.DefaultAzureCredential(exclude_interactive_browser_credential=True, managed_identity_client_id=o.get("client_id"),
+                                           **default_kw)
+
+
 class AzureTarget(Target):
     name = "azure"
     unit_size = WINDOW
@@ -62,14 +102,14 @@ class AzureTarget(Target):
     def __init__(self, options, image, fp, timeout=60, tries=8, concurrency=8, wait_timeout=3600):
         super(AzureTarget, self).__init__(options, image, fp, timeout, tries, wait_timeout)
         try:
-            from azure.identity import ClientSecretCredential
+            import azure.identity  # noqa: F401 pylint: disable=unused-import
             from azure.mgmt.compute import ComputeManagementClient
             from azure.storage.blob import BlobClient  # noqa: F401 pylint: disable=unused-import
         except ImportError as exc:
             lib = "azure-identity" if "identity" in str(exc) else "azure-storage-blob" if "storage" in str(exc) else "azure-mgmt-compute"
             raise MissingLibrary(lib, "Azure", exc)
         o = options
-        self.secrets = [s for s in (o.get("client_secret"),) if s]
+        self.secrets = [s for s in (o.get("client_secret"), o.get("x509_certificate_password")) if s]
         self.rg = o["resource_group"]
         self.disk_name = o["disk_name"]
         self.sku = o.get("sku") or "Standard_LRS"
@@ -78,10 +118,7 @@ class AzureTarget(Target):
             raise UploadError("%s has %d-byte logical sectors; Azure disks of SKU %s take only 512-byte sector disks (a 4K-sector disk "
                               "needs sku UltraSSD_LRS or PremiumV2_LRS), and converting the sector size would break the file system "
                               "inside" % (image.name, image.logical_sector_size, self.sku))
-        cred_kw = {"connection_verify": self.ca}
-        if o.get("authority"):
-            cred_kw.update(authority=o["authority"], disable_instance_discovery=True)
-        self.credential = ClientSecretCredential(o["tenant_id"], o["client_id"], o["client_secret"], **cred_kw)
+        self.credential = credential(o, self.ca)
         # polling_interval: azure-core's poller waits 30 s between looks at an operation that sends no Retry-After
         mgmt_kw = {"connection_verify": self.ca, "connection_timeout": min(timeout, 30), "read_timeout": timeout,
                    "polling_interval": 2}
@@ -116,7 +153,15 @@ class AzureTarget(Target):
         hint = "check the azure options and the network path to the endpoint"
         low = str(exc).lower()
         if "clientauthenticationerror" in type(exc).__name__.lower() or "aadsts" in low or "invalid_client" in low or "unauthorized" in low:
-            hint = "check azure.tenant_id, azure.client_id and azure.client_secret (or AZURE_TENANT/AZURE_CLIENT_ID/AZURE_SECRET)"
+            hint = {"certificate": "check azure.tenant_id, azure.client_id and azure.x509_certificate_path (or AZURE_TENANT, "
+                                   "AZURE_CLIENT_ID, AZURE_CLIENT_CERTIFICATE_PATH): the certificate must be registered for the app",
+                    "msi": "check that the host has a managed identity with access (azure.client_id picks a user-assigned one)",
+                    "cli": "sign in with az login on the host that runs the task",
+                    "workload_identity": "check AZURE_FEDERATED_TOKEN_FILE, azure.tenant_id and azure.client_id",
+                    "auto": "set azure.client_secret or azure.x509_certificate_path (with azure.tenant_id, azure.client_id), or "
+                            "azure.auth_source"}.get(auth_source(self.options),
+                                                     "check azure.tenant_id, azure.client_id and azure.client_secret (or AZURE_TENANT, "
+                                                     "AZURE_CLIENT_ID, AZURE_SECRET)")
         elif "resourcegroupnotfound" in low:
             hint = "check azure.resource_group"
         elif "certificate" in low or "ssl" in low:

@@ -97,8 +97,10 @@ class GcpTarget(Target):
         try:
             return google.auth.default(scopes=SCOPES)[0]
         except Exception as exc:  # pylint: disable=broad-except
-            raise UploadError("no GCP credentials: set gcp.service_account_key, gcp.service_account_file or gcp.token "
-                              "(or GOOGLE_APPLICATION_CREDENTIALS) (%s)" % type(exc).__name__)
+            raise UploadError("no GCP credentials: set gcp.service_account_key, gcp.service_account_file or gcp.token (or "
+                              "gcp_service_account_contents, gcp_service_account_file, gcp_access_token; GCP_SERVICE_ACCOUNT_CONTENTS, "
+                              "GCP_SERVICE_ACCOUNT_FILE, GOOGLE_APPLICATION_CREDENTIALS, GCP_ACCESS_TOKEN), or give the host application "
+                              "default credentials (%s)" % type(exc).__name__)
 
     @property
     def bucket(self):
@@ -142,8 +144,12 @@ class GcpTarget(Target):
         text = text[0] if text else type(exc).__name__
         hint = "check the gcp options and the network path to the endpoint"
         low = text.lower()
-        if "401" in low or "unauthorized" in low or "invalid_grant" in low or "authentication" in low:
-            hint = "check gcp.service_account_key/service_account_file/token (or GOOGLE_APPLICATION_CREDENTIALS)"
+        if "refresh the access token" in low:  # google-auth after a 401 on a bare token: it cannot get another
+            text = "the access token was refused (wrong or expired)"
+            hint = "give a valid gcp.token (or gcp_access_token, GCP_ACCESS_TOKEN), or a service account key instead"
+        elif "401" in low or "unauthorized" in low or "invalid_grant" in low or "authentication" in low:
+            hint = ("check gcp.service_account_key/service_account_file/token (or gcp_service_account_contents, gcp_service_account_file, "
+                    "gcp_access_token; GCP_SERVICE_ACCOUNT_CONTENTS, GCP_SERVICE_ACCOUNT_FILE, GOOGLE_APPLICATION_CREDENTIALS, GCP_ACCESS_TOKEN)")
         elif "404" in low and "bucket" in low:
             hint = "check gcp.bucket (the bucket must exist)"
         return UploadError("GCP refused to %s: %s; %s" % (doing, text, hint))

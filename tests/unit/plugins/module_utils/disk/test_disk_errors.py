@@ -302,3 +302,42 @@ def test_reading_never_writes(small):
             list(img.extents())
             img.read_virtual(0, img.virtual_size)
         assert fingerprint(small[name].path) == before
+
+
+# -- another disk format ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt, options, words", [
+    ("vmdk", "subformat=monolithicSparse", ("VMDK", "VMware")),
+    ("vmdk", "subformat=streamOptimized", ("VMDK",)),
+    ("qcow2", "", ("qcow2",)),
+    ("vdi", "", ("VDI", "VirtualBox")),
+])
+def test_a_foreign_image_is_named_with_what_to_do(tmp_path, fails, fmt, options, words):
+    """What qemu-img writes in each format (with data, so it is not all header), named rather than called damaged."""
+    raw = tmp_path / "src.raw"
+    with open(str(raw), "wb") as f:
+        f.write(os.urandom(MIB))
+        f.truncate(16 * MIB)
+    out = tmp_path / ("disk.%s" % fmt)
+    cmd = ["qemu-img", "convert", "-q", "-f", "raw", "-O", fmt] + (["-o", options] if options else []) + [str(raw), str(out)]
+    subprocess.run(cmd, check=True)
+    message = fails(out, *(words + ("not a VHD or VHDX", "qemu-img convert -O vhdx", "ips_export")))
+    assert "damaged" not in message
+
+
+def test_a_vmdk_descriptor_and_raw_disks_are_named(tmp_path, fails):
+    descriptor = tmp_path / "win11.vmdk"
+    descriptor.write_text('# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="vmfs"\n\n'
+                          'RW 33554432 VMFS "win11-flat.vmdk"\n')
+    fails(descriptor, "VMDK descriptor", "qemu-img convert")
+    mbr = tmp_path / "mbr.img"
+    with open(str(mbr), "wb") as f:
+        f.write(os.urandom(446) + bytes(64) + b"\x55\xaa")
+        f.truncate(4 * MIB)
+    fails(mbr, "raw disk image", "MBR", "qemu-img convert", "fixed VHD cut short", "copy the image again")
+    gpt = tmp_path / "gpt.img"
+    with open(str(gpt), "wb") as f:
+        f.write(bytes(510) + b"\x55\xaa" + b"EFI PART" + os.urandom(504))
+        f.truncate(4 * MIB)
+    fails(gpt, "raw disk image", "GPT")

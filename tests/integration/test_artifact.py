@@ -1,0 +1,180 @@
+"""The user's install path, as a user takes it: the artifact `ansible-galaxy collection build` makes from a
+copy of the repository's files, installed with `ansible-galaxy collection install` into a fresh virtualenv
+that holds only ansible-core and `requirements.txt` (no lab package, no test tools, no link to the
+checkout), then one module of each kind run from there against the lab: a Citrix Cloud API module
+(ips_credential_info), a local disk module (ips_disk_info on a VHD made with qemu-img) and a cloud upload
+(ips_upload to the lab's EBS front over moto, which needs boto3 from requirements.txt).
+
+The virtualenv is made while the artifact is built; with pip's cache warm it takes about a minute (most of
+it pip asking the index), so the whole file stays a single module-scoped set-up.
+"""
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+from checkout import REPO, repo_copy
+
+VENV_BIN = Path(sys.executable).parent
+
+# Paths (prefixes) that only make sense with the lab or the developer's tools: never in the artifact.
+LAB_ONLY = ("lab/", "bench/", "tools/", "tests/integration/", "tests/lab/", "tests/lab_clouds/", "tests/lab_lifecycle/",
+            "tests/output/", "extensions/molecule/", "playbooks/demo.yml", "docs/lab.md", "Makefile", "requirements-dev.txt",
+            ".venv/", ".cache/", ".ci/", ".git", ".ansible-lint", "tests/unit/plugins/module_utils/test_jobs_wait.py",
+            "tests/unit/plugins/module_utils/sources/")
+# What a user needs from it.
+SHIPPED = ("LICENSE", "README.md", "CHANGELOG.md", "requirements.txt", "meta/runtime.yml", "meta/execution-environment.yml",
+           "meta/ee-bindep.txt", "plugins/modules/ips_upload.py", "plugins/module_utils/_upload/aws.py",
+           "plugins/action/ips_job_wait.py", "roles/migrate/tasks/main.yml", "playbooks/migrate.yml", "extensions/awx/credential_type.yml",
+           "changelogs/changelog.yaml")
+
+
+def run(cmd, timeout=300, **kw):
+    done = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, check=False, **kw)
+    assert done.returncode == 0, "%s failed (rc %d):\n%s" % (" ".join(str(c) for c in cmd), done.returncode,
+                                                             (done.stdout + done.stderr)[-4000:])
+    return done.stdout
+
+
+def ansible_core_pin():
+    import ansible.release
+
+    return "ansible-core==%s" % ansible.release.__version__
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(artifact path, names inside it, fresh venv bin dir, collections dir), made once per test session: under
+    pytest-xdist the workers share the temporary root, and the first to take the lock builds for all."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    with open(str(root / "artifact.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        base = root / "artifact"
+        if not (base / "done").exists():
+            shutil.rmtree(str(base), ignore_errors=True)
+            base.mkdir()
+            build_and_install(base)
+            (base / "done").write_text("")
+    artifact = next((base / "dist").glob("*.tar.gz"))
+    with tarfile.open(str(artifact)) as tar:
+        names = tar.getnames()
+    return artifact, names, base / "venv" / "bin", base / "collections"
+
+
+def build_and_install(base):
+    venv = base / "venv"
+    # The virtualenv first and in the background: pip waits on the index more than it works.
+    pip_log = open(str(base / "pip.log"), "w")
+    pip = subprocess.Popen(
+        "%s -m venv %s && %s/bin/pip install --disable-pip-version-check -r %s '%s'" % (
+            sys.executable, venv, venv, REPO / "requirements.txt", ansible_core_pin()),
+        shell=True, stdout=pip_log, stderr=subprocess.STDOUT, env=dict(os.environ, PIP_NO_INPUT="1"))
+    try:
+        src = repo_copy(base / "src")
+        out = base / "dist"
+        run([VENV_BIN / "ansible-galaxy", "collection", "build", src, "--output-path", out])
+        galaxy = yaml.safe_load((src / "galaxy.yml").read_text())
+        artifact = out / ("%s-%s-%s.tar.gz" % (galaxy["namespace"], galaxy["name"], galaxy["version"]))
+        assert pip.wait(timeout=600) == 0, (base / "pip.log").read_text()[-4000:]
+    finally:
+        if pip.poll() is None:
+            pip.kill()
+        pip_log.close()
+    collections = base / "collections"
+    run([venv / "bin" / "ansible-galaxy", "collection", "install", artifact, "-p", collections],
+        env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections)))
+
+
+def test_the_artifact_holds_what_a_user_runs_and_no_lab_only_file(installed):
+    names = installed[1]
+    leaked = sorted(n for n in names if n.startswith(LAB_ONLY) or "/__pycache__" in n or n.endswith(".pyc"))
+    assert not leaked, "lab-only or developer files in the artifact: %s" % leaked[:20]
+    missing = [n for n in SHIPPED if n not in names]
+    assert not missing, "the artifact lacks %s" % missing
+
+
+def test_no_shipped_code_needs_the_lab(installed):
+    """Nothing shipped reaches for the lab's package, its command or its env file."""
+    names, collections = installed[1], installed[3]
+    root = collections / "ansible_collections" / "citrix_community" / "ips"
+    coupled = []
+    for name in names:
+        path = root / name
+        if path.is_file() and path.suffix in (".py", ".yml", ".yaml", ".sh", ".txt"):
+            text = path.read_text(errors="replace")
+            if "ips_lab" in text or "IPS_LAB_" in text or "ips-lab" in text:
+                coupled.append(name)
+    assert not coupled, "shipped files that need the lab: %s" % coupled
+
+
+def test_modules_run_from_a_fresh_virtualenv_with_only_requirements_txt(installed, lab, lab_env, tmp_path):
+    bin_dir, collections = installed[2], installed[3]
+    python = bin_dir / "python"
+    # the fresh virtualenv really is fresh: no lab, no test tools, no link to the checkout
+    probe = subprocess.run([str(python), "-c", "import ips_lab"], capture_output=True, text=True, check=False)
+    assert probe.returncode != 0, "the fresh virtualenv can import the lab"
+    probe = subprocess.run([str(python), "-c", "import ansible_collections.citrix_community.ips"], capture_output=True, text=True, check=False)
+    assert probe.returncode != 0, "the fresh virtualenv sees a collection outside the installed artifact"
+
+    raw = tmp_path / "base.raw"
+    with open(str(raw), "wb") as f:  # 64 MiB with data in the first MiB, so the upload sends something
+        f.write(b"ips-artifact-test " * 40000)
+        f.truncate(64 * 1024 * 1024)
+    image = tmp_path / "base.vhd"
+    subprocess.run(["qemu-img", "convert", "-q", "-f", "raw", "-O", "vpc", "-o", "subformat=dynamic,force_size=on", str(raw), str(image)],
+                   check=True)
+
+    playbook = tmp_path / "play.yml"
+    playbook.write_text("""
+- name: Modules from the installed artifact
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: A Citrix Cloud API module (auth from the CITRIX_CLOUD_* environment)
+      citrix_community.ips.ips_credential_info:
+      register: creds
+
+    - name: A local disk module
+      citrix_community.ips.ips_disk_info:
+        source: {location: "%(image)s"}
+      register: disk
+
+    - name: A cloud upload (boto3 from requirements.txt)
+      citrix_community.ips.ips_upload:
+        source: {location: "%(image)s"}
+        target: aws
+        journal_dir: "%(journal)s"
+        aws:
+          region: us-east-1
+          snapshot_name: artifact-test
+          ebs_endpoint_url: "%(ebs)s"
+          ec2_endpoint_url: "%(ec2)s"
+      register: upload
+
+    - name: Each answered
+      ansible.builtin.assert:
+        that:
+          - creds.credentials == []
+          - disk.format == 'vhd'
+          - disk.virtual_size == 67108864
+          - upload is changed
+          - upload.snapshot_id is match('snap-')
+""" % {"image": image, "journal": tmp_path / "journal", "ebs": lab_env["IPS_LAB_EBS_URL"], "ec2": lab_env["IPS_LAB_MOTO_URL"]})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "VIRTUAL_ENV", "PYTHONPATH"))}
+    env.update({k: v for k, v in lab_env.items() if k.startswith("CITRIX_CLOUD_")})
+    env.update(PATH="%s:%s" % (bin_dir, os.environ.get("PATH", "")), ANSIBLE_COLLECTIONS_PATH=str(collections),
+               ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="False", ANSIBLE_PYTHON_INTERPRETER=str(python),
+               ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False", ANSIBLE_NOCOLOR="1",
+               AWS_ACCESS_KEY_ID="AKIALABTEST000000000", AWS_SECRET_ACCESS_KEY="artifact-secret", HOME=str(tmp_path))
+    done = subprocess.run([str(bin_dir / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)], env=env,
+                          cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
+    assert "artifact-secret" not in done.stdout + done.stderr
