@@ -99,7 +99,7 @@ def test_a_second_process_takes_the_cached_token(tmp_path):
     issuer = Issuer({"access_token": "t1", "expires_in": 3600})
     first, cache = cached(tmp_path, issuer)
     assert first.token() == "t1"
-    second, _ = cached(tmp_path, issuer)  # another task: a new object, no token in memory
+    second = cached(tmp_path, issuer)[0]  # another task: a new object, no token in memory
     assert second.token() == "t1"
     assert len(issuer.calls) == 1
     folder = tmp_path / "tokens"
@@ -111,7 +111,7 @@ def test_a_second_process_takes_the_cached_token(tmp_path):
 def test_cached_token_renewed_shortly_before_its_expiry(tmp_path):
     issuer = Issuer({"access_token": "t1", "expires_in": 3600}, {"access_token": "t2", "expires_in": 3600})
     wall = Wall()
-    first, _ = cached(tmp_path, issuer, wall=wall)
+    first = cached(tmp_path, issuer, wall=wall)[0]
     first.token()
     wall.now += 3299  # 301 s left: still good
     assert cached(tmp_path, issuer, wall=wall)[0].token() == "t1"
@@ -123,9 +123,9 @@ def test_cached_token_renewed_shortly_before_its_expiry(tmp_path):
 
 def test_a_refused_token_leaves_the_cache(tmp_path):
     issuer = Issuer({"access_token": "t1", "expires_in": 3600}, {"access_token": "t2", "expires_in": 3600})
-    first, _ = cached(tmp_path, issuer)
+    first = cached(tmp_path, issuer)[0]
     first.token()
-    second, _ = cached(tmp_path, issuer)
+    second = cached(tmp_path, issuer)[0]
     assert second.token() == "t1"
     second.invalidate()  # a 401
     assert second.token() == "t2"
@@ -161,6 +161,6 @@ def test_a_cache_others_can_read_or_a_damaged_one_is_not_used(tmp_path, spoil):
 def test_an_unwritable_cache_folder_never_fails_the_task(tmp_path):
     (tmp_path / "blocked").write_text("a file where the folder should be")
     issuer = Issuer({"access_token": "t1", "expires_in": 3600}, {"access_token": "t2", "expires_in": 3600})
-    first, _ = cached(tmp_path, issuer, folder="blocked/tokens")
+    first = cached(tmp_path, issuer, folder="blocked/tokens")[0]
     assert first.token() == "t1"
     assert cached(tmp_path, issuer, folder="blocked/tokens")[0].token() == "t2"
