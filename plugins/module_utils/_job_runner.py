@@ -139,7 +139,7 @@ class JobRunner(object):
     and its key, so a forced request is idempotent like any other (a re-run finds the forced job).
     """
 
-    def __init__(self, mod, job_type, body, output_exists=None, artifacts=(), force_resubmits=False):
+    def __init__(self, mod, job_type, body, output_exists=None, artifacts=(), force_resubmits=False, kind=None):
         self.mod = mod
         self.job_type = job_type
         self.output_exists = output_exists
@@ -158,6 +158,8 @@ class JobRunner(object):
         tags = dict((str(k), str(v)) for k, v in (params["tags"] or {}).items())
         tags.update(body.get(tags_field) or {})
         tags[_wire.IDEMPOTENCY_TAG] = self.key
+        if kind and kind != job_type:
+            tags[_wire.KIND_TAG] = kind  # shown as the job's `kind` (the service reports a publish as an export)
         body[tags_field] = tags
         self.body = body
 

@@ -350,6 +350,9 @@ def test_killed_upload_resumes_and_resends_only_in_flight(lab, lab_env, images, 
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     result = json.loads(again.stdout)
     assert result["changed"] and result["resumed"]
+    # the progress of the resumed run counts what the journal had done: done / total of the whole image, not of the rest
+    shown = json.loads((tmp_path / "progress.json").read_text())
+    assert shown["bytes_done"] == shown["bytes_total"] > result["bytes_read"], shown
     # every non-zero unit of the disk; the re-run sends those not acknowledged before the kill, no other:
     # so what was sent twice is at most what was in flight at the kill
     unit = 524288 if target == "aws" else 4 * MIB
