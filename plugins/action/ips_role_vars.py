@@ -15,6 +15,7 @@ import re
 
 import yaml
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.citrix_community.ips.plugins.plugin_utils.role_vars import message, unknown_keys, unknown_variables
@@ -60,7 +61,7 @@ class ActionModule(ActionBase):
         options = spec.get("options") or {}
         values = {}
         for name in options:
-            if name in task_vars and (options[name].get("options")):
+            if name in task_vars:
                 try:
                     values[name] = self._templar.template(task_vars[name])
                 except Exception:  # pylint: disable=broad-except  # an undefined part: ansible-core's validation reports it
@@ -72,6 +73,12 @@ class ActionModule(ActionBase):
             result["warnings"] = warnings
         if problems:
             result.update(failed=True, msg=message(role, problems), unknown=[p[0] for p in problems])
+            return result
+        # the rest of ansible-core's checks (types, choices, required keys), as a short message before the detail rather
+        # than the whole spec on one line; values are never shown
+        errors = [str(e) for e in ArgumentSpecValidator(options).validate(values).error_messages]
+        if errors:
+            result.update(failed=True, msg="%s role: %s Detail: %s" % (role, errors[0].split(". ")[0].rstrip(".") + ".", "; ".join(errors)))
             return result
         result.update(changed=False, msg="%s role: every dict variable holds only keys it knows" % role)
         return result

@@ -75,3 +75,12 @@ def test_job_wait_names_a_misspelt_variable_in_a_warning(tmp_path):
     rc, output = run_role(tmp_path, "job_wait", {"job_wait_id": "1", "job_wait_label": "x", "job_wait_timout": 5, "job_wait_timeout": 1,
                                                  "job_wait_delay": 1})
     assert "job_wait_timout is not a variable of the job_wait role: did you mean job_wait_timeout?" in " ".join(output.split()), output[-3000:]
+
+
+def test_a_wrong_value_fails_with_a_short_message_before_any_task(tmp_path):
+    role_vars = dict(CASES["migrate"][0], migrate_upload={"overwrite": "sometimes"})
+    rc, output = run_role(tmp_path, "migrate", role_vars)
+    assert rc == 2
+    fatal = [line for line in output.splitlines() if line.startswith("fatal:")]
+    assert len(fatal) == 1 and "migrate role: value of overwrite must be one of: never, different, always, got: sometimes" in fatal[0]
+    assert len(fatal[0]) < 600, "the failure is %d characters long" % len(fatal[0])  # ansible-core's own: the whole spec, ~6 KB
