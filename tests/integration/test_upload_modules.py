@@ -525,7 +525,9 @@ def test_upload_role_in_background_survives_a_killed_playbook(lab, lab_env, tmp_
     admin.clear_requests()
     play = UploadRolePlay(lab_env, tmp_path)
     first = play.run_and_kill_at(25)
-    assert re.search(r"upload azure %s: upload [0-9.]+%%, [0-9.]+ of [0-9.]+ MiB, [0-9.]+ MiB/s, eta [0-9]+ s" % play.name, first), first[-3000:]
+    assert re.search(r"upload azure %s: upload [0-9.]+%%, [0-9.]+ of [0-9.]+ MiB, [0-9.]+ MiB/s \(limit [0-9.]+ MiB/s\), eta [0-9]+ s"
+                     % play.name, first), first[-3000:]
+    assert not re.search(r"of 0\.0 MiB", first), first[-3000:]
 
     rc, output = play.run(verbose=True)
     assert rc == 0, output[-6000:]
