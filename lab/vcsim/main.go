@@ -4,7 +4,7 @@
 //
 //	vcsim -l 127.0.0.1:PORT -u USER      (password from $IPS_LAB_VCSIM_PASSWORD)
 //
-// It serves a vCenter (VPX) model over HTTPS on the given loopback address only, prints
+// It serves a vCenter (VPX) model, its VMs powered off, over HTTPS on the given loopback address only, prints
 // "READY https://HOST:PORT/sdk" (never the password), and on SIGTERM or SIGINT closes the
 // server and removes the model's datastore folders.
 package main
@@ -42,6 +42,9 @@ func main() {
 	}
 
 	model := simulator.VPX()
+	// The service exports a VM's disk only while the VM is powered off (or from a snapshot): the seeded
+	// VMs start powered off, so a first export written by hand works.
+	model.Autostart = false
 	if err := model.Create(); err != nil {
 		log.Fatalf("creating the model: %v", err)
 	}

@@ -28,9 +28,12 @@ MIB = 1048576.0
 
 
 def progress_line(label, p):
-    return "upload %s: %s %s%%, %.1f of %.1f MiB, %s MiB/s, eta %s s" % (
+    if not p.get("bytes_total"):  # before the upload knows its size (creating the target, planning): no figures yet
+        return "upload %s: %s" % (label, p.get("phase") or "starting")
+    limit = p.get("rate_limit_mib_s")
+    return "upload %s: %s %s%%, %.1f of %.1f MiB, %s MiB/s%s, eta %s s" % (
         label, p.get("phase", "starting"), p.get("percent", 0), (p.get("bytes_done") or 0) / MIB, (p.get("bytes_total") or 0) / MIB,
-        p.get("rate_mib_s", 0), p.get("eta_seconds", "?"))
+        p.get("rate_mib_s", 0), " (limit %s MiB/s)" % limit if limit else "", p.get("eta_seconds", "?"))
 
 
 class ActionModule(FollowAction):

@@ -71,6 +71,18 @@ options:
         is honoured up to this limit.
     type: float
     default: 60
+  token_cache:
+    description:
+      - Keep the Citrix Cloud token between the tasks of a run, so a migration asks the token endpoint once an hour
+        rather than once per task. It is renewed shortly before it expires and after the service refuses it.
+      - The token is kept in a file readable only by the user who runs the task, under
+        C($XDG_CACHE_HOME/citrix_community.ips/tokens/) (else C(~/.cache/...)); the folder is 0700, the file 0600,
+        written atomically and named by a hash of the API URL, customer, client id and client secret. A folder or
+        file that another user owns or can read is not used.
+      - Set V(false) to ask for a token in every task and write nothing.
+      - If not set, the value of the E(CITRIX_CLOUD_TOKEN_CACHE) environment variable is used.
+    type: bool
+    default: true
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.

@@ -52,6 +52,15 @@ options:
       - The job's own time limit on the service, in seconds (the service's default is 7200).
       - Not to be confused with O(wait_timeout), which only bounds how long the task waits.
     type: int
+  pending_credentials:
+    description:
+      - Check mode only (ignored otherwise). Wallet credentials that an earlier task of the same run would create,
+        as the C(credentials) role predicts them in C(credentials_pending).
+      - The service's C(dryRun) refuses a request that names a credential the wallet does not hold yet. A request
+        naming one of these is therefore not sent for validation; RV(validation) says which credentials it waits for.
+    type: list
+    elements: str
+    default: []
 notes:
   - Every job request carries a deterministic idempotency key in its tags. A re-run finds the job
     with the same key; a running job is attached to and waited for, a completed one means nothing to do,

@@ -7,12 +7,24 @@ Client-credential tokens last an hour and cannot be refreshed, while IPS jobs ru
 the token is requested again shortly before it expires (and after a 401, via `invalidate()`),
 rather than waiting for the service to refuse it. Expiry runs on a monotonic clock so a changed
 wall clock cannot keep a dead token alive.
+
+Every module task is a process of its own, so a token kept in memory dies with the task. `TokenCache`
+keeps it between the tasks of a run (and runs of the same user): one file per API client under the
+user's cache folder, the folder 0700 and the file 0600, written atomically, used only when both are the
+user's own and closed to others. The file is named by a hash of the API URL, customer, client id and
+client secret, so another secret never gets this client's token. A cached token is used until shortly
+before its (wall-clock) expiry; a 401 drops it from the cache too.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+import json
+import os
+import stat
+import tempfile
 import time
 
 from urllib.parse import quote, urlencode
@@ -40,11 +52,93 @@ def _lifetime(value):
     return lifetime if lifetime > 0 else DEFAULT_LIFETIME
 
 
+def default_cache_dir():
+    """$XDG_CACHE_HOME/citrix_community.ips/tokens, else ~/.cache/citrix_community.ips/tokens."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "citrix_community.ips", "tokens")
+
+
+class TokenCache:
+    """One API client's token on disk, between the processes of a run. Every failure to use the file (missing,
+    foreign, readable by others, damaged, unwritable) means "no cached token": the cache never fails a task."""
+
+    def __init__(self, folder, api_url, customer_id, client_id, client_secret, wall=time.time):
+        self.folder = folder
+        digest = hashlib.sha256("\0".join([api_url or "", customer_id or "", client_id or "", client_secret or ""]).encode("utf-8"))
+        self.path = os.path.join(folder, digest.hexdigest() + ".json")
+        self._wall = wall
+
+    def _private(self, st, kind):
+        return kind(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+
+    def _folder_ok(self, create=False):
+        try:
+            if create and not os.path.isdir(self.folder):
+                os.makedirs(self.folder, 0o700)
+            return self._private(os.lstat(self.folder), stat.S_ISDIR)
+        except OSError:
+            return False
+
+    def load(self):
+        """-> (token, seconds left, lifetime) of the cached token, or None."""
+        if not self._folder_ok():
+            return None
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        try:
+            if not self._private(os.fstat(fd), stat.S_ISREG):
+                return None
+            with os.fdopen(fd, "r") as handle:
+                fd = None
+                data = json.load(handle)
+            token, expires_at, lifetime = data["access_token"], float(data["expires_at"]), float(data["lifetime"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        finally:
+            if fd is not None:
+                os.close(fd)
+        if not isinstance(token, str) or not token or lifetime <= 0:
+            return None
+        return token, expires_at - self._wall(), lifetime
+
+    def save(self, token, lifetime):
+        if not self._folder_ok(create=True):
+            return
+        tmp = None
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".token-", dir=self.folder)  # 0600 from the start
+            with os.fdopen(fd, "w") as handle:
+                json.dump({"access_token": token, "expires_at": self._wall() + lifetime, "lifetime": lifetime}, handle)
+            os.replace(tmp, self.path)
+            tmp = None
+        except OSError:
+            pass
+        finally:
+            if tmp is not None:
+                try:
+                    os.remove(tmp)
+                except OSError:
+                    pass
+
+    def forget(self, token):
+        """Remove the cached token if it is `token` (another process may have cached a newer one meanwhile)."""
+        found = self.load()
+        if found and found[0] == token:
+            try:
+                os.remove(self.path)
+            except OSError:
+                pass
+
+
 class ClientCredentials:
     """The API client's token. `fetch(path, form_bytes)` does the HTTP POST and returns parsed JSON."""
 
-    def __init__(self, customer_id, client_id, client_secret, fetch, clock=time.monotonic):
+    def __init__(self, customer_id, client_id, client_secret, fetch, clock=time.monotonic, cache=None):
         self.customer_id = customer_id
+        self._cache = cache
+        self._refused = None
         self._client_id = client_id
         self._client_secret = client_secret
         self._fetch = fetch
@@ -82,13 +176,32 @@ class ClientCredentials:
 
     def invalidate(self):
         """Forget the token: the service refused it (401), so the next call gets a new one."""
+        if self._cache is not None and self._token is not None:
+            self._cache.forget(self._token)
+        self._refused = self._token
         self._token = None
 
     def token(self):
-        """A token good for at least the refresh margin, fetched when needed."""
-        if not self.valid():
-            self._store(self._fetch(self.path, self.form()))
+        """A token good for at least the refresh margin: this object's, else the cache's, else fetched."""
+        if not self.valid() and not self._from_cache():
+            lifetime = self._store(self._fetch(self.path, self.form()))
+            if self._cache is not None:
+                self._cache.save(self._token, lifetime)
         return self._token
+
+    def _from_cache(self):
+        found = self._cache.load() if self._cache is not None else None
+        if not found:
+            return False
+        token, left, lifetime = found
+        if left <= refresh_margin(lifetime) or token == self._refused:
+            return False  # renewed shortly before expiry; the token just refused is not taken again
+        now = self._clock()
+        self._spent.append(token)
+        self._token = token
+        self._expires_at = now + left
+        self._renew_at = self._expires_at - refresh_margin(lifetime)
+        return True
 
     def _store(self, data):
         names = _wire.TOKEN_RESPONSE
@@ -101,3 +214,4 @@ class ClientCredentials:
         self._token = token
         self._expires_at = now + lifetime
         self._renew_at = self._expires_at - refresh_margin(lifetime)
+        return lifetime

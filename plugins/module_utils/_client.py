@@ -27,7 +27,7 @@ from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.urls import Request
 
 from ansible_collections.citrix_community.ips.plugins.module_utils import _retries, _wire
-from ansible_collections.citrix_community.ips.plugins.module_utils._auth import FORM_CONTENT_TYPE, ClientCredentials
+from ansible_collections.citrix_community.ips.plugins.module_utils._auth import FORM_CONTENT_TYPE, ClientCredentials, TokenCache
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import (
     IPSApiError, IPSAuthError, IPSConnectionError, IPSError, IPSTLSError, redact, service_message)
 from ansible_collections.citrix_community.ips.plugins.module_utils._version import COLLECTION_NAME, COLLECTION_VERSION
@@ -139,7 +139,8 @@ class IPSClient:
     """Authenticated, retrying calls to the Citrix Cloud IPS API."""
 
     def __init__(self, customer_id, client_id, client_secret, region="us", api_url=None, validate_certs=True, ca_path=None,
-                 request_timeout=60, max_retries=5, retry_max_delay=60, sleep=time.sleep, clock=time.monotonic, rand=random.random):
+                 request_timeout=60, max_retries=5, retry_max_delay=60, sleep=time.sleep, clock=time.monotonic, rand=random.random,
+                 token_cache=None):
         if api_url:
             self.api_url = api_url.rstrip("/")
         elif region in _wire.REGION_API_URLS:
@@ -156,7 +157,9 @@ class IPSClient:
         # use_netrc off: ~/.netrc must not add credentials of its own to our calls.
         self._http = Request(timeout=request_timeout, follow_redirects="none", use_netrc=False,
                              context=_tls_context(validate_certs, ca_path))
-        self._auth = ClientCredentials(customer_id, client_id, client_secret, self._fetch_token, clock=clock)
+        # token_cache: a folder to keep the token in between processes (_auth.TokenCache), or None.
+        cache = TokenCache(token_cache, self.api_url, customer_id, client_id, client_secret) if token_cache else None
+        self._auth = ClientCredentials(customer_id, client_id, client_secret, self._fetch_token, clock=clock, cache=cache)
 
     # --- public API ---------------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ def job_argument_spec():
         force=dict(type="bool", default=False),
         extra_body=dict(type="dict", default={}),
         job_timeout=dict(type="int"),
+        pending_credentials=dict(type="list", elements="str", default=[]),
     )
     return spec
 
@@ -65,6 +66,22 @@ def masked(value):
     if isinstance(value, list):
         return [masked(item) for item in value]
     return value
+
+
+def credential_ids(body):
+    """Every wallet credential id a job body names (the platform credential and each SMB location's)."""
+    names = (_wire.JOB_COMMON_FIELDS["platform_credential_id"].json, _wire.SMB_LOCATION_FIELDS["credential_id"].json)
+    found = set()
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key in names and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= credential_ids(value)
+    elif isinstance(body, list):
+        for item in body:
+            found |= credential_ids(item)
+    return found
 
 
 def common_body(params, platform, credential_id):
@@ -122,7 +139,7 @@ class JobRunner(object):
     and its key, so a forced request is idempotent like any other (a re-run finds the forced job).
     """
 
-    def __init__(self, mod, job_type, body, output_exists=None, artifacts=(), force_resubmits=False):
+    def __init__(self, mod, job_type, body, output_exists=None, artifacts=(), force_resubmits=False, kind=None):
         self.mod = mod
         self.job_type = job_type
         self.output_exists = output_exists
@@ -141,6 +158,8 @@ class JobRunner(object):
         tags = dict((str(k), str(v)) for k, v in (params["tags"] or {}).items())
         tags.update(body.get(tags_field) or {})
         tags[_wire.IDEMPOTENCY_TAG] = self.key
+        if kind and kind != job_type:
+            tags[_wire.KIND_TAG] = kind  # shown as the job's `kind` (the service reports a publish as an export)
         body[tags_field] = tags
         self.body = body
 
@@ -174,7 +193,7 @@ class JobRunner(object):
         # Check mode: the service validates the request, nothing is created.
         if mod.check_mode:
             if action == "submit":
-                result["validation"] = _jobs.submit(client, self.job_type, self.body, dry_run=True)
+                result["validation"] = self.validate()
             result.update(self.artifacts(existing))
             return result
 
@@ -191,6 +210,17 @@ class JobRunner(object):
         result["job"] = job
         result.update(self.artifacts(job))
         return result
+
+    def validate(self):
+        """Check mode: the service's dryRun answer. A request naming a credential that an earlier task of the run
+        would create (pending_credentials, check mode only) cannot pass the service's wallet check yet, so it is not
+        sent; the prediction says which credentials it waits for."""
+        pending = sorted(credential_ids(self.body) & set(self.mod.params.get("pending_credentials") or ()))
+        if pending:
+            return {"dryRun": False, "valid": None, "pending_credentials": pending,
+                    "reason": "not validated by the service: it names wallet credentials an earlier task would create (%s)"
+                              % ", ".join(pending)}
+        return _jobs.submit(self.mod.client, self.job_type, self.body, dry_run=True)
 
     def artifacts(self, job):
         """The job's artifacts under the module's return names (None until the job reports them)."""

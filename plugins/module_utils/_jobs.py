@@ -79,6 +79,8 @@ def shape(raw):
         "created_at": _field(raw, "created_at"),
         "updated_at": _field(raw, "updated_at"),
         "idempotency_key": tags.get(_wire.IDEMPOTENCY_TAG) if isinstance(tags, dict) else None,
+        # what the job was submitted for: "publish" for the export job ips_publish submits, else the type
+        "kind": (tags.get(_wire.KIND_TAG) if isinstance(tags, dict) else None) or _TYPE_FROM_WIRE.get(wire_type.lower(), wire_type),
     }
 
 

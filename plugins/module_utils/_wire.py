@@ -182,6 +182,9 @@ PLATFORMS = {
 
 # The collection's idempotency key travels in the job's tags under this name.
 IDEMPOTENCY_TAG = "ips-ansible-key"
+# The collection's own tag: what a job was submitted for when the service's type does not say it (a publish runs
+# as an export job, so the service reports it as "export").
+KIND_TAG = "ips-ansible-kind"
 # --- job bodies: connection and placement of each platform (reference ips-api.md section 3) ------
 
 # option inside the platform's dict -> JSON field. The credential_id of every platform goes to

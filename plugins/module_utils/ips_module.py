@@ -33,6 +33,7 @@ def auth_argument_spec():
         request_timeout=dict(type="float", default=60),
         max_retries=dict(type="int", default=5),
         retry_max_delay=dict(type="float", default=60),
+        token_cache=dict(type="bool", default=True, fallback=(env_fallback, ["CITRIX_CLOUD_TOKEN_CACHE"])),
     )
 
 
@@ -59,6 +60,7 @@ _ERROR_RESULT_FIELDS = {
 def client_from_params(p):
     """An IPSClient from the auth options (a module's params, or an action plugin's args); IPSError names what is missing."""
     # Imported here so modules that never call the service don't pay for it.
+    from ansible_collections.citrix_community.ips.plugins.module_utils._auth import default_cache_dir
     from ansible_collections.citrix_community.ips.plugins.module_utils._client import IPSClient
 
     missing = ["%s (or %s)" % (opt, env) for opt, env in _REQUIRED_AUTH if not p.get(opt)]
@@ -78,6 +80,7 @@ def client_from_params(p):
         request_timeout=p["request_timeout"],
         max_retries=p["max_retries"],
         retry_max_delay=p["retry_max_delay"],
+        token_cache=default_cache_dir() if p.get("token_cache", True) else None,
     )
 
 

@@ -113,6 +113,12 @@ jobs:
       description: The job type, in the collection's naming (V(export), V(prepare), ...).
       type: str
       sample: export
+    kind:
+      description:
+        - What the job was submitted for. The same as RV(jobs[].type), except for the export job that
+          M(citrix_community.ips.ips_publish) submits (the service runs a publish as an export), which is V(publish).
+      type: str
+      sample: publish
     status:
       description: The status string exactly as the service reports it.
       type: str

@@ -256,7 +256,8 @@ def run(mod):
     route, body = publish.build(mod.params)
     # Find, decide, check mode, submit, wait; shape the result.
     output_exists = _job_runner.smb_output_check(mod, export.output_filename(mod.params), export.FOUND_ARTIFACTS)
-    result = _job_runner.JobRunner(mod, route, body, output_exists=output_exists, artifacts=publish.ARTIFACT_KEYS).run()
+    result = _job_runner.JobRunner(mod, route, body, output_exists=output_exists, artifacts=publish.ARTIFACT_KEYS,
+                                   kind="publish" if route == "export" else None).run()
     result["expected_path"] = export.expected_file(mod.params)
     mod.exit(**result)
 

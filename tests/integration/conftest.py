@@ -62,6 +62,13 @@ def lab_env():
     yield read_env_file(env_file)
 
 
+@pytest.fixture(autouse=True)
+def own_token_cache(tmp_path, monkeypatch):
+    """Each test starts with no cached Citrix Cloud token (the modules keep it under $XDG_CACHE_HOME between tasks):
+    a token cached by an earlier test, with another token_ttl, must not decide what this one sees."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
 @pytest.fixture(scope="session")
 def lab_admin(lab_env):
     from ips_lab.common.admin import LabAdmin

@@ -55,7 +55,8 @@ def run_play(lab_env, tmp_path, **extra):
     play = tmp_path / "job_wait.yml"
     play.write_text(PLAY)
     env = dict(lab_env, ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="False",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="False", PATH="%s:/usr/bin:/bin" % BIN)
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="False", PATH="%s:/usr/bin:/bin" % BIN,
+               XDG_CACHE_HOME=str(tmp_path / "xdg-cache"))  # the token cache of this test only, never the user's
     cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e", json.dumps(extra), str(play)]
     return subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
 

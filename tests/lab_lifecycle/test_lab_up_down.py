@@ -134,7 +134,14 @@ def test_up_answers_then_down_leaves_nothing(lab):
     vc = SmartConnect(host=env["IPS_LAB_VCSIM_HOST"], port=int(env["IPS_LAB_VCSIM_PORT"]), user=env["IPS_LAB_VCSIM_USER"],
                       pwd=env["IPS_LAB_VCSIM_PASSWORD"], disableSslCertValidation=True)
     assert vc.content.about.apiType == "VirtualCenter"
+    # a fresh lab's VMs are powered off, as the service needs for an export (a newcomer's first export works)
+    from pyVmomi import vim
+    view = vc.content.viewManager.CreateContainerView(vc.content.rootFolder, [vim.VirtualMachine], True)
+    states = dict((vm.name, str(vm.runtime.powerState)) for vm in view.view)
+    assert states and set(states.values()) == {"poweredOff"}, states
     Disconnect(vc)
+    # and a GCS bucket is ready for a Google Cloud upload
+    assert http_status(env["IPS_LAB_GCS_URL"] + "/storage/v1/b/" + env["IPS_LAB_GCS_BUCKET"]) == 200
 
     # The Citrix Cloud stand-in: TLS verified against the lab CA, and it answers.
     context = ssl.create_default_context(cafile=env["CITRIX_CLOUD_CA_PATH"])

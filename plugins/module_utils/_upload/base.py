@@ -174,15 +174,21 @@ def _decide_and_upload(target, overwrite="different", check_mode=False, journal_
     journal = Journal(journal_dir, target.key(), image.identity, target.unit_size)
     if state == "removed" or (state is None and not target.journal_outlives_target):
         journal.reset()
-    progress = Progress(progress_file, total=0, target=target.name)
+    progress = Progress(progress_file, total=0, target=target.name, rate_limit=rate_limit)
     try:
         target.start(journal)
-        progress.set_phase("upload")
         if target.stream:
+            progress.set_phase("upload")
             stats = target.transfer(journal, progress, concurrency or target.default_concurrency, stop)
         else:
             plan = Plan(image, target.unit_size, read_size=read_size, done=set(journal.done))
-            progress.total = sum(plan.coverage.values())
+            left = sum(plan.coverage.values())
+            # a resumed upload: the whole image's stored bytes, those the journal has done already counted as done
+            whole = sum(Plan(image, target.unit_size, read_size=read_size).coverage.values()) if journal.done else left
+            progress.total = whole
+            if whole > left:
+                progress.resume(whole - left)
+            progress.set_phase("upload")  # with its total known: never "0.0 of 0.0 MiB"
             retry = retrier(tries=target.tries)
             stats = run_units(image, plan, target, journal, progress, concurrency=concurrency or target.default_concurrency,
                               retry=retry, stop=stop, rate=RateLimit(rate_limit) if rate_limit else None)

@@ -226,7 +226,7 @@ class GcpTarget(Target):
             if i not in journal.done:
                 todo.put(i)
         progress.total = layout.size
-        progress.add(done=sum(min(PART, layout.size - i * PART) for i in journal.done))
+        progress.resume(sum(min(PART, layout.size - i * PART) for i in journal.done))
         stats = Stats()
         stats.units_skipped = len(journal.done)
         retry = retrier(tries=self.tries)

@@ -156,6 +156,11 @@ def run_units(image, plan, target, journal, progress, concurrency=8, read_size=N
     remaining = dict(plan.coverage)  # piece targets: stored bytes of a unit not yet acknowledged
     touched = set()  # piece targets: units of which something non-zero was sent
 
+    def counted(index, view):
+        """The progress a unit or piece is worth: its stored bytes (what progress.total adds up), not a whole unit's
+        padded length (an EBS block holding a few KiB of data is 512 KiB long)."""
+        return plan.coverage.get(index, len(view)) if whole else len(view)
+
     def settle(index, nbytes, sent_something):
         """Piece targets: a piece of `index` is acknowledged (or was zero); journal the unit when all are."""
         with partial_lock:
@@ -178,7 +183,7 @@ def run_units(image, plan, target, journal, progress, concurrency=8, read_size=N
             else:
                 settle(index, len(view), False)
             stats.add(units_zero=1 if whole else 0)
-            progress.add(done=len(view))
+            progress.add(done=counted(index, view))
             if buf is not None:
                 release(buf)
             return
@@ -270,7 +275,7 @@ def run_units(image, plan, target, journal, progress, concurrency=8, read_size=N
                     else:
                         settle(index, len(view), sent > 0)
                     stats.add(bytes_sent=sent, requests=requests)
-                    progress.add(done=len(view), sent=sent)
+                    progress.add(done=counted(index, view), sent=sent)
                 finally:
                     if buf is not None:
                         release(buf)

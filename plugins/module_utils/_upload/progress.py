@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import json
 import os
 import threading
@@ -24,11 +25,15 @@ import time
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import atomic_write
 
 HEARTBEAT = 5.0  # seconds
+RATE_WINDOW = 30.0  # seconds: the rate shown is measured over the last this many seconds
 
 
 class Progress(object):
-    def __init__(self, path=None, total=0, target=None, interval=1.0, heartbeat=HEARTBEAT):
+    def __init__(self, path=None, total=0, target=None, interval=1.0, heartbeat=HEARTBEAT, rate_limit=None, clock=time.monotonic):
         self.path = os.path.expanduser(path) if path else None
+        self.rate_limit = rate_limit  # bytes/s, shown beside the measured rate when set
+        self._clock = clock
+        self._samples = collections.deque()  # (time, bytes done) over the rate window
         self.total = total
         self.target = target
         self.interval = interval
@@ -36,7 +41,7 @@ class Progress(object):
         self.sent = 0
         self.read = 0
         self.phase = "plan"
-        self.started = time.monotonic()
+        self.started = clock()
         self._last = 0.0
         self._lock = threading.Lock()
         self._closed = threading.Event()
@@ -58,6 +63,13 @@ class Progress(object):
         """Stop the heartbeat (the file stays, with its last state)."""
         self._closed.set()
 
+    def resume(self, done):
+        """Bytes a resumed upload had already sent (from its journal): counted as done, not in the rate."""
+        with self._lock:
+            self.done += done
+            self._samples.clear()
+        self.write(force=True)
+
     def add(self, done=0, sent=0, read=0):
         with self._lock:
             self.done += done
@@ -69,11 +81,24 @@ class Progress(object):
         self.phase = phase
         self.write(force=True)
 
+    def _rate(self, now):
+        """Bytes per second over the last RATE_WINDOW seconds (since the start or a resume when that is shorter)."""
+        samples = self._samples
+        if not samples or samples[-1][1] != self.done or samples[-1][0] < now - 1.0:
+            samples.append((now, self.done))
+        while len(samples) > 2 and samples[1][0] <= now - RATE_WINDOW:
+            samples.popleft()
+        (t0, d0), (t1, d1) = samples[0], samples[-1]
+        if len(samples) < 2 or t1 <= t0:
+            return 0.0
+        return (d1 - d0) / (now - t0)
+
     def snapshot(self):
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        rate = self.done / elapsed
+        now = self._clock()
+        elapsed = max(now - self.started, 1e-6)
+        rate = self._rate(now)
         left = max(self.total - self.done, 0)
-        return {
+        out = {
             "phase": self.phase,
             "target": self.target,
             "percent": round(100.0 * self.done / self.total, 1) if self.total else (100.0 if self.phase == "done" else 0.0),
@@ -86,6 +111,9 @@ class Progress(object):
             "elapsed_seconds": round(elapsed, 1),
             "updated": time.time(),
         }
+        if self.rate_limit:
+            out["rate_limit_mib_s"] = round(self.rate_limit / 1048576.0, 2)
+        return out
 
     def write(self, force=False):
         if not self.path:

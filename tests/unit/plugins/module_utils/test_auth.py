@@ -80,3 +80,87 @@ def test_answer_without_token_is_an_auth_error(answer):
         creds(Issuer(answer)).token()
     assert "access_token" in str(err.value)
     assert "csecret" not in str(err.value)
+
+
+# --- the token cache between processes (real files in tmp_path; the wall clock injected) -----------------------
+
+
+class Wall(Clock):
+    def __init__(self):
+        self.now = 1_800_000_000.0
+
+
+def cached(tmp_path, issuer, clock=None, wall=None, secret="csecret", folder="tokens"):
+    cache = _auth.TokenCache(str(tmp_path / folder), "https://api.example", "cust", "cid", secret, wall=wall or Wall())
+    return _auth.ClientCredentials("cust", "cid", secret, issuer, clock=clock or Clock(), cache=cache), cache
+
+
+def test_a_second_process_takes_the_cached_token(tmp_path):
+    issuer = Issuer({"access_token": "t1", "expires_in": 3600})
+    first, cache = cached(tmp_path, issuer)
+    assert first.token() == "t1"
+    second = cached(tmp_path, issuer)[0]  # another task: a new object, no token in memory
+    assert second.token() == "t1"
+    assert len(issuer.calls) == 1
+    folder = tmp_path / "tokens"
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    assert [oct(p.stat().st_mode & 0o777) for p in folder.iterdir()] == ["0o600"]
+    assert "csecret" not in (folder / next(folder.iterdir()).name).read_text()
+
+
+def test_cached_token_renewed_shortly_before_its_expiry(tmp_path):
+    issuer = Issuer({"access_token": "t1", "expires_in": 3600}, {"access_token": "t2", "expires_in": 3600})
+    wall = Wall()
+    first = cached(tmp_path, issuer, wall=wall)[0]
+    first.token()
+    wall.now += 3299  # 301 s left: still good
+    assert cached(tmp_path, issuer, wall=wall)[0].token() == "t1"
+    wall.now += 1  # 300 s left: the margin, so the next task asks for a new one and caches it
+    assert cached(tmp_path, issuer, wall=wall)[0].token() == "t2"
+    assert cached(tmp_path, issuer, wall=wall)[0].token() == "t2"
+    assert len(issuer.calls) == 2
+
+
+def test_a_refused_token_leaves_the_cache(tmp_path):
+    issuer = Issuer({"access_token": "t1", "expires_in": 3600}, {"access_token": "t2", "expires_in": 3600})
+    first = cached(tmp_path, issuer)[0]
+    first.token()
+    second = cached(tmp_path, issuer)[0]
+    assert second.token() == "t1"
+    second.invalidate()  # a 401
+    assert second.token() == "t2"
+    assert cached(tmp_path, issuer)[0].token() == "t2"
+    assert len(issuer.calls) == 2
+
+
+def test_another_secret_never_gets_the_cached_token(tmp_path):
+    issuer = Issuer({"access_token": "t1", "expires_in": 3600}, {"access_token": "t2", "expires_in": 3600})
+    cached(tmp_path, issuer)[0].token()
+    assert cached(tmp_path, issuer, secret="other")[0].token() == "t2"
+
+
+@pytest.mark.parametrize("spoil", ["file_mode", "folder_mode", "garbage", "symlink"])
+def test_a_cache_others_can_read_or_a_damaged_one_is_not_used(tmp_path, spoil):
+    issuer = Issuer({"access_token": "t1", "expires_in": 3600}, {"access_token": "t2", "expires_in": 3600})
+    first, cache = cached(tmp_path, issuer)
+    first.token()
+    path = tmp_path / "tokens" / cache.path.rsplit("/", 1)[-1]
+    if spoil == "file_mode":
+        path.chmod(0o644)
+    elif spoil == "folder_mode":
+        (tmp_path / "tokens").chmod(0o755)
+    elif spoil == "garbage":
+        path.write_text("{not json")
+    else:
+        target = tmp_path / "elsewhere.json"
+        path.rename(target)
+        path.symlink_to(target)
+    assert cached(tmp_path, issuer)[0].token() == "t2"
+
+
+def test_an_unwritable_cache_folder_never_fails_the_task(tmp_path):
+    (tmp_path / "blocked").write_text("a file where the folder should be")
+    issuer = Issuer({"access_token": "t1", "expires_in": 3600}, {"access_token": "t2", "expires_in": 3600})
+    first = cached(tmp_path, issuer, folder="blocked/tokens")[0]
+    assert first.token() == "t1"
+    assert cached(tmp_path, issuer, folder="blocked/tokens")[0].token() == "t2"

@@ -20,15 +20,20 @@ def test_shape_maps_every_field():
         "id": "j-1", "type": "export", "status": "inProgress", "state": "running", "progress": 42, "stage": "exporting",
         "parameters": {"tags": {"ips-ansible-key": "abc", "change": "CHG1"}, "outputImageFilename": "win11"},
         "artifacts": {"outputImagePath": "smb://h/s/win11.vhdx"}, "error": None, "warnings": [],
-        "created_at": "2026-11-21T10:00:00Z", "updated_at": "2026-11-21T10:01:00Z", "idempotency_key": "abc",
+        "created_at": "2026-11-21T10:00:00Z", "updated_at": "2026-11-21T10:01:00Z", "idempotency_key": "abc", "kind": "export",
     }
+
+
+def test_a_publish_is_an_export_job_whose_kind_says_publish():
+    job = _jobs.shape(service_job(parameters={"tags": {"ips-ansible-key": "abc", "ips-ansible-kind": "publish"}}))
+    assert (job["type"], job["kind"]) == ("export", "publish")
 
 
 def test_shape_tolerates_missing_and_odd_fields():
     job = _jobs.shape({"id": "j-2", "status": "complete", "overallProgressPercent": "n/a", "type": "prepareAndPublish"})
     assert job["state"] == "complete"
     assert job["progress"] == 0
-    assert job["type"] == "prepare_and_publish"
+    assert job["type"] == job["kind"] == "prepare_and_publish"
     assert job["artifacts"] == {} and job["parameters"] == {} and job["idempotency_key"] is None
 
 

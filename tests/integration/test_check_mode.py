@@ -1,0 +1,171 @@
+"""`ansible-playbook citrix_community.ips.migrate --check` on a fresh lab, for each of the four workflows, driven the
+way extensions/molecule drives them (the scenario's host_vars and extensions/molecule/utils/vars/lab.yml). It must
+run to the end, predict every stage and create nothing: the lab's state is read before and after and compared:
+
+- Citrix Cloud stand-in: no job POST without dryRun, no credential written, no job listed, the wallet unchanged;
+- the cloud planes: only reads reached the Azure plane, the EBS front and the GCE plane; the disks, EBS snapshots and
+  volumes, GCE images and disks and GCS objects are the same;
+- the SMB shares (export share and PVS store): the same files with the same sizes and times;
+- the controller: no upload journal or state file written.
+
+The inputs a user provides before a run (the PVS vDisk on the share, the GCS bucket) are placed first, by the
+molecule helper, and are part of "before".
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+MOLECULE = REPO / "extensions" / "molecule"
+BIN = Path(sys.executable).parent
+WORKFLOWS = ["mcs_to_mcs", "pvs_to_mcs", "pvs_to_pvs", "mcs_to_pvs"]
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def tree(root):
+    """Every file under `root`: relative path -> (size, mtime_ns)."""
+    out = {}
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(folder) / name
+            st = path.stat()
+            out[str(path.relative_to(root))] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def cloud_state(env):
+    """What the cloud stand-ins hold: Azure disks, EBS snapshots and volumes, GCE images and disks, GCS objects."""
+    import boto3
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    sys.path.insert(0, str(MOLECULE / "utils" / "files"))
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        import lab_check  # the molecule helper: the same clients the scenarios' verify uses
+
+        disks = sorted(d.name for d in lab_check.azure_compute().disks.list())
+        gce_images = sorted(i["name"] for i in lab_check.gce_get("global/images").get("items", []))
+        gce_disks = sorted(d["name"] for d in lab_check.gce_get("zones/us-east4-a/disks").get("items", []))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    ec2 = boto3.client("ec2", endpoint_url=env["IPS_LAB_MOTO_URL"], region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    snapshots = sorted(s["SnapshotId"] for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"])
+    volumes = sorted(v["VolumeId"] for v in ec2.describe_volumes()["Volumes"])
+    gcs = storage.Client(project="p", credentials=AnonymousCredentials(), client_options={"api_endpoint": env["IPS_LAB_GCS_URL"]})
+    objects = sorted("%s/%s" % (b.name, o.name) for b in gcs.list_buckets() for o in gcs.list_blobs(b.name))
+    return dict(azure_disks=disks, ebs_snapshots=snapshots, ebs_volumes=volumes, gce_images=gce_images, gce_disks=gce_disks,
+                gcs_objects=objects)
+
+
+def lab_state(env, lab_api):
+    return dict(
+        clouds=cloud_state(env),
+        export_share=tree(env["IPS_LAB_SMB_EXPORT_DIR"]),
+        pvs_store=tree(env["IPS_LAB_SMB_PVS_DIR"]),
+        jobs=lab_api.call("GET", "jobs"),
+        wallet=lab_api.call("GET", "credentials"),
+    )
+
+
+@pytest.fixture()
+def planes(lab_env):
+    from ips_lab.common.admin import LabAdmin
+
+    admins = dict((part, LabAdmin.from_env(lab_env, part)) for part in ("azure", "ebs", "gce"))
+    for admin in admins.values():
+        admin.reset()
+    return admins
+
+
+def scenario_vars(workflow):
+    data = yaml.safe_load((MOLECULE / workflow / "molecule.yml").read_text())
+    return data["provisioner"]["inventory"]["host_vars"]["instance"]
+
+
+def playbook(env, tmp_path, name, check):
+    cmd = [str(BIN / "ansible-playbook")] + (["--check", "--diff"] if check else []) + [
+        "-i", "localhost,", "-c", "local", "-e", "@%s" % (MOLECULE / "utils" / "vars" / "lab.yml"),
+        "-e", "@%s" % (tmp_path / "scenario.json"), "citrix_community.ips." + name]
+    run = subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-6000:]
+    return output
+
+
+def report_of(output):
+    return dict(re.findall(r'"(export|upload|prepare|publish|catalog)\s+(would_run|would_resume|skipped|not_run)\s', output))
+
+
+def assert_nothing_created(lab, planes, before, after, ephemeral):
+    posts = [r for r in lab.requests() if r["method"] in WRITES and not r["path"].endswith("/tokens/clients")]
+    submitted = [r for r in posts if "dryRun=true" not in (r.get("query") or "")]
+    assert not submitted, "check mode wrote to the Citrix Cloud stand-in: %s" % submitted
+    for part, admin in planes.items():
+        writes = [r for r in admin.requests() if r["method"] in WRITES and not re.search(r"/oauth2/|/token", r["path"])]
+        assert not writes, "check mode wrote to the %s plane: %s" % (part, writes)
+    assert after == before
+    left = [str(p.relative_to(ephemeral)) for p in ephemeral.rglob("*") if p.is_file() and p.name != "run_id"]
+    assert not left, "check mode wrote files on the controller: %s" % left
+    return posts
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS)
+def test_check_mode_predicts_every_stage_and_creates_nothing(workflow, lab, lab_env, planes, tmp_path):
+    """A fresh lab: the wallet is empty, so the stages name credentials the credentials role would create (the
+    service's dryRun cannot validate those yet, and says nothing is validated); then, with the wallet pushed for real,
+    --check again: every job stage is validated by the service's dryRun, and still nothing is created."""
+    from lab_api import LabApi
+
+    ephemeral = tmp_path / "ephemeral"
+    ephemeral.mkdir()
+    env = dict(os.environ)
+    env.update(lab_env)
+    env.update(MOLECULE_EPHEMERAL_DIRECTORY=str(ephemeral), MOLECULE_SCENARIO_NAME=workflow, ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_RETRY_FILES_ENABLED="False", PATH="%s:%s" % (BIN, env.get("PATH", "")), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    # the inputs a user places before a run: the PVS vDisk on the share, the GCS bucket (the molecule helper)
+    prepared = subprocess.run([sys.executable, str(MOLECULE / "utils" / "files" / "lab_check.py"), "prepare", str(ephemeral), workflow],
+                              env=env, capture_output=True, text=True, check=False)
+    assert prepared.returncode == 0, prepared.stderr
+    host_vars = scenario_vars(workflow)
+    host_vars.update(migrate_source="{{ mol_sources[mol_source] }}", migrate_target="{{ mol_targets[mol_target] }}")
+    (tmp_path / "scenario.json").write_text(json.dumps(host_vars))
+    stages = yaml.safe_load((REPO / "roles" / "migrate" / "vars" / "main.yml").read_text())["migrate_workflow_table"][workflow]["stages"]
+    job_stages = [s for s in stages if s not in ("upload", "catalog")]
+    api = LabApi(lab_env)
+
+    for admin in planes.values():
+        admin.clear_requests()
+    lab.clear_requests()
+    before = lab_state(lab_env, api)
+    output = playbook(env, tmp_path, "migrate", check=True)
+    report = report_of(output)
+    assert sorted(report) == sorted(stages), output[-3000:]
+    assert all(report[s] == "would_run" for s in stages if s != "catalog"), report
+    assert output.count("not validated yet: it names credentials the credentials role would create") >= len(job_stages), output[-3000:]
+    assert "outputDiskName" in output or "outputImageFilename" in output, "the diff shows no request body"
+    posts = assert_nothing_created(lab, planes, before, lab_state(lab_env, api), ephemeral)
+    assert not posts, "a request naming a credential the wallet lacks was sent: %s" % posts
+
+    playbook(env, tmp_path, "credentials", check=False)  # the wallet, for real
+    for admin in planes.values():
+        admin.clear_requests()
+    lab.clear_requests()
+    before = lab_state(lab_env, api)
+    output = playbook(env, tmp_path, "migrate", check=True)
+    assert all(report_of(output)[s] == "would_run" for s in stages if s != "catalog"), output[-3000:]
+    assert output.count("validated by the service (dryRun)") >= len(job_stages), output[-3000:]
+    posts = assert_nothing_created(lab, planes, before, lab_state(lab_env, api), ephemeral)
+    validated = [r["path"] for r in posts if "dryRun=true" in (r.get("query") or "")]
+    assert len(validated) == len(job_stages), validated  # one dryRun per job stage (a publish is an export job)

@@ -1,0 +1,42 @@
+"""The migrate role's report, read as an administrator reads it: an MCS -> MCS run (vSphere -> Azure, as the molecule
+scenario drives it) whose prepare job fails names each stage with its state, elapsed time, bytes and artifact in the
+platform's own words (the file's smb:// URL, the disk's ARM id), the stage the run stopped in and the one it never
+reached; the re-run reports export and upload skipped and the prepare done, with the prepared disk's ARM id."""
+
+import re
+import subprocess
+
+from test_check_mode import BIN, MOLECULE, playbook
+from test_token_reuse import setup_run
+
+
+def report_lines(output):
+    """The lines of the last "Report every stage" task."""
+    block = output[output.rindex("Report every stage"):]
+    return re.findall(r'^\s+"((?:export|upload|prepare|publish|catalog)\s.*)",?$', block, re.M)
+
+
+def test_report_of_a_stopped_run_and_its_rerun(lab, lab_env, tmp_path):
+    env = setup_run(lab_env, tmp_path)
+    playbook(env, tmp_path, "credentials", check=False)
+    lab.fail_job("prepare", "preparing", "The compositing engine could not mount the disk.")
+    cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e", "@%s" % (MOLECULE / "utils" / "vars" / "lab.yml"),
+           "-e", "@%s" % (tmp_path / "scenario.json"), "citrix_community.ips.migrate"]
+    failed = subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
+    assert failed.returncode == 2, failed.stdout[-3000:]
+    lines = report_lines(failed.stdout)
+    assert len(lines) == 4, lines
+    export, upload, prepare, catalog = lines
+    assert re.match(r"export\s+done\s+smb://127\.0\.0\.1/[^ ]+\.vhdx \(\d+\.\d s, \d+\.\d MiB\)$", export), export
+    assert re.match(r"upload\s+done\s+/subscriptions/[^ ]+/resourceGroups/[^ ]+/providers/Microsoft\.Compute/disks/[^ ]+ "
+                    r"\(\d+\.\d s, \d+\.\d MiB\)$", upload), upload
+    assert re.match(r"prepare\s+stopped\s+the run stopped in this stage \(see the failed task above\)$", prepare), prepare
+    assert re.match(r"catalog\s+not_reached\s+the run stopped before this stage$", catalog), catalog
+    assert "stopped before:" not in failed.stdout
+
+    again = playbook(env, tmp_path, "migrate", check=False)
+    export, upload, prepare, catalog = report_lines(again)
+    assert re.match(r"export\s+skipped\s+smb://", export), export
+    assert re.match(r"upload\s+skipped\s+/subscriptions/", upload), upload
+    assert re.match(r"prepare\s+done\s+/subscriptions/[^ ]+/disks/[^ ]+-mcs \(\d+\.\d s\)$", prepare), prepare
+    assert re.match(r"catalog\s+not_run\s+no migrate_mcs_catalog_tasks", catalog), catalog
