@@ -85,9 +85,7 @@ class ActionModule(FollowAction):
         job = self.wait("%s: job" % label, look, lambda j: j["state"] != kind["running"], kind["status"], args,
                         lambda _s, j: progress_line(label, j), option=args["timeout_option"],
                         resume="run the stage again to attach to it")
-        if job["state"] == kind["running"]:  # check mode looked once
-            return dict(changed=False, job=job)
-        if job["state"] != kind["complete"]:
+        if job["state"] not in (kind["running"], kind["complete"]):  # running: check mode looked once
             return dict(failed=True, msg=failure(label, job), job=job, job_id=job_id, job_status=job.get("status"),
                         progress=job.get("progress"))
         return dict(changed=False, job=job)

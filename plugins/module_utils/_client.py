@@ -261,7 +261,7 @@ class IPSClient:
         return status, dict((k.lower(), v) for k, v in resp.headers.items()), raw
 
     def _exchange(self, method, path, query, data, content_type, authenticated=True, customer_header=True, extra_secrets=(), idempotent=None):
-        """One call through the shared retry loop: each attempt is `_attempt`, `_classify` says what may be tried again."""
+        """One call through the shared retry loop: each attempt is `_attempt`, `classify` says what may be tried again."""
         url = self._url(path, query)
         shown = "/" + path
         retrier = _retries.Retrier(self._policy, sleep=self._sleep, rand=self._rand)

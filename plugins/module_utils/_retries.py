@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which failed requests are tried again, and how long to wait first.
 
-Pure data and functions, no I/O: the client asks `next_wait()` after each failed attempt.
+`Retrier` is the one retry loop: the REST client classifies each failed attempt with `is_retryable`
+and `parse_retry_after`, the upload targets with their own `classify`; every wait comes from `delay`
+(the server's Retry-After, else `backoff`). `next_wait` states the client's rule as one function.
 
 Why the method matters: an IPS job POST is not idempotent. A 502/504 or a dropped connection
 leaves us not knowing whether the service started a multi-hour job, so a POST is only retried
@@ -105,7 +107,7 @@ FINAL = Verdict(False)
 
 
 class Retrier(object):
-    """Runs a call, retrying the failures its classifier allows, with the back-off of `next_wait`.
+    """Runs a call, retrying the failures its classifier allows, waiting `delay` between tries.
 
     The REST client and the upload pipeline (every sender thread, the GCP part workers, the
     Azure footer) use this one loop; thread-safe, and it counts what it did for the results.
