@@ -4,7 +4,7 @@
 #
 # The suites share nothing, so they run side by side, each into its own log, printed whole as it ends:
 #   integration   pytest-xdist workers, each with a lab of its own (tests/integration/conftest.py)
-#   molecule      the four workflow scenarios, against the lab started here
+#   molecule      the workflow scenarios and the --check one, against the lab started here
 #   unit + lab    module_utils and the lab's own tests (in-process servers, private labs)
 #   newest core   the unit tests again on the newest ansible-core (tools/core-matrix.sh; .venv has the oldest)
 #   sanity, lint  ansible-test sanity and ansible-lint on the tracked files
