@@ -41,7 +41,8 @@ class CmdletError(Exception):
 def cmdlet_error(cmdlet, error_id, message, category=ErrorCategory.InvalidOperation, exception="System.InvalidOperationException",
                  target=None):
     reason = exception.rsplit(".", 1)[-1]
-    return CmdletError(error_record(message, "%s,%s" % (error_id, cmdlet), category, reason, exception, target), message)
+    fqid = "%s,%s" % (error_id, cmdlet) if cmdlet else error_id
+    return CmdletError(error_record(message, fqid, category, reason, exception, target), message)
 
 
 def jsonable(value):
@@ -84,7 +85,7 @@ class Appliance(object):
             try:
                 if command.is_script:
                     entry.update(cmdlet="<script>", script_length=len(command.name or ""))
-                    raise cmdlet_error("ScriptsNotAllowed", "ScriptsNotAllowed", "This host runs Citrix.AppLayering cmdlets only; scripts "
+                    raise cmdlet_error(None, "ScriptsNotAllowed", "This host runs Citrix.AppLayering cmdlets only; scripts "
                                        "are refused. Send the cmdlet with add_cmdlet() and its parameters with add_parameter().",
                                        ErrorCategory.PermissionDenied, "System.Management.Automation.PSSecurityException")
                 found = find_cmdlet(command.name)
@@ -220,12 +221,13 @@ class Appliance(object):
     def task_object(self, row):
         progress = self._tasks.progress(row)
         state = progress.state
-        items = [PSCustomObject(PSTypeName="Citrix.AppLayering.WorkItem", Id=PSInt64(row["id"]), State=state,
-                                Status=progress.message or progress.stage, ItemType=row["type"])]
+        status = progress.message or (state if state in TERMINAL else progress.stage)
+        items = [PSCustomObject(PSTypeName="Citrix.AppLayering.WorkItem", Id=PSInt64(row["id"]), State=state, Status=status,
+                                ItemType=row["type"])]
         result = row["result"] if state == "Completed" else {}
         return PSCustomObject(
             PSTypeName=TASK_TYPE_NAMES[0], Id=PSInt64(row["id"]), WorkTicketId=PSInt64(row["id"]), Type=row["type"], State=state,
-            Status=progress.message or progress.stage, Stage=progress.stage, PercentComplete=PSInt(progress.percent),
+            Status=status, Stage=progress.stage, PercentComplete=PSInt(progress.percent),
             Message=progress.message or "", StartTime=PSDateTime.fromtimestamp(row["created_at"], datetime.timezone.utc),
             EndTime=PSDateTime.fromtimestamp(row["completed_at"], datetime.timezone.utc) if row["completed_at"] else None,
             Result=dict(result or {}), WorkItems=PSList(items))

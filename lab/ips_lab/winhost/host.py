@@ -45,11 +45,11 @@ class WinHost(object):
         self.worker.start()
 
     def reset(self):
-        """Forget tasks, appliance sessions, faults and recorded calls; settings to defaults; open shells closed.
+        """Forget tasks, appliance sessions, faults and recorded calls; settings to defaults.
 
+        Open runspace pools stay (the Windows host did not restart) but their appliance sessions are gone.
         The clock keeps its offset (lab time never runs backwards) and task ids keep growing.
         """
-        self.shells.clear()
         self.store.reset()
         self.recorder.clear()
 
