@@ -39,7 +39,7 @@ def net_type_of(value):
         return "$null"
     names = getattr(getattr(value, "PSObject", None), "type_names", None)
     if names:
-        return names[0]
+        return names[0][len("Deserialized."):] if names[0].startswith("Deserialized.") else names[0]
     return {bool: "System.Boolean", int: "System.Int32", str: "System.String", float: "System.Double"}.get(type(value), type(value).__name__)
 
 
