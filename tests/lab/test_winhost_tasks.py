@@ -24,7 +24,7 @@ def start_and_wait(pool, cmdlet, **params):
     """Start a task, pipe nothing: wait for it by id; (started object, final object)."""
     out, ps = run(pool, cmdlet, **params)
     assert not ps.had_errors, errors(ps)
-    assert out[0]["WorkTicketId"] >= 1000 and out[0]["State"] == "Running"
+    assert out[0]["WorkTicketId"] >= 1000 and out[0]["State"] in ("Running", "Failed")
     final, ps = run(pool, "Wait-AlTask", WorkTicketId=out[0]["WorkTicketId"])
     assert not ps.had_errors, errors(ps)
     return out[0], final[0]
