@@ -59,8 +59,9 @@ def _tasks(host, body):
     items = []
     for row in host.tasks.all():
         progress = host.tasks.progress(row)
-        items.append({"id": row["id"], "type": row["type"], "state": progress.state, "stage": progress.stage, "percent": progress.percent,
-                       "message": progress.message, "parameters": row["parameters"], "result": row["result"], "work_state": row["work_state"]})
+        items.append({"id": row["id"], "type": row["type"], "state": progress.state, "stage": progress.stage,
+                      "percent": progress.percent, "message": progress.message, "parameters": row["parameters"],
+                      "result": row["result"], "work_state": row["work_state"]})
     return 200, {"items": items}
 
 
