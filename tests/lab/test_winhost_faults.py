@@ -2,7 +2,6 @@
 can be found again), a task failed at a stage with a message, a start answering task id 0, stop, pipes, reset."""
 
 import threading
-import time
 import uuid
 
 import pytest
@@ -116,3 +115,16 @@ def test_admin_rules_and_settings_are_checked(winhost):
     with pytest.raises(LabAdminError):
         winhost.admin.set_config(task_seconds=-1)
     assert winhost.admin.faults() == []
+
+
+def test_ctrl_c_stops_a_waiting_pipeline_not_the_task(winhost):
+    winhost.admin.set_config(task_seconds=600)
+    with winhost.pool() as pool:
+        task = export(winhost, pool)
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Wait-AlTask").add_parameter("WorkTicketId", task["WorkTicketId"])
+        ps.begin_invoke()
+        ps.stop()
+        now, _ps = run(pool, "Get-AlTask", task["WorkTicketId"])
+    assert ps.state == 3  # Stopped
+    assert now[0]["State"] == "Running"

@@ -367,7 +367,7 @@ class Appliance(object):
                     done.append(row)
                     break
                 if output.stopped.is_set() or shell.closed:
-                    return done and [self.task_object(r) for r in done]
+                    return [self.task_object(r) for r in done]  # stopped (Ctrl+C) or the pool was deleted
                 # Wait-AlTask polls the appliance: an expired session ends the wait with the appliance's error
                 self._session(shell, cmdlet, bound)
                 time.sleep(WAIT_POLL_SECONDS)
