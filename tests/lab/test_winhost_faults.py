@@ -97,9 +97,11 @@ def test_a_start_piped_into_wait_altask_returns_the_finished_task(winhost):
 
 
 def test_reset_forgets_tasks_but_ids_keep_growing(winhost):
+    winhost.admin.set_config(task_seconds=600)  # the tasks never reach their work: no disk is written
     with winhost.pool() as pool:
         first = export(winhost, pool)["WorkTicketId"]
     winhost.admin.reset()
+    winhost.admin.set_config(task_seconds=600)
     with winhost.pool() as pool:
         _out, ps = run(pool, "Get-AlTask", WorkTicketId=first)
         assert error_ids(ps) == ["WorkTicketNotFound,Get-AlTask"]
