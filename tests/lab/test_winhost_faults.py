@@ -130,3 +130,29 @@ def test_ctrl_c_stops_a_waiting_pipeline_not_the_task(winhost):
         now, _ps = run(pool, "Get-AlTask", task["WorkTicketId"])
     assert ps.state == 3  # Stopped
     assert now[0]["State"] == "Running"
+
+
+def test_tasks_survive_a_restart_of_the_windows_host(winhost):
+    import json
+    import os
+    import signal
+
+    from winhost_helpers import ips_lab, read_env
+
+    from ips_lab.common.admin import LabAdmin
+
+    winhost.admin.set_config(task_seconds=600)
+    with winhost.pool() as pool:
+        task = export(winhost, pool)
+    record = json.loads((winhost.run_dir / "pids" / "winhost.json").read_text())
+    os.kill(record["pid"], signal.SIGKILL)
+    again = ips_lab(winhost.run_dir, "up", "--parts", "winhost")
+    assert again.returncode == 0, again.stdout + again.stderr
+    winhost.env = read_env(winhost.run_dir / "env")
+    winhost.admin = LabAdmin.from_env(winhost.env, "winhost")
+    with winhost.pool() as pool:
+        now, ps = run(pool, "Get-AlTask", task["WorkTicketId"])
+        assert not ps.had_errors and now[0]["State"] == "Running"
+        winhost.admin.advance_clock(600)
+        final, _ps = run(pool, "Wait-AlTask", task["WorkTicketId"])
+    assert final[0]["State"] == "Completed"
