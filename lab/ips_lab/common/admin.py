@@ -26,6 +26,7 @@ ENV_KEYS = {
     "azure": ("IPS_LAB_AZURE_URL", "IPS_LAB_AZURE_ADMIN_TOKEN", "IPS_LAB_AZURE_CA_PATH"),
     "ebs": ("IPS_LAB_EBS_URL", "IPS_LAB_EBS_ADMIN_TOKEN", None),
     "gce": ("IPS_LAB_GCE_URL", "IPS_LAB_GCE_ADMIN_TOKEN", None),
+    "iam": ("IPS_LAB_IAM_URL", "IPS_LAB_IAM_ADMIN_TOKEN", None),
 }
 
 
@@ -48,7 +49,7 @@ class LabAdmin(object):
 
     @classmethod
     def from_env(cls, env, part="citrix"):
-        """From the lab's env file keys; `part` is "citrix" (the Citrix Cloud stand-in), "azure", "ebs" or "gce"."""
+        """From the lab's env file keys; `part` is "citrix" (the Citrix Cloud stand-in), "azure", "ebs", "gce" or "iam"."""
         try:
             url_key, token_key, ca_key = ENV_KEYS[part]
         except KeyError:
