@@ -263,7 +263,7 @@ preflight:
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule
 from ansible_collections.citrix_community.ips.plugins.module_utils import _job_runner
-from ansible_collections.citrix_community.ips.plugins.module_utils import _preflight_vsphere
+from ansible_collections.citrix_community.ips.plugins.module_utils._preflight import vsphere as _preflight_vsphere
 from ansible_collections.citrix_community.ips.plugins.module_utils._bodies import common, export
 from ansible_collections.citrix_community.ips.plugins.module_utils._bodies.common import OptionError
 
