@@ -312,7 +312,7 @@ def cloud_items(tgt, timeout):
     return gcp.check(sign_in, sign_in.get("project") or connection.get("project"), timeout)
 
 
-def main(mod):
+def run(mod):
     # Build what the migration will use.
     p = mod.params
     for value in plan.secrets_in([p["target"], (p["source"] or {}).get("connection")]):
@@ -332,7 +332,7 @@ def main(mod):
     share = smb_o.get("upload_location") or smb_o.get("location")
     if share and "export" in run:
         items += smb.check("export share", share, smb_o.get("username"), smb_o.get("password"), smb_o.get("domain"), smb_o["port"],
-                           size, "smb.credential_id", p["timeout"])
+                           size, "%s (smb.credential_id)" % smb_o.get("credential_id"), p["timeout"])
     if "upload" in run and p["workflow"].startswith("pvs_") and share and src.get("vdisk"):
         source_item, source_size = upload.check_source(dict(location=share.rstrip("/") + "/" + src["vdisk"], username=smb_o.get("username"),
                                                             password=smb_o.get("password"), domain=smb_o.get("domain"), port=smb_o["port"]))
@@ -341,7 +341,7 @@ def main(mod):
     if "publish" in run and store.get("location"):
         items += smb.check("pvs store", store["location"], store.get("username") or smb_o.get("username"),
                            store.get("password") or smb_o.get("password"), smb_o.get("domain"), smb_o["port"], size,
-                           "pvs_store.credential_id", p["timeout"])
+                           "%s (pvs_store.credential_id)" % store.get("credential_id"), p["timeout"])
     items += cloud_items(tgt, p["timeout"])
     if "upload" in run:
         items.append(upload.size_item(tgt["platform"], (tgt.get("upload") or {}).get("sku"), size, tgt["platform"]))
@@ -350,5 +350,9 @@ def main(mod):
              missing=[i["name"] for i in items if i["status"] == MISSING])
 
 
+def main():
+    IPSModule(SPEC, supports_check_mode=True).run(run)
+
+
 if __name__ == "__main__":
-    IPSModule(SPEC, supports_check_mode=True).run(main)
+    main()

@@ -23,6 +23,13 @@ def item(name, status, detail, fix="", scope=""):
     return dict(name=name, status=status, detail=detail, fix=fix or "", scope=scope or "")
 
 
+def size_text(size):
+    """Bytes as people read them: GiB, or MiB below one GiB."""
+    if size >= 1024 ** 3:
+        return "%.1f GiB" % (size / 1073741824.0)
+    return "%.1f MiB" % (size / 1048576.0)
+
+
 def could_not_check(name, exc, fix, scope="", secrets=()):
     """The item of a check that failed to run: the error's first line (secrets redacted), with the fix."""
     from ansible_collections.citrix_community.ips.plugins.module_utils._errors import redact

@@ -17,7 +17,7 @@ import hashlib
 import socket
 import ssl
 
-from ansible_collections.citrix_community.ips.plugins.module_utils._preflight import COULD_NOT_CHECK, MISSING, OK, could_not_check, item
+from ansible_collections.citrix_community.ips.plugins.module_utils._preflight import COULD_NOT_CHECK, MISSING, OK, could_not_check, item, size_text
 
 DEFAULT_PORTS = {"vsphere": 443, "xenserver": 443, "nutanix": 9440}
 
@@ -128,7 +128,7 @@ def check(platform, connection, disk, login=None):
         items.append(could_not_check(vm_name, exc, "check the VM on vCenter by hand", scope, [login.get("password")]))
         return items, None
     items.append(item("vcenter login", OK, "signed in as %s" % login["username"], scope=scope))
-    items.append(item(vm_name, OK, "VM %s (%s%s) has disk %s (%.1f GiB)" % (
+    items.append(item(vm_name, OK, "VM %s (%s%s) has disk %s (%s)" % (
         found["vm_name"], found["power_state"], ", with a snapshot" if found["has_snapshot"] else "", found["disk_file"],
-        (found.get("disk_bytes") or 0) / 1073741824.0), scope=scope))
+        size_text(found.get("disk_bytes") or 0)), scope=scope))
     return items, found

@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import uuid
 
-from ansible_collections.citrix_community.ips.plugins.module_utils._preflight import MISSING, OK, could_not_check, item
+from ansible_collections.citrix_community.ips.plugins.module_utils._preflight import MISSING, OK, could_not_check, item, size_text
 
 PROBE_PREFIX = ".ips-preflight-probe-"
 
@@ -124,10 +124,9 @@ def _space(smbclient, label, where, needed_bytes, kw, location):
     except Exception as exc:  # pylint: disable=broad-except
         return could_not_check(name, exc, "check the free space on the share by hand", location)
     if needed_bytes is None:
-        return item(name, OK, "%.1f GiB free (the image's size is not known before the export, so not compared)" % (free / 1073741824.0),
+        return item(name, OK, "%s free (the image's size is not known before the export, so not compared)" % size_text(free),
                     scope=location)
     if free < needed_bytes:
-        return item(name, MISSING, "%.1f GiB free, the image needs up to %.1f GiB (its virtual size)" % (free / 1073741824.0,
-                    needed_bytes / 1073741824.0), "free space on the share or choose another location", location)
-    return item(name, OK, "%.1f GiB free >= %.1f GiB (the image's virtual size)" % (free / 1073741824.0, needed_bytes / 1073741824.0),
-                scope=location)
+        return item(name, MISSING, "%s free, the image needs up to %s (its virtual size)" % (size_text(free), size_text(needed_bytes)),
+                    "free space on the share or choose another location", location)
+    return item(name, OK, "%s free >= %s (the image's virtual size)" % (size_text(free), size_text(needed_bytes)), scope=location)

@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.citrix_community.ips.plugins.module_utils._preflight import MISSING, OK, could_not_check, item
+from ansible_collections.citrix_community.ips.plugins.module_utils._preflight import MISSING, OK, could_not_check, item, size_text
 
 GIB = 1024 ** 3
 # (platform, disk type or None for any) -> (max bytes, provenance)
@@ -34,10 +34,10 @@ def size_item(platform, disk_type, size_bytes, where):
     if limit is None:
         return item(name, OK, "no documented size limit for %s" % platform, scope=where)
     if size_bytes > limit:
-        return item(name, MISSING, "the image is %.1f GiB; %s%s takes at most %d GiB" % (
-            size_bytes / float(GIB), platform, " %s" % disk_type if disk_type else "", limit // GIB),
+        return item(name, MISSING, "the image is %s; %s%s takes at most %d GiB" % (
+            size_text(size_bytes), platform, " %s" % disk_type if disk_type else "", limit // GIB),
             "shrink the source disk, or choose a disk type that takes it (Azure: UltraSSD_LRS or PremiumV2_LRS)", where)
-    return item(name, OK, "%.1f GiB <= %d GiB for %s%s%s" % (size_bytes / float(GIB), limit // GIB, platform,
+    return item(name, OK, "%s <= %d GiB for %s%s%s" % (size_text(size_bytes), limit // GIB, platform,
                                                             " %s" % disk_type if disk_type else "", "" if flag == "seen" else " (limit inferred)"),
                 scope=where)
 
@@ -51,14 +51,14 @@ def check_source(source):
     try:
         src, image = open_disk(dict(dict(connections=1, port=445), **source))
     except Exception as exc:  # pylint: disable=broad-except
-        return could_not_check(name, exc, "check the location and that the controller's user may read it "
-                               "(smb: the username/password)", where, [source.get("password")]) \
-            if type(exc).__name__ not in ("SourceError", "DiskFormatError") else \
-            item(name, MISSING, str(exc).replace(source.get("password") or "\0", "********"), "fix the location or convert the image "
-                 "(ips_disk_info tells what it is)", where), None
+        secrets = [source.get("password")]
+        if type(exc).__name__ in ("SourceError", "DiskFormatError"):
+            # the source is not there, not readable by this user, or not an image the upload can read
+            return dict(could_not_check(name, exc, "fix the location, the controller's access to it, or convert the image "
+                                        "(ips_disk_info tells what it is)", where, secrets), status=MISSING), None
+        return could_not_check(name, exc, "check the location and that the controller's user may read it", where, secrets), None
     try:
         size = image.virtual_size
-        return item(name, OK, "%s image, %.1f GiB virtual" % (type(image).__name__.replace("Image", "").upper() or "disk",
-                                                              size / float(GIB)), scope=where), size
+        return item(name, OK, "readable, %s virtual" % size_text(size), scope=where), size
     finally:
         src.close()

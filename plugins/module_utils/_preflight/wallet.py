@@ -25,7 +25,7 @@ def check(client, wanted, pending=()):
         if not ident or (ident, ctype) in seen:
             continue
         seen.add((ident, ctype))
-        name = "wallet credential %s" % ident
+        name = "wallet credential %s (%s)" % (ident, option)
         if ident in pending:
             items.append(item(name, OK, "the credentials role creates it in this run (%s)" % option, scope=option))
             continue
