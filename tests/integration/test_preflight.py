@@ -36,13 +36,15 @@ def sha1_of(host, port):
     return ":".join(digest[i:i + 2] for i in range(0, 40, 2))
 
 
-def args_for(env, target="azure", fingerprint=None, **changes):
+def args_for(env, target="azure", fingerprint=None, ca=None, **changes):
     """The module's arguments for a full MCS -> MCS migration from the lab's vSphere to `target`."""
     host, port = env["IPS_LAB_SMB_HOST"], env["IPS_LAB_SMB_PORT"]
     share = changes.pop("share", env["IPS_LAB_SMB_EXPORT_SHARE"])
     connection = {"host": env["IPS_LAB_VCSIM_HOST"], "port": int(env["IPS_LAB_VCSIM_PORT"]), "credential_id": "pf-vc"}
     if fingerprint:
         connection["ssl_fingerprint"] = fingerprint
+    if ca:
+        connection["ssl_ca_certificate"] = ca
     connection.update(changes.pop("vsphere", {}))
     targets = {
         "azure": {"platform": "azure",
@@ -181,12 +183,14 @@ def wallet(lab_env, planes):
 def default_lab_run(lab_env, planes, wallet, tmp_path_factory):
     """Every scenario of the fully permitted lab, in one playbook, with the stand-ins' state before and after."""
     env = lab_env
-    fingerprint = sha1_of(env["IPS_LAB_VCSIM_HOST"], int(env["IPS_LAB_VCSIM_PORT"]))
+    fingerprint = env["IPS_LAB_VCSIM_SSL_FINGERPRINT"]
     with open(env["CITRIX_CLOUD_CA_PATH"]) as src:
-        other_ca = src.read()
+        other_ca = src.read()  # the Citrix Cloud stand-in's CA: it did not issue vcsim's certificate
+    with open(env["IPS_LAB_VCSIM_CA_PATH"]) as src:
+        vcsim_ca = src.read()
     scenarios = {
-        "full_azure": args_for(env, "azure", fingerprint),
-        "full_azure_check": args_for(env, "azure", fingerprint),
+        "full_azure": args_for(env, "azure", ca=vcsim_ca),
+        "full_azure_check": args_for(env, "azure", ca=vcsim_ca),
         "full_aws": args_for(env, "aws", fingerprint),
         "full_gcp": args_for(env, "gcp", fingerprint),
         # Independent broken inputs share one run (each is its own item): an MCS -> PVS migration whose share password is
@@ -208,7 +212,8 @@ def default_lab_run(lab_env, planes, wallet, tmp_path_factory):
     results, output, seconds = run_preflights(env, tmp_path_factory.mktemp("preflight"), scenarios, check_mode=("full_azure_check",),
                                              verbose=True)
     after = stand_in_state(env, wallet)
-    return dict(results=results, output=output, seconds=seconds, before=before, after=after, fingerprint=fingerprint)
+    served = sha1_of(env["IPS_LAB_VCSIM_HOST"], int(env["IPS_LAB_VCSIM_PORT"]))
+    return dict(results=results, output=output, seconds=seconds, before=before, after=after, fingerprint=served)
 
 
 @pytest.mark.parametrize("name", ["full_azure", "full_aws", "full_gcp"])
@@ -295,7 +300,7 @@ def test_no_secret_reaches_the_output(default_lab_run, lab_env):
 
 def test_a_principal_missing_one_documented_permission_is_named_with_its_scope(lab_env, planes, wallet, tmp_path):
     env = lab_env
-    fingerprint = sha1_of(env["IPS_LAB_VCSIM_HOST"], int(env["IPS_LAB_VCSIM_PORT"]))
+    fingerprint = env["IPS_LAB_VCSIM_SSL_FINGERPRINT"]
     planes["azure"].set_config(rbac_removed_actions=[AZURE_REMOVED])
     planes["iam"].set_config(removed_actions=[AWS_REMOVED])
     planes["gce"].set_config(iam_removed_permissions=[GCP_REMOVED])

@@ -90,6 +90,10 @@ class IamFront(object):
 
     def bound(self, url):
         self.url = url
+        try:
+            self.ensure_principal()  # at start, so the principal is there before any test looks
+        except OSError:
+            pass  # moto not answering yet: the first simulation makes it
 
     def close(self):
         self.lab.close()

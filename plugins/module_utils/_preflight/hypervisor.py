@@ -49,9 +49,10 @@ def tls(platform, host, port, ca_certificate=None, fingerprint=None, no_check_ho
     try:
         der = _server_certificate(host, port, timeout)
     except (OSError, ssl.SSLError) as exc:
-        return item("%s reachable" % platform, MISSING, "could not open a TLS connection to %s: %s" % (scope, exc),
-                    "check %s.host/port and that the hypervisor answers on that port from here and from the connector" % platform,
-                    scope), False
+        # From the controller only: the connector, which runs the job, may sit in another network.
+        return item("%s reachable" % platform, COULD_NOT_CHECK, "could not open a TLS connection to %s from this host: %s" % (scope, exc),
+                    "check %s.host/port, and that the connector reaches the hypervisor on that port (run the preflight from a host in "
+                    "its network to check the certificate and the VM)" % platform, scope), False
     seen = fingerprint_of(der)
     paste = "%s.ssl_fingerprint: %s" % (platform, seen)
     if fingerprint:
@@ -94,7 +95,7 @@ def check(platform, connection, disk, login=None):
         items.append(item(vm_name, COULD_NOT_CHECK, "the preflight looks up source disks on vSphere only",
                           "check that %s exists on %s by hand" % (disk, host), scope))
         return items, None
-    if not trusted and tls_item["status"] == MISSING and tls_item["name"].endswith("reachable"):
+    if not trusted and tls_item["name"].endswith("reachable"):
         items.append(item(vm_name, COULD_NOT_CHECK, "not checked: vCenter did not answer", "fix the connection first", scope))
         return items, None
     if not login or not login.get("username"):
