@@ -268,8 +268,9 @@ def test_a_broken_input_is_reported_with_its_fix(default_lab_run, scenario, item
     assert result["summary"][1].startswith("missing") and "fix:" in result["summary"][1]
 
 
-def test_an_untrusted_hypervisor_certificate_is_reported_with_the_fingerprint_to_paste(default_lab_run):
+def test_an_untrusted_hypervisor_certificate_is_reported_with_the_fingerprint_to_paste(default_lab_run, lab_env):
     result = default_lab_run["results"]["broken"]
+    assert default_lab_run["fingerprint"] == lab_env["IPS_LAB_VCSIM_SSL_FINGERPRINT"]  # the lab names the certificate it serves
     tls = by_name(result)["vsphere tls certificate"]
     assert tls["status"] == "missing"
     assert "not trusted by vsphere.ssl_ca_certificate" in tls["detail"]
