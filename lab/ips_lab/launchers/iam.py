@@ -8,6 +8,9 @@ import secrets
 from ips_lab.runstate import HOST, http_answers, write_private
 from ips_lab.launchers import Launch, StandIn, python
 
+ACCOUNT = "123456789012"  # moto's account
+USER = "ips-lab-migrator"
+
 
 class Iam(StandIn):
     name = "iam"
@@ -16,8 +19,6 @@ class Iam(StandIn):
     depends = ("moto",)
 
     def prepare(self, port, deps, previous):
-        from ips_lab.planes.iam_front import ACCOUNT, USER
-
         state = self.folder
         moto = (deps.get("moto") or {}).get("values", {})
         config_path = state / "config.json"
@@ -27,7 +28,7 @@ class Iam(StandIn):
                 old = json.loads(config_path.read_text())
             except (OSError, ValueError):
                 old = {}
-        config = {"host": HOST, "port": port, "moto_url": moto.get("IPS_LAB_MOTO_URL"),
+        config = {"host": HOST, "port": port, "moto_url": moto.get("IPS_LAB_MOTO_URL"), "user": USER,
                   "admin_token": old.get("admin_token") or secrets.token_urlsafe(30)}
         write_private(config_path, json.dumps(config, indent=2) + "\n")
         argv = [python(), "-m", "ips_lab.planes.iam_front", "--state-dir", str(state), "--config", str(config_path)]

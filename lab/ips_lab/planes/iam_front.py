@@ -84,6 +84,7 @@ def decide(documents, action, resource="*"):
 class IamFront(object):
     def __init__(self, state_dir, config):
         self.moto = config["moto_url"]
+        self.user = config.get("user") or USER
         self.url = None
         self.lab = PlaneLab(state_dir, config.get("admin_token"), settings={
             "removed_actions": ([], valid_removed, "a list of action names (service:Action)")})
@@ -124,7 +125,7 @@ class IamFront(object):
         removed = set(a.lower() for a in self.lab.setting("removed_actions"))
         actions = [a for a in DOCUMENTED if a.lower() not in removed]
         arn = "arn:aws:iam::%s:policy/%s" % (ACCOUNT, POLICY)
-        self._call({"Action": "CreateUser", "UserName": USER})  # 409 EntityAlreadyExists when it is there
+        self._call({"Action": "CreateUser", "UserName": self.user})  # 409 EntityAlreadyExists when it is there
         status, text = self._call({"Action": "GetPolicy", "PolicyArn": arn})
         if status == 404:
             self._call({"Action": "CreatePolicy", "PolicyName": POLICY, "PolicyDocument": self._policy_document(actions)})
@@ -134,7 +135,7 @@ class IamFront(object):
                 self._call({"Action": "DeletePolicyVersion", "PolicyArn": arn, "VersionId": version})
             self._call({"Action": "CreatePolicyVersion", "PolicyArn": arn, "PolicyDocument": self._policy_document(actions),
                         "SetAsDefault": "true"})
-        self._call({"Action": "AttachUserPolicy", "UserName": USER, "PolicyArn": arn})
+        self._call({"Action": "AttachUserPolicy", "UserName": self.user, "PolicyArn": arn})
         del text
 
     def _default_actions(self, arn):
