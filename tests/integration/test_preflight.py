@@ -209,8 +209,8 @@ def default_lab_run(lab_env, planes, wallet, tmp_path_factory):
     for admin in planes.values():
         admin.clear_requests()
     before = stand_in_state(env, wallet)
-    results, output, seconds = run_preflights(env, tmp_path_factory.mktemp("preflight"), scenarios, check_mode=("full_azure_check",),
-                                             verbose=True)
+    results, output, seconds = run_preflights(env, tmp_path_factory.mktemp("preflight"), scenarios,
+                                              check_mode=("full_azure_check",), verbose=True)
     after = stand_in_state(env, wallet)
     served = sha1_of(env["IPS_LAB_VCSIM_HOST"], int(env["IPS_LAB_VCSIM_PORT"]))
     return dict(results=results, output=output, seconds=seconds, before=before, after=after, fingerprint=served)
@@ -223,7 +223,8 @@ def test_a_fully_permitted_setup_passes_every_item(default_lab_run, name):
     assert result["changed"] is False
     assert result["missing"] == []
     names = set(by_name(result))
-    for expected in ("citrix cloud api client", "resource location", "wallet credential pf-vc (source.connection.credential_id)", "wallet credential pf-smb (smb.credential_id)",
+    for expected in ("citrix cloud api client", "resource location", "wallet credential pf-vc (source.connection.credential_id)",
+                     "wallet credential pf-smb (smb.credential_id)",
                      "vsphere tls certificate", "vcenter login", "source vm and disk", "export share reachable",
                      "export share folder writable", "export share free space", "target size allowed"):
         assert expected in names, (expected, sorted(names))
@@ -233,7 +234,9 @@ def test_a_fully_permitted_setup_passes_every_item(default_lab_run, name):
 
 def test_check_mode_answers_the_same(default_lab_run):
     results = default_lab_run["results"]
-    strip = lambda r: [(i["name"], i["status"], i["scope"]) for i in r["items"]]  # noqa: E731
+    def strip(result):
+        return [(i["name"], i["status"], i["scope"]) for i in result["items"]]
+
     assert strip(results["full_azure_check"]) == strip(results["full_azure"])
     assert results["full_azure_check"]["changed"] is False
 
@@ -251,7 +254,8 @@ def test_the_preflight_of_a_full_migration_takes_seconds(default_lab_run):
     ("broken", "wallet credential pf-no-such-credential (source.connection.credential_id)", ["no credential pf-no-such-credential"], ["ips_credential"]),
     ("broken", "source vm and disk", ["no VM named no-such-vm"], ["vm_name"]),
     ("broken", "resource location", ["no resource location " + UNKNOWN_LOCATION], ["resource_location_id"]),
-    ("wrong_type_credential", "wallet credential pf-az (smb.credential_id)", ["of type Azure", "smb.credential_id needs UsernamePassword"], ["username_password"]),
+    ("wrong_type_credential", "wallet credential pf-az (smb.credential_id)", ["of type Azure", "smb.credential_id needs UsernamePassword"],
+     ["username_password"]),
 ])
 def test_a_broken_input_is_reported_with_its_fix(default_lab_run, scenario, item, words, fix_words):
     result = default_lab_run["results"][scenario]

@@ -30,10 +30,8 @@ def check(sign_in, principal_arn=None, timeout=30):
     try:
         from botocore.config import Config
 
-        sess, region = session(sign_in.get("access_key_id"), sign_in.get("secret_access_key"), sign_in.get("session_token"),
-                               sign_in.get("profile"), sign_in.get("region"),
-                               names=dict((k, "target.upload.%s" % k) for k in ("access_key_id", "secret_access_key", "session_token",
-                                                                                 "profile", "region")))
+        keys = ("access_key_id", "secret_access_key", "session_token", "profile", "region")
+        sess, region = session(*[sign_in.get(k) for k in keys], names=dict((k, "target.upload.%s" % k) for k in keys))
         cfg = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 3})
         iam = sess.client("iam", region_name=region, endpoint_url=sign_in.get("iam_endpoint_url") or None, config=cfg)
         arn = principal_arn
@@ -58,10 +56,10 @@ def check(sign_in, principal_arn=None, timeout=30):
         lacking = [a for a in needed.actions if decisions.get(a) != "allowed"]
         if lacking:
             denied = [a for a in lacking if decisions.get(a) == "explicitDeny"]
-            items.append(item(name, MISSING, "not allowed for %s: %s%s" % (arn, ", ".join(lacking),
-                                                                          " (explicitly denied: %s)" % ", ".join(denied) if denied else ""),
-                              "add %s to a policy attached to %s%s" % (", ".join(lacking), arn,
-                                                                      " and remove the Deny" if denied else ""), scope))
+            denial = " (explicitly denied: %s)" % ", ".join(denied) if denied else ""
+            items.append(item(name, MISSING, "not allowed for %s: %s%s" % (arn, ", ".join(lacking), denial),
+                              "add %s to a policy attached to %s%s" % (", ".join(lacking), arn, " and remove the Deny" if denied else ""),
+                              scope))
         else:
             items.append(item(name, OK, "all %d documented actions allowed" % len(needed.actions), scope=scope))
     return items

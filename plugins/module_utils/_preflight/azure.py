@@ -37,7 +37,10 @@ def allowed(entries, action):
 def scopes(connection, subscription):
     """[(scope id, Needed, option)] the migration uses, from the job's azure dict."""
     sub = "/subscriptions/%s" % subscription
-    rg = lambda name: "%s/resourceGroups/%s" % (sub, name)  # noqa: E731
+
+    def rg(name):
+        return "%s/resourceGroups/%s" % (sub, name)
+
     out = []
     if connection.get("vm_resource_group"):
         out.append((rg(connection["vm_resource_group"]), permissions.AZURE_CE_RESOURCE_GROUP, "vm_resource_group"))

@@ -37,9 +37,9 @@ def size_item(platform, disk_type, size_bytes, where):
         return item(name, MISSING, "the image is %s; %s%s takes at most %d GiB" % (
             size_text(size_bytes), platform, " %s" % disk_type if disk_type else "", limit // GIB),
             "shrink the source disk, or choose a disk type that takes it (Azure: UltraSSD_LRS or PremiumV2_LRS)", where)
-    return item(name, OK, "%s <= %d GiB for %s%s%s" % (size_text(size_bytes), limit // GIB, platform,
-                                                            " %s" % disk_type if disk_type else "", "" if flag == "seen" else " (limit inferred)"),
-                scope=where)
+    kind = " %s" % disk_type if disk_type else ""
+    note = "" if flag == "seen" else " (limit inferred)"
+    return item(name, OK, "%s <= %d GiB for %s%s%s" % (size_text(size_bytes), limit // GIB, platform, kind, note), scope=where)
 
 
 def check_source(source):

@@ -24,9 +24,9 @@ def test_arm_entries_allow_by_wildcard_minus_not_actions():
 def test_azure_scopes_follow_the_job_dict():
     sub = "/subscriptions/s"
     without_ce = scopes({"resource_group": "rg"}, "s")
-    assert [(s, n.why) for s, n, _o in without_ce] == [(sub, permissions.AZURE_SUBSCRIPTION.why),
-                                                        (sub + "/resourceGroups/rg", permissions.AZURE_TARGET_DISKS.why),
-                                                        (sub + "/resourceGroups/rg", permissions.AZURE_UPLOAD.why)]
+    assert [(s, n.why) for s, n, _o in without_ce] == [
+        (sub, permissions.AZURE_SUBSCRIPTION.why), (sub + "/resourceGroups/rg", permissions.AZURE_TARGET_DISKS.why),
+        (sub + "/resourceGroups/rg", permissions.AZURE_UPLOAD.why)]
     with_ce = scopes({"resource_group": "rg", "vm_resource_group": "ce", "network_isolation": True, "vnet_resource_group": "net"}, "s")
     assert [(s.rsplit("/", 1)[-1], o) for s, _n, o in with_ce] == [("ce", "vm_resource_group"), ("ce", "network_isolation"),
                                                                    ("rg", "resource_group"), ("rg", "upload"), ("net", "vnet_resource_group")]
