@@ -292,7 +292,7 @@ def test_nothing_is_created_or_changed_in_any_stand_in(default_lab_run, planes, 
     assert writes(planes["gce"], [":testIamPermissions"]) == []
     # the probe file is gone from both shares it was written to
     shares = Path(lab_env["IPS_LAB_SMB_EXPORT_DIR"]).parent
-    assert not [p for p in shares.rglob(".ips-preflight-probe-*")]
+    assert not list(shares.rglob(".ips-preflight-probe-*"))
 
 
 def test_no_secret_reaches_the_output(default_lab_run, lab_env):
