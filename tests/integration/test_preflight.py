@@ -234,6 +234,7 @@ def test_a_fully_permitted_setup_passes_every_item(default_lab_run, name):
 
 def test_check_mode_answers_the_same(default_lab_run):
     results = default_lab_run["results"]
+
     def strip(result):
         return [(i["name"], i["status"], i["scope"]) for i in result["items"]]
 
