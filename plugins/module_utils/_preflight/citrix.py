@@ -40,7 +40,7 @@ def check(client, resource_location_id, backend="cloud", params=None):
                      "Identity and Access Management > API Access"),
                 item(LOCATION, COULD_NOT_CHECK, "not checked: the API client did not authenticate", "fix the API client first")]
     except IPSApiError as exc:
-        auth = item(AUTH, OK, "the token endpoint issued a token for client %s" % _short(client), scope=client.api_url)
+        auth = item(AUTH, OK, "the token endpoint issued a token (customer %s)" % _short(client), scope=client.api_url)
         if exc.status in (401, 403):
             return [item(AUTH, MISSING, str(exc), "give the API client's administrator access to Citrix DaaS"),
                     item(LOCATION, COULD_NOT_CHECK, "not checked: the API client was refused", "fix the API client first")]
@@ -48,7 +48,7 @@ def check(client, resource_location_id, backend="cloud", params=None):
     except IPSError as exc:
         return [could_not_check(AUTH, exc, "check api_url / region, ca_path and the network path to Citrix Cloud"),
                 item(LOCATION, COULD_NOT_CHECK, "not checked: Citrix Cloud did not answer", "fix the connection first")]
-    items = [item(AUTH, OK, "the token endpoint issued a token for client %s" % _short(client), scope=client.api_url)]
+    items = [item(AUTH, OK, "the token endpoint issued a token (customer %s)" % _short(client), scope=client.api_url)]
     known = dict((loc.get(_wire.RESOURCE_LOCATION_ID.json), loc.get(_wire.RESOURCE_LOCATION_NAME.json))
                  for loc in data.get(_wire.RESOURCE_LOCATION_ITEMS.json) or [] if isinstance(loc, dict))
     if not resource_location_id:
