@@ -27,6 +27,7 @@ ENV_KEYS = {
     "ebs": ("IPS_LAB_EBS_URL", "IPS_LAB_EBS_ADMIN_TOKEN", None),
     "gce": ("IPS_LAB_GCE_URL", "IPS_LAB_GCE_ADMIN_TOKEN", None),
     "winhost": ("IPS_LAB_WINHOST_ADMIN_URL", "IPS_LAB_WINHOST_ADMIN_TOKEN", "IPS_LAB_WINHOST_CA_PATH"),
+    "iam": ("IPS_LAB_IAM_URL", "IPS_LAB_IAM_ADMIN_TOKEN", None),
 }
 
 
@@ -49,7 +50,7 @@ class LabAdmin(object):
 
     @classmethod
     def from_env(cls, env, part="citrix"):
-        """From the lab's env file keys; `part` is "citrix" (the Citrix Cloud stand-in), "azure", "ebs", "gce" or "winhost"."""
+        """From the lab's env file keys; `part` is "citrix" (the Citrix Cloud stand-in), "azure", "ebs", "gce", "iam" or "winhost"."""
         try:
             url_key, token_key, ca_key = ENV_KEYS[part]
         except KeyError:
