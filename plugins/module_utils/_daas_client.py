@@ -181,16 +181,22 @@ class DaasClient(IPSClient):
                     return child
         return None
 
+    def find_pool(self, pool):
+        """(connection id, pool id, pool name) of a resource pool (hosting unit) by name or id; None if no connection has it."""
+        for conn in self.items("hypervisors"):
+            for found in self.items("resource_pools", {"connection": conn[W.ID.json]}):
+                if pool.lower() in (str(found.get(W.ID.json)).lower(), str(found.get(W.NAME.json)).lower()):
+                    return conn[W.ID.json], found[W.ID.json], found[W.NAME.json]
+        return None
+
     def refresh(self, xdpath):
         """Refresh the service's cache of the folder holding `xdpath` (a noCache look-up), for a stale-image retry."""
         if not xdpath.lower().startswith(W.HOSTING_UNITS.lower()):
             return
         pool, _sep, relative = xdpath[len(W.HOSTING_UNITS):].partition("\\")
-        for conn in self.items("hypervisors"):
-            for found in self.items("resource_pools", {"connection": conn[W.ID.json]}):
-                if found.get(W.NAME.json, "").lower() == pool.lower():
-                    self.children(conn[W.ID.json], found[W.ID.json], relative.rpartition("\\")[0], no_cache=True)
-                    return
+        found = self.find_pool(pool)
+        if found:
+            self.children(found[0], found[1], relative.rpartition("\\")[0], no_cache=True)
 
     def submit_image_change(self, route_key, path_params, body, xdpath):
         """submit(), and when the service cannot find a just-made image (stale cache), refresh and submit once more."""

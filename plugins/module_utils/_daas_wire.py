@@ -163,6 +163,8 @@ JOB_COMPLETE = "Complete"  # SEEN
 JOB_WARNING = "CompleteWithWarning"  # SEEN
 JOB_FAILED = ("Failed", "Canceled", "NonTerminatingError")  # SEEN (NonTerminatingError counted failed: INFERRED)
 JOB_UPDATE_IMAGE = "UpdateMachineCatalogProvisioningScheme"  # SEEN
+JOB_CREATE_CATALOG = "CreateMachineCatalog"  # SEEN
+JOB_CREATE_VERSION = "CreateImageVersion"  # SEEN
 
 # Error bodies: ErrorResponse{type, detail, parameters} (SEEN) or ErrorData{ErrorMessage} (SEEN)
 ERROR_MESSAGE_KEYS = ("detail", "ErrorMessage")

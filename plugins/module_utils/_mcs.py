@@ -115,3 +115,19 @@ def version_summary(raw):
             "description": raw.get(W.VERSION_FIELDS["description"].json),
             "master_image_path": (specs[0].get(W.SPEC_MASTER_IMAGE.json) or {}).get(W.RESOURCE_XDPATH.json),
             "resource_pools": [_name(p) for p in specs[0].get(W.SPEC_RESOURCE_POOLS.json) or []]}
+
+
+def on_target(summary, path=None, definition=None, version=None):
+    """Whether the catalog is already on the image path (and no image version), or on that image version."""
+    if definition:
+        return (str(summary["image_definition"] or "").lower() == definition.lower() and str(summary["image_version"]) == str(version))
+    return (summary["master_image_path"] or "").lower() == (path or "").lower() and not summary["image_definition"]
+
+
+def running_update(client, catalog_id, path=None):
+    """The image update of this catalog (to this image path, when given) that is still running: a re-run attaches to it."""
+    for job in client.running_jobs(W.JOB_UPDATE_IMAGE):
+        params = job["parameters"]
+        if params.get(W.JOB_PARAM_CATALOG_ID) == catalog_id and (path is None or (params.get(W.JOB_PARAM_IMAGE_PATH) or "").lower() == path.lower()):
+            return job
+    return None

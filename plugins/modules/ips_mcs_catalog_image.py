@@ -240,22 +240,6 @@ def desired_body(p, path):
     return body
 
 
-def on_target(summary, p, path):
-    if p["image_version"]:
-        return (str(summary["image_definition"] or "").lower() == p["image_version"]["definition"].lower()
-                and str(summary["image_version"]) == str(p["image_version"]["version"]))
-    return (summary["master_image_path"] or "").lower() == path.lower() and not summary["image_definition"]
-
-
-def running_update(client, catalog_id, path):
-    """The update of this catalog to this image that is still running, if any (a re-run attaches to it)."""
-    for job in client.running_jobs(W.JOB_UPDATE_IMAGE):
-        params = job["parameters"]
-        if params.get(W.JOB_PARAM_CATALOG_ID) == catalog_id and (path is None or (params.get(W.JOB_PARAM_IMAGE_PATH) or "").lower() == path.lower()):
-            return job
-    return None
-
-
 def main(mod):
     p = mod.params
     client = mod.client
@@ -272,8 +256,13 @@ def main(mod):
         path = _mcs.resolve(client, connection, pool_name or pool, p)
     result = {"previous_master_image_path": before["master_image_path"], "master_image_path": path, "resumed": False, "job": None}
     # decide
-    job = None if p["rollback"] else running_update(client, before["id"], path)
-    if job is None and not p["rollback"] and on_target(before, p, path):
+    version = p["image_version"] or {}
+    # an update of this catalog still running: to this image, attach to it; to another one, the catalog is not settled,
+    # so submit and let the service say it is busy
+    running = _mcs.running_update(client, before["id"])
+    job = running if running and path and not p["rollback"] and \
+        (running["parameters"].get(W.JOB_PARAM_IMAGE_PATH) or "").lower() == path.lower() else None
+    if running is None and not p["rollback"] and _mcs.on_target(before, path, version.get("definition"), version.get("version")):
         mod.exit(changed=False, catalog=before, **result)
     if mod.diff_mode:
         result["diff"] = {"before": {"master_image_path": before["master_image_path"]}, "after": {"master_image_path": path or "(rollback)"}}
