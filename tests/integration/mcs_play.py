@@ -147,3 +147,24 @@ PATHS_PLAY = """
       vars:
         names: [update_check, update, update_again, info, create_check, create, create_again, version, version_again]
 """
+
+
+def assert_paths(lab_env, run, existing, new_catalog, definition, path):
+    """What PATHS_PLAY must leave: `existing` moved to `path`, `new_catalog` made on it, a version of `definition` from it assigned
+    to `new_catalog`; every re-run unchanged; check mode submitted nothing (one job per real change)."""
+    run.assert_ok()
+    r = run.results()
+    assert r["update_check"]["changed"] and r["update_check"]["job"] is None
+    assert r["update_check"]["catalog"]["master_image_name"].startswith("old-master")
+    assert r["update"]["changed"] and r["update"]["job"]["status"] == "Complete" and r["update"]["master_image_path"] == path
+    assert not r["update_again"]["changed"]
+    assert catalog(lab_env, existing)["ProvisioningScheme"]["MasterImage"]["XDPath"] == path
+    assert r["create_check"]["changed"] and r["create_check"]["catalog"] is None
+    assert r["create"]["changed"] and not r["create_again"]["changed"]
+    assert catalog(lab_env, new_catalog)["ProvisioningScheme"]["MasterImage"]["XDPath"] == path
+    assert r["version"]["changed"] and r["version"]["version"]["status"] == "Success" and r["version"]["steps"]["assign"] == "done"
+    assert not r["version_again"]["changed"]
+    assigned = catalog(lab_env, new_catalog)["ProvisioningScheme"]["CurrentImageVersion"]
+    assert assigned["ImageDefinition"]["Name"] == definition
+    assert len(jobs(lab_env)) == 4
+    assert lab_env["CITRIX_CLOUD_CLIENT_SECRET"] not in run.output
