@@ -29,8 +29,8 @@ class DaasError(IPSError):
         self.job = job
         self.job_id = job["id"]
         self.job_status = job["status"]
-        super(DaasError, self).__init__("%s: DaaS job %s (%s) ended %s: %s" % (what, job["id"], job["type"], job["status"],
-                                                                            job["error"] or "the service gave no reason"))
+        reason = job["error"] or "the service gave no reason"
+        super(DaasError, self).__init__("%s: DaaS job %s (%s) ended %s: %s" % (what, job["id"], job["type"], job["status"], reason))
 
 
 def job_message(raw):

@@ -121,7 +121,9 @@ jobs:
   type: list
   elements: dict
 steps:
-  description: What was done (or, in check mode, would be done) per step - C(definition), C(version), C(share), C(assign) - each V(created), V(done), V(exists) or V(skipped).
+  description:
+    - What was done (or, in check mode, would be done) per step - C(definition), C(version), C(share), C(assign) - each
+      V(created), V(done), V(exists) or V(skipped).
   returned: always
   type: dict
 """

@@ -49,8 +49,8 @@ def test_update_create_and_image_version_paths(daas_lab, lab_env, tmp_path):
     assert not r["create_again"]["changed"]
     assert new_catalog in catalog_names(lab_env)
     # image version: definition created, version Success in the pool, assigned to the new catalog
-    assert r["version"]["changed"] and r["version"]["steps"] == {"definition": "created", "version": "created", "share": "exists",
-                                                                   "assign": "done"}
+    steps = {"definition": "created", "version": "created", "share": "exists", "assign": "done"}
+    assert r["version"]["changed"] and r["version"]["steps"] == steps
     assert r["version"]["version"]["status"] == "Success" and r["version"]["version"]["master_image_path"] == disk_path(name)
     assert not r["version_again"]["changed"]
     made = catalog(lab_env, new_catalog)["ProvisioningScheme"]["CurrentImageVersion"]

@@ -121,8 +121,8 @@ class DaasJobs(object):
             progress = int(min(99, 100 * elapsed / row["duration"])) if row["duration"] else 99
             status = "NotStarted" if elapsed == 0 else "InProgress"
         else:
-            progress = 100 if status in ("Complete", "CompleteWithWarning") else int(min(99, 100 * (row["ended_at"] - row["created_at"])
-                                                                                      / (row["duration"] or 1)))
+            ran = (row["ended_at"] - row["created_at"]) / (row["duration"] or 1)
+            progress = 100 if status in ("Complete", "CompleteWithWarning") else int(min(99, 100 * ran))
         failed = status in ("Failed", "Canceled", "CompleteWithWarning") and row["message"]
         return {
             "Id": row["id"], "Type": row["type"], "Status": status, "OverallProgressPercent": progress,

@@ -232,8 +232,8 @@ class DaasSite(object):
             raise error(400, "Image version in state `%s` cannot be used." % version["ImageVersionStatus"], "ImageVersionNotReady")
         pools = [p["Id"] for p in version["ImageVersionSpecs"][0]["ResourcePools"]]
         if pool["Id"] not in pools:
-            raise error(400, "The image version %s of '%s' is not shared to the resource pool '%s'." % (version["Number"], definition["Name"],
-                                                                                                    pool["Name"]), "ImageVersionNotShared")
+            raise error(400, "The image version %s of '%s' is not shared to the resource pool '%s'."
+                        % (version["Number"], definition["Name"], pool["Name"]), "ImageVersionNotShared")
         image = dict(version["ImageVersionSpecs"][0]["MasterImage"])
         return image, {"ImageDefinition": {"Id": definition["Id"], "Name": definition["Name"]},
                        "ImageVersion": {"Id": version["Id"], "Number": version["Number"]}}
