@@ -140,7 +140,7 @@ FAILURES_PLAY = """
 
 
 def test_failures_are_reported_with_the_services_message(daas_lab, lab_env, tmp_path):
-    first, second = ("mcs-az-%s" % secrets.token_hex(3) for _ in range(2))
+    first, second = "mcs-az-%s" % secrets.token_hex(3), "mcs-az-%s" % secrets.token_hex(3)
     azure_uploaded_disk(lab_env, first)
     azure_uploaded_disk(lab_env, second)
     daas_lab.daas_job_outcome("Failed", "The disk is not generalized (lab).", type="UpdateMachineCatalogProvisioningScheme")
