@@ -14,7 +14,7 @@ version_added: 0.2.0
 description:
   - Create a Compute Engine image (C(images.insert) with C(sourceDisk)) from the disk an IPS prepare produced in a
     zone, and wait until it is C(READY). MCS on Google Cloud provisions from such a disk image
-    (C(images.folder\<name>.image) in the hosting unit; M(citrix_community.ips.ips_mcs_catalog_image) O(gcp_image)).
+    (C(images.folder\<name>.image) in the hosting unit; the C(gcp_image) option of M(citrix_community.ips.ips_mcs_catalog_image)).
   - Idempotent by name. An image with that name made from that disk returns C(changed=false) (one still being made
     is waited for); an image with that name made from another source is an error naming both.
   - Signs in to Google Cloud itself, like M(citrix_community.ips.ips_upload) does.
@@ -22,10 +22,12 @@ author:
   - citrix_community.ips maintainers (@citrix-community)
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Check mode reads the disk and the image and reports whether the image would be created.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   action_group:
     description: Use C(group/citrix_community.ips.gcp) in C(module_defaults) to set the C(gcp_*) options once.
