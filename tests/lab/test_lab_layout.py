@@ -1,4 +1,4 @@
-"""The lab's folders depend one way only: common/ <- jobwork/ <- citrix/, common/ <- daas/ <- citrix/ and common/ <- planes/
+"""The lab's folders depend one way only: common/ <- jobwork/ <- citrix/, jobwork/ <- winhost/, common/ <- daas/ <- citrix/ and common/ <- planes/
 (the launchers only start processes), and nothing in the lab imports the collection (the lab keeps
 its own copy of the rules)."""
 
@@ -15,6 +15,7 @@ ALLOWED = {
     "citrix": {"common", "jobwork", "daas"},
     "daas": {"common"},
     "planes": {"common"},
+    "winhost": {"common", "jobwork"},
     "launchers": {"common", "runstate"},
 }
 
