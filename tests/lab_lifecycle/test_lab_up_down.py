@@ -170,6 +170,31 @@ def test_up_answers_then_down_leaves_nothing(lab):
     assert not still, "ports still listening after down: %s" % still
     assert not list((run_dir / "pids").glob("*.json"))
     assert ips_lab(run_dir, "status").returncode == 1
+    # no env file that looks alive: the next `make bench` or molecule run is told the lab is down
+    assert not (run_dir / "env").exists()
+    assert (run_dir / "azure" / "config.json").exists()  # the state stays (only --purge deletes it)
+
+
+def test_a_stale_env_file_is_reported_not_a_traceback(tmp_path):
+    """An env file whose processes are gone (a lab killed, or downed by an older ips-lab): `ips-lab env` and
+    `make bench` say the lab is not running, in a sentence, and fail."""
+    run_dir = tmp_path / "run"
+    (run_dir / "pids").mkdir(parents=True)
+    (run_dir / "env").write_text("IPS_LAB_AZURE_URL=https://127.0.0.1:9\nIPS_LAB_RUN_DIR=%s\n" % run_dir)
+    (run_dir / "pids" / "azure.json").write_text(json.dumps({"part": "azure", "pid": 2 ** 22 + 1, "start_time": 1, "port": 9}))
+    told = ips_lab(run_dir, "env")
+    assert told.returncode == 1
+    assert "the lab is not running" in told.stderr and "make lab-up" in told.stderr, told.stderr
+    env = dict(os.environ, IPS_LAB_RUN_DIR=str(run_dir))
+    bench = subprocess.run(["bash", str(REPO / "bench" / "run.sh")], env=env, capture_output=True, text=True, timeout=60,
+                           check=False)
+    assert bench.returncode == 1, bench.stdout + bench.stderr
+    assert "the lab is not running" in bench.stderr and "make lab-up" in bench.stderr, bench.stderr
+    assert "Traceback" not in bench.stdout + bench.stderr
+    # and with no env file at all
+    (run_dir / "env").unlink()
+    told = ips_lab(run_dir, "env")
+    assert told.returncode == 1 and "the lab is not running" in told.stderr, told.stderr
 
 
 def test_failed_up_stops_what_it_started(tmp_path):
