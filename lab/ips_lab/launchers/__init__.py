@@ -73,7 +73,8 @@ def all_parts(run):
     from ips_lab.launchers.gce import Gce
     from ips_lab.launchers.gcs import Gcs
     from ips_lab.launchers.moto import Moto
+    from ips_lab.launchers.proxy import Proxy
     from ips_lab.launchers.samba import Samba
     from ips_lab.launchers.vcsim import Vcsim
 
-    return [cls(run) for cls in (Samba, Azurite, Moto, Gcs, Vcsim, Azure, Ebs, Gce, Citrix)]
+    return [cls(run) for cls in (Samba, Azurite, Moto, Gcs, Vcsim, Azure, Ebs, Gce, Citrix, Proxy)]

@@ -49,6 +49,32 @@ FORWARD_HEADERS = ("x-ms-page-write", "content-md5", "x-ms-content-crc64", "x-ms
                    "x-ms-range-get-content-crc64", "x-ms-lease-id")
 
 
+# The service versions Azure Storage answers to (learn.microsoft.com "Versioning for Azure Storage"; the newest are
+# those azure-storage-blob 12.2x offers). Anything else in x-ms-version is 400 InvalidHeaderValue, as Azure answers.
+KNOWN_VERSIONS = frozenset((
+    "2009-09-19", "2011-08-18", "2012-02-12", "2013-08-15", "2014-02-14", "2015-02-21", "2015-04-05", "2015-07-08", "2015-12-11",
+    "2016-05-31", "2017-04-17", "2017-07-29", "2017-11-09", "2018-03-28", "2018-11-09", "2019-02-02", "2019-07-07", "2019-10-10",
+    "2019-12-12", "2020-02-10", "2020-04-08", "2020-06-12", "2020-08-04", "2020-10-02", "2020-12-06", "2021-02-12", "2021-04-10",
+    "2021-06-08", "2021-08-06", "2021-10-04", "2021-12-02", "2022-11-02", "2023-01-03", "2023-05-03", "2023-08-03", "2023-11-03",
+    "2024-02-04", "2024-05-04", "2024-08-04", "2024-11-04", "2025-01-05", "2025-05-05", "2025-07-05", "2025-11-05", "2026-02-06",
+    "2026-04-06", "2026-06-06", "2026-10-06"))
+
+
+def request_version(request):
+    """The service version of a request: its x-ms-version (refused unless Azure knows it), else the SAS's sv."""
+    version = request.headers.get("x-ms-version")
+    if version is None:
+        return request.params.get("sv") or STORAGE_VERSION
+    if version.strip() not in KNOWN_VERSIONS:
+        request.discard_body()
+        error = storage_error(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format.",
+                              {"x-ms-error-header": "x-ms-version"})
+        error.body = error.body.replace(b"</Message></Error>", b"</Message><HeaderName>x-ms-version</HeaderName><HeaderValue>%s"
+                                        b"</HeaderValue></Error>" % escape(version).encode("utf-8"))
+        raise error
+    return version.strip()
+
+
 def storage_error(status, code, message, headers=None):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
     request_id = str(uuid.uuid4())
@@ -127,10 +153,24 @@ def sas_signature(key, container, permission, expiry):
     return base64.b64encode(hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()).decode("ascii")
 
 
-def make_sas_url(plane_url, key, container, permission, expiry_ts):
+def disk_host(container):
+    """The real-shaped host of a grant's SAS: md-impexp-<id>.z1.blob.storage.azure.net (what AzCopy keys on)."""
+    return "md-impexp-%s.z1.blob.storage.azure.net" % container[len("md-"):]
+
+
+def disk_account(host):
+    """True for a managed disk's import/export account host (md-....blob.storage.azure.net)."""
+    return host.startswith("md-") and host.endswith((".blob.storage.azure.net", ".blob.core.windows.net"))
+
+
+def make_sas_url(plane_url, key, container, permission, expiry_ts, real_host=False):
+    """The disk SAS: on the plane's own URL (path style, the account first), or with `real_host` on the real-shaped
+    account host, as Azure gives it to a client that came through the real-host proxy."""
     expiry = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expiry_ts))
     query = urlencode([("sv", SAS_VERSION), ("sr", "b"), ("sp", permission), ("se", expiry),
                        ("sig", sas_signature(key, container, permission, expiry))])
+    if real_host:
+        return "https://%s/%s/%s?%s" % (disk_host(container), container, BLOB_NAME, query)
     return "%s/%s/%s/%s?%s" % (plane_url, ACCOUNT, container, BLOB_NAME, query)
 
 
@@ -142,10 +182,25 @@ class BlobFront(object):
         self.azurite = azurite
         self.key = key
 
-    def handle(self, request, parts):
+    def handle(self, request, parts, account_host=None):
+        """One disk SAS request; every answer, an error too, echoes the version the request was served with."""
+        version = request_version(request)
+        try:
+            answer = self._handle(request, parts, account_host)
+        except HttpError as exc:
+            exc.headers["x-ms-version"] = version
+            raise
+        answer.headers["x-ms-version"] = version
+        return answer
+
+    def _handle(self, request, parts, account_host):
         if len(parts) != 3 or parts[2] != BLOB_NAME:
             raise storage_error(404, "ResourceNotFound", "The specified resource does not exist.")
         container = parts[1]
+        if account_host and account_host != disk_host(container):
+            # a SAS is signed for one account: another md- host does not know the grant
+            raise storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request. The SAS is not one of "
+                                "this account (%s)." % account_host)
         grant, disk = self._authorise(request, container)
         comp = request.params.get("comp")
         method = request.method

@@ -25,6 +25,7 @@ Per-snapshot block digests are kept in <state-dir>/ebs.sqlite.
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import re
 import time
@@ -82,6 +83,8 @@ class EbsFront(object):
         self.region = config.get("region", "us-east-1")
         self.url = None
         self.lab = PlaneLab(state_dir, config.get("admin_token"))
+        # block tokens are the front's own (moto checks none): an HMAC of snapshot and block index
+        self.token_key = hashlib.sha256(("ebs-block-token:%s" % config.get("admin_token")).encode("utf-8")).digest()
 
     def bound(self, url):
         self.url = url
@@ -107,6 +110,9 @@ class EbsFront(object):
             return Answer(200, {"service": "ips-lab ebs front"})
         if parts[0] != "snapshots":
             raise aws_error(404, "UnknownOperationException", "The front serves only the EBS direct API (/snapshots...).")
+        if not (request.headers.get("Authorization") or "").startswith("AWS4-HMAC-SHA256 "):
+            # AWS refuses an unsigned call before looking at it (moto crashed on it with an HTML 500)
+            raise aws_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
         signer = sigv4_identity(request.headers)
         if (signer.get("aws_key") or "").startswith("ASIA") and not signer.get("aws_token_sha256"):
             raise aws_error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
@@ -117,15 +123,11 @@ class EbsFront(object):
         if len(parts) == 4 and parts[2] == "blocks" and method == "PUT":
             return self.put_block(request, parts[1], parts[3])
         if len(parts) == 4 and parts[2] == "blocks" and method == "GET":
-            return self.get_block(request, parts[1])
+            return self.get_block(request, parts[1], parts[3])
         if len(parts) == 3 and parts[2] == "blocks" and method == "GET":
             return self.list_paged(request, parts[1], "Blocks", "/snapshots/%s/blocks" % parts[1], {})
         if len(parts) == 3 and parts[2] == "changedblocks" and method == "GET":
-            first = request.params.get("firstSnapshotId")
-            if first:
-                self._readable(first)
-            return self.list_paged(request, parts[1], "ChangedBlocks", "/snapshots/%s/changedblocks" % parts[1],
-                                   {"firstSnapshotId": first} if first else {})
+            return self.list_changed(request, parts[1], request.params.get("firstSnapshotId"))
         raise aws_error(404, "UnknownOperationException", "No EBS operation %s %s." % (method, request.path))
 
     # --- moto ---------------------------------------------------------------------------------
@@ -149,6 +151,9 @@ class EbsFront(object):
 
     @staticmethod
     def _pass(status, headers, body):
+        if status >= 500 or not (body or b"{").lstrip().startswith((b"{", b"[")) and status >= 400:
+            # moto crashed (an HTML traceback page): EBS answers JSON, and a client must not retry a bug forever
+            raise aws_error(500, "InternalServerException", "An internal error has occurred.")
         dropped = ("content-length", "connection", "server", "date", "transfer-encoding", "content-type")
         keep = dict((k, v) for k, v in headers.items() if k.lower() not in dropped)
         content_type = dict((k.lower(), v) for k, v in headers.items()).get("content-type", "application/json")
@@ -333,15 +338,75 @@ class EbsFront(object):
 
     # --- reads --------------------------------------------------------------------------------
 
-    def get_block(self, request, snapshot_id):
-        self._readable(snapshot_id)
-        if not request.params.get("blockToken"):
+    # --- reads ----------------------------------------------------------------------------------
+
+    def block_token(self, snapshot_id, index):
+        mac = hmac.new(self.token_key, ("%s:%d" % (snapshot_id, index)).encode("ascii"), hashlib.sha256).digest()
+        return base64.b64encode(("%d:" % index).encode("ascii") + mac).decode("ascii")
+
+    def _written(self, snapshot_id):
+        """{block index: SHA-256 digest} of the blocks written to a snapshot through the front."""
+        return dict(self.store.execute("SELECT idx, digest FROM blocks WHERE snapshot = ?", (snapshot_id,)))
+
+    def get_block(self, request, snapshot_id, index_text):
+        snap = self._readable(snapshot_id)
+        if snap is None and not self._moto_has_snapshot(snapshot_id):
+            raise not_found(snapshot_id)
+        token = request.params.get("blockToken")
+        if not token:
             raise validation("BlockToken (blockToken) is required.", "INVALID_BLOCK_TOKEN")
+        try:
+            index = int(index_text)
+        except ValueError:
+            raise validation("BlockIndex must be a whole number (got %r)." % index_text, "INVALID_BLOCK")
+        # a token the front never gave (forged, another block's or another snapshot's) is refused, as EBS refuses it;
+        # a never-written block has no token at all (moto crashed reading one)
+        if not hmac.compare_digest(token, self.block_token(snapshot_id, index)) or (snap is not None and index not in self._written(snapshot_id)):
+            raise validation("The block token is not valid for block %d of snapshot %s." % (index, snapshot_id), "INVALID_BLOCK_TOKEN")
         status, headers, body = self._moto("GET", request.raw_path + "?" + request.query, request)
         return self._pass(status, headers, body)
 
+    def list_changed(self, request, second_id, first_id):
+        """ListChangedBlocks, worked out here from the blocks written through the front (moto's crashes without a first
+        snapshot and misses blocks only the second has): the blocks that differ, with each side's token."""
+        self._readable(second_id)
+        if self._snapshot(second_id) is None:
+            raise not_found(second_id)
+        second = self._written(second_id)
+        first = {}
+        if first_id:
+            self._readable(first_id)
+            if self._snapshot(first_id) is None:
+                raise not_found(first_id)
+            first = self._written(first_id)
+        items = []
+        for index in sorted(set(first) | set(second)):
+            if first.get(index) == second.get(index):
+                continue
+            item = {"BlockIndex": index}
+            if index in first:
+                item["FirstBlockToken"] = self.block_token(first_id, index)
+            if index in second:
+                item["SecondBlockToken"] = self.block_token(second_id, index)
+            items.append(item)
+        snap = self._snapshot(second_id)
+        return self._page(request, second_id, "ChangedBlocks", items, {"VolumeSize": snap["volume_size"]} if snap.get("volume_size") else {})
+
     def list_paged(self, request, snapshot_id, key, path, extra_query):
         self._readable(snapshot_id)
+        query = urlencode(extra_query)
+        status, headers, body = self._moto("GET", path + ("?" + query if query else ""), request)
+        if status != 200:
+            return self._pass(status, headers, body)
+        answer = json.loads(body.decode("utf-8"))
+        items = answer.pop(key, None) or []
+        for item in items:
+            item["BlockToken"] = self.block_token(snapshot_id, item["BlockIndex"])
+        answer.pop("NextToken", None)
+        return self._page(request, snapshot_id, key, items, answer)
+
+    def _page(self, request, snapshot_id, key, items, answer):
+        """One page of a block listing (MaxResults, NextToken / StartingBlockIndex), which moto ignores."""
         params = request.params
         try:
             max_results = int(params.get("maxResults") or DEFAULT_MAX_RESULTS)
@@ -364,15 +429,10 @@ class EbsFront(object):
                 start = int(params["startingBlockIndex"])
             except ValueError:
                 raise validation("StartingBlockIndex must be a whole number.")
-        query = urlencode(extra_query)
-        status, headers, body = self._moto("GET", path + ("?" + query if query else ""), request)
-        if status != 200:
-            return self._pass(status, headers, body)
-        answer = json.loads(body.decode("utf-8"))
-        items = sorted((b for b in answer.get(key) or [] if b["BlockIndex"] >= start), key=lambda b: b["BlockIndex"])
+        items = sorted((b for b in items if b["BlockIndex"] >= start), key=lambda b: b["BlockIndex"])
         page, rest = items[:max_results], items[max_results:]
+        answer = dict(answer)
         answer[key] = page
-        answer.pop("NextToken", None)
         if rest:
             answer["NextToken"] = base64.b64encode(("%s/%s:%d" % (snapshot_id, key, rest[0]["BlockIndex"])).encode("ascii")).decode("ascii")
         answer["BlockSize"] = BLOCK_SIZE

@@ -1,0 +1,66 @@
+"""What the EBS direct front used to pass through to moto, which crashed (an HTML 500 that clients retry) or let
+pass, now answered as the EBS direct API documents it (docs.aws.amazon.com/ebs/latest/APIReference):
+
+- every call is SigV4-signed: an unsigned one is 403 MissingAuthenticationTokenException
+  ("Common Errors": MissingAuthenticationToken, "The request must contain ... a valid (registered) AWS access key ID");
+- GetSnapshotBlock takes the BlockToken a listing gave for that very block (API_GetSnapshotBlock: "The block token
+  of the block from which to get data ... obtain it from ListChangedBlocks or ListSnapshotBlocks"): a forged one,
+  another block's, or one for a block never written is 400 ValidationException (reason INVALID_BLOCK_TOKEN);
+- ListChangedBlocks needs only SecondSnapshotId (API_ListChangedBlocks: FirstSnapshotId "Required: No"): alone, it
+  lists the second snapshot's blocks with their SecondBlockToken.
+"""
+
+import hashlib
+import urllib.request
+
+import pytest
+
+from test_ebs_front import BLOCK, aws, b64, put  # noqa: F401 - the module's fixture and helpers, reused
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def completed(ebs, blocks):
+    snapshot_id = ebs.start_snapshot(VolumeSize=1, Timeout=60)["SnapshotId"]
+    for index, data in blocks.items():
+        put(ebs, snapshot_id, index, data)
+    ebs.complete_snapshot(SnapshotId=snapshot_id, ChangedBlocksCount=len(blocks))
+    return snapshot_id
+
+
+def test_an_unsigned_call_is_refused(cloud_lab):
+    request = urllib.request.Request(cloud_lab.env["IPS_LAB_EBS_URL"] + "/snapshots", data=b'{"VolumeSize": 1}', method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=30)
+    assert caught.value.code == 403
+    assert caught.value.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    assert b"Missing Authentication Token" in caught.value.read()
+
+
+def test_block_tokens_are_checked(aws):  # noqa: F811 - the fixture
+    ebs, _ec2 = aws
+    data = {3: b"\x03" * BLOCK, 9: b"\x09" * BLOCK}
+    snapshot_id = completed(ebs, data)
+    listed = dict((b["BlockIndex"], b["BlockToken"]) for b in ebs.list_snapshot_blocks(SnapshotId=snapshot_id)["Blocks"])
+    assert sorted(listed) == [3, 9]
+    got = ebs.get_snapshot_block(SnapshotId=snapshot_id, BlockIndex=3, BlockToken=listed[3])
+    assert got["BlockData"].read() == data[3] and got["Checksum"] == b64(hashlib.sha256(data[3]).digest())
+    for index, token in ((3, "AAAAforged=="), (3, listed[9]), (5, listed[3]), (5, listed[3][:-4] + "AAA=")):
+        with pytest.raises(ebs.exceptions.ValidationException) as caught:
+            ebs.get_snapshot_block(SnapshotId=snapshot_id, BlockIndex=index, BlockToken=token)
+        assert caught.value.response["Reason"] == "INVALID_BLOCK_TOKEN", caught.value.response
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_changed_blocks_with_only_the_second_snapshot(aws):  # noqa: F811 - the fixture
+    ebs, _ec2 = aws
+    first = completed(ebs, {1: b"\x01" * BLOCK, 2: b"\x02" * BLOCK})
+    second = completed(ebs, {2: b"\x22" * BLOCK, 4: b"\x04" * BLOCK})
+    alone = ebs.list_changed_blocks(SecondSnapshotId=second)["ChangedBlocks"]
+    assert [b["BlockIndex"] for b in alone] == [2, 4] and all("FirstBlockToken" not in b for b in alone)
+    got = ebs.get_snapshot_block(SnapshotId=second, BlockIndex=4, BlockToken=alone[1]["SecondBlockToken"])
+    assert got["BlockData"].read() == b"\x04" * BLOCK
+    both = ebs.list_changed_blocks(FirstSnapshotId=first, SecondSnapshotId=second)["ChangedBlocks"]
+    assert [(b["BlockIndex"], "FirstBlockToken" in b, "SecondBlockToken" in b) for b in both] == [
+        (1, True, False), (2, True, True), (4, False, True)]
