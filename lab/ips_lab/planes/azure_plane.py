@@ -26,7 +26,7 @@ from pathlib import Path
 from ..common.config import is_number
 from ..common.server import serve_main
 from . import vhd_footer
-from .azure_blob import ACCOUNT, Azurite, BlobFront, disk_account, make_sas_url, storage_error
+from .azure_blob import ACCOUNT, Azurite, BlobFront, blob_url, disk_account, make_sas_url, storage_error
 from .azure_entra import Entra, entra_error
 from .base import Answer, DocStore, HttpError, Running, iso
 from .faults import PlaneLab
@@ -143,14 +143,22 @@ class AzurePlane(object):
 
     # --- dispatch -----------------------------------------------------------------------------
 
+    @staticmethod
+    def normalise(request):
+        """A disk SAS on its real host (md-impexp-....z1.blob.storage.azure.net/<container>/abcd, the host being the
+        account) gets the path it has on the plane's own URL (/md-impexp/<container>/abcd), before fault rules and the
+        request record see it: one rule serves both ways in."""
+        if disk_account(host_name(request.headers.get("Host"))):
+            request.path = "/%s%s" % (ACCOUNT, request.path)
+            request.raw_path = "/%s%s" % (ACCOUNT, request.raw_path)
+
     def handle(self, request):
         parts = [p for p in request.path.split("/") if p]
         host = host_name(request.headers.get("Host"))
         self._seen.url = "https://%s" % host if host in ARM_HOSTS else None
         if disk_account(host):
-            # a disk SAS on its real host (md-impexp-....z1.blob.storage.azure.net/<container>/abcd): the host is the account
             self._seen.url = "https://management.azure.com"
-            return self.blob.handle(request, [ACCOUNT] + parts, account_host=host)
+            return self.blob.handle(request, parts, account_host=host)
         if not parts:
             return Answer(200, {"service": "ips-lab azure plane"})
         if parts[0] == ACCOUNT:
@@ -546,23 +554,24 @@ class AzurePlane(object):
                 if disk["properties"]["creationData"]["createOption"] != "Upload" or state not in UPLOAD_STATES:
                     raise arm_error(409, "OperationNotAllowed", "Write access can only be granted to a disk created with createOption "
                                     "Upload that is in state ReadyToUpload or ActiveUpload; disk '%s' is %s." % (name, state))
-                new_state, permission = "ActiveUpload", "rw"
+                new_state = "ActiveUpload"
             elif access == "Read":
                 if state in UPLOAD_STATES:
                     raise arm_error(409, "OperationNotAllowed", "Disk '%s' is in state '%s'; Read access is possible once the upload is "
                                     "finished (endGetAccess)." % (name, state))
-                new_state, permission = "ActiveSAS", "r"
+                new_state = "ActiveSAS"
             else:
                 return self._accepted(self._new_op(None))
             self._drop_grant(disk)
             container = "md-" + secrets.token_hex(6)
             expiry = time.time() + duration
+            policy = str(uuid.uuid4())  # the stored access policy the SAS names (si): permission and expiry stay here
             self.store.put("grant", container, {"container": container, "disk": self._key(rg, name), "access": access,
-                                                "blob": disk["_lab"]["blob"], "expiry": expiry})
+                                                "blob": disk["_lab"]["blob"], "expiry": expiry, "policy": policy})
             disk["_lab"]["grant"] = container
             disk["properties"]["diskState"] = new_state
             self.store.put("disk", self._key(rg, name), disk)
-            sas = make_sas_url(self.url, self.sas_key, container, permission, expiry, real_host=self.real_hosts())
+            sas = make_sas_url(self.url, self.sas_key, container, policy, real_host=self.real_hosts())
         return self._accepted(self._new_op({"accessSAS": sas}))
 
     def revoke_access(self, request, rg, name):
@@ -573,8 +582,7 @@ class AzurePlane(object):
             if state == "ActiveUpload":
                 size = disk["properties"]["creationData"]["uploadSizeBytes"]
                 footer = self.azurite.read_range(disk["_lab"]["blob"], size - vhd_footer.FOOTER_SIZE, vhd_footer.FOOTER_SIZE)
-                blob_url = make_sas_url(self.url, self.sas_key, disk["_lab"]["grant"], "r", 0, real_host=self.real_hosts()).split("?")[0]
-                problem = vhd_footer.problem(footer, "abcd", blob_url, size)
+                problem = vhd_footer.problem(footer, "abcd", blob_url(self.url, disk["_lab"]["grant"], self.real_hosts()), size)
                 if problem:
                     # Real Azure: endGetAccess fails with InvalidVhd and the disk stays in ActiveUpload
                     # (the write SAS keeps working, so the footer can be rewritten and revoke retried).
