@@ -100,6 +100,16 @@ def test_compose_takes_at_most_32_sources(front):
     ok = requests.post(url, json=body, headers=front.auth)
     assert ok.status_code == 200, ok.text
     assert int(ok.json()["size"]) == 32 * 512
+    # the same through the client library's Blob.compose
+    from google.api_core.exceptions import BadRequest
+
+    bucket = front.client.bucket(BUCKET)
+    with pytest.raises(BadRequest) as caught:
+        bucket.blob("lib-composed-" + part).compose([bucket.blob(part)] * 33)
+    assert "exceeds the maximum (32)" in str(caught.value)
+    composed = bucket.blob("lib-composed-" + part)
+    composed.compose([bucket.blob(part)] * 2)
+    assert composed.download_as_bytes() == b"x" * 1024
 
 
 def test_preconditions_hold_or_412(front):
