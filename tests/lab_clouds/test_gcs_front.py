@@ -13,7 +13,6 @@ google-cloud-storage and plain requests at IPS_LAB_GCE_URL. Each rule here was a
 
 import base64
 import hashlib
-
 import uuid
 
 import pytest
@@ -142,4 +141,3 @@ def test_a_wrong_hash_is_refused(front):
     assert "CRC32C" in str(caught.value)
     good_md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
     assert media(front, "hash-ok-%s" % uuid.uuid4().hex[:6], data, headers={"X-Goog-Hash": "md5=" + good_md5}).status_code == 200
-

@@ -194,13 +194,11 @@ class GcsFront(object):
         pieces = [p for p in body.split(boundary) if p.strip() not in (b"", b"--")]
         if len(pieces) < 2:
             return
-        def content(piece):
-            return piece.split(b"\r\n\r\n", 1)[1][:-2] if b"\r\n\r\n" in piece else b""
         try:
-            meta = json.loads(content(pieces[0]).decode("utf-8"))
+            meta = json.loads(_part_content(pieces[0]).decode("utf-8"))
         except ValueError:
             return
-        media = content(pieces[1])
+        media = _part_content(pieces[1])
         if meta.get("crc32c") and meta["crc32c"] != crc32c_b64(media):
             raise gcs_error(400, "invalid", "Provided CRC32C \"%s\" doesn't match calculated CRC32C \"%s\"."
                             % (meta["crc32c"], crc32c_b64(media)))
@@ -237,6 +235,11 @@ class GcsFront(object):
             return json.loads(data.decode("utf-8"))["error"]["message"]
         except (ValueError, KeyError, TypeError):
             return data.decode("utf-8", "replace")
+
+
+def _part_content(piece):
+    """The content of one part of a multipart/related body (after its headers, without the closing CRLF)."""
+    return piece.split(b"\r\n\r\n", 1)[1][:-2] if b"\r\n\r\n" in piece else b""
 
 
 def _quote(name):
