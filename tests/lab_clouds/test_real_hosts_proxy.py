@@ -50,7 +50,7 @@ def test_the_host_table():
     assert part_for("management.azure.com") == "azure"
     assert part_for("md-impexp-0a1b2c.z22.blob.storage.azure.net") == "azure"
     assert part_for("ebs.eu-central-1.amazonaws.com") == "ebs"
-    assert part_for("EC2.us-gov-west-1.amazonaws.com") == "moto"
+    assert part_for("EC2.us-gov-west-1.amazonaws.com") == "ebs"
     assert part_for("sts.amazonaws.com") == "moto"
     assert part_for("storage.googleapis.com") == "gce"
     assert part_for("api-eu.cloud.com") == "cloud"
@@ -111,7 +111,15 @@ def test_aws_by_its_real_names(behind_proxy):
     ebs, ec2 = session.client("ebs"), session.client("ec2")
     assert ebs.meta.endpoint_url == "https://ebs.eu-west-1.amazonaws.com"
     snap = ebs.start_snapshot(VolumeSize=1, Timeout=60)["SnapshotId"]
-    assert [s["SnapshotId"] for s in ec2.describe_snapshots(SnapshotIds=[snap])["Snapshots"]] == [snap]
+    # EC2 tells the snapshot's EBS state (API_Snapshot: State pending | completed | error | ...): pending while blocks
+    # may come, error after a CompleteSnapshot with the wrong ChangedBlocksCount (moto said completed throughout)
+    assert [(s["SnapshotId"], s["State"]) for s in ec2.describe_snapshots(SnapshotIds=[snap])["Snapshots"]] == [(snap, "pending")]
+    with pytest.raises(ebs.exceptions.ValidationException):
+        ebs.complete_snapshot(SnapshotId=snap, ChangedBlocksCount=3)
+    assert ec2.describe_snapshots(SnapshotIds=[snap])["Snapshots"][0]["State"] == "error"
+    done = ebs.start_snapshot(VolumeSize=1, Timeout=60)["SnapshotId"]
+    ebs.complete_snapshot(SnapshotId=done, ChangedBlocksCount=0)
+    assert ec2.describe_snapshots(SnapshotIds=[done])["Snapshots"][0]["State"] == "completed"
 
 
 def test_google_by_its_real_names(cloud_lab, behind_proxy):

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -147,6 +148,15 @@ def test_up_answers_then_down_leaves_nothing(lab):
     context = ssl.create_default_context(cafile=env["CITRIX_CLOUD_CA_PATH"])
     assert env["CITRIX_CLOUD_API_URL"].startswith("https://127.0.0.1:")
     assert http_status(env["CITRIX_CLOUD_API_URL"] + "/", context=context) > 0
+    # ... and at Citrix Cloud's own host name through the real-host proxy, TLS verified against the proxy's CA
+    proxy_ctx = ssl.create_default_context(cafile=env["IPS_LAB_PROXY_CA_PATH"])
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"https": env["IPS_LAB_PROXY_URL"]}),
+                                         urllib.request.HTTPSHandler(context=proxy_ctx))
+    token = urllib.request.Request("https://api-eu.cloud.com/cctrustoauth2/%s/tokens/clients" % env["CITRIX_CLOUD_CUSTOMER_ID"],
+                                   data=urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": env["CITRIX_CLOUD_CLIENT_ID"],
+                                                                "client_secret": env["CITRIX_CLOUD_CLIENT_SECRET"]}).encode())
+    with opener.open(token, timeout=30) as answer:
+        assert answer.status == 200 and json.loads(answer.read())["access_token"]
 
     # A second `up` keeps the running processes.
     again = ips_lab(run_dir, "up")

@@ -43,6 +43,8 @@ DEFAULT_MAX_RESULTS = 10000
 SNAPSHOT_RE = re.compile(r"^snap-[0-9a-f]{8,17}$")
 START_FIELDS = ("VolumeSize", "ParentSnapshotId", "Tags", "Description", "Encrypted", "KmsKeyArn", "Timeout")
 ERROR_TAG = "ips-lab:ebs-status"
+# a snapshot's status in moto's DescribeSnapshots XML (snapshotId, volumeId, status come in that order)
+SNAPSHOT_STATUS_RE = re.compile(r"(<snapshotId>(snap-[0-9a-f]+)</snapshotId>\s*<volumeId>[^<]*</volumeId>\s*<status>)([a-z]+)(</status>)")
 # moto reads the service from the credential scope; it checks no signature.
 MOTO_EC2_AUTH = ("AWS4-HMAC-SHA256 Credential=testing/20260101/%s/ec2/aws4_request, SignedHeaders=host, "
                  "Signature=0000000000000000000000000000000000000000000000000000000000000000")
@@ -106,6 +108,8 @@ class EbsFront(object):
     def handle(self, request):
         parts = [p for p in request.path.split("/") if p]
         method = request.method
+        if not parts and method == "POST":
+            return self.ec2_query(request)
         if not parts:
             return Answer(200, {"service": "ips-lab ebs front"})
         if parts[0] != "snapshots":
@@ -129,6 +133,30 @@ class EbsFront(object):
         if len(parts) == 3 and parts[2] == "changedblocks" and method == "GET":
             return self.list_changed(request, parts[1], request.params.get("firstSnapshotId"))
         raise aws_error(404, "UnknownOperationException", "No EBS operation %s %s." % (method, request.path))
+
+    # --- EC2, as the snapshots' states are seen -------------------------------------------------
+
+    def ec2_query(self, request):
+        """An EC2 Query API call (POST /, Action=...), forwarded to moto; in DescribeSnapshots a snapshot this front
+        started reads the state EBS gives it (pending, completed, or error after a wrong CompleteSnapshot) where moto
+        says completed from the start. What ec2.<region>.amazonaws.com answers through the real-host proxy."""
+        body = request.body()
+        headers = dict((k, v) for k, v in request.headers.items() if k.lower() not in ("host", "content-length", "connection",
+                                                                                      "transfer-encoding"))
+        headers["Content-Length"] = str(len(body))
+        status, answer_headers, data = forward_read(self.moto, "POST", "/", headers, body)
+        if status >= 500 and b"<html" in data[:200].lower():
+            raise aws_error(500, "InternalError", "An internal error has occurred.")
+        if status == 200 and b"<DescribeSnapshotsResponse" in data[:300]:
+            data = SNAPSHOT_STATUS_RE.sub(self._front_status, data.decode("utf-8")).encode("utf-8")
+        keep = dict((k, v) for k, v in answer_headers.items() if k.lower() not in ("content-length", "connection", "server", "date",
+                                                                                    "transfer-encoding", "content-type"))
+        content_type = dict((k.lower(), v) for k, v in answer_headers.items()).get("content-type", "text/xml")
+        return Answer(status, data, keep, content_type)
+
+    def _front_status(self, match):
+        snap = self._snapshot(match.group(2))
+        return match.group(1) + (snap["status"] if snap else match.group(3)) + match.group(4)
 
     # --- moto ---------------------------------------------------------------------------------
 

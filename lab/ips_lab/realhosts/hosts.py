@@ -18,9 +18,9 @@ ROWS = (
     (r"login\.microsoftonline\.com", "azure"),
     (r"md-[a-z0-9-]+\.z\d+\.blob\.storage\.azure\.net", "azure"),
     (r"md-[a-z0-9-]+\.blob\.core\.windows\.net", "azure"),
-    # AWS: EBS direct has its own front; EC2 and STS are moto's
+    # AWS: EBS direct and EC2 through the EBS front (EC2 forwarded to moto, a snapshot's state as EBS sets it); STS is moto's
     (r"ebs\.%s\.amazonaws\.com" % _AWS_REGION, "ebs"),
-    (r"ec2\.%s\.amazonaws\.com" % _AWS_REGION, "moto"),
+    (r"ec2\.%s\.amazonaws\.com" % _AWS_REGION, "ebs"),
     (r"sts(?:\.%s)?\.amazonaws\.com" % _AWS_REGION, "moto"),
     # Google Cloud
     (r"storage\.googleapis\.com", "gce"),  # the Cloud Storage front lives in the GCE plane (planes/gcs_front.py)
