@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from test_real_hosts_proxy import proxied  # noqa: F401 - the module's in-process proxy, reused
+# The module's in-process proxy, reused
+from test_real_hosts_proxy import proxied  # noqa: F401  # pylint: disable=unused-import
 
 REPO = Path(__file__).resolve().parents[2]
 AZCOPY = REPO / "bench" / "node_modules" / "@azure-tools" / "azcopy-linux" / "dist" / "bin" / "azcopy_linux_amd64"

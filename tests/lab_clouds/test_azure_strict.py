@@ -10,7 +10,8 @@ import uuid
 import pytest
 import requests
 
-from test_azure_plane import az, create, grant  # noqa: F401 - the module's fixture and helpers, reused
+# The module's fixture and helpers, reused
+from test_azure_plane import az, create, grant  # noqa: F401  # pylint: disable=unused-import
 
 pytestmark = pytest.mark.timeout(120)
 

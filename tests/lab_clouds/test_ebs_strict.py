@@ -15,7 +15,8 @@ import urllib.request
 
 import pytest
 
-from test_ebs_front import BLOCK, aws, b64, put  # noqa: F401 - the module's fixture and helpers, reused
+# The module's fixture and helpers, reused
+from test_ebs_front import BLOCK, aws, b64, put  # noqa: F401  # pylint: disable=unused-import
 
 pytestmark = pytest.mark.timeout(120)
 

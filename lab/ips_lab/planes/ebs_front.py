@@ -141,16 +141,16 @@ class EbsFront(object):
         started reads the state EBS gives it (pending, completed, or error after a wrong CompleteSnapshot) where moto
         says completed from the start. What ec2.<region>.amazonaws.com answers through the real-host proxy."""
         body = request.body()
-        headers = dict((k, v) for k, v in request.headers.items() if k.lower() not in ("host", "content-length", "connection",
-                                                                                      "transfer-encoding"))
+        skip = ("host", "content-length", "connection", "transfer-encoding")
+        headers = dict((k, v) for k, v in request.headers.items() if k.lower() not in skip)
         headers["Content-Length"] = str(len(body))
         status, answer_headers, data = forward_read(self.moto, "POST", "/", headers, body)
         if status >= 500 and b"<html" in data[:200].lower():
             raise aws_error(500, "InternalError", "An internal error has occurred.")
         if status == 200 and b"<DescribeSnapshotsResponse" in data[:300]:
             data = SNAPSHOT_STATUS_RE.sub(self._front_status, data.decode("utf-8")).encode("utf-8")
-        keep = dict((k, v) for k, v in answer_headers.items() if k.lower() not in ("content-length", "connection", "server", "date",
-                                                                                    "transfer-encoding", "content-type"))
+        dropped = ("content-length", "connection", "server", "date", "transfer-encoding", "content-type")
+        keep = dict((k, v) for k, v in answer_headers.items() if k.lower() not in dropped)
         content_type = dict((k.lower(), v) for k, v in answer_headers.items()).get("content-type", "text/xml")
         return Answer(status, data, keep, content_type)
 

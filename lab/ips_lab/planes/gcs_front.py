@@ -54,7 +54,7 @@ def goog_hashes(header):
     """{'crc32c': ..., 'md5': ...} from an X-Goog-Hash header (`crc32c=...,md5=...`)."""
     found = {}
     for item in (header or "").split(","):
-        name, _, value = item.strip().partition("=")
+        name, _sep, value = item.strip().partition("=")
         if value:
             found[name.strip().lower()] = value.strip()
     return found

@@ -100,7 +100,7 @@ def _pipe(a, b, idle):
     while True:
         ready = [s for s in (a, b) if isinstance(s, ssl.SSLSocket) and s.pending()]
         if not ready:
-            ready, _, _ = select.select([a, b], [], [], idle)
+            ready = select.select([a, b], [], [], idle)[0]
             if not ready:
                 return
         for src in ready:
@@ -136,12 +136,12 @@ class ProxyHandler(socketserver.BaseRequestHandler):
             return
         if not head:
             return
-        method, _, rest = head.split("\r\n", 1)[0].partition(" ")
+        method, _sep, rest = head.split("\r\n", 1)[0].partition(" ")
         target = rest.split(" ", 1)[0]
         if method != "CONNECT":
             _reply(conn, 405, "Method Not Allowed", "ips-lab proxy: only CONNECT host:443 is served (the lab plays HTTPS hosts only)")
             return
-        host, _, port = target.rpartition(":")
+        host, _sep, port = target.rpartition(":")
         host = host.strip("[]").lower()
         part = part_for(host)
         if port != "443" or part is None:
