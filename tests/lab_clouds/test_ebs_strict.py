@@ -65,3 +65,26 @@ def test_changed_blocks_with_only_the_second_snapshot(aws):  # noqa: F811 - the 
     both = ebs.list_changed_blocks(FirstSnapshotId=first, SecondSnapshotId=second)["ChangedBlocks"]
     assert [(b["BlockIndex"], "FirstBlockToken" in b, "SecondBlockToken" in b) for b in both] == [
         (1, True, False), (2, True, True), (4, False, True)]
+
+
+def test_the_labs_own_key_is_signature_checked(cloud_lab):
+    """A call signed with the lab's key (IPS_LAB_AWS_ACCESS_KEY_ID) must carry the right SigV4 signature: with
+    another secret it is 403 SignatureDoesNotMatch ("Common Errors", SignatureDoesNotMatch), on EBS and on EC2."""
+    import boto3
+    from botocore.config import Config
+
+    env = cloud_lab.env
+    key = dict(region_name="us-east-1", aws_access_key_id=env["IPS_LAB_AWS_ACCESS_KEY_ID"], config=Config(retries={"max_attempts": 1}))
+    ebs = boto3.client("ebs", endpoint_url=env["IPS_LAB_EBS_URL"], aws_secret_access_key=env["IPS_LAB_AWS_SECRET_ACCESS_KEY"], **key)
+    ec2 = boto3.client("ec2", endpoint_url=env["IPS_LAB_EBS_URL"], aws_secret_access_key=env["IPS_LAB_AWS_SECRET_ACCESS_KEY"], **key)
+    snapshot_id = completed(ebs, {0: b"\x05" * BLOCK})
+    token = ebs.list_snapshot_blocks(SnapshotId=snapshot_id)["Blocks"][0]["BlockToken"]
+    assert ebs.get_snapshot_block(SnapshotId=snapshot_id, BlockIndex=0, BlockToken=token)["BlockData"].read() == b"\x05" * BLOCK
+    assert ec2.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"][0]["State"] == "completed"
+    for client in (boto3.client("ebs", endpoint_url=env["IPS_LAB_EBS_URL"], aws_secret_access_key="not-the-secret", **key),
+                   boto3.client("ec2", endpoint_url=env["IPS_LAB_EBS_URL"], aws_secret_access_key="not-the-secret", **key)):
+        call = client.start_snapshot if client.meta.service_model.service_name == "ebs" else client.describe_snapshots
+        with pytest.raises(client.exceptions.ClientError) as caught:
+            call(VolumeSize=1) if call.__name__ == "start_snapshot" else call(SnapshotIds=[snapshot_id])
+        assert caught.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

@@ -34,6 +34,7 @@ from urllib.parse import urlencode
 from ..common.server import serve_main
 from .base import Answer, DocStore, HttpError, Running, forward_read
 from .faults import PlaneLab, sigv4_identity
+from .sigv4 import signature_problem
 
 BLOCK_SIZE = 524288
 BLOCKS_PER_GIB = 1024 * 1024 * 1024 // BLOCK_SIZE
@@ -65,6 +66,15 @@ def aws_error(status, kind, message, reason=None):
     return HttpError(status, body, {"x-amzn-ErrorType": kind, "x-amzn-RequestId": _request_id()})
 
 
+def ec2_error(status, code, message):
+    """An error as EC2's Query API gives it (XML)."""
+    from xml.sax.saxutils import escape
+
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors>'
+            '<RequestID>%s</RequestID></Response>' % (code, escape(message), _request_id())).encode("utf-8")
+    return HttpError(status, body, {}, "text/xml;charset=UTF-8")
+
+
 def validation(message, reason="INVALID_PARAMETER_VALUE"):
     return aws_error(400, "ValidationException", message, reason)
 
@@ -85,6 +95,8 @@ class EbsFront(object):
         self.region = config.get("region", "us-east-1")
         self.url = None
         self.lab = PlaneLab(state_dir, config.get("admin_token"))
+        # the lab's own AWS keys, whose signatures are checked ({access key id: secret})
+        self.aws_keys = dict(config.get("aws_keys") or {})
         # block tokens are the front's own (moto checks none): an HMAC of snapshot and block index
         self.token_key = hashlib.sha256(("ebs-block-token:%s" % config.get("admin_token")).encode("utf-8")).digest()
 
@@ -109,14 +121,17 @@ class EbsFront(object):
         parts = [p for p in request.path.split("/") if p]
         method = request.method
         if not parts and method == "POST":
+            try:
+                self._check_signature(request)
+            except HttpError as exc:  # EC2 speaks XML
+                raise ec2_error(exc.status, exc.headers["x-amzn-ErrorType"], exc.body["message"])
             return self.ec2_query(request)
         if not parts:
             return Answer(200, {"service": "ips-lab ebs front"})
         if parts[0] != "snapshots":
             raise aws_error(404, "UnknownOperationException", "The front serves only the EBS direct API (/snapshots...).")
-        if not (request.headers.get("Authorization") or "").startswith("AWS4-HMAC-SHA256 "):
-            # AWS refuses an unsigned call before looking at it (moto crashed on it with an HTML 500)
-            raise aws_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        # AWS refuses an unsigned call before looking at it (moto crashed on it with an HTML 500)
+        self._check_signature(request)
         signer = sigv4_identity(request.headers)
         if (signer.get("aws_key") or "").startswith("ASIA") and not signer.get("aws_token_sha256"):
             raise aws_error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
@@ -133,6 +148,17 @@ class EbsFront(object):
         if len(parts) == 3 and parts[2] == "changedblocks" and method == "GET":
             return self.list_changed(request, parts[1], request.params.get("firstSnapshotId"))
         raise aws_error(404, "UnknownOperationException", "No EBS operation %s %s." % (method, request.path))
+
+    def _check_signature(self, request):
+        """A call signed with one of the lab's own keys must carry the right SigV4 signature (403 SignatureDoesNotMatch,
+        as AWS answers); other keys are taken on trust (docs/lab.md says why)."""
+        if not (request.headers.get("Authorization") or "").startswith("AWS4-HMAC-SHA256 "):
+            raise aws_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        problem = signature_problem(request, self.aws_keys)
+        if problem:
+            raise aws_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you "
+                            "provided. Check your AWS Secret Access Key and signing method. Consult the service documentation "
+                            "for details.")
 
     # --- EC2, as the snapshots' states are seen -------------------------------------------------
 
