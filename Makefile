@@ -64,4 +64,4 @@ clean:
 	find . -path ./.venv -prune -o -path ./.venv-core-newest -prune -o -path ./lab/node_modules -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: lab-down clean
-	rm -rf $(VENV) .venv-core-newest lab/node_modules .ansible
+	rm -rf $(VENV) .venv-core-newest lab/.venv-awscli lab/node_modules .ansible

@@ -12,9 +12,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-RUN_DIR=${IPS_LAB_RUN_DIR:-$PWD/lab/run}
-if [ ! -f "$RUN_DIR/env" ]; then
-  echo "bench: the lab is not running ($RUN_DIR/env is missing): run make lab-up first" >&2
+if [ ! -x .venv/bin/ips-lab ]; then
+  echo "bench: .venv/bin/ips-lab is missing: run make setup, then make lab-up" >&2
+  exit 1
+fi
+# `ips-lab env` fails with a sentence when the lab is not running, a stale env file included
+if ! ENV_FILE=$(.venv/bin/ips-lab env); then
+  echo "bench: the lab is not running: run make lab-up first" >&2
   exit 1
 fi
 # AzCopy, the reference tool (npm only; pinned in bench/package.json); the package ships the binary without its run bit
@@ -25,11 +29,11 @@ fi
 if [ -f "$AZCOPY" ]; then chmod +x "$AZCOPY"; fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-"$PY" bench/bench.py --env "$RUN_DIR/env" --size "${BENCH_SIZE:-quick}" --pin "${BENCH_PIN:-1}" ${BENCH_TARGETS:+--targets "$BENCH_TARGETS"} ${BENCH_ROUNDS:+--rounds "$BENCH_ROUNDS"} ${BENCH_CONNECTIONS:+--connections "$BENCH_CONNECTIONS"} | tee "$out"
+"$PY" bench/bench.py --env "$ENV_FILE" --size "${BENCH_SIZE:-quick}" --pin "${BENCH_PIN:-1}" ${BENCH_TARGETS:+--targets "$BENCH_TARGETS"} ${BENCH_ROUNDS:+--rounds "$BENCH_ROUNDS"} ${BENCH_CONNECTIONS:+--connections "$BENCH_CONNECTIONS"} | tee "$out"
 summary=$(tail -n 1 "$out")
 # Then many migrations at once from this controller (bench/migrations.py), unless BENCH_MIGRATIONS=0.
 if [ "${BENCH_MIGRATIONS:-20}" -gt 0 ]; then
-  "$PY" bench/migrations.py --env "$RUN_DIR/env" --count "${BENCH_MIGRATIONS:-20}" | tee "$out"
+  "$PY" bench/migrations.py --env "$ENV_FILE" --count "${BENCH_MIGRATIONS:-20}" | tee "$out"
   summary="$summary $(tail -n 1 "$out")"
 fi
 echo "$summary"

@@ -37,6 +37,15 @@ if ! stamp_ok "$VENV/.ips-lab.sha256" lab/pyproject.toml || [ ! -x "$VENV/bin/ip
   stamp_write "$VENV/.ips-lab.sha256" lab/pyproject.toml
 fi
 
+# aws-cli, for the lab's real-client tests, in a venv of its own (lab/requirements-awscli.txt says why).
+AWSCLI=$ROOT/lab/.venv-awscli
+if ! stamp_ok "$AWSCLI/.ips-awscli.sha256" lab/requirements-awscli.txt || [ ! -x "$AWSCLI/bin/aws" ]; then
+  echo "setup: aws-cli into lab/.venv-awscli"
+  "$(command -v python3.11 || command -v python3)" -m venv "$AWSCLI"
+  "$AWSCLI/bin/python" -m pip install -q -r lab/requirements-awscli.txt
+  stamp_write "$AWSCLI/.ips-awscli.sha256" lab/requirements-awscli.txt
+fi
+
 # The collection, importable from the venv (and found by ansible through its sys.path scan).
 site=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 link=$site/ansible_collections/citrix_community/ips

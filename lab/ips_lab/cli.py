@@ -167,6 +167,8 @@ def cmd_down(args):
         if record is None:
             continue
         out("  %-8s %s (pid %s)" % (part.name, stop_record(run, part.name, record), record.get("pid")))
+    # an env file left behind would tell `make bench`, molecule and the demo that the lab still answers
+    run.remove_env()
     if args.purge:
         if not (run.pids.is_dir() or run.path == LAB_DIR / "run"):
             err("ips-lab: %s does not look like a lab run dir; not deleting it" % run.path)
@@ -197,10 +199,16 @@ def cmd_status(args):
 
 
 def cmd_env(args):
+    """Print the env file's path, and fail with a sentence (never a traceback) unless the lab it describes runs."""
     run = RunDir()
     out(str(run.env_file))
     if not run.env_file.exists():
-        err("ips-lab: no env file yet; start the lab with `make lab-up`")
+        err("ips-lab: the lab is not running (no env file in %s); start it with `make lab-up`" % run.path)
+        return 1
+    gone = [part.name for part in all_parts(run) if not record_alive(run.read_record(part.name))]
+    if gone:
+        err("ips-lab: the lab is not running (%s stopped; %s is stale); start it with `make lab-up`"
+            % (", ".join(gone), run.env_file))
         return 1
     return 0
 
@@ -215,7 +223,7 @@ def main(argv=None):
     down.add_argument("--purge", action="store_true", help="also delete the run dir")
     down.set_defaults(func=cmd_down)
     sub.add_parser("status", help="print each part up or down").set_defaults(func=cmd_status)
-    sub.add_parser("env", help="print the path of the env file").set_defaults(func=cmd_env)
+    sub.add_parser("env", help="print the path of the env file; fail unless the lab runs").set_defaults(func=cmd_env)
     args = parser.parse_args(argv)
     return args.func(args)
 

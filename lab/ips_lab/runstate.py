@@ -116,6 +116,12 @@ class RunDir(object):
             lines.append("%s=%s" % (key, value))
         write_private(self.env_file, "\n".join(lines) + "\n")
 
+    def remove_env(self):
+        try:
+            self.env_file.unlink()
+        except FileNotFoundError:
+            pass
+
     def tail_log(self, name, lines=30):
         try:
             text = self.log_path(name).read_text(errors="replace")

@@ -1,4 +1,4 @@
-"""The lab's folders depend one way only: common/ <- jobwork/ <- citrix/, jobwork/ <- winhost/, common/ <- daas/ <- citrix/ and common/ <- planes/
+"""The lab's folders depend one way only: common/ <- jobwork/ <- citrix/, jobwork/ <- winhost/, common/ <- daas/ <- citrix/, common/ <- planes/ and common/ <- realhosts/
 (the launchers only start processes), and nothing in the lab imports the collection (the lab keeps
 its own copy of the rules)."""
 
@@ -16,7 +16,8 @@ ALLOWED = {
     "daas": {"common"},
     "planes": {"common"},
     "winhost": {"common", "jobwork"},
-    "launchers": {"common", "runstate"},
+    "realhosts": {"common"},
+    "launchers": {"common", "runstate", "realhosts"},
 }
 
 

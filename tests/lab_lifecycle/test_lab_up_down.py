@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -151,6 +152,15 @@ def test_up_answers_then_down_leaves_nothing(lab):
     assert env["IPS_LAB_WINHOST_CA_PATH"] == env["CITRIX_CLOUD_CA_PATH"]
     assert env["IPS_LAB_WINHOST_URL"] == "https://127.0.0.1:%s/wsman" % env["IPS_LAB_WINHOST_PORT"]
     assert http_status(env["IPS_LAB_WINHOST_URL"], context=context) == 405  # GET: WS-Management is POST only
+    # ... and at Citrix Cloud's own host name through the real-host proxy, TLS verified against the proxy's CA
+    proxy_ctx = ssl.create_default_context(cafile=env["IPS_LAB_PROXY_CA_PATH"])
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"https": env["IPS_LAB_PROXY_URL"]}),
+                                         urllib.request.HTTPSHandler(context=proxy_ctx))
+    token = urllib.request.Request("https://api-eu.cloud.com/cctrustoauth2/%s/tokens/clients" % env["CITRIX_CLOUD_CUSTOMER_ID"],
+                                   data=urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": env["CITRIX_CLOUD_CLIENT_ID"],
+                                                                "client_secret": env["CITRIX_CLOUD_CLIENT_SECRET"]}).encode())
+    with opener.open(token, timeout=30) as answer:
+        assert answer.status == 200 and json.loads(answer.read())["access_token"]
 
     # A second `up` keeps the running processes.
     again = ips_lab(run_dir, "up")
@@ -174,6 +184,31 @@ def test_up_answers_then_down_leaves_nothing(lab):
     assert not still, "ports still listening after down: %s" % still
     assert not list((run_dir / "pids").glob("*.json"))
     assert ips_lab(run_dir, "status").returncode == 1
+    # no env file that looks alive: the next `make bench` or molecule run is told the lab is down
+    assert not (run_dir / "env").exists()
+    assert (run_dir / "azure" / "config.json").exists()  # the state stays (only --purge deletes it)
+
+
+def test_a_stale_env_file_is_reported_not_a_traceback(tmp_path):
+    """An env file whose processes are gone (a lab killed, or downed by an older ips-lab): `ips-lab env` and
+    `make bench` say the lab is not running, in a sentence, and fail."""
+    run_dir = tmp_path / "run"
+    (run_dir / "pids").mkdir(parents=True)
+    (run_dir / "env").write_text("IPS_LAB_AZURE_URL=https://127.0.0.1:9\nIPS_LAB_RUN_DIR=%s\n" % run_dir)
+    (run_dir / "pids" / "azure.json").write_text(json.dumps({"part": "azure", "pid": 2 ** 22 + 1, "start_time": 1, "port": 9}))
+    told = ips_lab(run_dir, "env")
+    assert told.returncode == 1
+    assert "the lab is not running" in told.stderr and "make lab-up" in told.stderr, told.stderr
+    env = dict(os.environ, IPS_LAB_RUN_DIR=str(run_dir))
+    bench = subprocess.run(["bash", str(REPO / "bench" / "run.sh")], env=env, capture_output=True, text=True, timeout=60,
+                           check=False)
+    assert bench.returncode == 1, bench.stdout + bench.stderr
+    assert "the lab is not running" in bench.stderr and "make lab-up" in bench.stderr, bench.stderr
+    assert "Traceback" not in bench.stdout + bench.stderr
+    # and with no env file at all
+    (run_dir / "env").unlink()
+    told = ips_lab(run_dir, "env")
+    assert told.returncode == 1 and "the lab is not running" in told.stderr, told.stderr
 
 
 def test_failed_up_stops_what_it_started(tmp_path):

@@ -84,6 +84,39 @@ def ensure_ca(state_dir):
     return tuple(paths)
 
 
+def host_certificate(state_dir, hostname):
+    """Paths (cert_pem, key_pem) of a server certificate for one DNS name, signed by the CA of
+    <state_dir>/tls/ (ensure_ca), made on first use: what the real-host proxy presents for that host."""
+    ensure_ca(state_dir)
+    tls_dir = os.path.join(str(state_dir), TLS_DIR)
+    hosts_dir = os.path.join(tls_dir, "hosts")
+    cert_path, key_path = os.path.join(hosts_dir, hostname + ".pem"), os.path.join(hosts_dir, hostname + ".key")
+    if os.path.exists(cert_path) and os.path.exists(key_path):
+        return cert_path, key_path
+    os.makedirs(hosts_dir, exist_ok=True)
+    with open(os.path.join(tls_dir, CA_KEY_FILE), "rb") as src:
+        ca_key = serialization.load_pem_private_key(src.read(), password=None)
+    with open(os.path.join(tls_dir, CA_FILE), "rb") as src:
+        ca_cert = x509.load_pem_x509_certificate(src.read())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(_name(hostname)).issuer_name(ca_cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    # key first, certificate last: the certificate's presence means the pair is complete
+    _write_key(key_path, key)
+    _write_cert(cert_path + ".tmp", cert)
+    os.replace(cert_path + ".tmp", cert_path)
+    return cert_path, key_path
+
+
 def server_context(cert, key):
     """The server side SSL context of a stand-in: TLS 1.2 or later with this certificate and key."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -1,19 +1,22 @@
 """The managed-disk blob front: what a disk's access SAS points at, forwarding to Azurite.
 
-A SAS URL looks like `https://127.0.0.1:PORT/md-impexp/<grant>/abcd?sv=2018-03-28&sr=b&sp=rw&se=...&sig=...`
-(real ones: `https://md-impexp-xxxx.z1.blob.storage.azure.net/<random>/abcd?...`). On an IP host the
+A SAS URL looks like `https://127.0.0.1:PORT/md-impexp/<grant>/abcd?sv=2018-03-28&sr=b&si=<policy id>&sig=...`
+(real ones: `https://md-impexp-xxxx.z1.blob.storage.azure.net/<random>/abcd?sv=2018-03-28&sr=b&si=<guid>&sig=...`, which
+is what a client that came through the real-host proxy gets). The permission and expiry are the grant's stored
+access policy (`si`), kept by the plane, never in the URL. On an IP host the
 storage SDK reads the first path segment as the account (Azurite's path style), so `md-impexp` is
 the account, the container names one grant, and the plane's store says which disk it is and
 whether the grant is still live.
 
 Rules of a real managed-disk SAS, enforced here because Azurite does not:
-- only Put Page (update, clear), Get Blob, Get Blob Properties and Get Page Ranges; anything else
-  (Put Blob, Put Block, Set Blob Properties, Delete, Put Page From URL, ...) is 403 OperationNotAllowed;
+- only Put Page (update, clear), Put Page From URL (the source another disk's Read SAS; 403 CannotVerifyCopySource
+  otherwise), Get Blob, Get Blob Properties and Get Page Ranges; anything else (Put Blob, Put Block, Set Blob
+  Properties, Delete, ...) is 403 OperationNotAllowed;
 - Put Page update: at most 4 MiB (413 RequestBodyTooLarge), start and end 512-aligned and inside
   the disk (416 InvalidPageRange), Content-Length equal to the range (400 InvalidHeaderValue);
-- the SAS: signature (403 AuthenticationFailed), expiry (403 AuthenticationFailed), permission
+- the SAS: signature and stored policy (403 AuthenticationFailed), expiry (403 AuthenticationFailed), permission
   (403 AuthorizationPermissionMismatch: a Read grant cannot write); a revoked grant is gone
-  (403 AuthenticationFailed).
+  (403 AuthenticationFailed); x-ms-version must be one Azure knows (400 InvalidHeaderValue) and is echoed.
 Error bodies are Azure Storage's XML with the `x-ms-error-code` header.
 """
 
@@ -24,7 +27,7 @@ import hmac
 import re
 import time
 import uuid
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
 from .base import Answer, HttpError, forward, forward_read
@@ -47,6 +50,36 @@ FORWARD_HEADERS = ("x-ms-page-write", "content-md5", "x-ms-content-crc64", "x-ms
                    "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "x-ms-if-sequence-number-le",
                    "x-ms-if-sequence-number-lt", "x-ms-if-sequence-number-eq", "x-ms-range-get-content-md5",
                    "x-ms-range-get-content-crc64", "x-ms-lease-id")
+
+
+# The service versions Azure Storage answers to (learn.microsoft.com "Versioning for Azure Storage"; the newest are
+# those azure-storage-blob 12.2x offers). Anything else in x-ms-version is 400 InvalidHeaderValue, as Azure answers.
+KNOWN_VERSIONS = frozenset((
+    "2009-09-19", "2011-08-18", "2012-02-12", "2013-08-15", "2014-02-14", "2015-02-21", "2015-04-05", "2015-07-08", "2015-12-11",
+    "2016-05-31", "2017-04-17", "2017-07-29", "2017-11-09", "2018-03-28", "2018-11-09", "2019-02-02", "2019-07-07", "2019-10-10",
+    "2019-12-12", "2020-02-10", "2020-04-08", "2020-06-12", "2020-08-04", "2020-10-02", "2020-12-06", "2021-02-12", "2021-04-10",
+    "2021-06-08", "2021-08-06", "2021-10-04", "2021-12-02", "2022-11-02", "2023-01-03", "2023-05-03", "2023-08-03", "2023-11-03",
+    "2024-02-04", "2024-05-04", "2024-08-04", "2024-11-04", "2025-01-05", "2025-05-05", "2025-07-05", "2025-11-05", "2026-02-06",
+    "2026-04-06", "2026-06-06", "2026-10-06"))
+
+
+def request_version(request):
+    """The service version of a request: its x-ms-version (refused unless Azure knows it), else the SAS's sv."""
+    version = request.headers.get("x-ms-version")
+    if version is None:
+        return request.params.get("sv") or STORAGE_VERSION
+    if version.strip() not in KNOWN_VERSIONS:
+        request.discard_body()
+        error = storage_error(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format.",
+                              {"x-ms-error-header": "x-ms-version"})
+        error.body = error.body.replace(b"</Message></Error>", b"</Message><HeaderName>x-ms-version</HeaderName><HeaderValue>%s"
+                                        b"</HeaderValue></Error>" % escape(version).encode("utf-8"))
+        raise error
+    return version.strip()
+
+
+def _error_code(exc):
+    return exc.headers.get("x-ms-error-code") or str(exc.status)
 
 
 def storage_error(status, code, message, headers=None):
@@ -122,16 +155,33 @@ class Azurite(object):
         return body
 
 
-def sas_signature(key, container, permission, expiry):
-    text = "\n".join((container, permission, expiry, SAS_VERSION, "b"))
+def sas_signature(key, container, policy):
+    text = "\n".join((container, policy, SAS_VERSION, "b"))
     return base64.b64encode(hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()).decode("ascii")
 
 
-def make_sas_url(plane_url, key, container, permission, expiry_ts):
-    expiry = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expiry_ts))
-    query = urlencode([("sv", SAS_VERSION), ("sr", "b"), ("sp", permission), ("se", expiry),
-                       ("sig", sas_signature(key, container, permission, expiry))])
-    return "%s/%s/%s/%s?%s" % (plane_url, ACCOUNT, container, BLOB_NAME, query)
+def disk_host(container):
+    """The real-shaped host of a grant's SAS: md-impexp-<id>.z1.blob.storage.azure.net (what AzCopy keys on)."""
+    return "md-impexp-%s.z1.blob.storage.azure.net" % container[len("md-"):]
+
+
+def disk_account(host):
+    """True for a managed disk's import/export account host (md-....blob.storage.azure.net)."""
+    return host.startswith("md-") and host.endswith((".blob.storage.azure.net", ".blob.core.windows.net"))
+
+
+def blob_url(plane_url, container, real_host=False):
+    """The disk's blob: on the plane's own URL (path style, the account first), or with `real_host` on the real-shaped
+    account host, as Azure gives it to a client that came through the real-host proxy."""
+    if real_host:
+        return "https://%s/%s/%s" % (disk_host(container), container, BLOB_NAME)
+    return "%s/%s/%s/%s" % (plane_url, ACCOUNT, container, BLOB_NAME)
+
+
+def make_sas_url(plane_url, key, container, policy, real_host=False):
+    """A disk SAS as Azure shapes it: `?sv=2018-03-28&sr=b&si=<stored access policy>&sig=...`."""
+    query = urlencode([("sv", SAS_VERSION), ("sr", "b"), ("si", policy), ("sig", sas_signature(key, container, policy))])
+    return "%s?%s" % (blob_url(plane_url, container, real_host), query)
 
 
 class BlobFront(object):
@@ -142,23 +192,38 @@ class BlobFront(object):
         self.azurite = azurite
         self.key = key
 
-    def handle(self, request, parts):
+    def handle(self, request, parts, account_host=None):
+        """One disk SAS request; every answer, an error too, echoes the version the request was served with."""
+        version = request_version(request)
+        try:
+            answer = self._handle(request, parts, account_host)
+        except HttpError as exc:
+            exc.headers["x-ms-version"] = version
+            raise
+        answer.headers["x-ms-version"] = version
+        return answer
+
+    def _handle(self, request, parts, account_host):
         if len(parts) != 3 or parts[2] != BLOB_NAME:
             raise storage_error(404, "ResourceNotFound", "The specified resource does not exist.")
         container = parts[1]
+        if account_host and account_host != disk_host(container):
+            # a SAS is signed for one account: another md- host does not know the grant
+            raise storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request. The SAS is not one of "
+                                "this account (%s)." % account_host)
         grant, disk = self._authorise(request, container)
         comp = request.params.get("comp")
         method = request.method
         if method == "PUT" and comp == "page":
+            self._need(grant, "w")
             if request.headers.get("x-ms-copy-source"):
-                raise storage_error(403, "OperationNotAllowed", "Put Page From URL is not allowed on a managed disk upload SAS.")
-            self._need(request, "w")
+                return self._put_page_from_url(request, grant, disk)
             return self._put_page(request, grant, disk)
         if method == "GET" and comp == "pagelist":
-            self._need(request, "r")
+            self._need(grant, "r")
             return self._pass(request, grant, "comp=pagelist", buffered=True)
         if method in ("GET", "HEAD") and comp is None:
-            self._need(request, "r")
+            self._need(grant, "r")
             return self._pass(request, grant, "", buffered=False)
         what = {("PUT", None): "Put Blob", ("PUT", "block"): "Put Block", ("PUT", "blocklist"): "Put Block List",
                 ("PUT", "properties"): "Set Blob Properties", ("PUT", "metadata"): "Set Blob Metadata",
@@ -170,33 +235,35 @@ class BlobFront(object):
     # --- checks -------------------------------------------------------------------------------
 
     def _authorise(self, request, container):
-        params = request.params
-        sig, permission, expiry = params.get("sig"), params.get("sp"), params.get("se")
+        return self._check_sas(request.params, container)
+
+    def _check_sas(self, params, container):
+        """The SAS Azure gives for a disk: sv, sr=b, a stored access policy `si` (the grant's permission and expiry live
+        with the service, not in the URL) and sig. Returns (grant, disk)."""
+        sig, policy = params.get("sig"), params.get("si")
         if not sig:
             raise storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request. The request carries no "
                                 "signature (sig).")
-        if not (permission and expiry and params.get("sv") and params.get("sr") == "b"):
-            raise storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request. The SAS lacks sv, sr, sp or se.")
-        expected = sas_signature(self.key, container, permission, expiry)
+        if not (policy and params.get("sv") and params.get("sr") == "b"):
+            raise storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request. The SAS lacks sv, sr or si "
+                                "(a disk SAS names a stored access policy).")
+        expected = sas_signature(self.key, container, policy)
         if not hmac.compare_digest(expected, sig) or params.get("sv") != SAS_VERSION:
             raise storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request. Make sure the value of "
                                 "Authorization header is formed correctly including the signature.\nsignature mismatch")
-        try:
-            expiry_ts = datetime.datetime.strptime(expiry, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()
-        except ValueError:
-            raise storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request. se is not a time.")
-        if expiry_ts < time.time():
+        grant, disk = self.plane.grant_for(container)
+        if grant is None or grant.get("policy") != policy:
+            raise storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request. The access to this disk "
+                                "was revoked or never granted (no stored access policy %s)." % policy)
+        if grant["expiry"] < time.time():
+            expiry = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(grant["expiry"]))
             raise storage_error(403, "AuthenticationFailed", "Signed expiry time [%s] has to be after the current time [%s]; "
                                 "the SAS has expired." % (expiry, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
-        grant, disk = self.plane.grant_for(container)
-        if grant is None:
-            raise storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request. The access to this disk "
-                                "was revoked or never granted.")
         return grant, disk
 
     @staticmethod
-    def _need(request, letter):
-        if letter not in request.params.get("sp", ""):
+    def _need(grant, letter):
+        if letter not in ("rw" if grant["access"] == "Write" else "r"):
             raise storage_error(403, "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation "
                                 "using this permission.")
 
@@ -262,6 +329,60 @@ class BlobFront(object):
         if status == 201:
             self.plane.note_write(grant)
         return self._answer(status, answer_headers, body)
+
+    def _put_page_from_url(self, request, grant, disk):
+        """Put Page From URL (what AzCopy's disk-to-disk copy sends): up to 4 MiB of another disk, read through that disk's
+        Read SAS (on the plane's own URL or its md- host), written at x-ms-range. The body is empty."""
+        self._drain(request)
+        dest = self._range(request)
+        text = request.headers.get("x-ms-source-range") or ""
+        match = RANGE_RE.match(text.strip())
+        if dest is None or not match:
+            raise storage_error(400, "MissingRequiredHeader", "An HTTP header that's mandatory for this request is not specified.",
+                                {"x-ms-error-header": "x-ms-range" if dest is None else "x-ms-source-range"})
+        start, end = dest
+        length = end - start + 1
+        size = disk["properties"]["creationData"]["uploadSizeBytes"]
+        if start % PAGE or (end + 1) % PAGE or end < start or end >= size:
+            raise storage_error(416, "InvalidPageRange", "The page range specified is invalid (got bytes=%d-%d of %d)." % (start, end, size))
+        if length > MAX_PUT_PAGE:
+            raise storage_error(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format: a "
+                                "range of Put Page From URL is at most 4 MiB.", {"x-ms-error-header": "x-ms-range"})
+        source_start, source_end = int(match.group(1)), int(match.group(2))
+        if source_end - source_start + 1 != length:
+            raise storage_error(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format: the "
+                                "source range and the destination range differ in length.", {"x-ms-error-header": "x-ms-source-range"})
+        source_grant, source_disk = self._source(request.headers["x-ms-copy-source"])
+        source_size = source_disk["properties"]["creationData"].get("uploadSizeBytes") or source_disk["properties"].get("diskSizeBytes")
+        if source_size is not None and source_end >= source_size:
+            raise storage_error(416, "InvalidRange", "The range specified is invalid for the current size of the source blob.")
+        data = self.azurite.read_range(source_grant["blob"], source_start, length)
+        headers = {"x-ms-version": STORAGE_VERSION, "x-ms-page-write": "update", "x-ms-range": "bytes=%d-%d" % (start, end),
+                   "Content-Length": str(len(data))}
+        status, answer_headers, body = forward_read(self.azurite.base, "PUT", self.azurite.path(grant["blob"], "comp=page"), headers, data)
+        if status == 201:
+            self.plane.note_write(grant)
+        return self._answer(status, answer_headers, body)
+
+    def _source(self, url):
+        """(grant, disk) of a Put Page From URL source: a live Read grant of this plane, else 403 CannotVerifyCopySource."""
+        parts = urlsplit(url)
+        segments = [unquote(p) for p in parts.path.split("/") if p]
+        host = (parts.hostname or "").lower()
+        if disk_account(host):
+            segments = [ACCOUNT] + segments
+        params = dict((k, v[0]) for k, v in parse_qs(parts.query).items())
+        try:
+            if len(segments) != 3 or segments[0] != ACCOUNT or segments[2] != BLOB_NAME:
+                raise storage_error(404, "ResourceNotFound", "The specified resource does not exist.")
+            if disk_account(host) and host != disk_host(segments[1]):
+                raise storage_error(403, "AuthenticationFailed", "The SAS is not one of this account.")
+            source_grant, source_disk = self._check_sas(params, segments[1])
+            self._need(source_grant, "r")
+        except HttpError as exc:
+            raise storage_error(403 if exc.status != 404 else 404, "CannotVerifyCopySource",
+                                "The source of the copy could not be read: %s" % _error_code(exc))
+        return source_grant, source_disk
 
     @staticmethod
     def _forward_headers(request):

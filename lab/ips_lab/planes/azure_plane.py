@@ -18,6 +18,7 @@ until that time has passed, then Succeeded, as real ARM does (azure-core's ARMPo
 import math
 import re
 import secrets
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -25,7 +26,7 @@ from pathlib import Path
 from ..common.config import is_number
 from ..common.server import serve_main
 from . import vhd_footer
-from .azure_blob import ACCOUNT, Azurite, BlobFront, make_sas_url, storage_error
+from .azure_blob import ACCOUNT, Azurite, BlobFront, blob_url, disk_account, make_sas_url, storage_error
 from .azure_entra import Entra, entra_error
 from .azure_rbac import Rbac, valid_removed
 from .base import Answer, DocStore, HttpError, Running, iso
@@ -67,6 +68,18 @@ ARM_FAULTS = {
 }
 
 
+# The real hosts of ARM and Entra the plane answers as (through the lab's real-host proxy, lab/ips_lab/realhosts).
+ARM_HOSTS = ("management.azure.com", "login.microsoftonline.com")
+
+
+def host_name(header):
+    """The host of a Host header, lower case, without its port ('' for none or an IPv6 literal)."""
+    header = (header or "").strip().lower()
+    if not header or header.startswith("["):
+        return ""
+    return header.split(":", 1)[0]
+
+
 def arm_error(status, code, message, target=None, headers=None):
     error = {"code": code, "message": message}
     if target:
@@ -82,7 +95,9 @@ class AzurePlane(object):
         self.config = config
         self.store = DocStore(self.state_dir / "azure.sqlite")
         self.url = None
-        self.entra = Entra(config, lambda: self.url)
+        # the base URL the current request came to: the lab's own, or a real host name through the real-host proxy
+        self._seen = threading.local()
+        self.entra = Entra(config, self.public_url)
         self.subscription = config["subscription_id"]
         self.resource_groups = dict((rg.lower(), rg) for rg in config["resource_groups"])
         self.location = config["location"]
@@ -100,6 +115,15 @@ class AzurePlane(object):
 
     def bound(self, url):
         self.url = url
+
+    def public_url(self):
+        """https://management.azure.com (or login.microsoftonline.com) for a request that came to that host through the
+        lab's real-host proxy, else the plane's own URL: the links it answers point where the client came from."""
+        return getattr(self._seen, "url", None) or self.url
+
+    def real_hosts(self):
+        """True while serving a request that came through the real-host proxy (links then carry real host names)."""
+        return getattr(self._seen, "url", None) is not None
 
     def close(self):
         self.lab.close()
@@ -124,8 +148,22 @@ class AzurePlane(object):
 
     # --- dispatch -----------------------------------------------------------------------------
 
+    @staticmethod
+    def normalise(request):
+        """A disk SAS on its real host (md-impexp-....z1.blob.storage.azure.net/<container>/abcd, the host being the
+        account) gets the path it has on the plane's own URL (/md-impexp/<container>/abcd), before fault rules and the
+        request record see it: one rule serves both ways in."""
+        if disk_account(host_name(request.headers.get("Host"))):
+            request.path = "/%s%s" % (ACCOUNT, request.path)
+            request.raw_path = "/%s%s" % (ACCOUNT, request.raw_path)
+
     def handle(self, request):
         parts = [p for p in request.path.split("/") if p]
+        host = host_name(request.headers.get("Host"))
+        self._seen.url = "https://%s" % host if host in ARM_HOSTS else None
+        if disk_account(host):
+            self._seen.url = "https://management.azure.com"
+            return self.blob.handle(request, parts, account_host=host)
         if not parts:
             return Answer(200, {"service": "ips-lab azure plane"})
         if parts[0] == ACCOUNT:
@@ -149,7 +187,7 @@ class AzurePlane(object):
         if problem:
             raise arm_error(401, problem[0], problem[1], headers={
                 "WWW-Authenticate": 'Bearer authorization_uri="%s/%s", error="invalid_token", error_description="%s"'
-                                    % (self.url, self.entra.tenant, problem[1].replace('"', "'"))})
+                                    % (self.public_url(), self.entra.tenant, problem[1].replace('"', "'"))})
         del claims
         self._api_version(request)
         low = [p.lower() for p in parts]
@@ -537,23 +575,24 @@ class AzurePlane(object):
                 if disk["properties"]["creationData"]["createOption"] != "Upload" or state not in UPLOAD_STATES:
                     raise arm_error(409, "OperationNotAllowed", "Write access can only be granted to a disk created with createOption "
                                     "Upload that is in state ReadyToUpload or ActiveUpload; disk '%s' is %s." % (name, state))
-                new_state, permission = "ActiveUpload", "rw"
+                new_state = "ActiveUpload"
             elif access == "Read":
                 if state in UPLOAD_STATES:
                     raise arm_error(409, "OperationNotAllowed", "Disk '%s' is in state '%s'; Read access is possible once the upload is "
                                     "finished (endGetAccess)." % (name, state))
-                new_state, permission = "ActiveSAS", "r"
+                new_state = "ActiveSAS"
             else:
                 return self._accepted(self._new_op(None))
             self._drop_grant(disk)
             container = "md-" + secrets.token_hex(6)
             expiry = time.time() + duration
+            policy = str(uuid.uuid4())  # the stored access policy the SAS names (si): permission and expiry stay here
             self.store.put("grant", container, {"container": container, "disk": self._key(rg, name), "access": access,
-                                                "blob": disk["_lab"]["blob"], "expiry": expiry})
+                                                "blob": disk["_lab"]["blob"], "expiry": expiry, "policy": policy})
             disk["_lab"]["grant"] = container
             disk["properties"]["diskState"] = new_state
             self.store.put("disk", self._key(rg, name), disk)
-            sas = make_sas_url(self.url, self.sas_key, container, permission, expiry)
+            sas = make_sas_url(self.url, self.sas_key, container, policy, real_host=self.real_hosts())
         return self._accepted(self._new_op({"accessSAS": sas}))
 
     def revoke_access(self, request, rg, name):
@@ -564,8 +603,7 @@ class AzurePlane(object):
             if state == "ActiveUpload":
                 size = disk["properties"]["creationData"]["uploadSizeBytes"]
                 footer = self.azurite.read_range(disk["_lab"]["blob"], size - vhd_footer.FOOTER_SIZE, vhd_footer.FOOTER_SIZE)
-                blob_url = "%s/%s/%s/abcd" % (self.url, ACCOUNT, disk["_lab"]["grant"])
-                problem = vhd_footer.problem(footer, "abcd", blob_url, size)
+                problem = vhd_footer.problem(footer, "abcd", blob_url(self.url, disk["_lab"]["grant"], self.real_hosts()), size)
                 if problem:
                     # Real Azure: endGetAccess fails with InvalidVhd and the disk stays in ActiveUpload
                     # (the write SAS keeps working, so the footer can be rewritten and revoke retried).
@@ -591,7 +629,7 @@ class AzurePlane(object):
 
     def _op_url(self, op_id, monitor):
         return "%s/subscriptions/%s/providers/Microsoft.Compute/locations/%s/DiskOperations/%s?%sapi-version=2026-03-02" % (
-            self.url, self.subscription, self.location, op_id, "monitor=true&" if monitor else "")
+            self.public_url(), self.subscription, self.location, op_id, "monitor=true&" if monitor else "")
 
     def _accepted(self, op_id):
         return Answer(202, None, {"Location": self._op_url(op_id, True), "Azure-AsyncOperation": self._op_url(op_id, False),

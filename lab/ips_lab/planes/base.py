@@ -35,6 +35,11 @@ class HttpError(Exception):
         self.content_type = content_type
 
 
+class ClientGone(Exception):
+    """The client stopped sending its body (it stalled past the handler's timeout) or went away mid-request:
+    nothing to answer, nothing to log but a line."""
+
+
 # --- persistent state ---------------------------------------------------------------------------
 
 class DocStore(object):
@@ -114,7 +119,14 @@ class Request(object):
             if self.length > limit:
                 self.handler.close_connection = True
                 raise HttpError(413, {"message": "request body over %d bytes" % limit})
-            self._body = self.handler.rfile.read(self.length) if self.length > 0 else b""
+            try:
+                self._body = self.handler.rfile.read(self.length) if self.length > 0 else b""
+            except OSError as exc:  # a timeout too: the client stalled mid-body
+                self.handler.close_connection = True
+                raise ClientGone("reading the body: %s" % (exc or type(exc).__name__))
+            if len(self._body) < self.length:
+                self.handler.close_connection = True
+                raise ClientGone("the body ended after %d of %d bytes" % (len(self._body), self.length))
         return self._body
 
     def json(self):
@@ -140,7 +152,11 @@ class Request(object):
             self.handler.close_connection = True
             return
         while remaining > 0:
-            chunk = self.handler.rfile.read(min(remaining, 1024 * 1024))
+            try:
+                chunk = self.handler.rfile.read(min(remaining, 1024 * 1024))
+            except OSError as exc:
+                self.handler.close_connection = True
+                raise ClientGone("reading the body: %s" % (exc or type(exc).__name__))
             if not chunk:
                 self.handler.close_connection = True
                 break
@@ -177,10 +193,25 @@ class PlaneHandler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def handle_one_request(self):
+        """One request; a client that stalls or leaves mid-request ends its connection with a log line, never a traceback
+        (a stalled upload is an everyday event for a cloud front)."""
+        try:
+            super().handle_one_request()
+        except ClientGone as exc:
+            LOG.info("%s %s: the client went away (%s)", self.command, urlsplit(self.path).path, exc)
+            self.close_connection = True
+        except OSError as exc:  # the answer could not be written: the client has gone
+            LOG.info("%s %s: the client went away (%s)", getattr(self, "command", "-"), urlsplit(getattr(self, "path", "") or "").path,
+                     exc or type(exc).__name__)
+            self.close_connection = True
+
     def _serve(self):
         plane = self.server.app
         lab = getattr(plane, "lab", None)  # faults.PlaneLab: the /_lab/ API, fault rules, recorded requests
         request = Request(self)
+        if hasattr(plane, "normalise"):
+            plane.normalise(request)  # e.g. a real host name folded into the path the plane knows (azure_plane)
         if lab is not None and lab.is_admin(request):
             answer = self._answer(lab.admin, request)
             request.discard_body()
@@ -211,6 +242,8 @@ class PlaneHandler(BaseHTTPRequestHandler):
             return func(request)
         except HttpError as exc:
             return Answer(exc.status, exc.body, exc.headers, exc.content_type)
+        except ClientGone:
+            raise
         except Exception as exc:  # answer 500 rather than drop the connection on a lab bug
             LOG.exception("%s failed on %s %s", type(self.server.app).__name__, request.method, request.path)
             return Answer(500, {"message": "lab plane error: %s" % type(exc).__name__})

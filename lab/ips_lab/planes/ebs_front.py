@@ -25,6 +25,7 @@ Per-snapshot block digests are kept in <state-dir>/ebs.sqlite.
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import re
 import time
@@ -33,6 +34,7 @@ from urllib.parse import urlencode
 from ..common.server import serve_main
 from .base import Answer, DocStore, HttpError, Running, forward_read
 from .faults import PlaneLab, sigv4_identity
+from .sigv4 import signature_problem
 
 BLOCK_SIZE = 524288
 BLOCKS_PER_GIB = 1024 * 1024 * 1024 // BLOCK_SIZE
@@ -42,6 +44,8 @@ DEFAULT_MAX_RESULTS = 10000
 SNAPSHOT_RE = re.compile(r"^snap-[0-9a-f]{8,17}$")
 START_FIELDS = ("VolumeSize", "ParentSnapshotId", "Tags", "Description", "Encrypted", "KmsKeyArn", "Timeout")
 ERROR_TAG = "ips-lab:ebs-status"
+# a snapshot's status in moto's DescribeSnapshots XML (snapshotId, volumeId, status come in that order)
+SNAPSHOT_STATUS_RE = re.compile(r"(<snapshotId>(snap-[0-9a-f]+)</snapshotId>\s*<volumeId>[^<]*</volumeId>\s*<status>)([a-z]+)(</status>)")
 # moto reads the service from the credential scope; it checks no signature.
 MOTO_EC2_AUTH = ("AWS4-HMAC-SHA256 Credential=testing/20260101/%s/ec2/aws4_request, SignedHeaders=host, "
                  "Signature=0000000000000000000000000000000000000000000000000000000000000000")
@@ -60,6 +64,15 @@ def aws_error(status, kind, message, reason=None):
     if reason:
         body["Reason"] = reason
     return HttpError(status, body, {"x-amzn-ErrorType": kind, "x-amzn-RequestId": _request_id()})
+
+
+def ec2_error(status, code, message):
+    """An error as EC2's Query API gives it (XML)."""
+    from xml.sax.saxutils import escape
+
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors>'
+            '<RequestID>%s</RequestID></Response>' % (code, escape(message), _request_id())).encode("utf-8")
+    return HttpError(status, body, {}, "text/xml;charset=UTF-8")
 
 
 def validation(message, reason="INVALID_PARAMETER_VALUE"):
@@ -82,6 +95,10 @@ class EbsFront(object):
         self.region = config.get("region", "us-east-1")
         self.url = None
         self.lab = PlaneLab(state_dir, config.get("admin_token"))
+        # the lab's own AWS keys, whose signatures are checked ({access key id: secret})
+        self.aws_keys = dict(config.get("aws_keys") or {})
+        # block tokens are the front's own (moto checks none): an HMAC of snapshot and block index
+        self.token_key = hashlib.sha256(("ebs-block-token:%s" % config.get("admin_token")).encode("utf-8")).digest()
 
     def bound(self, url):
         self.url = url
@@ -103,10 +120,18 @@ class EbsFront(object):
     def handle(self, request):
         parts = [p for p in request.path.split("/") if p]
         method = request.method
+        if not parts and method == "POST":
+            try:
+                self._check_signature(request)
+            except HttpError as exc:  # EC2 speaks XML
+                raise ec2_error(exc.status, exc.headers["x-amzn-ErrorType"], exc.body["message"])
+            return self.ec2_query(request)
         if not parts:
             return Answer(200, {"service": "ips-lab ebs front"})
         if parts[0] != "snapshots":
             raise aws_error(404, "UnknownOperationException", "The front serves only the EBS direct API (/snapshots...).")
+        # AWS refuses an unsigned call before looking at it (moto crashed on it with an HTML 500)
+        self._check_signature(request)
         signer = sigv4_identity(request.headers)
         if (signer.get("aws_key") or "").startswith("ASIA") and not signer.get("aws_token_sha256"):
             raise aws_error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
@@ -117,16 +142,47 @@ class EbsFront(object):
         if len(parts) == 4 and parts[2] == "blocks" and method == "PUT":
             return self.put_block(request, parts[1], parts[3])
         if len(parts) == 4 and parts[2] == "blocks" and method == "GET":
-            return self.get_block(request, parts[1])
+            return self.get_block(request, parts[1], parts[3])
         if len(parts) == 3 and parts[2] == "blocks" and method == "GET":
             return self.list_paged(request, parts[1], "Blocks", "/snapshots/%s/blocks" % parts[1], {})
         if len(parts) == 3 and parts[2] == "changedblocks" and method == "GET":
-            first = request.params.get("firstSnapshotId")
-            if first:
-                self._readable(first)
-            return self.list_paged(request, parts[1], "ChangedBlocks", "/snapshots/%s/changedblocks" % parts[1],
-                                   {"firstSnapshotId": first} if first else {})
+            return self.list_changed(request, parts[1], request.params.get("firstSnapshotId"))
         raise aws_error(404, "UnknownOperationException", "No EBS operation %s %s." % (method, request.path))
+
+    def _check_signature(self, request):
+        """A call signed with one of the lab's own keys must carry the right SigV4 signature (403 SignatureDoesNotMatch,
+        as AWS answers); other keys are taken on trust (docs/lab.md says why)."""
+        if not (request.headers.get("Authorization") or "").startswith("AWS4-HMAC-SHA256 "):
+            raise aws_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        problem = signature_problem(request, self.aws_keys)
+        if problem:
+            raise aws_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you "
+                            "provided. Check your AWS Secret Access Key and signing method. Consult the service documentation "
+                            "for details.")
+
+    # --- EC2, as the snapshots' states are seen -------------------------------------------------
+
+    def ec2_query(self, request):
+        """An EC2 Query API call (POST /, Action=...), forwarded to moto; in DescribeSnapshots a snapshot this front
+        started reads the state EBS gives it (pending, completed, or error after a wrong CompleteSnapshot) where moto
+        says completed from the start. What ec2.<region>.amazonaws.com answers through the real-host proxy."""
+        body = request.body()
+        skip = ("host", "content-length", "connection", "transfer-encoding")
+        headers = dict((k, v) for k, v in request.headers.items() if k.lower() not in skip)
+        headers["Content-Length"] = str(len(body))
+        status, answer_headers, data = forward_read(self.moto, "POST", "/", headers, body)
+        if status >= 500 and b"<html" in data[:200].lower():
+            raise aws_error(500, "InternalError", "An internal error has occurred.")
+        if status == 200 and b"<DescribeSnapshotsResponse" in data[:300]:
+            data = SNAPSHOT_STATUS_RE.sub(self._front_status, data.decode("utf-8")).encode("utf-8")
+        dropped = ("content-length", "connection", "server", "date", "transfer-encoding", "content-type")
+        keep = dict((k, v) for k, v in answer_headers.items() if k.lower() not in dropped)
+        content_type = dict((k.lower(), v) for k, v in answer_headers.items()).get("content-type", "text/xml")
+        return Answer(status, data, keep, content_type)
+
+    def _front_status(self, match):
+        snap = self._snapshot(match.group(2))
+        return match.group(1) + (snap["status"] if snap else match.group(3)) + match.group(4)
 
     # --- moto ---------------------------------------------------------------------------------
 
@@ -149,6 +205,9 @@ class EbsFront(object):
 
     @staticmethod
     def _pass(status, headers, body):
+        if status >= 500 or not (body or b"{").lstrip().startswith((b"{", b"[")) and status >= 400:
+            # moto crashed (an HTML traceback page): EBS answers JSON, and a client must not retry a bug forever
+            raise aws_error(500, "InternalServerException", "An internal error has occurred.")
         dropped = ("content-length", "connection", "server", "date", "transfer-encoding", "content-type")
         keep = dict((k, v) for k, v in headers.items() if k.lower() not in dropped)
         content_type = dict((k.lower(), v) for k, v in headers.items()).get("content-type", "application/json")
@@ -333,15 +392,75 @@ class EbsFront(object):
 
     # --- reads --------------------------------------------------------------------------------
 
-    def get_block(self, request, snapshot_id):
-        self._readable(snapshot_id)
-        if not request.params.get("blockToken"):
+    # --- reads ----------------------------------------------------------------------------------
+
+    def block_token(self, snapshot_id, index):
+        mac = hmac.new(self.token_key, ("%s:%d" % (snapshot_id, index)).encode("ascii"), hashlib.sha256).digest()
+        return base64.b64encode(("%d:" % index).encode("ascii") + mac).decode("ascii")
+
+    def _written(self, snapshot_id):
+        """{block index: SHA-256 digest} of the blocks written to a snapshot through the front."""
+        return dict(self.store.execute("SELECT idx, digest FROM blocks WHERE snapshot = ?", (snapshot_id,)))
+
+    def get_block(self, request, snapshot_id, index_text):
+        snap = self._readable(snapshot_id)
+        if snap is None and not self._moto_has_snapshot(snapshot_id):
+            raise not_found(snapshot_id)
+        token = request.params.get("blockToken")
+        if not token:
             raise validation("BlockToken (blockToken) is required.", "INVALID_BLOCK_TOKEN")
+        try:
+            index = int(index_text)
+        except ValueError:
+            raise validation("BlockIndex must be a whole number (got %r)." % index_text, "INVALID_BLOCK")
+        # a token the front never gave (forged, another block's or another snapshot's) is refused, as EBS refuses it;
+        # a never-written block has no token at all (moto crashed reading one)
+        if not hmac.compare_digest(token, self.block_token(snapshot_id, index)) or (snap is not None and index not in self._written(snapshot_id)):
+            raise validation("The block token is not valid for block %d of snapshot %s." % (index, snapshot_id), "INVALID_BLOCK_TOKEN")
         status, headers, body = self._moto("GET", request.raw_path + "?" + request.query, request)
         return self._pass(status, headers, body)
 
+    def list_changed(self, request, second_id, first_id):
+        """ListChangedBlocks, worked out here from the blocks written through the front (moto's crashes without a first
+        snapshot and misses blocks only the second has): the blocks that differ, with each side's token."""
+        self._readable(second_id)
+        if self._snapshot(second_id) is None:
+            raise not_found(second_id)
+        second = self._written(second_id)
+        first = {}
+        if first_id:
+            self._readable(first_id)
+            if self._snapshot(first_id) is None:
+                raise not_found(first_id)
+            first = self._written(first_id)
+        items = []
+        for index in sorted(set(first) | set(second)):
+            if first.get(index) == second.get(index):
+                continue
+            item = {"BlockIndex": index}
+            if index in first:
+                item["FirstBlockToken"] = self.block_token(first_id, index)
+            if index in second:
+                item["SecondBlockToken"] = self.block_token(second_id, index)
+            items.append(item)
+        snap = self._snapshot(second_id)
+        return self._page(request, second_id, "ChangedBlocks", items, {"VolumeSize": snap["volume_size"]} if snap.get("volume_size") else {})
+
     def list_paged(self, request, snapshot_id, key, path, extra_query):
         self._readable(snapshot_id)
+        query = urlencode(extra_query)
+        status, headers, body = self._moto("GET", path + ("?" + query if query else ""), request)
+        if status != 200:
+            return self._pass(status, headers, body)
+        answer = json.loads(body.decode("utf-8"))
+        items = answer.pop(key, None) or []
+        for item in items:
+            item["BlockToken"] = self.block_token(snapshot_id, item["BlockIndex"])
+        answer.pop("NextToken", None)
+        return self._page(request, snapshot_id, key, items, answer)
+
+    def _page(self, request, snapshot_id, key, items, answer):
+        """One page of a block listing (MaxResults, NextToken / StartingBlockIndex), which moto ignores."""
         params = request.params
         try:
             max_results = int(params.get("maxResults") or DEFAULT_MAX_RESULTS)
@@ -364,15 +483,10 @@ class EbsFront(object):
                 start = int(params["startingBlockIndex"])
             except ValueError:
                 raise validation("StartingBlockIndex must be a whole number.")
-        query = urlencode(extra_query)
-        status, headers, body = self._moto("GET", path + ("?" + query if query else ""), request)
-        if status != 200:
-            return self._pass(status, headers, body)
-        answer = json.loads(body.decode("utf-8"))
-        items = sorted((b for b in answer.get(key) or [] if b["BlockIndex"] >= start), key=lambda b: b["BlockIndex"])
+        items = sorted((b for b in items if b["BlockIndex"] >= start), key=lambda b: b["BlockIndex"])
         page, rest = items[:max_results], items[max_results:]
+        answer = dict(answer)
         answer[key] = page
-        answer.pop("NextToken", None)
         if rest:
             answer["NextToken"] = base64.b64encode(("%s/%s:%d" % (snapshot_id, key, rest[0]["BlockIndex"])).encode("ascii")).decode("ascii")
         answer["BlockSize"] = BLOCK_SIZE

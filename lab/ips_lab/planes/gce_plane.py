@@ -31,6 +31,7 @@ from ..common.server import serve_main
 from .base import Answer, DocStore, HttpError, Running, forward, iso
 from . import gcp_iam
 from .faults import PlaneLab
+from .gcs_front import GcsFront
 
 GIB = 1024 * 1024 * 1024
 NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -52,6 +53,7 @@ DISK_FIELDS = ("name", "description", "sourceImage", "sizeGb", "type", "labels",
                "physicalBlockSizeBytes", "architecture")
 DISK_TYPES = ("pd-standard", "pd-balanced", "pd-ssd", "pd-extreme", "hyperdisk-balanced", "hyperdisk-extreme", "hyperdisk-throughput")
 RAW_MEMBER = "disk.raw"
+COMPUTE_HOST = "compute.googleapis.com"
 # Injected faults without a raw body: (reason, status, message) as Google's JSON errors carry them.
 FAULTS = {429: ("rateLimitExceeded", "RESOURCE_EXHAUSTED", "Rate Limit Exceeded"),
           500: ("backendError", "INTERNAL", "Internal error. Please try again."),
@@ -136,6 +138,9 @@ class GcePlane(object):
         self.gcs = config["gcs_url"]
         self.op_seconds = float(config.get("operation_seconds", 1.0))
         self.url = None
+        # the base URL the current request came to: the plane's own, or https://compute.googleapis.com through the real-host proxy
+        self._seen = threading.local()
+        self.storage = GcsFront(self, self.gcs)
         self._ids = int(time.time() * 1000) % 10 ** 12
         self._id_lock = threading.Lock()
         self._stop = threading.Event()
@@ -172,6 +177,11 @@ class GcePlane(object):
     # --- dispatch -----------------------------------------------------------------------------
 
     def handle(self, request):
+        host = (request.headers.get("Host") or "").split(":")[0].lower()
+        self._seen.url = "https://%s" % host if host == COMPUTE_HOST else None
+        raw = [unquote(p) for p in request.raw_path.split("/") if p]
+        if raw[:1] in (["storage"], ["upload"], ["download"]):
+            return self.storage.handle(request, raw)
         path = request.path.rstrip("/")
         if path in ("", "/"):
             return Answer(200, {"service": "ips-lab gce plane"})
@@ -202,6 +212,10 @@ class GcePlane(object):
                 return self.get_operation(request, "zones/" + zone, rest[3], wait=len(rest) == 5 and rest[4] == "wait" and method == "POST")
         raise gerror(404, "notFound", "The lab's GCE plane has no %s %s." % (method, request.path))
 
+    def check_token(self, request):
+        """The OAuth bearer token of every call (the Cloud Storage front's too)."""
+        self._auth(request)
+
     def test_iam_permissions(self, request, project):
         """Cloud Resource Manager's projects.testIamPermissions (gcp_iam.py)."""
         self._auth(request)
@@ -227,7 +241,7 @@ class GcePlane(object):
                                                                     'error="invalid_token"'})
 
     def link(self, *pieces):
-        return "%s/compute/v1/projects/%s/%s" % (self.url, self.project, "/".join(pieces))
+        return "%s/compute/v1/projects/%s/%s" % (getattr(self._seen, "url", None) or self.url, self.project, "/".join(pieces))
 
     # --- operations ---------------------------------------------------------------------------
 
