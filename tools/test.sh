@@ -134,7 +134,7 @@ if "$VENV/bin/ips-lab" up; then
 else
   failed+=("lab-up")
 fi
-step "pytest tests/unit tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs -- tests/unit tests/lab tests/lab_clouds tests/lab_lifecycle
+step "pytest tests/unit tests/badinput tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs -- tests/unit tests/badinput tests/lab tests/lab_clouds tests/lab_lifecycle
 step "sanity" tools/sanity.sh
 step "lint" env PATH="$VENV/bin:$PATH" "$VENV/bin/ansible-lint" --offline --profile production
 while [ "${#STEP_PID[@]}" -gt 0 ]; do finish_one; done

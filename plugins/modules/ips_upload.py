@@ -386,6 +386,7 @@ from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module im
 from ansible_collections.citrix_community.ips.plugins.module_utils._aws_auth import ENV as AWS_ENV
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.azure import AUTH_SOURCES as AZURE_AUTH_SOURCES
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.azure import auth_source as azure_auth_source
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.checks import option_problems
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.options import SOURCE_SPEC, open_disk
 
 
@@ -526,6 +527,9 @@ def main(m):
     sas_duration = (p.get("azure") or {}).get("sas_duration")
     if sas_duration is not None and sas_duration < 300:
         m.fail("azure.sas_duration must be 300 seconds or more (it must outlast the upload), got %s" % sas_duration)
+    problems = option_problems(p, target_options(p, p["target"]) if p.get(p["target"]) else {})
+    if problems:
+        m.fail("; ".join(problems))
     src, image = open_disk(p["source"])
     try:
         target = build_target(m, image)

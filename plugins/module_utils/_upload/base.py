@@ -118,6 +118,15 @@ class Target(object):
     def classify(self, exc):
         return False, False, 0
 
+    def send_error(self, exc):
+        """The UploadError a failed send becomes once it is refused or out of retries: never the SDK's raw text."""
+        wrap = getattr(self, "_wrap", None)
+        if wrap is not None:
+            return wrap(exc, "write the image data to the %s" % self.describe_name())
+        first = self.redact(str(exc)).strip().splitlines()
+        return UploadError("writing the image data to the %s failed: %s; run the task again (it resumes)"
+                           % (self.describe_name(), first[0] if first else type(exc).__name__))
+
     def finish(self, journal):
         raise NotImplementedError
 

@@ -22,7 +22,7 @@ import fcntl
 import os
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import journal_path
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import journal_path, make_folder
 
 
 class UploadBusy(IPSError):
@@ -36,9 +36,7 @@ class UploadLock(object):
 
     def acquire(self, what):
         """Hold the lock, or raise UploadBusy naming `what` (the target object) and the holder's pid."""
-        folder = os.path.dirname(self.path)
-        if not os.path.isdir(folder):
-            os.makedirs(folder, mode=0o700)
+        make_folder(os.path.dirname(self.path), "journal_dir")
         for _attempt in range(10):
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             try:

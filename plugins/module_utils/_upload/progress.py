@@ -22,7 +22,7 @@ import os
 import threading
 import time
 
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import atomic_write
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import atomic_write, make_folder
 
 HEARTBEAT = 5.0  # seconds
 RATE_WINDOW = 30.0  # seconds: the rate shown is measured over the last this many seconds
@@ -47,8 +47,8 @@ class Progress(object):
         self._closed = threading.Event()
         if self.path:
             folder = os.path.dirname(self.path)
-            if folder and not os.path.isdir(folder):
-                os.makedirs(folder)
+            if folder:
+                make_folder(folder, "progress_file's folder")
         self.write(force=True)
         if self.path and heartbeat:
             beat = threading.Thread(target=self._beat, args=(heartbeat,), name="ips-progress")
