@@ -27,6 +27,11 @@ RANGES = {
     "wait_sleep": (1, 3600, "seconds between two polls"),
     "job_timeout": (1, 7 * 24 * 3600, "seconds the service lets the job run"),
     "limit": (1, 10000, "jobs to list"),
+    # the controller-side waits (ips_job_wait, ips_upload_wait)
+    "timeout": (1, 7 * 24 * 3600, "seconds to wait"),
+    "poll_delay": (0.01, 3600, "seconds between two looks"),
+    "report_every": (0, 86400, "seconds between two progress lines"),
+    "stale_after": (1, 86400, "seconds without progress before the upload counts as dead"),
     # uploads (ips_upload, ips_disk_info)
     "concurrency": (1, 64, "requests in flight"),
     "retries": (1, 100, "tries per request"),
@@ -69,6 +74,10 @@ def range_problems(params, ranges=None):
         if value != value or not low <= value <= high:  # NaN is never in range
             problems.append("%s must be from %s to %s (%s), got %s; set it within that range" % (path, _number(low), _number(high), what, value))
     return problems
+
+
+INSECURE_WARNING = ("%s turns TLS certificate verification off: anyone on the network path can read and change this traffic, "
+                    "secrets included. Use it only in a lab; trust a private CA with its ca_path option instead.")
 
 
 def insecure_options(params, prefix=""):

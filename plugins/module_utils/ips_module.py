@@ -18,7 +18,7 @@ from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback
 from ansible.module_utils.common.validation import check_type_dict
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
-from ansible_collections.citrix_community.ips.plugins.module_utils._option_ranges import insecure_options, range_problems
+from ansible_collections.citrix_community.ips.plugins.module_utils._option_ranges import INSECURE_WARNING, insecure_options, range_problems
 from ansible_collections.citrix_community.ips.plugins.module_utils._wire import REGION_API_URLS
 
 
@@ -121,8 +121,7 @@ class IPSModule(object):
         self._started = time.monotonic()
         # What the options alone show to be wrong fails here, before any connection.
         for option in insecure_options(self.params):
-            self.warn("%s turns TLS certificate verification off: anyone on the network path can read and change this traffic, "
-                      "secrets included. Use it only in a lab; trust a private CA with its ca_path option instead." % option)
+            self.warn(INSECURE_WARNING % option)
         problems = range_problems(self.params)
         if problems:
             self.fail("; ".join(problems))

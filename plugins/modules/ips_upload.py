@@ -66,10 +66,10 @@ options:
     type: bool
     default: false
   concurrency:
-    description: Requests in flight. Default - Azure 8, AWS 16, GCP 4.
+    description: Requests in flight, from 1 to 64. Default - Azure 8, AWS 16, GCP 4.
     type: int
   request_timeout:
-    description: Seconds one request may take before it is retried.
+    description: Seconds one request may take before it is retried, from 1 to 3600.
     type: float
     default: 120
   wait_timeout:
@@ -78,16 +78,18 @@ options:
         reaching C(completed) and its volume; the GCP image creation.
       - When they run out the task fails naming this option; nothing is cancelled, and running the task again finds the
         target and resumes the upload.
+      - From 1 to 604800 (a week).
     type: int
     default: 3600
   retries:
-    description: Tries per request (throttling and server errors back off exponentially).
+    description: Tries per request (throttling and server errors back off exponentially), from 1 to 100.
     type: int
     default: 8
   rate_limit:
     description:
       - Cap on the payload sent, in MiB/s (Azure uploads run at the disk tier's ingest rate, about 60 MB/s for Standard HDD sizes
         up to 4 TiB; capping there avoids provoking 500/503 throttling). Azure and AWS only.
+      - From 0.01 to 1048576; leave it out for no cap.
     type: float
   journal_dir:
     description: Folder of the resume journals. Default C(~/.cache/citrix_community.ips/uploads).
@@ -134,6 +136,7 @@ options:
         description:
           - Seconds the disk's write access (SAS) stays valid. It must outlast the upload; the default is a day per 100 GB of
             disk, at least a day.
+          - From 300 to 2147483647.
         type: int
       ca_path: {description: "CA bundle (PEM) to verify the endpoints with.", type: path}
       sku: {description: "Disk SKU.", type: str, default: Standard_LRS}
@@ -158,7 +161,7 @@ options:
       ec2_endpoint_url: {description: "EC2 endpoint (private or test clouds).", type: str}
       snapshot_name: {description: "The Name tag of the snapshot; a re-run finds the snapshot by it.", type: str, required: true}
       description: {description: "Snapshot description.", type: str}
-      snapshot_timeout: {description: "Minutes EBS keeps a pending snapshot without activity (10 to 4320).", type: int, default: 360}
+      snapshot_timeout: {description: "Minutes EBS keeps a pending snapshot without activity, from 10 to 4320.", type: int, default: 360}
       encrypted: {description: "Encrypt the snapshot.", type: bool, default: false}
       kms_key_arn: {description: "KMS key for encryption.", type: str}
       create_volume: {description: "Also create a volume from the snapshot.", type: bool, default: false}
@@ -191,7 +194,7 @@ options:
       labels: {description: "Extra image labels.", type: dict}
       guest_os_features: {description: "Guest OS features (e.g. WINDOWS, UEFI_COMPATIBLE).", type: list, elements: str}
       storage_location: {description: "Image storage location.", type: str}
-      compression_level: {description: "gzip level 1 (fastest) to 9.", type: int, default: 6}
+      compression_level: {description: "gzip level, from 1 (fastest) to 9.", type: int, default: 6}
       delete_object: {description: "Delete the archive object once the image is ready.", type: bool, default: false}
   aws_region:
     description:

@@ -239,7 +239,7 @@ def test_failures_are_clear(lab, lab_env, run_target, images, tmp_path, test_sec
         dict(name="wrong smb password", source=smb_source(lab_env, rel + "/corrupt.vhdx", password=test_secrets["smb_password"]),
              target="aws", options=aws_opts(lab_env, "bad-6"), expect="smb_password"),
         dict(name="no smb connection", source=dict(smb_source(lab_env, rel + "/corrupt.vhdx"), connections=0), target="aws",
-             options=aws_opts(lab_env, "bad-8"), expect="source.connections must be 1 or more"),
+             options=aws_opts(lab_env, "bad-8"), expect="source.connections must be from 1 to 16"),
         dict(name="wrong azure secret", source=good_src, target="azure",
              options=azure_opts(lab_env, "bad-7", secret=test_secrets["azure_client_secret"]), expect="azure.client_secret"),
     ]
