@@ -372,7 +372,14 @@ image_self_link:
   sample: https://www.googleapis.com/compute/v1/projects/images-prod/global/images/base-2026-01
 object: {description: "The gs:// archive object.", returned: target gcp, type: str, sample: "gs://images-prod-upload/base-2026-01.tar.gz"}
 bytes_read: {description: "Bytes read from the image.", returned: always, type: int, sample: 24696061952}
-bytes_sent: {description: "Payload bytes sent.", returned: always, type: int, sample: 21474836480}
+bytes_sent: {description: "Bytes sent, the Azure footer and the GCP archive's trailer included.", returned: always, type: int, sample: 21474836992}
+page_ranges_checked:
+  description:
+    - Azure - the page ranges the disk held after the upload, checked against the windows of the source that hold data before the
+      footer was written (a window sent but empty, or data where the source has none, fails the task).
+  returned: target azure, when uploaded
+  type: int
+  sample: 412
 throughput_mib_s: {description: "Bytes read per second of the whole task, in MiB/s.", returned: when uploaded, type: float, sample: 182.4}
 duration: {description: "Seconds of the upload.", returned: when uploaded, type: float, sample: 129.1}
 resumed: {description: "Whether a journal of an earlier run was resumed.", returned: always, type: bool, sample: false}

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._disk.footer import FOOTER_SIZE, azure_upload_size, fixed_vhd_footer, round_up_mib
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, STATE_TAG, MissingLibrary, Target
@@ -88,6 +89,12 @@ def nonzero_runs(view, base=0, scan=SCAN, overhead=OVERHEAD):
         else:
             merged.append([start, end])
     return [(base + s, base + e) for s, e in merged]
+
+
+def page_md5(body):
+    """The Content-MD5 of a Put Page body (any buffer, hashed in place: the SDK's validate_content wants bytes, a copy).
+    Azure checks it and stores nothing on a mismatch (400 Md5Mismatch)."""
+    return hashlib.md5(body).digest()  # nosec - Azure's transactional content hash, not a security use
 
 
 AUTH_SOURCES = ("auto", "client_secret", "certificate", "msi", "cli", "workload_identity")
@@ -334,7 +341,7 @@ class AzureTarget(Target):
                 body = bytes(body) + bytes(end - start - len(body))
             # the memoryview slice itself: the SDK slices it (`page[:length]`, no copy) and urllib3 hands
             # any buffer straight to socket.sendall, so no per-request copy of up to 4 MiB is made
-            self._blob.upload_page(body, offset=start, length=end - start, validate_content=True)
+            self._blob.upload_page(body, offset=start, length=end - start, transactional_content_md5=page_md5(body))
             sent += end - start
             requests += 1
         return sent, requests, None
@@ -342,12 +349,35 @@ class AzureTarget(Target):
     def _write_footer(self):
         footer = fixed_vhd_footer(self.data_size, unique_id=self.image.unique_id)
         self._call("write the VHD footer", retrier(tries=self.tries).call, self.classify, self._put_footer, footer)
+        self.finish_sent += len(footer)
 
     def _put_footer(self, footer):
-        return self._blob.upload_page(footer, offset=self.data_size, length=FOOTER_SIZE, validate_content=True)
+        return self._blob.upload_page(footer, offset=self.data_size, length=FOOTER_SIZE, transactional_content_md5=page_md5(footer))
+
+    def _check_page_ranges(self, journal):
+        """Compare the disk's page ranges (Get Page Ranges, allowed by the write SAS) with the windows the journal says
+        hold data: a window sent but holding nothing, or data where the source has none, fails the upload here, while
+        a re-run can still repair it, instead of after Azure sealed the disk. The number of ranges read."""
+        sent = set(i for i, digest in journal.done.items() if digest is not None)
+        held = set()
+        count = 0
+        for page in self._call("list the page ranges of %s" % self.disk_name, lambda: list(self._blob.list_page_ranges())):
+            if page.start >= self.data_size:
+                continue  # the footer
+            count += 1
+            held.update(range(page.start // WINDOW, min(page.end, self.data_size - 1) // WINDOW + 1))
+        missing, extra = sorted(sent - held), sorted(held - sent)
+        if missing or extra:
+            index = (missing or extra)[0]
+            raise UploadError("after the upload the disk %s %s at bytes %d to %d (%d such 4 MiB windows), where the source %s; run the "
+                              "task again with overwrite: always" % (self.disk_name, "holds no data" if missing else "holds data",
+                                                                      index * WINDOW, (index + 1) * WINDOW, len(missing or extra),
+                                                                      "has data" if missing else "has none"))
+        return count
 
     def finish(self, journal):
         from azure.mgmt.compute.models import DiskUpdate
+        ranges = self._check_page_ranges(journal)
         self._write_footer()
         self._call("revoke access to %s (Azure checks the VHD footer now)" % self.disk_name, self.compute.disks.begin_revoke_access,
                    self.rg, self.disk_name)
@@ -360,7 +390,7 @@ class AzureTarget(Target):
         tags[STATE_TAG] = "complete"
         disk = self._call("tag the disk %s" % self.disk_name, self.compute.disks.begin_update, self.rg, self.disk_name, DiskUpdate(tags=tags))
         self.disk = disk
-        self.result = {"disk_id": disk.id, "disk_state": disk.disk_state}
+        self.result = {"disk_id": disk.id, "disk_state": disk.disk_state, "page_ranges_checked": ranges}
 
     def verify(self, journal):
         """Grant read access, read back the whole used range and compare with the source, sector by sector in windows."""

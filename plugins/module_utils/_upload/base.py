@@ -80,6 +80,7 @@ class Target(object):
         self.wait_timeout = wait_timeout
         self.secrets = []
         self.result = {}
+        self.finish_sent = 0  # bytes finish() sends itself (the Azure footer, the gzip trailer): part of bytes_sent
 
     def waiter(self):
         """The shared waiter for one cloud-side operation, bounded by the module's wait_timeout."""
@@ -217,7 +218,7 @@ def _decide_and_upload(target, overwrite="different", check_mode=False, journal_
     journal.remove()
     duration = time.monotonic() - started
     result.update(target.result)
-    result.update(changed=True, resumed=resumed, bytes_read=stats.bytes_read, bytes_sent=stats.bytes_sent,
+    result.update(changed=True, resumed=resumed, bytes_read=stats.bytes_read, bytes_sent=stats.bytes_sent + target.finish_sent,
                   units_sent=stats.units_sent, units_zero=stats.units_zero, units_skipped=getattr(stats, "units_skipped", 0),
                   requests=stats.requests, retries=getattr(stats, "retries", 0), throttled=getattr(stats, "throttled", 0),
                   duration=round(duration, 3),
