@@ -373,6 +373,13 @@ image_self_link:
 object: {description: "The gs:// archive object.", returned: target gcp, type: str, sample: "gs://images-prod-upload/base-2026-01.tar.gz"}
 bytes_read: {description: "Bytes read from the image.", returned: always, type: int, sample: 24696061952}
 bytes_sent: {description: "Bytes sent, the Azure footer and the GCP archive's trailer included.", returned: always, type: int, sample: 21474836992}
+worker:
+  description:
+    - Check mode - the upload to this target that runs on this host right now (the process holding its lock), or null when
+      none runs. A killed upload releases its lock as it dies, so a re-run sees at once that it is gone.
+  returned: check mode
+  type: dict
+  sample: {"pid": 4242, "host": "ctl01", "started": 1767772800.5}
 page_ranges_checked:
   description:
     - Azure - the page ranges the disk held after the upload, checked against the windows of the source that hold data before the

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tarfile
@@ -202,7 +203,9 @@ def test_roundtrip_every_format(lab, lab_env, run_target, images, tmp_path, test
            "AZURE_SECRET": lab_env["IPS_LAB_AZURE_CLIENT_SECRET"], "GOOGLE_OAUTH_ACCESS_TOKEN": lab_env["IPS_LAB_GCP_TOKEN"]}
     run = run_target("ips_upload", dict(ips_t=dict(case="roundtrip", uploads=uploads, journal_dir=str(tmp_path / "journal"))), env=env)
     run.assert_ok()
-    run.assert_no_secret(secrets_of(lab_env, test_secrets))
+    # -vvvv output, the files the upload wrote (tmp_path: journals, progress), the lab's logs and recorded requests
+    planes = [PlaneAdmin.from_env(lab_env, part) for part in {"aws": ("ebs",), "azure": ("azure",), "gcp": ("gce",)}[target]]
+    run.assert_no_secret(secrets_of(lab_env, test_secrets), paths=[tmp_path], admins=[lab] + planes)
     assert "sig=" not in run.output, "a SAS signature reached the output"
     for up, (name, (_src, ref, _path)) in zip(uploads, sorted(images.items())):
         nm = up["options"].get("disk_name") or up["options"].get("snapshot_name") or up["options"]["image_name"]
@@ -289,7 +292,7 @@ def data_puts(admin, target, snapshot_id=None):
 
 
 @pytest.mark.parametrize("target", ["aws", "azure"])
-def test_killed_upload_resumes_and_resends_only_in_flight(lab, lab_env, images, tmp_path, target):
+def test_killed_upload_resumes_and_resends_only_in_flight(lab, lab_env, images, tmp_path, target, find_leaks):
     """SIGKILL an upload at about half way, run it again, and count what was sent twice: from the
     journal, and at the stand-in (the Put Page / PutSnapshotBlock requests of both runs)."""
     from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import read_journal
@@ -338,6 +341,11 @@ def test_killed_upload_resumes_and_resends_only_in_flight(lab, lab_env, images, 
     assert journal is not None, "the upload did not get going"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    # what a killed upload leaves: private to its user (0600), and free of the sign-in secrets it was given
+    for left in (journal, tmp_path / "progress.json"):
+        assert stat.S_IMODE(os.stat(left).st_mode) == 0o600, left
+    secret = opts.get("secret_access_key") or opts.get("client_secret")
+    assert secret and not find_leaks([secret], paths=[journal_dir, tmp_path / "progress.json"], admins=[admin])
     _header, started, done = read_journal(str(journal))
     in_flight = started - set(done)
     sent_before = set(u for u, d in done.items() if d is not None)

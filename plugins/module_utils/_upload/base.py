@@ -37,6 +37,7 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._upload.lock 
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import RateLimit, UploadError, retrier, run_units
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import Plan, plan_summary
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.progress import Progress
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.watchdog import Watchdog
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Waiter
 
 FINGERPRINT_TAG = "ips-source-fingerprint"
@@ -148,7 +149,12 @@ class Target(object):
 def run_upload(target, check_mode=False, journal_dir=None, **options):
     """Decide, then upload: the module's whole flow below the option parsing. Returns the result dict.
     A real run holds the target object's lock from its first look at the target to the end."""
-    lock = None if check_mode else UploadLock(journal_dir, target.object_key()).acquire(target.describe_name())
+    if check_mode:
+        result = _decide_and_upload(target, check_mode=True, journal_dir=journal_dir, **options)
+        # a background upload to this object, as the lock shows it: a re-run attaches to a live one only
+        result["worker"] = UploadLock(journal_dir, target.object_key()).holder()
+        return result
+    lock = UploadLock(journal_dir, target.object_key()).acquire(target.describe_name())
     try:
         return _decide_and_upload(target, check_mode=check_mode, journal_dir=journal_dir, **options)
     finally:
@@ -185,6 +191,7 @@ def _decide_and_upload(target, overwrite="different", check_mode=False, journal_
     if state == "removed" or (state is None and not target.journal_outlives_target):
         journal.reset()
     progress = Progress(progress_file, total=0, target=target.name, rate_limit=rate_limit)
+    watchdog = Watchdog(progress).start() if progress.path else None
     try:
         target.start(journal)
         if target.stream:
@@ -213,6 +220,8 @@ def _decide_and_upload(target, overwrite="different", check_mode=False, journal_
         journal.close()
         raise
     finally:
+        if watchdog is not None:
+            watchdog.stop()
         progress.close()
     resumed = journal.resumed
     journal.remove()

@@ -41,6 +41,7 @@ class Progress(object):
         self.sent = 0
         self.read = 0
         self.phase = "plan"
+        self.reason = None
         self.started = clock()
         self._last = 0.0
         self._lock = threading.Lock()
@@ -58,6 +59,13 @@ class Progress(object):
     def _beat(self, every):
         while not self._closed.wait(every):
             self.write(force=True)
+
+    def abandon(self, why):
+        """The upload ends itself (see watchdog.py): the file says so, and the heartbeat stops rewriting it."""
+        self.phase = "abandoned"
+        self.reason = why
+        self.write(force=True)
+        self._closed.set()
 
     def close(self):
         """Stop the heartbeat (the file stays, with its last state)."""
@@ -111,6 +119,8 @@ class Progress(object):
             "elapsed_seconds": round(elapsed, 1),
             "updated": time.time(),
         }
+        if self.reason:
+            out["reason"] = self.reason
         if self.rate_limit:
             out["rate_limit_mib_s"] = round(self.rate_limit / 1048576.0, 2)
         return out
