@@ -115,8 +115,9 @@ run_molecule() {
     PATH="$VENV/bin:$PATH" "$VENV/bin/molecule" test --all)
 }
 
-integration() { # each xdist worker starts its own lab beside $IPS_LAB_RUN_DIR (tests/integration/conftest.py)
-  IPS_LAB_PER_WORKER=1 pytest_dirs -n "$WORKERS" --durations=10 -- tests/integration
+integration() { # each xdist worker starts its own lab beside $IPS_LAB_RUN_DIR (tests/integration/conftest.py);
+  # tests/reliability (the fault matrix) shares those labs; its long variants run with `make test-long`
+  IPS_LAB_PER_WORKER=1 pytest_dirs -n "$WORKERS" --durations=10 -- tests/integration tests/reliability
 }
 
 started=$SECONDS

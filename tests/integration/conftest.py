@@ -69,9 +69,15 @@ def lab_env():
     and stops it at the end: suites side by side, never sharing state."""
     run_dir = lab_run_dir()
     if run_dir.name != Path(os.environ.get("IPS_LAB_RUN_DIR") or REPO / "lab" / "run").name:
+        owner = run_dir / ".pytest-owner"
+        if (run_dir / "env").exists() and owner.exists() and owner.read_text() == str(os.getpid()):
+            # started by this worker already (tests/reliability loads these fixtures a second time): share it
+            yield read_env_file(run_dir / "env")
+            return
         if (run_dir / "env").exists():
             ips_lab(run_dir, "down", "--purge")  # the leftovers of an interrupted run
         ips_lab(run_dir, "up")
+        owner.write_text(str(os.getpid()))
         try:
             yield read_env_file(run_dir / "env")
         finally:

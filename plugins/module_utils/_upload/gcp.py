@@ -176,8 +176,22 @@ class GcpTarget(Target):
 
     def _compute(self, method, path, body=None, doing="call Compute Engine", ok404=False):
         url = "%s/compute/v1/projects/%s/%s" % (self.compute_url, self.project, path)
-        try:
+
+        def once():
             resp = self.session.request(method, url, json=body, timeout=self.timeout)
+            if resp.status_code in RETRY_STATUS and (method == "GET" or resp.status_code == 429):
+                resp.raise_for_status()  # retried below: the shared retry loop reads its status
+            return resp
+
+        def classify(exc):
+            # reads are retried on every transient failure; a write only when the service said it did not take it (429)
+            retry, throttled, wait = self.classify(exc)
+            if method != "GET" and getattr(getattr(exc, "response", None), "status_code", None) != 429:
+                return False, False, 0
+            return retry, throttled, wait
+
+        try:
+            resp = retrier(tries=self.tries).call(classify, once)
         except Exception as exc:  # pylint: disable=broad-except
             raise self._wrap(exc, doing)
         if ok404 and resp.status_code == 404:
