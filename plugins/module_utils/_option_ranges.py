@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
+
 PORT = (1, 65535, "a TCP port")
 
 # path -> (lowest, highest, what the number is). Paths under a dict option name the dict first.
@@ -71,7 +73,7 @@ def range_problems(params, ranges=None):
         value = _value(params, path)
         if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
-        if value != value or not low <= value <= high:  # NaN is never in range
+        if math.isnan(value) or not low <= value <= high:  # NaN is never in range
             problems.append("%s must be from %s to %s (%s), got %s; set it within that range" % (path, _number(low), _number(high), what, value))
     return problems
 

@@ -97,6 +97,8 @@ def _unparsable_dicts_plain(spec):
         given = _load_params()
     except Exception:  # pylint: disable=broad-except
         return spec  # AnsibleModule reports unreadable input itself
+    if not isinstance(given, dict):
+        return spec
     plain = dict(spec)
     for name, option in spec.items():
         value = given.get(name)

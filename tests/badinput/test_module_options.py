@@ -181,7 +181,7 @@ SMB_CASES = [
 ]
 
 
-@pytest.mark.parametrize("location,words", SMB_CASES, ids=[w for w, _ in SMB_CASES])
+@pytest.mark.parametrize("location,words", SMB_CASES, ids=[location for location, _words in SMB_CASES])
 def test_smb_location(upload, location, words):
     msg = assert_clear_failure(upload(source={"location": location, "username": "svc", "password": "NotShownSmb1"}), words)
     assert "NotShown" not in msg
@@ -206,7 +206,7 @@ LOCAL_CASES = [("fifo", "is a named pipe"), ("socket", "is a socket"), ("chardev
                ("proc", "too small to be a VHD")]
 
 
-@pytest.mark.parametrize("kind,words", LOCAL_CASES, ids=[k for k, _ in LOCAL_CASES])
+@pytest.mark.parametrize("kind,words", LOCAL_CASES, ids=[kind for kind, _words in LOCAL_CASES])
 @pytest.mark.parametrize("module", ["ips_upload", "ips_disk_info"])
 def test_local_source_not_an_image(run_module, upload, special_files, kind, words, module):
     """A named pipe used to block the task forever: every non-regular file is refused at once."""

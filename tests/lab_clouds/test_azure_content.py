@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from ips_lab.planes.azure_content import crc64
-from test_azure_plane import MIB, SIZE, az, blob, create, grant  # noqa: F401 - az is the module's fixture
+from test_azure_plane import MIB, az, blob, create, grant  # noqa: F401 pylint: disable=unused-import - az: the fixture
 
 pytestmark = pytest.mark.timeout(120)
 GIB = 1024 * MIB

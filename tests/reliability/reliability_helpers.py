@@ -1,10 +1,13 @@
 """What the fault matrix's conftest and tests share: loading the integration suite's modules by path, and the tally."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 INTEGRATION = HERE.parent / "integration"
+if str(INTEGRATION) not in sys.path:
+    sys.path.append(str(INTEGRATION))  # the integration modules' own helpers (job_clock, lab_api), as pytest finds them there
 TALLY = {"cells": 0, "faults_tried": 0, "faults_survived": 0, "bytes_resent": 0, "duplicate_jobs": 0}
 _LOADED = {}
 

@@ -369,10 +369,10 @@ class AzureTarget(Target):
         missing, extra = sorted(sent - held), sorted(held - sent)
         if missing or extra:
             index = (missing or extra)[0]
+            held_what, source_what = ("holds no data", "has data") if missing else ("holds data", "has none")
             raise UploadError("after the upload the disk %s %s at bytes %d to %d (%d such 4 MiB windows), where the source %s; run the "
-                              "task again with overwrite: always" % (self.disk_name, "holds no data" if missing else "holds data",
-                                                                      index * WINDOW, (index + 1) * WINDOW, len(missing or extra),
-                                                                      "has data" if missing else "has none"))
+                              "task again with overwrite: always"
+                              % (self.disk_name, held_what, index * WINDOW, (index + 1) * WINDOW, len(missing or extra), source_what))
         return count
 
     def finish(self, journal):

@@ -28,7 +28,8 @@ NAME_RULES = {
     "azure.subscription_id": (r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", "a GUID"),
     "gcp.image_name": (r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?", "1 to 63 lower-case letters, digits or '-', starting with a letter, not ending with '-'"),
     "gcp.bucket": (r"[a-z0-9][-a-z0-9_.]{1,220}[a-z0-9]", "3 to 222 lower-case letters, digits, '-', '_' or '.', starting and ending with a letter or digit"),
-    "gcp.project": (r"(?:[a-z][-a-z0-9.]*[a-z0-9]:)?[a-z][-a-z0-9]{4,28}[a-z0-9]", "a project id: 6 to 30 lower-case letters, digits or '-', starting with a letter"),
+    "gcp.project": (r"(?:[a-z][-a-z0-9.]*[a-z0-9]:)?[a-z][-a-z0-9]{4,28}[a-z0-9]",
+                    "a project id: 6 to 30 lower-case letters, digits or '-', starting with a letter"),
     "gcp.family": (r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?", "1 to 63 lower-case letters, digits or '-', starting with a letter"),
     "aws.snapshot_name": (r"[^\x00-\x1f]{1,256}", "1 to 256 printable characters (it is the snapshot's Name tag)"),
 }
@@ -135,7 +136,8 @@ def region_problems(params, target):
         return []
     known = known_aws_regions()
     if known and region not in known:
-        close = sorted(r for r in known if r.split("-")[0] == str(region).split("-")[0])[:6]
+        prefix = str(region).split("-", 1)[0]
+        close = sorted(r for r in known if r.split("-", 1)[0] == prefix)[:6]
         return ["aws.region %r is not an AWS region this SDK knows; use a region code such as %s" % (
             region, ", ".join(close) if close else "us-east-1 or eu-west-1")]
     return []

@@ -75,4 +75,3 @@ class Watchdog(object):
             if why:
                 self.progress.abandon(why + "; run the task again: it resumes from its journal")
                 self._exit(EXIT_CODE)
-                return
