@@ -11,6 +11,7 @@ class Answer(dict):
 
     raw = ""
     connections = ()
+    warnings_text = ""
 
 
 def fingerprint(path):

@@ -67,17 +67,21 @@ def run_module(no_network, monkeypatch):
                        _ansible_keep_remote_files=False)
         monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": payload}).encode("utf-8"))
         monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy")
-        out = io.StringIO()
+        out, err = io.StringIO(), io.StringIO()
         monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", err)
         try:
             runpy.run_module("ansible_collections.citrix_community.ips.plugins.modules.%s" % name, run_name="__main__", alter_sys=False)
         except SystemExit:
             pass
         finally:
             monkeypatch.setattr(sys, "stdout", sys.__stdout__)
+            monkeypatch.setattr(sys, "stderr", sys.__stderr__)
         text = out.getvalue()
         answer = Answer(json.loads(text.strip().splitlines()[-1]) if text.strip() else {})
         answer.raw = text
+        # warnings: in the answer, or (once another test has set up ansible's controller-side display) on stderr
+        answer.warnings_text = json.dumps(answer.get("warnings")) + err.getvalue()
         answer.connections = list(no_network)
         return answer
     return run

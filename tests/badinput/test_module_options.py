@@ -1,7 +1,6 @@
 """Wrong option values, types, names, paths and locations given to the modules: each fails the task with one line
 naming the option and the fix, no traceback, in bounded time, before any network connection, source untouched."""
 
-import json
 import os
 import socket
 import subprocess
@@ -277,7 +276,7 @@ def test_export_options(run_module, outer, key, value, words):
 def test_validate_certs_false_warns(run_module):
     """TLS verification turned off: the task result carries a warning (here the task then fails on a range)."""
     answer = run_module("ips_job_info", dict(AUTH, validate_certs=False, request_timeout=0))
-    assert "validate_certs: false turns TLS certificate verification off" in json.dumps(answer.get("warnings")), answer
+    assert "validate_certs: false turns TLS certificate verification off" in answer.warnings_text, answer
 
 
 def test_ssl_no_check_hostname_warns(run_module):
@@ -285,4 +284,4 @@ def test_ssl_no_check_hostname_warns(run_module):
     args["vsphere"] = dict(args["vsphere"], ssl_no_check_hostname=True)
     args["wait_sleep"] = 0
     answer = run_module("ips_export", args)
-    assert "vsphere.ssl_no_check_hostname: true turns TLS" in json.dumps(answer.get("warnings")), answer
+    assert "vsphere.ssl_no_check_hostname: true turns TLS" in answer.warnings_text, answer
