@@ -3,7 +3,7 @@
 import hashlib
 import os
 
-STATS = {"cases": 0, "clear": 0, "tracebacks": 0, "hangs": 0, "accepted": 0, "connections": 0}
+STATS = {"cases": 0, "clear": 0, "valid": 0, "tracebacks": 0, "hangs": 0, "accepted": 0, "connections": 0}
 
 
 class Answer(dict):
@@ -48,3 +48,9 @@ def count_error(err, *words):
     assert "\n" not in text and "Traceback" not in text
     STATS["clear"] += 1
     return text
+
+
+def count_valid():
+    """A generated input that still describes a valid image (its map checked by the caller): tried, rightly accepted."""
+    STATS["cases"] += 1
+    STATS["valid"] += 1

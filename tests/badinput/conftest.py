@@ -89,5 +89,6 @@ def run_module(no_network, monkeypatch):
 
 def pytest_terminal_summary(terminalreporter):
     if STATS["cases"]:
-        terminalreporter.write_line("bad input: %(cases)d inputs tried, %(clear)d clear errors, %(tracebacks)d tracebacks, %(hangs)d hangs, "
-                                    "%(accepted)d wrongly accepted, %(connections)d connected first" % STATS)
+        terminalreporter.write_line("bad input: %(cases)d inputs tried, %(clear)d clear errors, %(valid)d generated inputs still valid "
+                                    "(accepted, map checked), %(tracebacks)d tracebacks, %(hangs)d hangs, %(accepted)d wrongly accepted, "
+                                    "%(connections)d connected first" % STATS)

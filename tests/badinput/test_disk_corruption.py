@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._disk import DiskFormatError
 from ansible_collections.citrix_community.ips.plugins.module_utils._disk import vhdx as vhdx_mod
-from badinput_helpers import count_error, fingerprint
+from badinput_helpers import count_error, count_valid, fingerprint
 from disk_mutations import (MIB, SIZE, copy, file_size, make_images, opened, read_at, vhd_bat, vhd_layout, vhd_set_bat, vhd_set_footer,
                             vhdx_bat, vhdx_layout, vhdx_patch_item, vhdx_set_bat, write_at)
 
@@ -150,6 +150,7 @@ def test_vhdx_headers_damaged(images, tmp_path, which):
         write_at(path, kib * 1024 + 8, b"\xff" * 8)  # the sequence number: the CRC no longer matches
     if len(which) == 1:
         opened(path)  # one intact header is enough (as in Hyper-V)
+        count_valid()
         return
     refused(path, "both VHDX headers are damaged", "CRC-32C")
 
@@ -161,6 +162,7 @@ def test_vhdx_region_tables_damaged(images, tmp_path, which):
         write_at(path, kib * 1024 + 20, b"\x01\x02\x03")
     if len(which) == 1:
         opened(path)
+        count_valid()
         return
     refused(path, "both VHDX region tables are damaged")
 
@@ -209,6 +211,7 @@ def _damage_and_open(images, tmp_path, name, offset, data):
         count_error(err, str(path))
     else:
         _check_opened(path, image, extents)
+        count_valid()
     assert fingerprint(path) == before
 
 
@@ -230,6 +233,7 @@ def test_generated_vhdx_bat(images, tmp_path, index, mib, state):
         count_error(err, str(path))
     else:
         _check_opened(path, image, extents)
+        count_valid()
 
 
 @SETTINGS
@@ -244,6 +248,7 @@ def test_generated_vhdx_metadata(images, tmp_path, item, data, at):
         count_error(err, str(path))
     else:
         _check_opened(path, image, extents)
+        count_valid()
 
 
 @SETTINGS
@@ -258,6 +263,7 @@ def test_generated_vhd_sizes(images, tmp_path, name, size):
     else:
         assert name == "dynamic.vhd" or size == SIZE, "a fixed VHD with a wrong size was accepted"
         _check_opened(path, image, extents)
+        count_valid()
 
 
 @SETTINGS
@@ -275,3 +281,4 @@ def test_generated_vhd_bat(images, tmp_path, block, sector):
             assert e.file_offset >= 512 and e.file_offset + e.length <= file_size(path) - 512
             assert not (e.file_offset < table + 4 * entries and table < e.file_offset + e.length)
             assert not (e.file_offset < dyn + 1024 and dyn < e.file_offset + e.length)
+        count_valid()

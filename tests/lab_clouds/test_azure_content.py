@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from ips_lab.planes.azure_content import crc64
-from test_azure_plane import MIB, az, blob, create, grant  # noqa: F401 pylint: disable=unused-import - az: the fixture
+# az is the fixture of test_azure_plane, imported so these tests use it too
+from test_azure_plane import MIB, az, blob, create, grant  # noqa: F401 pylint: disable=unused-import
 
 pytestmark = pytest.mark.timeout(120)
 GIB = 1024 * MIB
