@@ -27,6 +27,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ..common.server import serve_main
 from .base import Answer, DocStore, HttpError, Running, forward, iso
+from . import gcp_iam
 from .faults import PlaneLab
 
 GIB = 1024 * 1024 * 1024
@@ -135,7 +136,8 @@ class GcePlane(object):
         self._ids = int(time.time() * 1000) % 10 ** 12
         self._id_lock = threading.Lock()
         self._stop = threading.Event()
-        self.lab = PlaneLab(state_dir, config.get("admin_token"))
+        self.lab = PlaneLab(state_dir, config.get("admin_token"), settings={
+            "iam_removed_permissions": ([], gcp_iam.valid_removed, "a list of permission names (service.resource.verb)")})
 
     def bound(self, url):
         self.url = url
@@ -171,6 +173,8 @@ class GcePlane(object):
         if path in ("", "/"):
             return Answer(200, {"service": "ips-lab gce plane"})
         parts = [p for p in path.split("/") if p]
+        if len(parts) == 3 and parts[0] in ("v1", "v3") and parts[1] == "projects" and parts[2].endswith(":testIamPermissions"):
+            return self.test_iam_permissions(request, parts[2].rsplit(":", 1)[0])
         if parts[:2] != ["compute", "v1"]:
             raise gerror(404, "notFound", "The lab's GCE plane serves /compute/v1/ only.")
         self._auth(request)
@@ -194,6 +198,19 @@ class GcePlane(object):
             if rest[2] == "operations" and len(rest) in (4, 5):
                 return self.get_operation(request, "zones/" + zone, rest[3], wait=len(rest) == 5 and rest[4] == "wait" and method == "POST")
         raise gerror(404, "notFound", "The lab's GCE plane has no %s %s." % (method, request.path))
+
+    def test_iam_permissions(self, request, project):
+        """Cloud Resource Manager's projects.testIamPermissions (gcp_iam.py)."""
+        self._auth(request)
+        if request.method != "POST":
+            raise gerror(405, "methodNotAllowed", "testIamPermissions takes POST.")
+        if project != self.project:
+            # Google answers 403 for a project the caller cannot see, whether it exists or not.
+            raise gerror(403, "forbidden", "The caller does not have permission")
+        status, answer = gcp_iam.test_permissions(request.json(), self.lab.setting("iam_removed_permissions"))
+        if status != 200:
+            raise gerror(status, "badRequest", answer)
+        return Answer(200, answer)
 
     def _auth(self, request):
         auth = request.headers.get("Authorization") or ""

@@ -5,10 +5,12 @@ IPS_LAB_*) from the environment, as `make test` exports it. Prints one JSON line
 
   lab_check.py prepare <ephemeral dir> <scenario>   run id, job_seconds, GCS bucket, a PVS vDisk on the share
   lab_check.py check '<json list of checks>'        smb_file, azure_disk, aws_snapshot, gcp_image, gcp_disk
+  lab_check.py unchanged                           nothing written to a stand-in since prepare (a --check run)
 """
 
 import json
 import os
+import re
 import secrets
 import ssl
 import subprocess
@@ -17,6 +19,14 @@ import urllib.request
 
 MIB = 1024 * 1024
 BUCKET = "ips-molecule"
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+# the stand-ins whose request logs show a write (the lab's own admin client; molecule runs on the lab's venv)
+LOGGED = ("citrix", "azure", "ebs", "gce")
+
+
+def admins():
+    from ips_lab.common.admin import LabAdmin
+    return dict((part, LabAdmin.from_env(os.environ, part)) for part in LOGGED)
 
 
 def env(key):
@@ -63,6 +73,8 @@ def prepare(ephemeral, scenario):
     with open(os.path.join(ephemeral, "run_id"), "w") as out:
         out.write(run)
     lab_config(job_seconds=int(os.environ.get("IPS_MOLECULE_JOB_SECONDS", "2")))
+    for admin in admins().values():  # each scenario's checks see its own calls only
+        admin.clear_requests()
     make_bucket()
     folder = os.path.join(env("IPS_LAB_SMB_EXPORT_DIR"), "mol-%s-%s" % (scenario, run))
     os.makedirs(folder, exist_ok=True)
@@ -116,10 +128,28 @@ def check_one(check):
     raise SystemExit("unknown check kind %r" % kind)
 
 
+def writes_since_prepare():
+    """Every write a stand-in recorded since prepare cleared the logs, leaving out token requests and the
+    Citrix Cloud service's dryRun validations (what check mode is allowed to send)."""
+    found = []
+    for part, admin in admins().items():
+        for r in admin.requests():
+            if r["method"] not in WRITES or re.search(r"/tokens/clients$|/oauth2/|/token", r["path"]):
+                continue
+            if part == "citrix" and "dryRun=true" in (r.get("query") or ""):
+                continue
+            found.append("%s %s %s" % (part, r["method"], r["path"]))
+    return found
+
+
 def main(argv):
     if argv[1] == "prepare":
         print(json.dumps(prepare(argv[2], argv[3])))
         return 0
+    if argv[1] == "unchanged":
+        found = writes_since_prepare()
+        print(json.dumps({"writes": found}))
+        return 1 if found else 0
     results = []
     for check in json.loads(argv[2]):
         try:
