@@ -49,6 +49,8 @@ RANGES = {
     "nutanix.port": PORT,
     "smb.port": PORT,
     "preflight.timeout": (1, 3600, "seconds to wait for vCenter"),
+    "source.preflight.timeout": (1, 3600, "seconds to wait for vCenter"),
+    "image_size": (1, 64 * 1024 ** 4, "bytes of the image's virtual disk"),
     "output_size_mb": (1, 64 * 1024 * 1024, "MiB"),
 }
 
