@@ -8,13 +8,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 IPS_LAB := $(VENV)/bin/ips-lab
 
-.PHONY: help setup setup-apt setup-venv setup-node lab-up lab-down lab-status test demo bench sanity lint clean distclean
+.PHONY: help setup setup-apt setup-venv setup-node lab-up lab-down lab-status test test-long demo bench sanity lint clean distclean
 
 help:
 	@echo "make setup      install what is missing: Debian packages, .venv, Azurite, vcsim, ansible-test shim"
 	@echo "make lab-up     start the local lab (docs/lab.md); writes lab/run/env"
 	@echo "make lab-down   stop exactly the processes lab-up started"
 	@echo "make test       setup, lab-up, unit + lab + integration tests, sanity, lint, lab-down"
+	@echo "make test-long  the fault matrix's long variants (tests/reliability, one fault per run, planes restarted), own lab"
 	@echo "make demo       setup, lab-up, run the demo against the lab"
 	@echo "make sanity     ansible-test sanity on a copy of the tracked files"
 	@echo "make lint       ansible-lint --offline --profile production"
@@ -46,6 +47,9 @@ lab-status:
 
 test: setup
 	@tools/test.sh
+
+test-long: setup
+	@IPS_TEST_LONG=1 IPS_LAB_PER_WORKER=1 IPS_LAB_RUN_DIR="$(CURDIR)/lab/run-long" $(VENV)/bin/pytest -q -p no:cacheprovider -n 1 tests/reliability
 
 demo: setup lab-up
 	@tools/demo.sh

@@ -116,8 +116,9 @@ run_molecule() {
     PATH="$VENV/bin:$PATH" "$VENV/bin/molecule" test --all)
 }
 
-integration() { # each xdist worker starts its own lab beside $IPS_LAB_RUN_DIR (tests/integration/conftest.py)
-  IPS_LAB_PER_WORKER=1 pytest_dirs -n "$WORKERS" --durations=10 -- tests/integration
+integration() { # each xdist worker starts its own lab beside $IPS_LAB_RUN_DIR (tests/integration/conftest.py);
+  # tests/reliability (the fault matrix) shares those labs; its long variants run with `make test-long`
+  IPS_LAB_PER_WORKER=1 pytest_dirs -n "$WORKERS" --durations=10 -- tests/integration tests/reliability
 }
 
 started=$SECONDS
@@ -135,7 +136,7 @@ if "$VENV/bin/ips-lab" up; then
 else
   failed+=("lab-up")
 fi
-step "pytest tests/unit tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs -- tests/unit tests/lab tests/lab_clouds tests/lab_lifecycle
+step "pytest tests/unit tests/badinput tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs -- tests/unit tests/badinput tests/lab tests/lab_clouds tests/lab_lifecycle
 step "unit tests on the newest ansible-core" tools/core-matrix.sh
 step "sanity" tools/sanity.sh
 step "lint" env PATH="$VENV/bin:$PATH" "$VENV/bin/ansible-lint" --offline --profile production

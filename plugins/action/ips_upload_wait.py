@@ -74,6 +74,9 @@ class ActionModule(FollowAction):
             if seen["read_at"] is None or now - seen["read_at"] >= read_every:
                 seen["read_at"] = now
                 seen["progress"] = self._read_progress(args["progress_file"], task_vars)
+                # tells the upload someone still waits for it (see _upload/watchdog.py: unwatched, it ends itself)
+                self.run_module("ansible.legacy.file", {"path": args["progress_file"] + ".watched", "state": "touch", "mode": "0600"},
+                                task_vars)
                 if seen["progress"].get("updated") != seen["updated"]:
                     seen["updated"], seen["changed_at"] = seen["progress"].get("updated"), now
             if now - seen["changed_at"] > args["stale_after"]:

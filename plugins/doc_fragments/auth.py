@@ -54,7 +54,7 @@ options:
     type: path
   request_timeout:
     description:
-      - Seconds to wait for one HTTP answer before the request counts as failed.
+      - Seconds to wait for one HTTP answer before the request counts as failed. From 1 to 3600.
     type: float
     default: 60
   max_retries:
@@ -63,12 +63,13 @@ options:
         interrupted request is retried before the task fails.
       - Job submissions are never retried blindly after a gateway error or a dropped connection,
         because the service may already have accepted them.
+      - From 0 to 20.
     type: int
     default: 5
   retry_max_delay:
     description:
       - The longest wait, in seconds, between two retries. A C(Retry-After) answer from the service
-        is honoured up to this limit.
+        is honoured up to this limit. From 0 to 3600.
     type: float
     default: 60
   token_cache:

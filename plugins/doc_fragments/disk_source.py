@@ -38,7 +38,7 @@ options:
         type: str
       port:
         description:
-          - SMB port when the location has none.
+          - SMB port when the location has none. From 1 to 65535.
         type: int
         default: 445
       connections:
@@ -47,6 +47,7 @@ options:
           - Each read waits on the network and the file server's disks; with two, one read travels while the other
             waits. Raise it to 3-4 for a share across a link with several milliseconds of latency; 1 can be faster
             when the share is on the same host and CPU is short (see C(docs/performance.md)).
+          - From 1 to 16 (each connection holds its own 4 MiB read buffer).
         type: int
         default: 2
 """

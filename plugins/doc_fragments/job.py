@@ -51,6 +51,7 @@ options:
     description:
       - The job's own time limit on the service, in seconds (the service's default is 7200).
       - Not to be confused with O(wait_timeout), which only bounds how long the task waits.
+      - From 1 to 604800 (a week).
     type: int
   pending_credentials:
     description:

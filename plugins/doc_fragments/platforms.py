@@ -22,7 +22,7 @@ options:
         type: str
         required: true
       port:
-        description: The vCenter HTTPS port.
+        description: The vCenter HTTPS port, from 1 to 65535.
         type: int
         default: 443
       credential_id:
@@ -74,7 +74,7 @@ options:
         type: str
         required: true
       port:
-        description: The XenServer HTTPS port.
+        description: The XenServer HTTPS port, from 1 to 65535.
         type: int
         default: 443
       credential_id:
@@ -111,7 +111,7 @@ options:
         type: str
         required: true
       port:
-        description: The Prism HTTPS port.
+        description: The Prism HTTPS port, from 1 to 65535.
         type: int
         default: 9440
       credential_id:

@@ -47,7 +47,7 @@ options:
         type: str
       port:
         description:
-          - The SMB port for the module's own look for an existing output (the service always uses 445).
+          - The SMB port for the module's own look for an existing output (the service always uses 445). From 1 to 65535.
         type: int
         default: 445
 """

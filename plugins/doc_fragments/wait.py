@@ -21,11 +21,12 @@ options:
     description:
       - Seconds to wait for the job. When they run out the task fails with the job id, status and
         progress; the job is never cancelled, and running the task again resumes waiting.
+      - From 1 to 604800 (a week).
     type: int
     default: 7200
   wait_sleep:
     description:
-      - Seconds between two looks at the job while waiting.
+      - Seconds between two looks at the job while waiting. From 1 to 3600.
     type: int
     default: 30
 """

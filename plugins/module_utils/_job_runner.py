@@ -114,7 +114,7 @@ def smb_output_check(mod, filename, artifacts=None):
         from ansible_collections.citrix_community.ips.plugins.module_utils._sources import SmbFileSource, SourceError
         try:
             source = SmbFileSource(url, smb_user=smb["username"], smb_password=smb.get("password"), smb_domain=smb.get("domain"),
-                                   smb_port=smb.get("port") or 445, max_connections=1)
+                                   smb_port=smb.get("port") or 445, max_connections=1, option="smb")
         except SourceError as err:
             if "does not exist on the share" in str(err):
                 return None

@@ -21,12 +21,15 @@ __metaclass__ = type
 
 import errno
 import os
+import re
 import stat
 import threading
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError, redact
 
 SMB_SCHEME = "smb://"
+# a DNS name (labels of letters, digits, '-' and '_'), an IPv4 address or an IPv6 address (urlsplit strips its brackets)
+_HOST_NAME = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)+$|^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%A-Za-z]*$")
 SMB_READ_CHUNK = 4 * 1024 * 1024
 SMB_READ_TIMEOUT = 120  # seconds one SMB call may take before the source gives up on it
 SMB_PARALLEL_READS = 2  # default connections per SMB source (each its own session and handle): a read waits on the
@@ -48,14 +51,29 @@ class LocalFileSource(object):
     def __init__(self, path):
         self.name = path
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            # O_NONBLOCK: opening a named pipe for reading would otherwise wait for a writer, forever
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError as e:
+            try:  # a socket cannot be opened at all (ENXIO): name what it is rather than the errno
+                kind = os.stat(path).st_mode
+            except OSError:
+                kind = None
+            if kind is not None and not (stat.S_ISREG(kind) or stat.S_ISDIR(kind) or stat.S_ISBLK(kind)):
+                raise SourceError("%s is %s, not a disk image file; give the path of a regular VHD or VHDX file (or a block device)"
+                                  % (path, _file_kind(kind)))
             raise SourceError(_local_problem(path, e))
         try:
             st = os.fstat(fd)
             if stat.S_ISDIR(st.st_mode):
                 raise SourceError("%s is a directory, not a disk image file; check the path" % path)
+            if not (stat.S_ISREG(st.st_mode) or stat.S_ISBLK(st.st_mode)):
+                raise SourceError("%s is %s, not a disk image file; give the path of a regular VHD or VHDX file (or a block device)"
+                                  % (path, _file_kind(st.st_mode)))
+            os.set_blocking(fd, True)
             self.size = st.st_size if stat.S_ISREG(st.st_mode) else os.lseek(fd, 0, os.SEEK_END)
+        except OSError as e:
+            os.close(fd)
+            raise SourceError(_local_problem(path, e))
         except BaseException:
             os.close(fd)
             raise
@@ -119,6 +137,13 @@ class LocalFileSource(object):
         self.close()
 
 
+def _file_kind(mode):
+    for test, kind in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
 def _local_problem(path, e):
     if e.errno == errno.ENOENT:
         return "%s does not exist; check the path (it is read on the host that runs the task)" % path
@@ -141,17 +166,28 @@ def parse_smb_location(location, default_port=445):
         text = SMB_SCHEME + text[2:].replace("\\", "/")
     if not text.lower().startswith(SMB_SCHEME):
         raise SourceError("%s is not an smb:// location" % location)
-    parts = urlsplit(text)
     try:
-        port = parts.port or default_port
+        parts = urlsplit(text)
+        hostname = parts.hostname
+    except ValueError as e:  # an unclosed IPv6 bracket, for one
+        raise SourceError("%s is not a valid smb:// location (%s); write smb://host[:port]/share/path/file, an IPv6 address in "
+                          "brackets: smb://[fd00::1]/share/path/file" % (location, e))
+    try:
+        port = parts.port
     except ValueError:
-        raise SourceError("%s has an invalid port; write smb://host[:port]/share/path/file" % location)
-    if parts.username or parts.password:
-        raise SourceError("the location must not hold credentials; pass smb_user and smb_password instead")
+        raise SourceError("%s has an invalid port; write smb://host[:port]/share/path/file with a port from 1 to 65535" % location)
+    if port is None:
+        port = default_port
+    elif not 1 <= port <= 65535:
+        raise SourceError("%s has the port %d; write smb://host[:port]/share/path/file with a port from 1 to 65535" % (location, port))
+    if parts.username or parts.password or "@" in parts.netloc:
+        raise SourceError("the location must not hold credentials; pass them in the username and password options instead")
+    if hostname and not _HOST_NAME.match(hostname):
+        raise SourceError("%s: '%s' is not a valid host name or IP address; check the host part of the location" % (location, hostname))
     segments = [unquote(s) for s in parts.path.split("/") if s]
-    if not parts.hostname or len(segments) < 2:
+    if not hostname or len(segments) < 2:
         raise SourceError("%s is not a file on a share; write smb://host[:port]/share/path/file" % location)
-    return parts.hostname, port, segments[0], "\\".join(segments[1:])
+    return hostname, port, segments[0], "\\".join(segments[1:])
 
 
 class _Lane(object):
@@ -177,12 +213,13 @@ class SmbFileSource(object):
     """
 
     def __init__(self, location, smb_user=None, smb_password=None, smb_domain=None, smb_port=445, connection_timeout=30,
-                 max_connections=SMB_PARALLEL_READS, read_timeout=SMB_READ_TIMEOUT):
+                 max_connections=SMB_PARALLEL_READS, read_timeout=SMB_READ_TIMEOUT, option="source"):
         self.host, self.port, self.share, self.path = parse_smb_location(location, smb_port)
         self.name = "smb://%s:%d/%s/%s" % (self.host, self.port, self.share, self.path.replace("\\", "/"))
         self.unc = "\\\\%s\\%s\\%s" % (self.host, self.share, self.path)
         self.parallel_reads = max(1, int(max_connections))
         self._password = smb_password
+        self._option = option  # the task's dict that holds username/password/domain, for error messages
         self._secrets = [smb_password] if smb_password else []
         self._timeout = connection_timeout
         self._read_timeout = read_timeout
@@ -273,15 +310,15 @@ class SmbFileSource(object):
         logon = (0xC000006D, 0xC000006A, 0xC0000064, 0xC0000071, 0xC0000072, 0xC0000234, 0xC000006E, 0xC0000070)
         not_found = (0xC0000034, 0xC000003A, 0xC0000033, 0xC000003B, 0xC0000225)
         if isinstance(e, ex.SMBAuthenticationError) or status in logon:
-            return ("SMB logon to %s as %s failed (%s); check smb_user, smb_password and smb_domain"
-                    % (where, user, _status_name(ex, status) if status else "authentication error"))
+            return ("SMB logon to %s as %s failed (%s); check %s.username, %s.password and %s.domain"
+                    % (where, user, _status_name(ex, status) if status else "authentication error", self._option, self._option, self._option))
         if status == 0xC00000CC or stage == "share" and status in not_found:
             return "the share '%s' does not exist on %s; check the share name in %s" % (self.share, where, self.name)
         if status in not_found:
             return "%s does not exist on the share; check the path after the share name" % self.name
         if status == 0xC0000022:
             return ("access to %s is denied for %s; give that user read access to the share and the file, "
-                    "or check smb_user" % (self.name, user))
+                    "or check %s.username" % (self.name, user, self._option))
         if status == 0xC0000043:
             return "%s is opened exclusively by another program (sharing violation); detach or close it there and retry" % self.name
         if status == 0xC00000BA:

@@ -14,9 +14,11 @@ __metaclass__ = type
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback
+from ansible.module_utils.common.validation import check_type_dict
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
+from ansible_collections.citrix_community.ips.plugins.module_utils._option_ranges import INSECURE_WARNING, insecure_options, range_problems
 from ansible_collections.citrix_community.ips.plugins.module_utils._wire import REGION_API_URLS
 
 
@@ -86,6 +88,30 @@ def client_from_params(p, cls=None, **extra):
     )
 
 
+def _unparsable_dicts_plain(spec):
+    """`spec`, with the sub-options dropped from any dict option whose given value cannot be read as a dict.
+
+    ansible-core's no_log scan of sub-options reads such a value first and fails with "dictionary requested,
+    could not parse JSON or key=value", naming no option; without its sub-options the type check reports it,
+    naming the option ("argument 'azure' is of type str and we were unable to convert to dict").
+    """
+    try:
+        given = _load_params()
+    except Exception:  # pylint: disable=broad-except
+        return spec  # AnsibleModule reports unreadable input itself
+    if not isinstance(given, dict):
+        return spec
+    plain = dict(spec)
+    for name, option in spec.items():
+        value = given.get(name)
+        if option.get("type") == "dict" and option.get("options") and isinstance(value, str):
+            try:
+                check_type_dict(value)
+            except TypeError:
+                plain[name] = dict((k, v) for k, v in option.items() if k not in ("options", "required_if", "mutually_exclusive"))
+    return plain
+
+
 class IPSModule(object):
     """An AnsibleModule with the Citrix Cloud auth options and client."""
 
@@ -95,10 +121,16 @@ class IPSModule(object):
         self._client_factory = client_factory or client_from_params
         spec = auth_argument_spec() if auth else {}
         spec.update(argument_spec)
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.module = AnsibleModule(argument_spec=_unparsable_dicts_plain(spec), **kwargs)
         self.params = self.module.params
         self._client = None
         self._started = time.monotonic()
+        # What the options alone show to be wrong fails here, before any connection.
+        for option in insecure_options(self.params):
+            self.warn(INSECURE_WARNING % option)
+        problems = range_problems(self.params)
+        if problems:
+            self.fail("; ".join(problems))
 
     @property
     def check_mode(self):

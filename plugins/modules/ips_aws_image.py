@@ -122,11 +122,11 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description: Seconds to wait. When they run out the task fails; the work goes on in AWS and a re-run resumes waiting.
+    description: Seconds to wait, from 1 to 604800. When they run out the task fails; the work goes on in AWS and a re-run resumes waiting.
     type: int
     default: 3600
   wait_sleep:
-    description: Seconds between two looks while waiting.
+    description: Seconds between two looks while waiting, from 1 to 3600.
     type: int
     default: 15
 notes:

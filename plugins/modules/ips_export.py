@@ -97,7 +97,7 @@ options:
         description: The VM that owns O(source_disk). Without it, every VM is searched.
         type: str
       timeout:
-        description: Seconds to wait for vCenter.
+        description: Seconds to wait for vCenter, from 1 to 3600.
         type: int
         default: 30
 notes:

@@ -51,6 +51,7 @@ options:
   limit:
     description:
       - Return at most this many jobs, newest first. Pages of the service's list are fetched until it is reached.
+      - From 1 to 10000.
     type: int
 seealso:
   - module: citrix_community.ips.ips_credential_info

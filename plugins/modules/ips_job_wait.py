@@ -40,7 +40,7 @@ options:
     description: What the progress lines call the job (for example C(prepare azure win11)). Defaults to the kind and id.
     type: str
   timeout:
-    description: Seconds to wait. When they run out the task fails with the job id, status and progress; the job goes on.
+    description: Seconds to wait, from 1 to 604800. When they run out the task fails with the job id, status and progress; the job goes on.
     type: int
     default: 7200
   timeout_option:
@@ -48,13 +48,14 @@ options:
     type: str
     default: timeout
   poll_delay:
-    description: Seconds between two looks at the job (fractions allowed).
+    description: Seconds between two looks at the job (fractions allowed), from 0.01 to 3600.
     type: float
     default: 30
   report_every:
     description:
       - Seconds between two lines for changes of progress alone. V(0) prints every change. A change of status or stage is
         always printed at once.
+      - From 0 to 86400.
     type: int
     default: 0
 attributes:

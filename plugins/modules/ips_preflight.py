@@ -108,7 +108,7 @@ options:
             type: bool
             default: true
           timeout:
-            description: Seconds to wait for vCenter.
+            description: Seconds to wait for vCenter, from 1 to 3600.
             type: int
             default: 30
   smb:
@@ -134,7 +134,7 @@ options:
         description: Its domain.
         type: str
       port:
-        description: The SMB port, when O(smb.upload_location) does not name one.
+        description: The SMB port, when O(smb.upload_location) does not name one. From 1 to 65535.
         type: int
         default: 445
   pvs_store:
@@ -182,10 +182,12 @@ options:
     elements: str
     default: []
   image_size:
-    description: The image's virtual size in bytes, when known; default what vSphere reports for the source disk, or the upload source's.
+    description:
+      - The image's virtual size in bytes, when known; default what vSphere reports for the source disk, or the upload source's.
+      - From 1 to 70368744177664 (64 TiB).
     type: int
   timeout:
-    description: Seconds each outside system has to answer.
+    description: Seconds each outside system has to answer, from 1 to 604800.
     type: int
     default: 30
 requirements:

@@ -67,7 +67,7 @@ options:
     type: str
   output_size_mb:
     description:
-      - V(upgrade_pvs), the size of the upgraded vDisk in MiB.
+      - V(upgrade_pvs), the size of the upgraded vDisk in MiB, from 1 to 67108864 (64 TiB).
     type: int
   pvs_version:
     description:

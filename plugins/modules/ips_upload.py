@@ -66,10 +66,10 @@ options:
     type: bool
     default: false
   concurrency:
-    description: Requests in flight. Default - Azure 8, AWS 16, GCP 4.
+    description: Requests in flight, from 1 to 64. Default - Azure 8, AWS 16, GCP 4.
     type: int
   request_timeout:
-    description: Seconds one request may take before it is retried.
+    description: Seconds one request may take before it is retried, from 1 to 3600.
     type: float
     default: 120
   wait_timeout:
@@ -78,16 +78,18 @@ options:
         reaching C(completed) and its volume; the GCP image creation.
       - When they run out the task fails naming this option; nothing is cancelled, and running the task again finds the
         target and resumes the upload.
+      - From 1 to 604800 (a week).
     type: int
     default: 3600
   retries:
-    description: Tries per request (throttling and server errors back off exponentially).
+    description: Tries per request (throttling and server errors back off exponentially), from 1 to 100.
     type: int
     default: 8
   rate_limit:
     description:
       - Cap on the payload sent, in MiB/s (Azure uploads run at the disk tier's ingest rate, about 60 MB/s for Standard HDD sizes
         up to 4 TiB; capping there avoids provoking 500/503 throttling). Azure and AWS only.
+      - From 0.01 to 1048576; leave it out for no cap.
     type: float
   journal_dir:
     description: Folder of the resume journals. Default C(~/.cache/citrix_community.ips/uploads).
@@ -134,6 +136,7 @@ options:
         description:
           - Seconds the disk's write access (SAS) stays valid. It must outlast the upload; the default is a day per 100 GB of
             disk, at least a day.
+          - From 300 to 2147483647.
         type: int
       ca_path: {description: "CA bundle (PEM) to verify the endpoints with.", type: path}
       sku: {description: "Disk SKU.", type: str, default: Standard_LRS}
@@ -158,7 +161,7 @@ options:
       ec2_endpoint_url: {description: "EC2 endpoint (private or test clouds).", type: str}
       snapshot_name: {description: "The Name tag of the snapshot; a re-run finds the snapshot by it.", type: str, required: true}
       description: {description: "Snapshot description.", type: str}
-      snapshot_timeout: {description: "Minutes EBS keeps a pending snapshot without activity (10 to 4320).", type: int, default: 360}
+      snapshot_timeout: {description: "Minutes EBS keeps a pending snapshot without activity, from 10 to 4320.", type: int, default: 360}
       encrypted: {description: "Encrypt the snapshot.", type: bool, default: false}
       kms_key_arn: {description: "KMS key for encryption.", type: str}
       create_volume: {description: "Also create a volume from the snapshot.", type: bool, default: false}
@@ -191,7 +194,7 @@ options:
       labels: {description: "Extra image labels.", type: dict}
       guest_os_features: {description: "Guest OS features (e.g. WINDOWS, UEFI_COMPATIBLE).", type: list, elements: str}
       storage_location: {description: "Image storage location.", type: str}
-      compression_level: {description: "gzip level 1 (fastest) to 9.", type: int, default: 6}
+      compression_level: {description: "gzip level, from 1 (fastest) to 9.", type: int, default: 6}
       delete_object: {description: "Delete the archive object once the image is ready.", type: bool, default: false}
   aws_region:
     description:
@@ -369,7 +372,21 @@ image_self_link:
   sample: https://www.googleapis.com/compute/v1/projects/images-prod/global/images/base-2026-01
 object: {description: "The gs:// archive object.", returned: target gcp, type: str, sample: "gs://images-prod-upload/base-2026-01.tar.gz"}
 bytes_read: {description: "Bytes read from the image.", returned: always, type: int, sample: 24696061952}
-bytes_sent: {description: "Payload bytes sent.", returned: always, type: int, sample: 21474836480}
+bytes_sent: {description: "Bytes sent, the Azure footer and the GCP archive's trailer included.", returned: always, type: int, sample: 21474836992}
+worker:
+  description:
+    - Check mode - the upload to this target that runs on this host right now (the process holding its lock), or null when
+      none runs. A killed upload releases its lock as it dies, so a re-run sees at once that it is gone.
+  returned: check mode
+  type: dict
+  sample: {"pid": 4242, "host": "ctl01", "started": 1767772800.5}
+page_ranges_checked:
+  description:
+    - Azure - the page ranges the disk held after the upload, checked against the windows of the source that hold data before the
+      footer was written (a window sent but empty, or data where the source has none, fails the task).
+  returned: target azure, when uploaded
+  type: int
+  sample: 412
 throughput_mib_s: {description: "Bytes read per second of the whole task, in MiB/s.", returned: when uploaded, type: float, sample: 182.4}
 duration: {description: "Seconds of the upload.", returned: when uploaded, type: float, sample: 129.1}
 resumed: {description: "Whether a journal of an earlier run was resumed.", returned: always, type: bool, sample: false}
@@ -386,6 +403,7 @@ from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module im
 from ansible_collections.citrix_community.ips.plugins.module_utils._aws_auth import ENV as AWS_ENV
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.azure import AUTH_SOURCES as AZURE_AUTH_SOURCES
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.azure import auth_source as azure_auth_source
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.checks import option_problems
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.options import SOURCE_SPEC, open_disk
 
 
@@ -526,6 +544,9 @@ def main(m):
     sas_duration = (p.get("azure") or {}).get("sas_duration")
     if sas_duration is not None and sas_duration < 300:
         m.fail("azure.sas_duration must be 300 seconds or more (it must outlast the upload), got %s" % sas_duration)
+    problems = option_problems(p, target_options(p, p["target"]) if p.get(p["target"]) else {})
+    if problems:
+        m.fail("; ".join(problems))
     src, image = open_disk(p["source"])
     try:
         target = build_target(m, image)

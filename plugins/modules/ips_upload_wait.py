@@ -38,20 +38,20 @@ options:
     description: What the progress lines call the upload (for example C(azure base-2026-01)). Defaults to the job id.
     type: str
   poll_delay:
-    description: Seconds between two looks at the job.
+    description: Seconds between two looks at the job, from 0.01 to 3600.
     type: int
     default: 5
   report_every:
-    description: Seconds between two progress lines.
+    description: Seconds between two progress lines, from 0 to 86400.
     type: int
     default: 30
   stale_after:
-    description: Seconds without a change of the progress file after which the upload counts as dead.
+    description: Seconds without a change of the progress file after which the upload counts as dead, from 1 to 86400.
     type: int
     default: 120
   timeout:
     description:
-      - Seconds to wait at most. The upload itself goes on in the background; wait again with a new task.
+      - Seconds to wait at most, from 1 to 604800. The upload itself goes on in the background; wait again with a new task.
     type: int
     default: 21600
 attributes:

@@ -21,6 +21,7 @@ import time
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.citrix_community.ips.plugins.module_utils._option_ranges import INSECURE_WARNING, insecure_options, range_problems
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import NoWait, Waiter, WaitTimeout
 
 display = Display()
@@ -62,12 +63,12 @@ class FollowAction(ActionBase):
         result = super(FollowAction, self).run(tmp, task_vars)
         del tmp
         _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
-        if "timeout" in args and args["timeout"] < 1:
-            return dict(result, failed=True, msg="timeout must be 1 or more seconds, got %s" % args["timeout"])
-        if "poll_delay" in args and args["poll_delay"] <= 0:
-            return dict(result, failed=True, msg="poll_delay must be more than 0 seconds, got %s" % args["poll_delay"])
-        if "report_every" in args and args["report_every"] < 0:
-            return dict(result, failed=True, msg="report_every must be 0 (every change) or more, got %s" % args["report_every"])
+        insecure = [INSECURE_WARNING % option for option in insecure_options(args)]
+        if insecure:
+            result["warnings"] = result.get("warnings", []) + insecure
+        problems = range_problems(args)
+        if problems:
+            return dict(result, failed=True, msg="; ".join(problems))
         try:
             result.update(self.follow(args, task_vars))
         except (StopFollowing, WaitTimeout) as err:

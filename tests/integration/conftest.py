@@ -39,18 +39,45 @@ def ips_lab(run_dir, *args):
     return done.stdout
 
 
+def lab_run_dir():
+    """The run dir of the lab these tests use (each xdist worker's own with IPS_LAB_PER_WORKER=1)."""
+    run_dir = Path(os.environ.get("IPS_LAB_RUN_DIR") or REPO / "lab" / "run")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and os.environ.get("IPS_LAB_PER_WORKER") == "1":
+        run_dir = run_dir.with_name("%s-%s" % (run_dir.name, worker))
+    return run_dir
+
+
+def leaks(values, output="", paths=(), admins=()):
+    """Where any of the secret `values` appears: `output`, every file under `paths` (journals, progress files),
+    the lab's logs and the requests its stand-ins recorded (`admins`: LabAdmin / PlaneAdmin). [] when nowhere."""
+    places = [("the output", output)]
+    files = []
+    for path in [Path(p) for p in paths] + [lab_run_dir() / "logs"]:
+        files.extend(sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path] if path.is_file() else [])
+    for f in files:
+        places.append((str(f), f.read_bytes().decode("utf-8", "replace")))
+    for admin in admins:
+        places.append(("the requests %s recorded" % getattr(admin, "url", "the lab"), json.dumps(admin.requests())))
+    return ["%s in %s" % ("a secret of %d characters" % len(v), where) for v in values if v for where, text in places if v in text]
+
+
 @pytest.fixture(scope="session")
 def lab_env():
     """The lab's endpoints and credentials. Tests reset the lab and change its settings, so under pytest-xdist
     with IPS_LAB_PER_WORKER=1 (what `make test` runs) each worker starts a lab of its own beside the given one
     and stops it at the end: suites side by side, never sharing state."""
-    run_dir = Path(os.environ.get("IPS_LAB_RUN_DIR") or REPO / "lab" / "run")
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker and os.environ.get("IPS_LAB_PER_WORKER") == "1":
-        run_dir = run_dir.with_name("%s-%s" % (run_dir.name, worker))
+    run_dir = lab_run_dir()
+    if run_dir.name != Path(os.environ.get("IPS_LAB_RUN_DIR") or REPO / "lab" / "run").name:
+        owner = run_dir / ".pytest-owner"
+        if (run_dir / "env").exists() and owner.exists() and owner.read_text() == str(os.getpid()):
+            # started by this worker already (tests/reliability loads these fixtures a second time): share it
+            yield read_env_file(run_dir / "env")
+            return
         if (run_dir / "env").exists():
             ips_lab(run_dir, "down", "--purge")  # the leftovers of an interrupted run
         ips_lab(run_dir, "up")
+        owner.write_text(str(os.getpid()))
         try:
             yield read_env_file(run_dir / "env")
         finally:
@@ -97,6 +124,12 @@ def test_secrets():
     }
 
 
+@pytest.fixture(scope="session")
+def find_leaks():
+    """leaks() for the tests that run modules without a playbook."""
+    return leaks
+
+
 class PlaybookRun(object):
     def __init__(self, proc):
         self.rc = proc.returncode
@@ -105,9 +138,10 @@ class PlaybookRun(object):
     def assert_ok(self):
         assert self.rc == 0, self.output[-6000:]
 
-    def assert_no_secret(self, values):
-        leaked = [v for v in values if v and v in self.output]
-        assert not leaked, "secret values appear in the playbook output"
+    def assert_no_secret(self, values, paths=(), admins=()):
+        """No secret in the -vvvv output, nor in the files under `paths`, the lab's logs or requests (`admins`)."""
+        leaked = leaks(values, self.output, paths, admins)
+        assert not leaked, "secret values leaked: %s" % leaked
 
 
 @pytest.fixture()

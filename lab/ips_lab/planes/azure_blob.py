@@ -13,7 +13,8 @@ Rules of a real managed-disk SAS, enforced here because Azurite does not:
   otherwise), Get Blob, Get Blob Properties and Get Page Ranges; anything else (Put Blob, Put Block, Set Blob
   Properties, Delete, ...) is 403 OperationNotAllowed;
 - Put Page update: at most 4 MiB (413 RequestBodyTooLarge), start and end 512-aligned and inside
-  the disk (416 InvalidPageRange), Content-Length equal to the range (400 InvalidHeaderValue);
+  the disk (416 InvalidPageRange), Content-Length equal to the range (400 InvalidHeaderValue), the body
+  matching its Content-MD5 / x-ms-content-crc64 when sent (400 Md5Mismatch / Crc64Mismatch, azure_content.py);
 - the SAS: signature and stored policy (403 AuthenticationFailed), expiry (403 AuthenticationFailed), permission
   (403 AuthorizationPermissionMismatch: a Read grant cannot write); a revoked grant is gone
   (403 AuthenticationFailed); x-ms-version must be one Azure knows (400 InvalidHeaderValue) and is echoed.
@@ -30,6 +31,7 @@ import uuid
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
+from .azure_content import content_problem
 from .base import Answer, HttpError, forward, forward_read
 
 SAS_VERSION = "2018-03-28"
@@ -322,6 +324,10 @@ class BlobFront(object):
             self._drain(request)
             raise storage_error(400, "InvalidHeaderValue", "A Clear Page request carries no body.", {"x-ms-error-header": "Content-Length"})
         data = request.body(MAX_PUT_PAGE) if write == "update" else b""
+        problem = content_problem(request.headers, data) if write == "update" else None
+        if problem:
+            status, code, message, header = problem
+            raise storage_error(status, code, message, {"x-ms-error-header": header} if code == "InvalidHeaderValue" else None)
         headers = self._forward_headers(request)
         headers["x-ms-range"] = "bytes=%d-%d" % (start, end)
         headers["Content-Length"] = str(len(data))

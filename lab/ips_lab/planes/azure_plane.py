@@ -35,7 +35,7 @@ from .faults import PlaneLab
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 UPLOAD_MIN = 20 * MIB + 512
-UPLOAD_MAX = 32 * 1024 * GIB + 512
+UPLOAD_MAX = 32767 * GIB + 512  # Azure's largest upload disk: 32,767 GiB and the footer (seen: "must be between ... inclusive")
 # The first disks api-version with createOption Upload / uploadSizeBytes.
 OLDEST_API_VERSION = "2019-03-01"
 API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")

@@ -124,6 +124,9 @@ class VhdImage(DiskImage):
             raise DiskFormatError(self.name, "unsupported VHD version 0x%08x (expected 0x00010000)" % f.version,
                                   "convert it with Hyper-V or `qemu-img convert` to a standard VHD or VHDX")
         self.virtual_size = f.current_size
+        if f.current_size <= 0 or f.current_size % SECTOR:
+            raise DiskFormatError(self.name, "the VHD footer declares a disk size of %d bytes, which is not a positive whole number of "
+                                  "512-byte sectors" % f.current_size, RECOPY)
         self.unique_id = str(uuid.UUID(bytes=f.unique_id))
         self.creator_app = f.creator_app
         self._packed = None
@@ -131,8 +134,9 @@ class VhdImage(DiskImage):
         if f.disk_type == TYPE_FIXED:
             self.subformat = "fixed"
             self.block_size = None
-            if f.current_size > self.data_limit:
-                raise DiskFormatError(self.name, "the fixed VHD should hold %d bytes of data but the file has only %d before its footer"
+            # A fixed VHD is its data then the footer: any other length means a cut or padded copy, or a wrong footer.
+            if f.current_size != self.data_limit:
+                raise DiskFormatError(self.name, "the fixed VHD's footer declares %d bytes of data but the file holds %d before its footer"
                                       % (f.current_size, self.data_limit), RECOPY)
         else:
             self.subformat = "dynamic"
@@ -208,6 +212,9 @@ class VhdImage(DiskImage):
         if table_off + 4 * self.blocks > self.source.size:
             raise DiskFormatError(self.name, "the block allocation table (byte %d, %d entries) lies beyond the end of the file"
                                   % (table_off, self.blocks), RECOPY)
+        # the structures no block may overlap: the footer copy, the dynamic header and the BAT itself
+        self.metadata_ranges = ((0, FOOTER_SIZE, "the footer copy"), (off, off + DYN_HEADER_SIZE, "the dynamic disk header"),
+                                (table_off, table_off + 4 * max_entries, "the block allocation table"))
 
     def _block_length(self, block):
         return min(self.block_size, self.virtual_size - block * self.block_size)
@@ -230,6 +237,11 @@ class VhdImage(DiskImage):
                 if start < FOOTER_SIZE or start + bitmap_size + self._block_length(block) > limit:
                     raise DiskFormatError(self.name, "block %d of the BAT (file bytes %d to %d) lies outside the file's data area (bytes %d to %d)"
                                           % (block, start, start + bitmap_size + self._block_length(block), FOOTER_SIZE, limit), RECOPY)
+                end = start + bitmap_size + self._block_length(block)
+                for low, high, what in self.metadata_ranges:
+                    if start < high and low < end:
+                        raise DiskFormatError(self.name, "block %d of the BAT (file bytes %d to %d) overlaps %s (bytes %d to %d)"
+                                              % (block, start, end, what, low, high), RECOPY)
                 packed.append(sector << 32 | block)
         self._packed = array("Q", sorted(packed))
         for prev, cur in zip(self._packed, self._packed[1:]):

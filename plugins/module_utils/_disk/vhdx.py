@@ -115,7 +115,7 @@ class VhdxImage(DiskImage):
                 best = fields
         if best is None:
             raise DiskFormatError(self.name, "both VHDX headers are damaged (%s)" % "; ".join(problems), RECOPY)
-        _sig, _crc, self.sequence_number, file_write, data_write, log_guid, log_version, version, _log_len, _log_off = best
+        _sig, _crc, self.sequence_number, file_write, data_write, log_guid, log_version, version, self.log_length, self.log_offset = best
         if version != 1 or log_version != 0:
             raise DiskFormatError(self.name, "unsupported VHDX version %d (log version %d)" % (version, log_version), CONVERT_HINT)
         if log_guid != ZERO_GUID:
@@ -162,6 +162,10 @@ class VhdxImage(DiskImage):
                 raise DiskFormatError(self.name, "the region table has no %s region" % what, RECOPY)
         self.bat_offset, self.bat_length = regions[BAT_REGION]
         self.metadata_offset, self.metadata_length = regions[METADATA_REGION]
+        if self.bat_offset < self.metadata_offset + self.metadata_length and self.metadata_offset < self.bat_offset + self.bat_length:
+            raise DiskFormatError(self.name, "the BAT region (bytes %d to %d) and the metadata region (bytes %d to %d) overlap"
+                                  % (self.bat_offset, self.bat_offset + self.bat_length, self.metadata_offset,
+                                     self.metadata_offset + self.metadata_length), RECOPY)
 
     # -- metadata ----------------------------------------------------------------------------
 
@@ -209,8 +213,9 @@ class VhdxImage(DiskImage):
         for what, value in (("logical", self.logical_sector_size), ("physical", self.physical_sector_size)):
             if value not in (512, 4096):
                 raise DiskFormatError(self.name, "invalid %s sector size %d (must be 512 or 4096)" % (what, value), RECOPY)
-        if self.virtual_size % self.logical_sector_size or self.virtual_size > MAX_VIRTUAL_SIZE:
-            raise DiskFormatError(self.name, "invalid virtual disk size %d" % self.virtual_size, RECOPY)
+        if self.virtual_size <= 0 or self.virtual_size % self.logical_sector_size or self.virtual_size > MAX_VIRTUAL_SIZE:
+            raise DiskFormatError(self.name, "invalid virtual disk size %d (must be a positive multiple of the %d-byte logical sector, "
+                                  "at most 64 TiB)" % (self.virtual_size, self.logical_sector_size), RECOPY)
         self.block_size = block_size
         self.subformat = "fixed" if self.leave_block_allocated else "dynamic"
         self.chunk_ratio = (1 << 23) * self.logical_sector_size // block_size
@@ -229,6 +234,11 @@ class VhdxImage(DiskImage):
             raise DiskFormatError(self.name, "the BAT region (%d bytes) is too small for %d entries" % (self.bat_length, entries), RECOPY)
         packed = array("Q")
         size = self.source.size
+        # the structures no payload block may overlap (a block there would send them as disk data)
+        reserved = [(0, MIB, "the headers and region tables"), (self.bat_offset, self.bat_offset + self.bat_length, "the BAT"),
+                    (self.metadata_offset, self.metadata_offset + self.metadata_length, "the metadata region")]
+        if self.log_length:
+            reserved.append((self.log_offset, self.log_offset + self.log_length, "the log"))
         for first in range(0, entries, BAT_CHUNK_ENTRIES):
             count = min(BAT_CHUNK_ENTRIES, entries - first)
             raw = read_exact(self.source, self.bat_offset + 8 * first, 8 * count, "BAT")
@@ -248,6 +258,11 @@ class VhdxImage(DiskImage):
                 if mib < 1 or mib * MIB + self._block_length(block) > size:
                     raise DiskFormatError(self.name, "block %d of the BAT (file bytes %d to %d) lies outside the file (%d bytes)"
                                           % (block, mib * MIB, mib * MIB + self._block_length(block), size), RECOPY)
+                start, end = mib * MIB, mib * MIB + self._block_length(block)
+                for low, high, what in reserved:
+                    if start < high and low < end:
+                        raise DiskFormatError(self.name, "block %d of the BAT (file bytes %d to %d) overlaps %s (bytes %d to %d)"
+                                              % (block, start, end, what, low, high), RECOPY)
                 packed.append(mib << 32 | block)
         self._packed = array("Q", sorted(packed))
         mask = 0xFFFFFFFF

@@ -37,6 +37,7 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._upload.lock 
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import RateLimit, UploadError, retrier, run_units
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import Plan, plan_summary
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.progress import Progress
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.watchdog import Watchdog
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Waiter
 
 FINGERPRINT_TAG = "ips-source-fingerprint"
@@ -80,6 +81,7 @@ class Target(object):
         self.wait_timeout = wait_timeout
         self.secrets = []
         self.result = {}
+        self.finish_sent = 0  # bytes finish() sends itself (the Azure footer, the gzip trailer): part of bytes_sent
 
     def waiter(self):
         """The shared waiter for one cloud-side operation, bounded by the module's wait_timeout."""
@@ -118,6 +120,15 @@ class Target(object):
     def classify(self, exc):
         return False, False, 0
 
+    def send_error(self, exc):
+        """The UploadError a failed send becomes once it is refused or out of retries: never the SDK's raw text."""
+        wrap = getattr(self, "_wrap", None)
+        if wrap is not None:
+            return wrap(exc, "write the image data to the %s" % self.describe_name())
+        first = self.redact(str(exc)).strip().splitlines()
+        return UploadError("writing the image data to the %s failed: %s; run the task again (it resumes)"
+                           % (self.describe_name(), first[0] if first else type(exc).__name__))
+
     def finish(self, journal):
         raise NotImplementedError
 
@@ -138,7 +149,12 @@ class Target(object):
 def run_upload(target, check_mode=False, journal_dir=None, **options):
     """Decide, then upload: the module's whole flow below the option parsing. Returns the result dict.
     A real run holds the target object's lock from its first look at the target to the end."""
-    lock = None if check_mode else UploadLock(journal_dir, target.object_key()).acquire(target.describe_name())
+    if check_mode:
+        result = _decide_and_upload(target, check_mode=True, journal_dir=journal_dir, **options)
+        # a background upload to this object, as the lock shows it: a re-run attaches to a live one only
+        result["worker"] = UploadLock(journal_dir, target.object_key()).holder()
+        return result
+    lock = UploadLock(journal_dir, target.object_key()).acquire(target.describe_name())
     try:
         return _decide_and_upload(target, check_mode=check_mode, journal_dir=journal_dir, **options)
     finally:
@@ -175,6 +191,7 @@ def _decide_and_upload(target, overwrite="different", check_mode=False, journal_
     if state == "removed" or (state is None and not target.journal_outlives_target):
         journal.reset()
     progress = Progress(progress_file, total=0, target=target.name, rate_limit=rate_limit)
+    watchdog = Watchdog(progress).start() if progress.path else None
     try:
         target.start(journal)
         if target.stream:
@@ -203,12 +220,14 @@ def _decide_and_upload(target, overwrite="different", check_mode=False, journal_
         journal.close()
         raise
     finally:
+        if watchdog is not None:
+            watchdog.stop()
         progress.close()
     resumed = journal.resumed
     journal.remove()
     duration = time.monotonic() - started
     result.update(target.result)
-    result.update(changed=True, resumed=resumed, bytes_read=stats.bytes_read, bytes_sent=stats.bytes_sent,
+    result.update(changed=True, resumed=resumed, bytes_read=stats.bytes_read, bytes_sent=stats.bytes_sent + target.finish_sent,
                   units_sent=stats.units_sent, units_zero=stats.units_zero, units_skipped=getattr(stats, "units_skipped", 0),
                   requests=stats.requests, retries=getattr(stats, "retries", 0), throttled=getattr(stats, "throttled", 0),
                   duration=round(duration, 3),

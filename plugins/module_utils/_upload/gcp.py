@@ -16,6 +16,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import hashlib
+import struct
 import threading
 import zlib
 
@@ -40,6 +43,15 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._upload.tarst
 PART = 8 * MIB  # 4 workers x (8 MiB part + its deflate output): 16 MiB parts peaked at 330 MiB RSS
 COMPOSE_MAX = 32
 RETRY_STATUS = (408, 429, 500, 502, 503, 504)
+
+
+def content_hash(data):
+    """The x-goog-hash value of `data`: crc32c=<base64 of the big-endian CRC32C>, or md5=<base64> without google-crc32c."""
+    try:
+        import google_crc32c
+    except ImportError:
+        return "md5=" + base64.b64encode(hashlib.md5(data).digest()).decode("ascii")  # nosec - a transfer checksum
+    return "crc32c=" + base64.b64encode(struct.pack(">I", google_crc32c.value(bytes(data)))).decode("ascii")
 
 
 class GcpTarget(Target):
@@ -143,8 +155,22 @@ class GcpTarget(Target):
 
     def _compute(self, method, path, body=None, doing="call Compute Engine", ok404=False):
         url = "%s/compute/v1/projects/%s/%s" % (self.compute_url, self.project, path)
-        try:
+
+        def once():
             resp = self.session.request(method, url, json=body, timeout=self.timeout)
+            if resp.status_code in RETRY_STATUS and (method == "GET" or resp.status_code == 429):
+                resp.raise_for_status()  # retried below: the shared retry loop reads its status
+            return resp
+
+        def classify(exc):
+            # reads are retried on every transient failure; a write only when the service said it did not take it (429)
+            retry, throttled, wait = self.classify(exc)
+            if method != "GET" and getattr(getattr(exc, "response", None), "status_code", None) != 429:
+                return False, False, 0
+            return retry, throttled, wait
+
+        try:
+            resp = retrier(tries=self.tries).call(classify, once)
         except Exception as exc:  # pylint: disable=broad-except
             raise self._wrap(exc, doing)
         if ok404 and resp.status_code == 404:
@@ -251,10 +277,13 @@ class GcpTarget(Target):
     def _put(self, name, data):
         """One simple media upload (uploadType=media) of a part: a single request whose body is `data`
         itself (requests/urllib3 hand the bytearray to sendall), where the client library's resumable
-        upload of a 16 MiB part costs a session request and a copy of the part read from a stream."""
+        upload of a 16 MiB part costs a session request and a copy of the part read from a stream.
+        x-goog-hash carries the part's CRC32C (MD5 without the C library): Cloud Storage refuses a body that
+        does not match it (400), so nothing changed on the way is ever stored."""
         resp = self.session.post("%s/upload/storage/v1/b/%s/o" % (self.storage_url, quote(self.bucket_name, safe="")),
                                  params={"uploadType": "media", "name": name}, data=data,
-                                 headers={"Content-Type": "application/octet-stream"}, timeout=self.timeout)
+                                 headers={"Content-Type": "application/octet-stream", "x-goog-hash": content_hash(data)},
+                                 timeout=self.timeout)
         if resp.status_code >= 400:
             resp.raise_for_status()
 
@@ -289,7 +318,9 @@ class GcpTarget(Target):
             total += int(length)
         trailer_name = "%s.trailer" % self.object_name
         try:
-            self._put(trailer_name, gzip_trailer(crc, total))
+            trailer = gzip_trailer(crc, total)
+            self._put(trailer_name, trailer)
+            self.finish_sent += len(trailer)
             self._compose([self._part_name(i) for i in range(parts)] + [trailer_name], self.object_name)
         except UploadError:
             raise

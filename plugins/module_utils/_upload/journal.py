@@ -28,6 +28,8 @@ import json
 import os
 import threading
 
+from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
+
 DEFAULT_DIR = os.path.join("~", ".cache", "citrix_community.ips", "uploads")
 VERSION = 1
 
@@ -37,6 +39,22 @@ def journal_path(journal_dir, key, suffix=".journal"):
     folder = os.path.expanduser(journal_dir or DEFAULT_DIR)
     name = hashlib.sha256(key.encode("utf-8")).hexdigest()[:40] + suffix
     return os.path.join(folder, name)
+
+
+class PathError(IPSError):
+    """A folder the upload must write cannot be made: names the option and the fix."""
+
+
+def make_folder(folder, option):
+    """Make `folder` (0700) unless it is one already; PathError naming `option` when a file or permissions stand in the way."""
+    if os.path.isdir(folder):
+        return
+    try:
+        os.makedirs(folder, mode=0o700)
+    except OSError as e:
+        if not os.path.isdir(folder):
+            raise PathError("%s %s cannot be created (%s); give a folder the user that runs the task can write"
+                            % (option, folder, e.strerror or e))
 
 
 def atomic_write(path, text):
@@ -66,12 +84,7 @@ class Journal(object):
         self.resumed = False
         self._fd = None
         self._lock = threading.Lock()
-        folder = os.path.dirname(self.path)
-        try:
-            os.makedirs(folder, mode=0o700)
-        except OSError:
-            if not os.path.isdir(folder):
-                raise
+        make_folder(os.path.dirname(self.path), "journal_dir")
         if not fresh and os.path.exists(self.path) and self._load():
             self.resumed = True
         else:

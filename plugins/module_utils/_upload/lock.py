@@ -19,10 +19,23 @@ __metaclass__ = type
 
 import errno
 import fcntl
+import json
 import os
+import socket
+import time
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import journal_path
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import journal_path, make_folder
+
+
+def _holder(fd):
+    """The holder record of an open lock file: {pid, host, started} ({"pid": n} from older versions, {} if unreadable)."""
+    raw = os.pread(fd, 512, 0).decode("ascii", "replace").strip()
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {"pid": int(raw)} if raw.isdigit() else {}
+    return data if isinstance(data, dict) else {"pid": data}
 
 
 class UploadBusy(IPSError):
@@ -36,32 +49,51 @@ class UploadLock(object):
 
     def acquire(self, what):
         """Hold the lock, or raise UploadBusy naming `what` (the target object) and the holder's pid."""
-        folder = os.path.dirname(self.path)
-        if not os.path.isdir(folder):
-            os.makedirs(folder, mode=0o700)
+        make_folder(os.path.dirname(self.path), "journal_dir")
         for _attempt in range(10):
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except (IOError, OSError) as exc:
-                holder = os.read(fd, 32).decode("ascii", "replace").strip()
+                holder = _holder(fd)
                 os.close(fd)
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
                 raise UploadBusy("another upload to %s is running on this host right now (process %s); let it finish - the upload "
                                  "role attaches to it - or stop that process and run this again: it resumes where that one stopped"
-                                 % (what, holder or "unknown"))
+                                 % (what, holder.get("pid", "unknown")))
             try:
                 same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
             except OSError:
                 same = False  # removed by the previous holder between our open and our lock
             if same:
                 os.ftruncate(fd, 0)
-                os.write(fd, ("%d\n" % os.getpid()).encode("ascii"))
+                os.write(fd, (json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": round(time.time(), 3)}) + "\n")
+                         .encode("ascii"))
                 self._fd = fd
                 return self
             os.close(fd)
         raise UploadBusy("could not lock %s for the upload to %s (it keeps being replaced); run this again" % (self.path, what))
+
+    def holder(self):
+        """Who runs the upload to this object right now: {pid, host, started} of the process holding the lock, or None.
+
+        The kernel drops a flock the moment its process dies, so a dead upload is seen as dead at once, not after a
+        heartbeat has had time to go stale. Only looks: a free lock is released again at once."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return None  # no lock file: no upload has run, or the last one ended cleanly
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except (IOError, OSError) as exc:
+                if exc.errno in (errno.EAGAIN, errno.EACCES):
+                    return _holder(fd) or {"pid": None}
+                raise
+            return None  # lockable: whoever wrote it is gone
+        finally:
+            os.close(fd)
 
     def release(self):
         fd, self._fd = self._fd, None

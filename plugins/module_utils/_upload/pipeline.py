@@ -297,7 +297,9 @@ def run_units(image, plan, target, journal, progress, concurrency=8, read_size=N
     for t in sender_threads:
         t.join()
     if errors:
-        raise errors[0]
+        if isinstance(errors[0], IPSError):
+            raise errors[0]
+        raise target.send_error(errors[0])
     if not whole:
         stats.units_sent = len(touched)
         stats.units_zero = sum(1 for u in plan.coverage if u not in touched)

@@ -22,7 +22,7 @@ import os
 import threading
 import time
 
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import atomic_write
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import atomic_write, make_folder
 
 HEARTBEAT = 5.0  # seconds
 RATE_WINDOW = 30.0  # seconds: the rate shown is measured over the last this many seconds
@@ -41,14 +41,15 @@ class Progress(object):
         self.sent = 0
         self.read = 0
         self.phase = "plan"
+        self.reason = None
         self.started = clock()
         self._last = 0.0
         self._lock = threading.Lock()
         self._closed = threading.Event()
         if self.path:
             folder = os.path.dirname(self.path)
-            if folder and not os.path.isdir(folder):
-                os.makedirs(folder)
+            if folder:
+                make_folder(folder, "progress_file's folder")
         self.write(force=True)
         if self.path and heartbeat:
             beat = threading.Thread(target=self._beat, args=(heartbeat,), name="ips-progress")
@@ -58,6 +59,13 @@ class Progress(object):
     def _beat(self, every):
         while not self._closed.wait(every):
             self.write(force=True)
+
+    def abandon(self, why):
+        """The upload ends itself (see watchdog.py): the file says so, and the heartbeat stops rewriting it."""
+        self.phase = "abandoned"
+        self.reason = why
+        self.write(force=True)
+        self._closed.set()
 
     def close(self):
         """Stop the heartbeat (the file stays, with its last state)."""
@@ -111,6 +119,8 @@ class Progress(object):
             "elapsed_seconds": round(elapsed, 1),
             "updated": time.time(),
         }
+        if self.reason:
+            out["reason"] = self.reason
         if self.rate_limit:
             out["rate_limit_mib_s"] = round(self.rate_limit / 1048576.0, 2)
         return out

@@ -210,7 +210,7 @@ def smb_error(smb, loc, password):
 
 def test_smb_wrong_password(shared):
     message = smb_error(shared, location(shared, "data.raw"), "Wrong-" + shared.password[::-1])
-    assert "logon" in message and "check smb_user, smb_password" in message and shared.user in message
+    assert "logon" in message and "check source.username, source.password" in message and shared.user in message
 
 
 def test_smb_missing_share(shared):

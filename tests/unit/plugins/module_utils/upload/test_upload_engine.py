@@ -3,6 +3,7 @@
 import gzip
 import io
 import os
+import random
 import sys
 import tarfile
 import zlib
@@ -60,9 +61,34 @@ def test_zero_detection_and_runs():
     buf[100] = 1
     buf[2 * MIB] = 1
     runs = nonzero_runs(memoryview(buf), base=8 * MIB)
-    assert runs == [(8 * MIB, 8 * MIB + 64 * 1024), (10 * MIB, 10 * MIB + 64 * 1024)]
-    buf[200 * 1024] = 1  # a gap under 256 KiB is bridged
-    assert nonzero_runs(memoryview(buf))[0] == (0, 256 * 1024)
+    assert runs == [(8 * MIB, 8 * MIB + 512), (10 * MIB, 10 * MIB + 512)]  # the sectors, not the 64 KiB scan steps
+    buf[200 * 1024] = 1  # two sectors of data cannot pay for a 200 KiB gap: never bridged
+    assert nonzero_runs(memoryview(buf))[:2] == [(0, 512), (200 * 1024, 200 * 1024 + 512)]
+    dense = bytearray(b"\x01" * (4 * MIB))
+    dense[MIB:MIB + 1024] = bytes(1024)  # a 1 KiB hole in 4 MiB of data is within 1 %: one request
+    assert nonzero_runs(memoryview(dense)) == [(0, 4 * MIB)]
+
+
+def _sectors(buf):
+    return [i for i in range(0, len(buf), 512) if any(buf[i:i + 512])]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_runs_send_only_nonzero_sectors_plus_one_percent(seed):
+    """Scattered writes (4 KiB, 1 KiB, single bytes) anywhere: every non-zero byte is covered, at most 1 % of zeros sent."""
+    rnd = random.Random(seed)
+    buf = bytearray(4 * MIB)
+    for _i in range(rnd.randint(1, 60)):
+        at, size = rnd.randrange(len(buf)), rnd.choice([1, 512, 1024, 4096, 70000])
+        buf[at:at + size] = rnd.randbytes(min(size, len(buf) - at))
+    runs = nonzero_runs(memoryview(buf))
+    sectors = _sectors(buf)
+    covered = set()
+    for start, end in runs:
+        assert start % 512 == 0 and end % 512 == 0 and end - start <= 4 * MIB
+        covered.update(range(start, end, 512))
+    assert set(sectors) <= covered
+    assert sum(e - s for s, e in runs) <= len(sectors) * 512 * 1.01
 
 
 def test_journal_survives_a_torn_line_and_reports_in_flight(tmp_path):

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -37,9 +38,14 @@ def test_a_killed_upload_leaves_no_lock_behind(tmp_path):
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(UploadBusy, match="process %d" % holder.pid):
             UploadLock(str(tmp_path), KEY).acquire("disk disk-a in rg")
+        # a re-run sees the live worker: pid, host and start time from the lock it holds
+        seen = UploadLock(str(tmp_path), KEY).holder()
+        assert seen["pid"] == holder.pid and seen["host"] == socket.gethostname() and seen["started"] > 0
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait(10)
     lock = UploadLock(str(tmp_path), KEY)
     assert os.path.exists(lock.path), "the killed holder's lock file is still there (it could not remove it)"
+    # ... and the moment it is killed, sees it dead (no heartbeat has to go stale first)
+    assert lock.holder() is None
     lock.acquire("disk disk-a in rg").release()  # the kernel dropped the flock with the process
