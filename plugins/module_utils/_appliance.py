@@ -133,6 +133,17 @@ def status_of(job):
     return _waiter.Status(job["id"], job["status"], job["progress"], job["stage"])
 
 
+def cmdlet_parameters(key, values):
+    """{our name: value} -> [(parameter name, typed value)] for cmdlet `key`; None, false switches and empty tables left out."""
+    out = []
+    for name, value in sorted(values.items()):
+        spec = wire.param(key, name)
+        if value is None or (spec.type == "switch" and not value) or (spec.type in ("hashtable", "list") and not value):
+            continue
+        out.append((spec.name, value if spec.type == "credential" else _psrp.typed(spec.type, value)))
+    return out
+
+
 def _need(opts, option, key, why):
     if not opts.get(key):
         raise ApplianceError("%s.%s is required with backend: appliance (%s)." % (option, key, why))
@@ -172,23 +183,13 @@ class Appliance(object):
 
     # --- the cmdlets ------------------------------------------------------------------------------
 
-    def _params(self, key, values):
-        """{our name: value} -> [(parameter name, typed value)] for cmdlet `key`; None and False switches left out."""
-        out = []
-        for name, value in values.items():
-            spec = wire.param(key, name)
-            if value is None or (spec.type == "switch" and not value) or (spec.type in ("hashtable", "list") and not value):
-                continue
-            out.append((spec.name, value if spec.type == "credential" else _psrp.typed(spec.type, value)))
-        return out
-
     def connect(self):
         if self.connected:
             return
         values = {"address": self.address, "credential": self.session.credential(self.username, self.password),
                   "ignore_certificate_errors": self.ignore_cert}
         try:
-            self.session.run(wire.cmdlet("connect"), self._params("connect", values), read_only=True)
+            self.session.run(wire.cmdlet("connect"), cmdlet_parameters("connect", values), read_only=True)
         except _psrp.CommandFailed as err:
             text = " ".join(m for _i, m in err.records) or str(err)
             hint = "Check appliance.address and that the appliance answers on TCP 443 from the Windows host"
@@ -206,7 +207,7 @@ class Appliance(object):
         """Run cmdlet `key` in the appliance session; -> its output objects as plain Python."""
         def attempt():
             self.connect()
-            return [_psrp.plain(o) for o in self.session.run(wire.cmdlet(key), self._params(key, values), read_only=read_only)]
+            return [_psrp.plain(o) for o in self.session.run(wire.cmdlet(key), cmdlet_parameters(key, values), read_only=read_only)]
 
         def classify(exc):
             if isinstance(exc, _psrp.CommandFailed) and any(_SESSION_GONE.search(m) for _i, m in exc.records):
