@@ -60,3 +60,29 @@ def samba(tmp_path_factory):
     base = tmp_path_factory.mktemp("samba")
     with private_samba(base, {"exports": base / "share"}, free_port()) as smb:
         yield {"host": smb.host, "port": smb.port, "user": smb.user, "password": smb.password, "share": "exports", "share_dir": base / "share"}
+
+
+# --- the Windows host (App Layering appliance) stand-in, in a private lab ----------------------
+
+
+@pytest.fixture(scope="session")
+def winhost_lab(tmp_path_factory):
+    """`ips-lab up --parts azure,cloud,winhost` in a tmp run dir (Samba, Azurite, the Azure plane, the Citrix Cloud
+    stand-in for the lab CA, the Windows host); `ips-lab down` at the end."""
+    from winhost_helpers import PARTS, WinhostLab, ips_lab
+
+    run_dir = tmp_path_factory.mktemp("winhost") / "run"
+    started = ips_lab(run_dir, "up", "--parts", PARTS)
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        yield WinhostLab(run_dir)
+    finally:
+        ips_lab(run_dir, "down")
+
+
+@pytest.fixture()
+def winhost(winhost_lab):
+    """The Windows host reset (no tasks, sessions, faults or calls); tasks take no lab time, only their work's."""
+    winhost_lab.admin.reset()
+    winhost_lab.admin.set_config(task_seconds=0)
+    return winhost_lab

@@ -1,4 +1,4 @@
-"""The lab's folders depend one way only: common/ <- jobwork/ <- citrix/ and common/ <- planes/
+"""The lab's folders depend one way only: common/ <- jobwork/ <- citrix/, jobwork/ <- winhost/ and common/ <- planes/
 (the launchers only start processes), and nothing in the lab imports the collection (the lab keeps
 its own copy of the rules)."""
 
@@ -14,6 +14,7 @@ ALLOWED = {
     "jobwork": {"common"},
     "citrix": {"common", "jobwork"},
     "planes": {"common"},
+    "winhost": {"common", "jobwork"},
     "launchers": {"common", "runstate"},
 }
 

@@ -21,7 +21,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LAB = REPO / "lab"
-PARTS = ("samba", "azurite", "moto", "gcs", "vcsim", "cloud")
+PARTS = ("samba", "azurite", "moto", "gcs", "vcsim", "cloud", "winhost")
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -147,6 +147,10 @@ def test_up_answers_then_down_leaves_nothing(lab):
     context = ssl.create_default_context(cafile=env["CITRIX_CLOUD_CA_PATH"])
     assert env["CITRIX_CLOUD_API_URL"].startswith("https://127.0.0.1:")
     assert http_status(env["CITRIX_CLOUD_API_URL"] + "/", context=context) > 0
+    # The Windows host: its WS-Management endpoint behind the same CA asks for credentials.
+    assert env["IPS_LAB_WINHOST_CA_PATH"] == env["CITRIX_CLOUD_CA_PATH"]
+    assert env["IPS_LAB_WINHOST_URL"] == "https://127.0.0.1:%s/wsman" % env["IPS_LAB_WINHOST_PORT"]
+    assert http_status(env["IPS_LAB_WINHOST_URL"], context=context) == 405  # GET: WS-Management is POST only
 
     # A second `up` keeps the running processes.
     again = ips_lab(run_dir, "up")

@@ -26,6 +26,7 @@ ENV_KEYS = {
     "azure": ("IPS_LAB_AZURE_URL", "IPS_LAB_AZURE_ADMIN_TOKEN", "IPS_LAB_AZURE_CA_PATH"),
     "ebs": ("IPS_LAB_EBS_URL", "IPS_LAB_EBS_ADMIN_TOKEN", None),
     "gce": ("IPS_LAB_GCE_URL", "IPS_LAB_GCE_ADMIN_TOKEN", None),
+    "winhost": ("IPS_LAB_WINHOST_ADMIN_URL", "IPS_LAB_WINHOST_ADMIN_TOKEN", "IPS_LAB_WINHOST_CA_PATH"),
 }
 
 
@@ -48,7 +49,7 @@ class LabAdmin(object):
 
     @classmethod
     def from_env(cls, env, part="citrix"):
-        """From the lab's env file keys; `part` is "citrix" (the Citrix Cloud stand-in), "azure", "ebs" or "gce"."""
+        """From the lab's env file keys; `part` is "citrix" (the Citrix Cloud stand-in), "azure", "ebs", "gce" or "winhost"."""
         try:
             url_key, token_key, ca_key = ENV_KEYS[part]
         except KeyError:
@@ -126,3 +127,22 @@ class LabAdmin(object):
 
     def raw_job(self, job_id):
         return self._call("GET", "/_lab/jobs/%s/raw" % job_id)
+
+    # --- the Windows host (App Layering appliance) only ---------------------------------------
+
+    def calls(self):
+        """The cmdlets the Windows host ran, oldest first: [{time, shell, cmdlet, parameters: {name: {type, value}},
+        positional, error}] (`type` is the .NET type the value arrived as; passwords masked)."""
+        return self._call("GET", "/_lab/calls")["items"]
+
+    def clear_calls(self):
+        self._call("DELETE", "/_lab/calls")
+
+    def host_fault(self, action, **fields):
+        """A Windows host fault: action "drop" (cmdlet=...), "task_id_zero" (cmdlet=...), "fail_task" (type=, stage=,
+        message=) or "expire_sessions" (at once); `times` counts down. Returns the rule id (None for expire_sessions)."""
+        return self._call("POST", "/_lab/faults", dict(fields, action=action))["id"]
+
+    def tasks(self):
+        """The appliance's tasks: [{id, type, state, stage, percent, message, parameters, result, work_state}]."""
+        return self._call("GET", "/_lab/tasks")["items"]

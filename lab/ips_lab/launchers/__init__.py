@@ -75,5 +75,6 @@ def all_parts(run):
     from ips_lab.launchers.moto import Moto
     from ips_lab.launchers.samba import Samba
     from ips_lab.launchers.vcsim import Vcsim
+    from ips_lab.launchers.winhost import WinHost
 
-    return [cls(run) for cls in (Samba, Azurite, Moto, Gcs, Vcsim, Azure, Ebs, Gce, Citrix)]
+    return [cls(run) for cls in (Samba, Azurite, Moto, Gcs, Vcsim, Azure, Ebs, Gce, Citrix, WinHost)]
