@@ -58,12 +58,14 @@ options:
         description:
           - The name of the appliance's connector configuration that reaches the platform of the disk
             (C(Get-AlConnectorConfig -Name)). For a prepare it must be of type C(Image Portability for Azure).
-          - Required for export, prepare and diagnostics.
+          - Required for export (the source platform's connector), prepare and publish (the Image Portability for Azure
+            connector that reaches the disk).
         type: str
       share_connector:
         description:
-          - The name of the appliance's Windows File Share connector configuration pointed at the share (the PVS store).
-            Required for publish.
+          - The name of the appliance's Windows File Share connector configuration of the share the task writes to:
+            the PVS store for publish (required), the share of the diagnostics (required), the export's share (optional;
+            default the appliance's own IPS share).
         type: str
       journal_dir:
         description:
@@ -165,12 +167,14 @@ options:
         description:
           - The name of the appliance's connector configuration that reaches the platform of the disk
             (C(Get-AlConnectorConfig -Name)). For a prepare it must be of type C(Image Portability for Azure).
-          - Required for export, prepare and diagnostics.
+          - Required for export (the source platform's connector), prepare and publish (the Image Portability for Azure
+            connector that reaches the disk).
         type: str
       share_connector:
         description:
-          - The name of the appliance's Windows File Share connector configuration pointed at the share (the PVS store).
-            Required for publish.
+          - The name of the appliance's Windows File Share connector configuration of the share the task writes to:
+            the PVS store for publish (required), the share of the diagnostics (required), the export's share (optional;
+            default the appliance's own IPS share).
         type: str
       journal_dir:
         description:

@@ -99,6 +99,8 @@ def shape(raw, kind=None, request=None, key=None):
     error = _get(raw, fields["error"])
     state = state_of(status)
     if not error and state in (FAILED, CANCELLED):
+        error = _get(raw, fields["status"])
+    if not error and state in (FAILED, CANCELLED):
         # the failed work items' status texts say why (the SOAP API's WorkItems[].Status)
         texts = [str(_get(i, wire.WORK_ITEM_FIELDS["status"])) for i in items
                  if _get(i, wire.WORK_ITEM_FIELDS["status"]) and state_of(_get(i, wire.WORK_ITEM_FIELDS["state"])) != COMPLETE]
@@ -117,7 +119,7 @@ def shape(raw, kind=None, request=None, key=None):
         "progress": progress,
         "stage": _get(raw, fields["stage"]),
         "parameters": request or {},
-        "artifacts": output if isinstance(output, dict) else ({"output": output} if output else {}),
+        "artifacts": output if isinstance(output, dict) else {},
         "error": {"message": str(error)} if error else None,
         "warnings": [],
         "created_at": None,
@@ -191,7 +193,7 @@ class Appliance(object):
         try:
             self.session.run(wire.cmdlet("connect"), cmdlet_parameters("connect", values), read_only=True)
         except _psrp.CommandFailed as err:
-            text = " ".join(m for _i, m in err.records) or str(err)
+            text = " ".join("%s (%s)" % (m, i) if i else m for i, m in err.records) or str(err)
             hint = "Check appliance.address and that the appliance answers on TCP 443 from the Windows host"
             if _BAD_LOGIN.search(text):
                 hint = "appliance.password (or appliance.username) was refused by the appliance %s" % self.address
@@ -210,7 +212,7 @@ class Appliance(object):
             return [_psrp.plain(o) for o in self.session.run(wire.cmdlet(key), cmdlet_parameters(key, values), read_only=read_only)]
 
         def classify(exc):
-            if isinstance(exc, _psrp.CommandFailed) and any(_SESSION_GONE.search(m) for _i, m in exc.records):
+            if isinstance(exc, _psrp.CommandFailed) and any(_SESSION_GONE.search("%s %s" % r) for r in exc.records):
                 self.connected = False  # the appliance forgot us: connect again, then the same call, once
                 return _retries.Verdict(True, counted=False)
             return _retries.FINAL
@@ -222,7 +224,12 @@ class Appliance(object):
 
     def connector_id(self, name, option, azure_ips=False):
         """Get-AlConnectorConfig -Name <name> -> its Id; with azure_ips the type must be Image Portability for Azure."""
-        found = [o for o in self.call("connector", {"name": name}, read_only=True) if isinstance(o, dict)]
+        try:
+            found = [o for o in self.call("connector", {"name": name}, read_only=True) if isinstance(o, dict)]
+        except ApplianceError as err:
+            if "ConnectorConfigNotFound" not in str(err):
+                raise
+            found = []
         found = [o for o in found if _get(o, wire.CONNECTOR_FIELDS["id"])]
         if not found:
             raise ApplianceError("%s %s: the appliance %s has no connector configuration of that name. Create it in the appliance "

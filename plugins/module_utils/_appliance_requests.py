@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.citrix_community.ips.plugins.module_utils import _appliance_wire as wire
 from ansible_collections.citrix_community.ips.plugins.module_utils._bodies.common import OptionError
 
 BACKENDS = ("cloud", "appliance")
@@ -134,7 +135,9 @@ def export_request(params):
     platform = _platform(params, EXPORT_PLATFORMS, "exports from")
     values = {"source_disk": disk_id(platform, params.get("source_disk"), "source_disk"),
               "output_disk_name": _output_name(params, "output_name")}
-    return {"kind": "export", "values": _common(params, values), "connectors": {"connector_id": ("connector", False)}}
+    # the export's share: the appliance's default IPS share, or the Windows File Share connector named
+    return {"kind": "export", "values": _common(params, values),
+            "connectors": {"connector_id": ("connector", False, True), "share_connector_id": ("share_connector", False, False)}}
 
 
 def _install_type(vda, install, force):
@@ -175,7 +178,7 @@ def prepare_request(params):
         "xd_reconfigure": items,
         "debug_settings": params.get("debug_settings") or {},
     }
-    return {"kind": "prepare", "values": _common(params, values), "connectors": {"connector_id": ("connector", True)}}
+    return {"kind": "prepare", "values": _common(params, values), "connectors": {"connector_id": ("connector", True, True)}}
 
 
 def publish_request(params):
@@ -187,19 +190,23 @@ def publish_request(params):
                           % (", ".join(used), " and ".join(used)))
     values = {"source_disk": disk_id("azure", params.get("source_disk"), "source_disk"),
               "output_disk_name": _output_name(params, "output_name")}
-    return {"kind": "publish", "values": _common(params, values), "connectors": {"connector_id": ("share_connector", False)}}
+    return {"kind": "publish", "values": _common(params, values),
+            "connectors": {"connector_id": ("connector", True, True), "share_connector_id": ("share_connector", False, True)}}
 
 
 def diagnostics_request(params):
+    # the appliance collects its own logs to a share: no platform, no tags or time limit (none of them is a parameter)
     _platform(params, EXPORT_PLATFORMS, "collects diagnostics from")
-    return {"kind": "diagnostics", "values": _common(params, {}), "connectors": {"connector_id": ("connector", False)}}
+    return {"kind": "diagnostics", "values": {}, "connectors": {"share_connector_id": ("share_connector", False, True)}}
 
 
 def connector_names(params, request):
     """{value name: (appliance.<option>, connector name, must be the Azure IPS type)} of a request."""
     out = {}
-    for value_name, (option, azure_ips) in request["connectors"].items():
-        why = ("the Windows File Share connector configuration pointed at the share (PVS store)" if option == "share_connector"
+    for value_name, (option, azure_ips, required) in request["connectors"].items():
+        if not required and not (params.get("appliance") or {}).get(option):
+            continue
+        why = ("the Windows File Share connector configuration of the share the task writes to" if option == "share_connector"
                else "the connector configuration that reaches the platform of the disk")
         out[value_name] = ("appliance.%s" % option, _connector(params, option, why), azure_ips)
     return out
@@ -214,15 +221,20 @@ BUILDERS = {"export": export_request, "prepare": prepare_request, "publish": pub
 # was asked to write. An output found by the module itself (output_exists) fills in path and size.
 
 
+def _result(job, key):
+    return ((job or {}).get("artifacts") or {}).get(wire.RESULT_FIELDS[key].name)
+
+
 def prepare_artifacts(params):
-    """disk_name, disk_id (the output disk in the target disk's resource group: INFERRED) of a prepare."""
+    """disk_name, disk_id of a prepare: from the task's result, else the output disk in the target disk's resource group."""
     def artifacts(job, output):
         done = (job or {}).get("state") == "complete" or bool(output)
         name = params.get("output_disk_name")
         target = params.get("target_disk") or ""
         disk_id = "%s/%s" % (target.rsplit("/", 1)[0], name) if done and _ARM_DISK.match(target) else None
         out = dict((key, None) for key in ("disk_name", "disk_id", "snapshot_name", "image_name", "snapshot_id", "volume_id"))
-        out.update(disk_name=name if done else None, disk_id=disk_id)
+        if done:
+            out.update(disk_name=_result(job, "disk_name") or name, disk_id=_result(job, "disk_id") or disk_id)
         return out
     return artifacts
 
@@ -232,14 +244,15 @@ def file_artifacts(params, keys):
     def artifacts(job, output):
         done = (job or {}).get("state") == "complete" or bool(output)
         found = output or {}
-        reported = ((job or {}).get("artifacts") or {})
         out = dict((key, None) for key in keys)
         if done:
-            out.update(vhd_filename=found.get("vhd_filename") or "%s.%s" % (params["output_name"], params.get("output_format") or "vhdx"),
-                       vhd_path=found.get("vhd_path") or reported.get("output"), size_bytes=found.get("size_bytes"))
+            out.update(vhd_filename=_result(job, "vhd_filename") or found.get("vhd_filename")
+                       or "%s.%s" % (params["output_name"], params.get("output_format") or "vhdx"),
+                       vhd_path=_result(job, "vhd_path") or found.get("vhd_path"),
+                       size_bytes=_result(job, "size_bytes") or found.get("size_bytes"))
         return out
     return artifacts
 
 
 def diagnostics_artifacts(job, output):
-    return {"diagnostics_path": ((job or {}).get("artifacts") or {}).get("output")}
+    return {"diagnostics_path": _result(job, "diagnostics_path")}

@@ -62,6 +62,8 @@ PARAMS = {
         "connector_id": Param("ConnectorConfigId", "string", SEEN, _DOCS + " wait-altask example"),
         "source_disk": Param("SourceDisk", "string", SEEN, _DOCS + " wait-altask example"),
         "output_disk_name": Param("OutputDiskName", "string", SEEN, _DOCS + " wait-altask example"),
+        "share_connector_id": Param("FileShareConnectorConfigId", "string", UNCONFIRMED,
+                                    "the export's share is a Windows File Share connector (docs); the parameter is not public"),
         "tags": Param("Tags", "hashtable", INFERRED, "same as Start-AlIpsPrepare"),
         "timeout": Param("Timeout", "timespan", INFERRED, "same as Start-AlIpsPrepare"),
     },
@@ -85,15 +87,17 @@ PARAMS = {
         "debug_settings": Param("DebugSettings", "hashtable", SEEN, _DOCS + "; key enableBootDiagnostics in " + _SCRIPT),
     },
     "publish": {
-        "connector_id": Param("ConnectorConfigId", "string", INFERRED, "the Windows File Share connector, as export/prepare take theirs"),
+        "connector_id": Param("ConnectorConfigId", "string", INFERRED, "the Azure IPS connector that reaches the prepared disk, as prepare"),
+        "share_connector_id": Param("FileShareConnectorConfigId", "string", UNCONFIRMED,
+                                    "the publish task writes through a Windows File Share connector (docs); the parameter is not public"),
         "source_disk": Param("SourceDisk", "string", INFERRED, "as Start-AlIpsPrepare"),
         "output_disk_name": Param("OutputDiskName", "string", INFERRED, "as Start-AlIpsPrepare"),
         "tags": Param("Tags", "hashtable", INFERRED, "as Start-AlIpsPrepare"),
         "timeout": Param("Timeout", "timespan", INFERRED, "as Start-AlIpsPrepare"),
     },
     "diagnostics": {
-        "connector_id": Param("ConnectorConfigId", "string", INFERRED, "the connector of the platform diagnosed, as export takes it"),
-        "tags": Param("Tags", "hashtable", INFERRED, "as Start-AlIpsPrepare"),
+        "share_connector_id": Param("FileShareConnectorConfigId", "string", UNCONFIRMED,
+                                    "diagnostics land on a share (docs); the parameter is not public"),
     },
     "task": {
         "task_id": Param("WorkTicketId", "int64", INFERRED, "Wait-AlTask's -WorkTicketId <Int64> (alias TaskId)"),
@@ -114,7 +118,7 @@ INSTALLER_PARAMETER = {"name": Field("Name", INFERRED, "cloud IPS xdReconfigure 
 CONNECTOR_FIELDS = {
     "id": Field("Id", SEEN, _SCRIPT),
     "name": Field("Name", INFERRED, "looked up by -Name"),
-    "type": Field("ConnectorType", UNCONFIRMED, "the connector type shown in the console (Image Portability for Azure)"),
+    "type": Field("Type", UNCONFIRMED, "the connector type shown in the console (Image Portability for Azure)"),
 }
 # The console's name of the only Azure connector type that runs IPS tasks: SEEN (docs connect/azure).
 AZURE_IPS_CONNECTOR_TYPE = "Image Portability for Azure"
@@ -126,8 +130,18 @@ TASK_FIELDS = {
     "work_items": Field("WorkItems", SEEN, _SCRIPT),
     "progress": Field("PercentComplete", UNCONFIRMED, "no public source shows task progress"),
     "stage": Field("Stage", UNCONFIRMED, "no public source names the current step"),
-    "error": Field("ErrorMessage", UNCONFIRMED, "the SOAP API puts errors in Error/Message"),
-    "output": Field("Output", UNCONFIRMED, "no public source shows where a task reports its output"),
+    "status": Field("Status", INFERRED, "WorkItems[].Status of the SOAP API, on the task"),
+    "error": Field("Message", UNCONFIRMED, "the SOAP API puts errors in Error/Message"),
+    "output": Field("Result", UNCONFIRMED, "no public source shows where a task reports its output"),
+}
+# Keys of a completed task's result table (TASK_FIELDS "output") -> the module return values they fill.
+RESULT_FIELDS = {
+    "vhd_path": Field("OutputPath", UNCONFIRMED, "not public"),
+    "vhd_filename": Field("OutputFileName", UNCONFIRMED, "not public"),
+    "size_bytes": Field("SizeBytes", UNCONFIRMED, "not public"),
+    "disk_name": Field("OutputDiskName", UNCONFIRMED, "not public"),
+    "disk_id": Field("OutputDiskId", UNCONFIRMED, "not public"),
+    "diagnostics_path": Field("OutputPath", UNCONFIRMED, "not public"),
 }
 WORK_ITEM_FIELDS = {
     "state": Field("State", SEEN, "WorkItems[]{Id, State, Status, ItemType} of the SOAP API"),

@@ -193,8 +193,8 @@ class Session(object):
             errors = list(ps.streams.error)
             if ps.had_errors or errors:
                 records = [self._record(e) for e in errors] or [("", "the pipeline failed without an error record")]
-                raise CommandFailed("%s on %s failed: %s" % (cmdlet, self.host, "; ".join(m for _i, m in records)),
-                                    records=records)
+                raise CommandFailed("%s on %s failed: %s" % (cmdlet, self.host, "; ".join(
+                    "%s (%s)" % (m, i) if i else m for i, m in records)), records=records)
             return output
 
         classify = self._classify_read if read_only else (lambda exc: _retries.FINAL)
