@@ -46,35 +46,44 @@ class ApplianceRun(object):
         self.tmp = tmp_path
         self.count = 0
 
-    def _files(self, module, args, check_mode, verbose):
+    def _files(self, steps, verbose):
+        """steps: [(module, args, check_mode)] -> one playbook running them in order, each result kept in a file."""
         self.count += 1
-        result = self.tmp / ("result-%d.json" % self.count)
+        tasks, results = [], []
+        for index, (module, args, check_mode) in enumerate(steps):
+            result = self.tmp / ("result-%d-%d.json" % (self.count, index))
+            results.append(result)
+            tasks.append(
+                "    - name: Step %d\n      citrix_community.ips.%s: %s\n      register: r\n      ignore_errors: true\n%s"
+                "    - name: Keep the result of step %d\n      ansible.builtin.copy:\n        content: \"{{ r | to_json }}\"\n"
+                "        dest: %s\n      check_mode: false\n"
+                % (index, module, json.dumps(args), "      check_mode: true\n" if check_mode else "", index, result))
         play = self.tmp / ("play-%d.yml" % self.count)
-        play.write_text(
-            "- name: Appliance backend\n  hosts: localhost\n  gather_facts: false\n  tasks:\n"
-            "    - name: The task under test\n      citrix_community.ips.%s: %s\n      register: r\n      ignore_errors: true\n%s"
-            "    - name: Keep the result\n      ansible.builtin.copy:\n        content: \"{{ r | to_json }}\"\n        dest: %s\n"
-            "      check_mode: false\n"
-            % (module, json.dumps(args), "      check_mode: true\n" if check_mode else "", result))
+        play.write_text("- name: Appliance backend\n  hosts: localhost\n  gather_facts: false\n  tasks:\n" + "".join(tasks))
         env = dict(os.environ)
         env.update(self.env)
         env.update(ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_NOCOLOR="1",
                    ANSIBLE_INVENTORY_UNPARSED_WARNING="False", ANSIBLE_RETRY_FILES_ENABLED="False",
                    XDG_STATE_HOME=str(self.tmp / "state"), XDG_CACHE_HOME=str(self.tmp / "cache"))
         cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local"] + (["-vvvv"] if verbose else []) + [str(play)]
-        return cmd, env, result
+        return cmd, env, results
+
+    def many(self, steps, verbose=False):
+        """Several module tasks in one playbook (one ansible start-up): -> ([registered results], output)."""
+        cmd, env, results = self._files(steps, verbose)
+        proc = subprocess.run(cmd, env=env, cwd=str(self.tmp), capture_output=True, text=True, timeout=300, check=False)
+        output = proc.stdout + proc.stderr
+        assert all(r.exists() for r in results), output[-4000:]
+        return [json.loads(r.read_text()) for r in results], output
 
     def __call__(self, module, args, check_mode=False, verbose=False):
         """-> (registered result dict, output text)."""
-        cmd, env, result = self._files(module, args, check_mode, verbose)
-        proc = subprocess.run(cmd, env=env, cwd=str(self.tmp), capture_output=True, text=True, timeout=300, check=False)
-        output = proc.stdout + proc.stderr
-        assert result.exists(), output[-4000:]
-        return json.loads(result.read_text()), output
+        results, output = self.many([(module, args, check_mode)], verbose)
+        return results[0], output
 
     def start(self, module, args):
         """The playbook in the background, in a session of its own (to be killed whole)."""
-        cmd, env, _result = self._files(module, args, False, False)
+        cmd, env, _results = self._files([(module, args, False)], False)
         return subprocess.Popen(cmd, env=env, cwd=str(self.tmp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
 

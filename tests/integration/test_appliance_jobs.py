@@ -60,7 +60,7 @@ def test_export_check_mode_starts_nothing_then_runs_then_a_rerun_changes_nothing
     assert predicted["validation"]["valid"] is True  # the connector was looked up on the appliance
     assert calls(host, "Start-AlIpsExport") == [] and host.tasks() == []
 
-    done, out = run("ips_export", args)
+    (done, again), out = run.many([("ips_export", args, False), ("ips_export", args, False)])
     assert done["changed"] is True and not done.get("failed"), out[-3000:]
     assert done["job"]["state"] == "complete" and done["vhd_filename"] == name + ".vhdx"
     vhdx = os.path.join(env["IPS_LAB_SMB_EXPORT_DIR"], name + ".vhdx")
@@ -75,7 +75,6 @@ def test_export_check_mode_starts_nothing_then_runs_then_a_rerun_changes_nothing
     assert {c["cmdlet"] for c in host.calls()} <= {"Connect-AlAppliance", "Get-AlConnectorConfig", "Start-AlIpsExport", "Get-AlTask"}
     assert all(c["parameters"]["WorkTicketId"]["type"] == "System.Int64" for c in calls(host, "Get-AlTask"))
 
-    again, _out = run("ips_export", args)
     assert again["changed"] is False and again["task_id"] == done["task_id"] and again["job"]["state"] == "complete"
     assert len(calls(host, "Start-AlIpsExport")) == 1 and len(host.tasks()) == 1
 
@@ -129,15 +128,15 @@ def test_publish_writes_into_the_pvs_share_and_diagnostics_collect(lab_env, host
     args = dict(backend="appliance", windows_host=windows_host(env), platform="azure", source_disk=arm_id(env, prepared),
                 output_name=name, wait_sleep=1,
                 appliance=appliance(env, journal, "IPS_LAB_AL_CONNECTOR_AZURE", share_connector=env["IPS_LAB_AL_CONNECTOR_SHARE"]))
-    done, out = run("ips_publish", args)
+    diagnostics = dict(backend="appliance", windows_host=windows_host(env), platform="azure", wait_sleep=1,
+                       appliance=appliance(env, journal, share_connector=env["IPS_LAB_AL_CONNECTOR_SHARE"]))
+    (done, diag), out = run.many([("ips_publish", args, False), ("ips_diagnostics", diagnostics, False)])
     assert done["changed"] is True and done["job"]["state"] == "complete", out[-3000:]
     assert os.path.getsize(os.path.join(env["IPS_LAB_SMB_PVS_DIR"], name + ".vhdx")) == done["size_bytes"] > 0
     params = calls(host, "Start-AlIpsPublish")[0]["parameters"]
     assert params["SourceDisk"]["value"] == arm_id(env, prepared) and params["OutputDiskName"]["value"] == name
     assert params["FileShareConnectorConfigId"]["type"] == "System.String"
 
-    diag, out = run("ips_diagnostics", dict(backend="appliance", windows_host=windows_host(env), platform="azure", wait_sleep=1,
-                                            appliance=appliance(env, journal, share_connector=env["IPS_LAB_AL_CONNECTOR_SHARE"])))
     assert diag["changed"] is True and diag["job"]["state"] == "complete", out[-3000:]
     assert diag["diagnostics_path"] and diag["diagnostics_path"].endswith(".zip")
     assert len(calls(host, "Start-AlIpsDiagnostics")) == 1
@@ -147,10 +146,9 @@ def test_a_failed_task_is_reported_with_the_appliance_message_then_started_again
     env, name = lab_env, unique("appl-fail")
     args = export_args(env, tmp_path / "journal", name)
     host.host_fault("fail_task", type="IpsExport", stage="ExportingDisk", message="The compositing engine could not attach the disk.")
-    failed, _out = run("ips_export", args)
+    (failed, again), out = run.many([("ips_export", args, False), ("ips_export", args, False)])
     assert failed.get("failed") is True
     assert "could not attach the disk" in failed["msg"] and str(failed["job_id"]) in failed["msg"]
-    again, out = run("ips_export", args)
     assert again["changed"] is True and again["job"]["state"] == "complete", out[-3000:]
     assert again["previous_failure"]["task_id"] == failed["job_id"]
     assert "could not attach the disk" in again["previous_failure"]["message"]
@@ -197,9 +195,8 @@ def test_wait_false_then_a_rerun_attaches_to_the_running_task(lab_env, host, run
     env, name = lab_env, unique("appl-attach")
     host.set_config(task_seconds=600)
     args = export_args(env, tmp_path / "journal", name, wait=False)
-    first, _out = run("ips_export", args)
+    (first, again), out = run.many([("ips_export", args, False), ("ips_export", args, False)])
     assert first["changed"] is True and first["job"]["state"] == "running"
-    again, out = run("ips_export", args)
     assert again["resumed"] is True and again["task_id"] == first["task_id"] and again["job"]["state"] == "running", out[-2000:]
     assert len(calls(host, "Start-AlIpsExport")) == 1
 
@@ -222,39 +219,37 @@ def test_ips_job_state_absent_stops_a_running_task(lab_env, host, run, tmp_path)
     started, _out = run("ips_export", export_args(env, tmp_path / "journal", unique("appl-stop"), wait=False))
     job = dict(backend="appliance", id=str(started["task_id"]), state="absent", appliance=appliance(env, tmp_path / "journal"),
                windows_host=windows_host(env))
-    predicted, _out = run("ips_job", job, check_mode=True)
-    assert predicted["changed"] is True and calls(host, "Stop-AlTask") == []
-    stopped, out = run("ips_job", job)
+    (predicted, stopped, again), out = run.many([("ips_job", job, True), ("ips_job", job, False), ("ips_job", job, False)])
+    assert predicted["changed"] is True
     assert stopped["changed"] is True and stopped["job"]["state"] == "cancelled", out[-2000:]
-    assert calls(host, "Stop-AlTask")[0]["parameters"]["WorkTicketId"] == {"type": "System.Int64", "value": started["task_id"]}
-    again, _out = run("ips_job", job)
+    (stop,) = calls(host, "Stop-AlTask")  # one: check mode stopped nothing, the third run found it stopped
+    assert stop["parameters"]["WorkTicketId"] == {"type": "System.Int64", "value": started["task_id"]}
     assert again["changed"] is False
 
 
-@pytest.mark.parametrize("case", ["windows_password", "appliance_password", "untrusted_certificate", "appliance_certificate"])
-def test_wrong_credentials_and_certificates_are_clear_errors_without_secrets(lab_env, host, run, tmp_path, case):
+def test_wrong_credentials_and_certificates_are_clear_errors_without_secrets(lab_env, host, run, tmp_path):
     env = lab_env
     wrong = "Wr0ng-" + os.urandom(6).hex()
-    args = export_args(env, tmp_path / "journal", unique("appl-cred"))
+    cases = {}
+    args = cases["windows_password"] = export_args(env, tmp_path / "journal", unique("appl-cred"))
+    args["windows_host"]["password"] = wrong
+    args = cases["appliance_password"] = export_args(env, tmp_path / "journal", unique("appl-cred"))
+    args["appliance"]["password"] = wrong
+    args = cases["untrusted_certificate"] = export_args(env, tmp_path / "journal", unique("appl-cred"))
+    del args["windows_host"]["ca_path"]
+    args = cases["appliance_certificate"] = export_args(env, tmp_path / "journal", unique("appl-cred"))
+    args["appliance"]["ignore_certificate_errors"] = False
     expect = {
         "windows_password": "windows_host.password (or windows_host.username) was refused by 127.0.0.1",
         "appliance_password": "appliance.password (or appliance.username) was refused by the appliance",
-        "untrusted_certificate": "is not trusted",
-        "appliance_certificate": "appliance.ignore_certificate_errors",
-    }[case]
-    if case == "windows_password":
-        args["windows_host"]["password"] = wrong
-    elif case == "appliance_password":
-        args["appliance"]["password"] = wrong
-    elif case == "untrusted_certificate":
-        del args["windows_host"]["ca_path"]
-    else:
-        args["appliance"]["ignore_certificate_errors"] = False
-    result, out = run("ips_export", args, verbose=True)
-    assert result.get("failed") is True and expect in result["msg"], result.get("msg")
-    if case == "untrusted_certificate":
-        assert "windows_host.ca_path" in result["msg"]
-    assert "Traceback" not in result["msg"]
+        "untrusted_certificate": "is not trusted (",
+        "appliance_certificate": "appliance.ignore_certificate_errors: true",
+    }
+    results, out = run.many([("ips_export", cases[name], False) for name in sorted(cases)], verbose=True)
+    for name, result in zip(sorted(cases), results):
+        assert result.get("failed") is True and expect[name] in result["msg"], (name, result.get("msg"))
+        assert "Traceback" not in result["msg"]
+    assert "windows_host.ca_path" in dict(zip(sorted(cases), results))["untrusted_certificate"]["msg"]
     for secret in (wrong, env["IPS_LAB_WINHOST_PASSWORD"], env["IPS_LAB_APPLIANCE_PASSWORD"]):
         assert secret not in out, "a secret appears in the -vvvv output"
     assert calls(host, "Start-AlIpsExport") == []
