@@ -2,7 +2,6 @@
 can be found again), a task failed at a stage with a message, a start answering task id 0, stop, pipes, reset."""
 
 import threading
-import time
 import uuid
 
 import pytest
@@ -98,9 +97,11 @@ def test_a_start_piped_into_wait_altask_returns_the_finished_task(winhost):
 
 
 def test_reset_forgets_tasks_but_ids_keep_growing(winhost):
+    winhost.admin.set_config(task_seconds=600)  # the tasks never reach their work: no disk is written
     with winhost.pool() as pool:
         first = export(winhost, pool)["WorkTicketId"]
     winhost.admin.reset()
+    winhost.admin.set_config(task_seconds=600)
     with winhost.pool() as pool:
         _out, ps = run(pool, "Get-AlTask", WorkTicketId=first)
         assert error_ids(ps) == ["WorkTicketNotFound,Get-AlTask"]
@@ -116,3 +117,42 @@ def test_admin_rules_and_settings_are_checked(winhost):
     with pytest.raises(LabAdminError):
         winhost.admin.set_config(task_seconds=-1)
     assert winhost.admin.faults() == []
+
+
+def test_ctrl_c_stops_a_waiting_pipeline_not_the_task(winhost):
+    winhost.admin.set_config(task_seconds=600)
+    with winhost.pool() as pool:
+        task = export(winhost, pool)
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Wait-AlTask").add_parameter("WorkTicketId", task["WorkTicketId"])
+        ps.begin_invoke()
+        ps.stop()
+        now, _ps = run(pool, "Get-AlTask", task["WorkTicketId"])
+    assert ps.state == 3  # Stopped
+    assert now[0]["State"] == "Running"
+
+
+def test_tasks_survive_a_restart_of_the_windows_host(winhost):
+    import json
+    import os
+    import signal
+
+    from winhost_helpers import ips_lab, read_env
+
+    from ips_lab.common.admin import LabAdmin
+
+    winhost.admin.set_config(task_seconds=600)
+    with winhost.pool() as pool:
+        task = export(winhost, pool)
+    record = json.loads((winhost.run_dir / "pids" / "winhost.json").read_text())
+    os.kill(record["pid"], signal.SIGKILL)
+    again = ips_lab(winhost.run_dir, "up", "--parts", "winhost")
+    assert again.returncode == 0, again.stdout + again.stderr
+    winhost.env = read_env(winhost.run_dir / "env")
+    winhost.admin = LabAdmin.from_env(winhost.env, "winhost")
+    with winhost.pool() as pool:
+        now, ps = run(pool, "Get-AlTask", task["WorkTicketId"])
+        assert not ps.had_errors and now[0]["State"] == "Running"
+        winhost.admin.advance_clock(600)
+        final, _ps = run(pool, "Wait-AlTask", task["WorkTicketId"])
+    assert final[0]["State"] == "Completed"

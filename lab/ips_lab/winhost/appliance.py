@@ -17,7 +17,7 @@ from psrpcore.types import ErrorCategory, PSCustomObject, PSDateTime, PSInt, PSI
 from .binding import BindingError, bind, net_type_of
 from .cmdlets import find_cmdlet
 from .shells import error_record
-from .tasks import RUNNING, TERMINAL
+from .tasks import TERMINAL
 
 WAIT_POLL_SECONDS = 0.05  # how often Wait-AlTask looks at the task (lab time runs with the wall clock)
 ARM_DISK = re.compile(r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute/disks/(?P<name>[^/]+)$",
@@ -107,7 +107,7 @@ class Appliance(object):
                                        "either because the command does not take pipeline input or the input and its properties do not "
                                        "match any of the parameters that take pipeline input.", ErrorCategory.InvalidArgument,
                                        "System.Management.Automation.ParameterBindingException")
-                bound, _raw = bind(name, cmdlet, command.parameters)
+                bound = bind(name, cmdlet, command.parameters)
                 if objects is not None:
                     bound["InputObject"] = list(objects)
                 handler = getattr(self, "_" + name.replace("-", "_").lower())
@@ -367,11 +367,8 @@ class Appliance(object):
                     done.append(row)
                     break
                 if output.stopped.is_set() or shell.closed:
-                    return done and [self.task_object(r) for r in done]
+                    return [self.task_object(r) for r in done]  # stopped (Ctrl+C) or the pool was deleted
                 # Wait-AlTask polls the appliance: an expired session ends the wait with the appliance's error
                 self._session(shell, cmdlet, bound)
                 time.sleep(WAIT_POLL_SECONDS)
         return [self.task_object(r) for r in done]
-
-    def running_tasks(self):
-        return [r for r in self._tasks.all() if r["state"] == RUNNING]

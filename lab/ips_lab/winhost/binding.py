@@ -151,13 +151,13 @@ def convert(kind, value):
 
 
 def bind(cmdlet_name, cmdlet, arguments):
-    """{canonical parameter name: converted value} or BindingError. `arguments`: [(name or None, value)]."""
+    """{canonical parameter name: converted value}, or BindingError. `arguments`: [(name or None, value)]."""
     names = {}
     for name, param in cmdlet.params.items():
         names[name.lower()] = name
         for alias in param.aliases:
             names[alias.lower()] = name
-    bound, raw = {}, {}
+    bound = {}
     positional = sorted((p.position, n) for n, p in cmdlet.params.items() if p.position is not None)
     for given, value in arguments:
         if given is None:
@@ -188,12 +188,11 @@ def bind(cmdlet_name, cmdlet, arguments):
             bound[name] = convert(kind, value)
         except _Unconvertible as exc:
             raise _conversion_error(cmdlet_name, name, kind, value, exc.reason)
-        raw[name] = value
     missing = [n for n, p in cmdlet.params.items() if p.mandatory and n not in bound]
     if missing:
         raise binding_error(cmdlet_name, "MissingMandatoryParameter", "Cannot process command because of one or more missing mandatory "
                             "parameters: %s." % " ".join(missing))
-    return bound, raw
+    return bound
 
 
 def _conversion_error(cmdlet_name, name, kind, value, reason):

@@ -4,6 +4,7 @@ One handler instance serves one TCP connection, so the NTLM context and the auth
 it, as on a WinRM listener. A dropped-connection fault closes the socket without an answer.
 """
 
+import base64
 import json
 import logging
 import socket
@@ -166,6 +167,4 @@ class WinHostHandler(BaseHTTPRequestHandler):
 
 
 def _b64(token):
-    import base64
-
     return base64.b64encode(token).decode("ascii")

@@ -13,9 +13,9 @@ import time
 import uuid
 
 from psrpcore import CreatePipelineEvent, PSRPPayload, ServerPipeline, ServerRunspacePool, StreamType
-from psrpcore.types import ErrorCategory, ErrorCategoryInfo, ErrorRecord, NETException, PSInvocationState
+from psrpcore.types import ErrorCategory, ErrorCategoryInfo, ErrorRecord, NETException, PSInvocationState, PSRPMessageType
 
-from .wsman import INVALID_SELECTORS, WsmanFault
+from .wsman import INVALID_SELECTORS, OPERATION_TIMEOUT, WsmanFault
 
 LOG = logging.getLogger(__name__)
 FRAGMENT_BYTES = 32 * 1024
@@ -51,7 +51,7 @@ class PipelineOutput(object):
         """A non-terminating error (the pipeline goes on)."""
         with self._shell.cond:
             if self._pipeline.state == PSInvocationState.Running:
-                self._pipeline.prepare_message(record, message_type=record_message_type())
+                self._pipeline.prepare_message(record, message_type=PSRPMessageType.ErrorRecord)
                 self._shell.flush()
 
     def complete(self):
@@ -67,12 +67,6 @@ class PipelineOutput(object):
                 # psrpcore has no public call to fail a pipeline; its state change emits the PipelineState message
                 self._pipeline._change_state(PSInvocationState.Failed, error=record)
                 self._shell.flush()
-
-
-def record_message_type():
-    from psrpcore.types import PSRPMessageType
-
-    return PSRPMessageType.ErrorRecord
 
 
 def error_record(message, error_id, category, reason, exception_type, target=None):
@@ -164,14 +158,12 @@ class Shell(object):
                     raise WsmanFault(INVALID_SELECTORS, "The command %s does not exist in shell %s." % (command_id, self.id))
                 queue = self.queues[command_id]
                 if queue:
-                    chunks = [queue.popleft() for _ in range(min(len(queue), FRAGMENTS_PER_RECEIVE))]
+                    chunks = [queue.popleft() for _index in range(min(len(queue), FRAGMENTS_PER_RECEIVE))]
                     return chunks, self._done(command_id)
                 if self._done(command_id):
                     return [], True
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    from .wsman import OPERATION_TIMEOUT
-
                     raise WsmanFault(OPERATION_TIMEOUT, "The WS-Management service cannot complete the operation within the time "
                                      "specified in OperationTimeout.", subcode="wsman:TimedOut")
                 self.cond.wait(left)
