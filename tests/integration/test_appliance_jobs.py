@@ -113,9 +113,16 @@ def test_every_mcs_prepare_option_reaches_the_cmdlet_with_its_type(lab_env, host
 def test_a_pvs_prepare_sends_the_pvs_version_and_no_mcs_component(lab_env, host, run, tmp_path):
     env, source, output = lab_env, unique("appl-up"), unique("appl-pvs")
     azure_uploaded_disk(env, source)
-    done, out = run("ips_prepare", prepare_args(env, tmp_path / "journal", source, output, provisioning_type="pvs",
-                                                vda={"install_pvs": "2411"}))
+    wrong_type = prepare_args(env, tmp_path / "journal", source, output, provisioning_type="pvs")
+    wrong_type["appliance"]["connector"] = "lab-azure-layering"  # the lab's "Azure Deployments" connector
+    (refused, done), out = run.many([
+        ("ips_prepare", wrong_type, False),
+        ("ips_prepare", prepare_args(env, tmp_path / "journal", source, output, provisioning_type="pvs", vda={"install_pvs": "2411"}), False),
+    ])
+    assert refused.get("failed") is True and "appliance.connector lab-azure-layering" in refused["msg"]
+    assert 'need a connector of type "Image Portability for Azure"' in refused["msg"]
     assert done["changed"] is True and done["job"]["state"] == "complete", out[-3000:]
+    assert len(calls(host, "Start-AlIpsPrepare")) == 1  # the wrong connector started nothing
     params = calls(host, "Start-AlIpsPrepare")[0]["parameters"]
     assert params["ProvisioningType"]["value"] == "Pvs" and params["PvsInstallVersion"] == {"type": "System.String", "value": "2411"}
     assert "Misa" not in params and "Mcsio" not in params and "Tags" not in params
