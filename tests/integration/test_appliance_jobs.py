@@ -7,6 +7,7 @@ arrived as); what the tasks made, from the share and the Azure plane. Tasks run 
 """
 
 import os
+import subprocess
 import time
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from ips_lab.common.admin import LabAdmin
 from ips_lab.planes.seed import azure_uploaded_disk
 
-from appliance_play import ApplianceRun, appliance, arm_id, calls, kill_when, run_while, windows_host
+from appliance_play import BIN, ApplianceRun, appliance, arm_id, calls, kill_when, run_while, windows_host
 
 VSPHERE_DISK = "[LocalDS_0] DC0_H0_VM0/disk1.vmdk"
 
@@ -260,3 +261,28 @@ def test_wrong_credentials_and_certificates_are_clear_errors_without_secrets(lab
     for secret in (wrong, env["IPS_LAB_WINHOST_PASSWORD"], env["IPS_LAB_APPLIANCE_PASSWORD"]):
         assert secret not in out, "a secret appears in the -vvvv output"
     assert calls(host, "Start-AlIpsExport") == []
+
+
+def test_migrate_refuses_an_aws_target_on_the_appliance_before_anything_runs(lab_env, host, tmp_path):
+    play = tmp_path / "migrate.yml"
+    play.write_text("""
+- name: migrate with the appliance to AWS
+  hosts: localhost
+  gather_facts: false
+  vars:
+    migrate_backend: appliance
+    migrate_workflow: mcs_to_mcs
+    migrate_image_name: appl-aws
+    migrate_smb: {location: "smb://fs.lab.test/exports/", username: u, password: p}
+    migrate_source: {platform: vsphere, disk: "[LocalDS_0] DC0_H0_VM0/disk1.vmdk"}
+    migrate_target: {platform: aws, connection: {region: us-east-1}, upload: {}}
+  roles:
+    - role: citrix_community.ips.migrate
+""")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
+               XDG_STATE_HOME=str(tmp_path / "state"))
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(play)], env=env, cwd=str(tmp_path),
+                          capture_output=True, text=True, timeout=300, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "prepares and publishes in Azure only" in out and "migrate_target.platform is aws" in out, out[-3000:]
+    assert host.calls() == []  # nothing reached the Windows host
