@@ -302,3 +302,17 @@ def test_ips_job_wait_follows_an_appliance_task_on_the_controller(lab_env, host,
     assert out.count("export appl-follow: running") >= 2  # a line per progress change
     for secret in (env["IPS_LAB_WINHOST_PASSWORD"], env["IPS_LAB_APPLIANCE_PASSWORD"]):
         assert secret not in out, "a secret appears in the -vvvv output"
+
+
+def test_without_a_journal_an_existing_output_disk_found_in_azure_changes_nothing(lab_env, host, run, tmp_path):
+    env, source, output = lab_env, unique("appl-up"), unique("appl-exists")
+    azure_uploaded_disk(env, source)
+    azure_uploaded_disk(env, output)  # the output of an earlier run whose journal is gone
+    login = {"tenant_id": env["IPS_LAB_AZURE_TENANT_ID"], "client_id": env["IPS_LAB_AZURE_CLIENT_ID"],
+             "client_secret": env["IPS_LAB_AZURE_CLIENT_SECRET"], "authority": env["IPS_LAB_AZURE_AUTHORITY"],
+             "arm_endpoint": env["IPS_LAB_AZURE_URL"], "ca_path": env["IPS_LAB_AZURE_CA_PATH"]}
+    found, out = run("ips_prepare", prepare_args(env, tmp_path / "fresh-journal", source, output, azure_output_check=login), verbose=True)
+    assert found["changed"] is False and found["output"]["exists"] is True, out[-3000:]
+    assert found["disk_id"].lower() == arm_id(env, output).lower() and found["task_id"] is None
+    assert calls(host, "Start-AlIpsPrepare") == []
+    assert env["IPS_LAB_AZURE_CLIENT_SECRET"] not in out
