@@ -61,7 +61,7 @@ lint: setup-venv
 
 clean:
 	rm -rf .cache tests/output .pytest_cache lab/bin
-	find . -path ./.venv -prune -o -path ./lab/node_modules -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . -path ./.venv -prune -o -path ./.venv-core-newest -prune -o -path ./lab/node_modules -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: lab-down clean
-	rm -rf $(VENV) lab/node_modules .ansible
+	rm -rf $(VENV) .venv-core-newest lab/node_modules .ansible

@@ -4,8 +4,9 @@
 #
 # The suites share nothing, so they run side by side, each into its own log, printed whole as it ends:
 #   integration   pytest-xdist workers, each with a lab of its own (tests/integration/conftest.py)
-#   molecule      the four workflow scenarios, against the lab started here
+#   molecule      the workflow scenarios and the --check one, against the lab started here
 #   unit + lab    module_utils and the lab's own tests (in-process servers, private labs)
+#   newest core   the unit tests again on the newest ansible-core (tools/core-matrix.sh; .venv has the oldest)
 #   sanity, lint  ansible-test sanity and ansible-lint on the tracked files
 # IPS_TEST_WORKERS sets the integration workers (default 3: the tests wait on jobs and uploads more than
 # they compute, so three keep two cores busy); IPS_TEST_SERIAL=1 runs the steps one after another.
@@ -135,6 +136,7 @@ else
   failed+=("lab-up")
 fi
 step "pytest tests/unit tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs -- tests/unit tests/lab tests/lab_clouds tests/lab_lifecycle
+step "unit tests on the newest ansible-core" tools/core-matrix.sh
 step "sanity" tools/sanity.sh
 step "lint" env PATH="$VENV/bin:$PATH" "$VENV/bin/ansible-lint" --offline --profile production
 while [ "${#STEP_PID[@]}" -gt 0 ]; do finish_one; done

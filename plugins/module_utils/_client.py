@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import http.client
+import inspect
 import json
 import platform
 import random
@@ -42,6 +43,8 @@ _SECRET_BODY_KEYS = frozenset(f.json for fields in _wire.CREDENTIAL_FIELDS.value
 # Inside a secret object (a GCP key), leaves this short are field values like "service_account",
 # not key material; masking them would only garble the message.
 _MIN_NESTED_SECRET = 8
+# urls.Request takes an SSLContext from ansible-core 2.17 on
+_REQUEST_TAKES_CONTEXT = "context" in inspect.signature(Request.__init__).parameters
 
 _HINTS = {
     401: "The token was refused even after re-authenticating: check that the API client still exists and belongs to customer_id",
@@ -106,6 +109,16 @@ def _tls_context(validate_certs, ca_path):
     return ctx
 
 
+def _http_request(request_timeout, validate_certs, ca_path):
+    """The urls.Request every call goes through, with our TLS context where ansible-core takes one."""
+    context = _tls_context(validate_certs, ca_path)  # also refuses an unreadable ca_path, on every core
+    common = dict(timeout=request_timeout, follow_redirects="none", use_netrc=False)
+    if _REQUEST_TAKES_CONTEXT:
+        return Request(context=context, **common)
+    # ansible-core 2.16 builds its own context: ca_path then replaces the system CAs instead of adding to them
+    return Request(validate_certs=validate_certs, ca_path=ca_path, **common)
+
+
 def _secret_leaves(value, nested=False):
     if isinstance(value, dict):
         value = list(value.values())
@@ -155,8 +168,7 @@ class IPSClient:
         self._rand = rand
         # follow_redirects none: a redirect would carry the Authorization header to another URL.
         # use_netrc off: ~/.netrc must not add credentials of its own to our calls.
-        self._http = Request(timeout=request_timeout, follow_redirects="none", use_netrc=False,
-                             context=_tls_context(validate_certs, ca_path))
+        self._http = _http_request(request_timeout, validate_certs, ca_path)
         # token_cache: a folder to keep the token in between processes (_auth.TokenCache), or None.
         cache = TokenCache(token_cache, self.api_url, customer_id, client_id, client_secret) if token_cache else None
         self._auth = ClientCredentials(customer_id, client_id, client_secret, self._fetch_token, clock=clock, cache=cache)

@@ -1,9 +1,10 @@
 """The user's install path, as a user takes it: the artifact `ansible-galaxy collection build` makes from a
 copy of the repository's files, installed with `ansible-galaxy collection install` into a fresh virtualenv
-that holds only ansible-core and `requirements.txt` (no lab package, no test tools, no link to the
-checkout), then one module of each kind run from there against the lab: a Citrix Cloud API module
-(ips_credential_info), a local disk module (ips_disk_info on a VHD made with qemu-img) and a cloud upload
-(ips_upload to the lab's EBS front over moto, which needs boto3 from requirements.txt).
+that holds only what the AWX execution environment definition installs (its ansible-core and ansible-runner pins,
+`requirements.txt`; no lab package, no test tools, no link to the checkout), then one module of each kind run from
+there against the lab: a Citrix Cloud API module (ips_credential_info), a local disk module (ips_disk_info on a
+VHD made with qemu-img) and a cloud upload (ips_upload to the lab's EBS front over moto, which needs boto3 from
+requirements.txt); and a whole migration through `ansible-runner`, as an AWX execution node runs a job.
 
 The virtualenv is made while the artifact is built; with pip's cache warm it takes about a minute (most of
 it pip asking the index), so the whole file stays a single module-scoped set-up.
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 from checkout import REPO, repo_copy
+from test_migrate_role import inventory, report_of  # noqa: F401 pylint: disable=unused-import  # the vaulted MCS -> MCS inventory
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -42,10 +44,11 @@ def run(cmd, timeout=300, **kw):
     return done.stdout
 
 
-def ansible_core_pin():
-    import ansible.release
-
-    return "ansible-core==%s" % ansible.release.__version__
+def execution_environment_pins():
+    """ansible-core and ansible-runner as the AWX execution environment definition installs them (its Python
+    requirements are requirements.txt, installed beside them)."""
+    ee = yaml.safe_load((REPO / "extensions" / "awx" / "execution-environment.yml").read_text())["dependencies"]
+    return [ee["ansible_core"]["package_pip"], ee["ansible_runner"]["package_pip"]]
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +77,8 @@ def build_and_install(base):
     # The virtualenv first and in the background: pip waits on the index more than it works.
     pip_log = open(str(base / "pip.log"), "w")
     pip = subprocess.Popen(
-        "%s -m venv %s && %s/bin/pip install --disable-pip-version-check -r %s '%s'" % (
-            sys.executable, venv, venv, REPO / "requirements.txt", ansible_core_pin()),
+        "%s -m venv %s && %s/bin/pip install --disable-pip-version-check -r %s %s" % (
+            sys.executable, venv, venv, REPO / "requirements.txt", " ".join("'%s'" % pin for pin in execution_environment_pins())),
         shell=True, stdout=pip_log, stderr=subprocess.STDOUT, env=dict(os.environ, PIP_NO_INPUT="1"))
     try:
         src = repo_copy(base / "src")
@@ -178,3 +181,37 @@ def test_modules_run_from_a_fresh_virtualenv_with_only_requirements_txt(installe
                           cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
     assert "artifact-secret" not in done.stdout + done.stderr
+
+
+def test_a_migration_runs_through_ansible_runner_as_an_awx_execution_node_runs_it(installed, lab, lab_env, inventory, tmp_path):
+    """A private data dir as AWX hands it to ansible-runner: the project's playbook, the inventory (secrets vaulted),
+    the vault password on the command line, the collection on ANSIBLE_COLLECTIONS_PATH; the job runs on the venv that
+    holds what the execution environment holds. AWX keeps what the runner writes (stdout, events): no secret there."""
+    bin_dir, collections = installed[2], installed[3]
+    lab.set_config(job_seconds=1)
+    data = tmp_path / "runner"
+    (data / "project").mkdir(parents=True)
+    (data / "env").mkdir()
+    shutil.copy(str(collections / "ansible_collections" / "citrix_community" / "ips" / "playbooks" / "migrate.yml"), str(data / "project"))
+    shutil.copytree(str(inventory["path"]), str(data / "inventory"))
+    envvars = dict(ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="False",
+                   ANSIBLE_PYTHON_INTERPRETER=str(bin_dir / "python"), ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_NOCOLOR="1",
+                   XDG_CACHE_HOME=str(tmp_path / "xdg-cache"))
+    (data / "env" / "envvars").write_text(yaml.safe_dump(envvars))
+    (data / "env" / "cmdline").write_text("--vault-password-file %s" % inventory["password_file"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "CITRIX_CLOUD_", "VIRTUAL_ENV", "PYTHONPATH"))}
+    # HOME stays the user's: ansible-core finds a background job under the account's home directory (as in an
+    # execution environment, where HOME is that directory), while the job writes under $HOME
+    env.update(PATH="%s:%s" % (bin_dir, os.environ.get("PATH", "")))
+    done = subprocess.run([str(bin_dir / "ansible-runner"), "run", str(data), "-p", "migrate.yml", "--ident", "migrate"], env=env,
+                          cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
+    artifacts = data / "artifacts" / "migrate"
+    stdout = (artifacts / "stdout").read_text() if (artifacts / "stdout").exists() else ""
+    assert done.returncode == 0 and (artifacts / "status").read_text() == "successful", (stdout or done.stdout + done.stderr)[-6000:]
+    report = report_of(stdout)
+    assert [report.get(stage) for stage in ("export", "upload", "prepare")] == ["done", "done", "done"], stdout[-3000:]
+    kept = [p for p in artifacts.rglob("*") if p.is_file()]
+    assert any(p.parent.name == "job_events" for p in kept), "the runner kept no job events"
+    leaked = [str(p.relative_to(artifacts)) for p in kept for secret in inventory["secrets"] + [lab_env["IPS_LAB_ADMIN_TOKEN"]]
+              if secret in p.read_text(errors="replace")]
+    assert not leaked, "secret values in what the runner keeps: %s" % leaked

@@ -4,19 +4,30 @@ artifacts a migration produced really exist in the stand-ins. Reads the lab's en
 IPS_LAB_*) from the environment, as `make test` exports it. Prints one JSON line; exit 1 on a failed check.
 
   lab_check.py prepare <ephemeral dir> <scenario>   run id, job_seconds, GCS bucket, a PVS vDisk on the share
-  lab_check.py check '<json list of checks>'        smb_file, azure_disk, aws_snapshot, gcp_image, gcp_disk
+  lab_check.py check '<json list of checks>'        smb_file, azure_disk, aws_snapshot, gcp_image, gcp_disk, daas_catalog
+  lab_check.py unchanged                           nothing written to a stand-in since prepare (a --check run)
 """
 
 import json
 import os
+import re
 import secrets
 import ssl
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 
 MIB = 1024 * 1024
 BUCKET = "ips-molecule"
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+# the stand-ins whose request logs show a write (the lab's own admin client; molecule runs on the lab's venv)
+LOGGED = ("citrix", "azure", "ebs", "gce")
+
+
+def admins():
+    from ips_lab.common.admin import LabAdmin
+    return dict((part, LabAdmin.from_env(os.environ, part)) for part in LOGGED)
 
 
 def env(key):
@@ -63,6 +74,8 @@ def prepare(ephemeral, scenario):
     with open(os.path.join(ephemeral, "run_id"), "w") as out:
         out.write(run)
     lab_config(job_seconds=int(os.environ.get("IPS_MOLECULE_JOB_SECONDS", "2")))
+    for admin in admins().values():  # each scenario's checks see its own calls only
+        admin.clear_requests()
     make_bucket()
     folder = os.path.join(env("IPS_LAB_SMB_EXPORT_DIR"), "mol-%s-%s" % (scenario, run))
     os.makedirs(folder, exist_ok=True)
@@ -86,6 +99,23 @@ def gce_get(path):
     url = "%s/compute/v1/projects/%s/%s" % (env("IPS_LAB_GCE_URL").rstrip("/"), env("IPS_LAB_GCP_PROJECT"), path)
     req = urllib.request.Request(url, headers={"Authorization": "Bearer " + env("IPS_LAB_GCP_TOKEN")})
     with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.load(resp)
+
+
+def daas_get(path):
+    """GET /cvad/manage/<path> of the lab's DaaS stand-in, with a token of the lab's API client."""
+    ctx = ssl.create_default_context(cafile=env("CITRIX_CLOUD_CA_PATH"))
+    base, customer = env("CITRIX_CLOUD_API_URL").rstrip("/"), env("CITRIX_CLOUD_CUSTOMER_ID")
+    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": env("CITRIX_CLOUD_CLIENT_ID"),
+                                   "client_secret": env("CITRIX_CLOUD_CLIENT_SECRET")}).encode()
+    req = urllib.request.Request("%s/cctrustoauth2/%s/tokens/clients" % (base, customer), data=form,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(req, context=ctx, timeout=30) as resp:
+        token = json.load(resp)["access_token"]
+    req = urllib.request.Request("%s/%s" % (env("IPS_LAB_DAAS_URL").rstrip("/"), path), headers={
+        "Authorization": "CWSAuth bearer=" + token, "Citrix-CustomerId": customer, "Citrix-InstanceId": env("IPS_LAB_DAAS_SITE_ID"),
+        "Accept": "application/json"})
+    with urllib.request.urlopen(req, context=ctx, timeout=30) as resp:
         return json.load(resp)
 
 
@@ -113,13 +143,34 @@ def check_one(check):
     if kind == "gcp_disk":
         disk = gce_get("zones/%s/disks/%s" % (check["zone"], check["name"]))
         return disk.get("name") == check["name"], "GCE disk %s in %s from %s" % (check["name"], check["zone"], disk.get("sourceImage"))
+    if kind == "daas_catalog":
+        image = daas_get("MachineCatalogs/" + check["name"])["ProvisioningScheme"]["MasterImage"]
+        return image["Name"].startswith(check["image_prefix"]), "DaaS catalog %s on %s" % (check["name"], image["XDPath"])
     raise SystemExit("unknown check kind %r" % kind)
+
+
+def writes_since_prepare():
+    """Every write a stand-in recorded since prepare cleared the logs, leaving out token requests and the
+    Citrix Cloud service's dryRun validations (what check mode is allowed to send)."""
+    found = []
+    for part, admin in admins().items():
+        for r in admin.requests():
+            if r["method"] not in WRITES or re.search(r"/tokens/clients$|/oauth2/|/token", r["path"]):
+                continue
+            if part == "citrix" and "dryRun=true" in (r.get("query") or ""):
+                continue
+            found.append("%s %s %s" % (part, r["method"], r["path"]))
+    return found
 
 
 def main(argv):
     if argv[1] == "prepare":
         print(json.dumps(prepare(argv[2], argv[3])))
         return 0
+    if argv[1] == "unchanged":
+        found = writes_since_prepare()
+        print(json.dumps({"writes": found}))
+        return 1 if found else 0
     results = []
     for check in json.loads(argv[2]):
         try:
