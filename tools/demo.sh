@@ -102,6 +102,7 @@ if [ "$BACKEND" = appliance ]; then
   cat >"$demo/appliance.yml" <<YML
 ---
 migrate_backend: appliance
+migrate_preflight: false  # the preflight checks the cloud path (wallet, platform dicts), not the appliance yet
 migrate_image_name: win11-demo-appliance
 migrate_appliance:
   address: "$IPS_LAB_APPLIANCE_ADDRESS"
