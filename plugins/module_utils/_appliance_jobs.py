@@ -88,7 +88,9 @@ class ApplianceRunner(object):
             existing = appliance.get(entry["task_id"], self.kind, shown, self.key)
         output = None
         forced = params.get("force")
-        if not forced and not (existing and existing["state"] in (_appliance.RUNNING, _appliance.COMPLETE)) and self.output_exists:
+        # Only when no task is known (never started here, or the journal is gone): after a failed task the output may be a
+        # partial one, so the request goes to the appliance again (as the cloud backend does).
+        if existing is None and not forced and self.output_exists:
             output = self.output_exists()
 
         # Decide.
