@@ -16,7 +16,7 @@ help:
 	@echo "make lab-down   stop exactly the processes lab-up started"
 	@echo "make test       setup, lab-up, unit + lab + integration tests, sanity, lint, lab-down"
 	@echo "make test-long  the fault matrix's long variants (tests/reliability, one fault per run, planes restarted), own lab"
-	@echo "make demo       setup, lab-up, run the demo against the lab"
+	@echo "make demo       setup, lab-up, run the demo against the lab (BACKEND=appliance: through the App Layering appliance)"
 	@echo "make sanity     ansible-test sanity on a copy of the tracked files"
 	@echo "make lint       ansible-lint --offline --profile production"
 	@echo "make bench      run the benchmarks (bench/run.sh)"
@@ -52,7 +52,7 @@ test-long: setup
 	@IPS_TEST_LONG=1 IPS_LAB_PER_WORKER=1 IPS_LAB_RUN_DIR="$(CURDIR)/lab/run-long" $(VENV)/bin/pytest -q -p no:cacheprovider -n 1 tests/reliability
 
 demo: setup lab-up
-	@tools/demo.sh
+	@BACKEND="$(BACKEND)" tools/demo.sh
 
 bench:
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench: no benchmarks yet (bench/run.sh does not exist)"; fi
