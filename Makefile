@@ -15,7 +15,7 @@ help:
 	@echo "make lab-up     start the local lab (docs/lab.md); writes lab/run/env"
 	@echo "make lab-down   stop exactly the processes lab-up started"
 	@echo "make test       setup, lab-up, unit + lab + integration tests, sanity, lint, lab-down"
-	@echo "make demo       setup, lab-up, run the demo against the lab"
+	@echo "make demo       setup, lab-up, run the demo against the lab (BACKEND=appliance: through the App Layering appliance)"
 	@echo "make sanity     ansible-test sanity on a copy of the tracked files"
 	@echo "make lint       ansible-lint --offline --profile production"
 	@echo "make bench      run the benchmarks (bench/run.sh)"
@@ -48,7 +48,7 @@ test: setup
 	@tools/test.sh
 
 demo: setup lab-up
-	@tools/demo.sh
+	@BACKEND="$(BACKEND)" tools/demo.sh
 
 bench:
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench: no benchmarks yet (bench/run.sh does not exist)"; fi

@@ -7,7 +7,13 @@
 # lab-up): group_vars/all/main.yml (no secret) and group_vars/all/vault.yml, each secret encrypted with
 # `ansible-vault encrypt_string` and a demo vault password generated into demo.vault-pass beside it.
 # Secrets go through stdin only: never on a command line, never printed.
+#
+# BACKEND=appliance (make demo BACKEND=appliance): the same migration with export and prepare run by the lab's App
+# Layering appliance through its Windows host (PowerShell Remoting), the upload unchanged (docs/appliance.md); the
+# overrides go into demo/appliance.yml (extra vars: they win over the example inventory).
 set -euo pipefail
+BACKEND=${BACKEND:-cloud}
+case "$BACKEND" in cloud|appliance) ;; *) echo "BACKEND is cloud or appliance, not $BACKEND" >&2; exit 2 ;; esac
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 VENV=$ROOT/.venv
@@ -57,6 +63,10 @@ vault_var() { # name value-on-stdin -> an encrypt_string block
   printf '%s' "$IPS_LAB_AZURE_CLIENT_SECRET" | vault_var vault_azure_client_secret
   vault_var vault_gcp_service_account_key <"$gcp_key"
   printf '%s' "lab-aws-secret-not-a-real-key" | vault_var vault_aws_secret_access_key
+  if [ "$BACKEND" = appliance ]; then
+    printf '%s' "$IPS_LAB_APPLIANCE_PASSWORD" | vault_var vault_appliance_password
+    printf '%s' "$IPS_LAB_WINHOST_PASSWORD" | vault_var vault_winhost_password
+  fi
 } >"$inv/group_vars/all/vault.yml.new"
 mv "$inv/group_vars/all/vault.yml.new" "$inv/group_vars/all/vault.yml"
 chmod 600 "$inv/group_vars/all/vault.yml"
@@ -83,20 +93,63 @@ sed -e "s|@CUSTOMER_ID@|$CITRIX_CLOUD_CUSTOMER_ID|" -e "s|@CLIENT_ID@|$CITRIX_CL
   -e "s|@AZURE_AUTHORITY@|$IPS_LAB_AZURE_AUTHORITY|" \
   examples/inventory/group_vars/all/main.yml >"$inv/group_vars/all/main.yml"
 
-# The lab's jobs take a few seconds each, so the progress lines show.
+extra=()
+if [ "$BACKEND" = appliance ]; then
+  # The appliance writes its exports to the root of its IPS share; no secret here (vault_* from vault.yml).
+  cat >"$demo/appliance.yml" <<YML
+---
+migrate_backend: appliance
+migrate_image_name: win11-demo-appliance
+migrate_appliance:
+  address: "$IPS_LAB_APPLIANCE_ADDRESS"
+  username: "$IPS_LAB_APPLIANCE_USER"
+  password: "{{ vault_appliance_password }}"
+  ignore_certificate_errors: true
+  source_connector: "$IPS_LAB_AL_CONNECTOR_VSPHERE"
+  target_connector: "$IPS_LAB_AL_CONNECTOR_AZURE"
+  journal_dir: "$demo/appliance-journal"
+migrate_windows_host:
+  host: "$IPS_LAB_WINHOST_HOST"
+  port: $IPS_LAB_WINHOST_PORT
+  username: "$IPS_LAB_WINHOST_USER"
+  password: "{{ vault_winhost_password }}"
+  auth: ntlm
+  ca_path: "$IPS_LAB_WINHOST_CA_PATH"
+migrate_source:
+  platform: vsphere
+  disk: "[LocalDS_0] DC0_H0_VM0/disk1.vmdk"
+migrate_smb:
+  location: "smb://$IPS_LAB_SMB_HOST/$IPS_LAB_SMB_EXPORT_SHARE/"
+  upload_location: "smb://$IPS_LAB_SMB_HOST:$IPS_LAB_SMB_PORT/$IPS_LAB_SMB_EXPORT_SHARE/"
+  username: "$IPS_LAB_SMB_USER"
+  domain: "${IPS_LAB_SMB_DOMAIN:-WORKGROUP}"
+  password: "{{ vault_smb_password }}"
+YML
+  extra=(-e "@$demo/appliance.yml")
+fi
+
+# The lab's jobs (and the appliance's tasks) take a few seconds each, so the progress lines show.
 "$VENV/bin/python" - <<'PY'
 import os
 from ips_lab.common.admin import LabAdmin
-LabAdmin.from_env(dict(os.environ)).set_config(job_seconds=int(os.environ.get("IPS_DEMO_JOB_SECONDS", "6")))
+seconds = int(os.environ.get("IPS_DEMO_JOB_SECONDS", "6"))
+LabAdmin.from_env(dict(os.environ)).set_config(job_seconds=seconds)
+if os.environ.get("IPS_LAB_WINHOST_ADMIN_URL"):
+    LabAdmin.from_env(dict(os.environ), "winhost").set_config(task_seconds=seconds)
 PY
 
 echo
-echo "== MCS -> MCS, vSphere -> Azure: ansible-playbook citrix_community.ips.demo (inventory: $inv)"
+echo "== MCS -> MCS, vSphere -> Azure ($BACKEND backend): ansible-playbook citrix_community.ips.demo (inventory: $inv)"
 start=$SECONDS
-ansible-playbook -i "$inv" --vault-password-file "$pass" citrix_community.ips.demo
+ansible-playbook -i "$inv" --vault-password-file "$pass" "${extra[@]}" citrix_community.ips.demo
 echo
 echo "The demo took $((SECONDS - start)) s."
-echo "Produced in the lab: the VHDX under $IPS_LAB_SMB_EXPORT_DIR/demo/, the managed disk in the Azure plane"
-echo "($IPS_LAB_AZURE_URL, resource group $IPS_LAB_AZURE_RESOURCE_GROUP), the prepare job in the IPS stand-in."
+if [ "$BACKEND" = appliance ]; then
+  echo "Produced in the lab: the VHDX under $IPS_LAB_SMB_EXPORT_DIR/ (by the appliance), the managed disks in the Azure plane"
+  echo "($IPS_LAB_AZURE_URL, resource group $IPS_LAB_AZURE_RESOURCE_GROUP), the tasks in the appliance (journal: $demo/appliance-journal)."
+else
+  echo "Produced in the lab: the VHDX under $IPS_LAB_SMB_EXPORT_DIR/demo/, the managed disk in the Azure plane"
+  echo "($IPS_LAB_AZURE_URL, resource group $IPS_LAB_AZURE_RESOURCE_GROUP), the prepare job in the IPS stand-in."
+fi
 echo "Inventory and vault password (git-ignored): $inv, $pass"
 echo "The lab keeps running. Stop it with: make lab-down"

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.citrix_community.ips.plugins.module_utils import _jobs
+from ansible_collections.citrix_community.ips.plugins.module_utils import _appliance, _appliance_jobs, _jobs
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import auth_argument_spec, client_from_params
 from ansible_collections.citrix_community.ips.plugins.plugin_utils.follow import FollowAction, StopFollowing
@@ -23,6 +23,10 @@ from ansible_collections.citrix_community.ips.plugins.plugin_utils.follow import
 # status, progress, stage, error) or None when the service does not know it; status(job) for the waiter.
 KINDS = {
     "ips": dict(connect=client_from_params, get=_jobs.get, status=_jobs.status_of, running=_jobs.RUNNING, complete=_jobs.COMPLETE),
+    # an App Layering task (WorkTicketId): one appliance session on the Windows host for the whole wait
+    "appliance": dict(connect=lambda args: _appliance.Appliance(args["appliance"], args["windows_host"]),
+                      get=lambda appliance, task_id: appliance.get(_appliance_jobs.task_number(task_id)),
+                      status=_appliance.status_of, running=_appliance.RUNNING, complete=_appliance.COMPLETE),
 }
 
 
@@ -37,6 +41,7 @@ def _spec():
         report_every=dict(type="int", default=0),
     )
     spec.update(auth_argument_spec())  # module_defaults (group/citrix_community.ips.ips) and CITRIX_CLOUD_* reach them
+    spec.update(appliance=_appliance.appliance_spec(), windows_host=_appliance_jobs.windows_host_spec())
     return spec
 
 
@@ -82,9 +87,13 @@ class ActionModule(FollowAction):
                                     "again: it submits a new job." % (label, job_id))
             return job
 
-        job = self.wait("%s: job" % label, look, lambda j: j["state"] != kind["running"], kind["status"], args,
-                        lambda _s, j: progress_line(label, j), option=args["timeout_option"],
-                        resume="run the stage again to attach to it")
+        try:
+            job = self.wait("%s: job" % label, look, lambda j: j["state"] != kind["running"], kind["status"], args,
+                            lambda _s, j: progress_line(label, j), option=args["timeout_option"],
+                            resume="run the stage again to attach to it")
+        finally:
+            if hasattr(client, "close"):
+                client.close()
         if job["state"] not in (kind["running"], kind["complete"]):  # running: check mode looked once
             return dict(failed=True, msg=failure(label, job), job=job, job_id=job_id, job_status=job.get("status"),
                         progress=job.get("progress"))

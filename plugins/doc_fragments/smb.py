@@ -24,8 +24,9 @@ options:
       credential_id:
         description:
           - The credential wallet id of the SMB account (type C(username_password)).
+          - Required with C(backend=cloud). The appliance writes to the share of its Windows File Share connector, so with
+            C(backend=appliance) the smb dict serves only the module's own look for an existing output (O(smb.username)).
         type: str
-        required: true
       username:
         description:
           - Optional. A user that may read O(smb.location), used only by the module itself to look, read-only, for

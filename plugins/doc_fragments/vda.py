@@ -35,6 +35,12 @@ options:
         description:
           - Install the MCS I/O (storage optimisation) driver. Needs O(provisioning_type=mcs).
         type: bool
+      force_mcsio:
+        description:
+          - Reinstall the MCS I/O driver even if present (C(-Mcsio Force)). Needs O(provisioning_type=mcs).
+          - Only with C(backend=appliance); the cloud service has no such field.
+        type: bool
+        version_added: 0.2.0
       install_pvs:
         description:
           - The version of the PVS target device software to install, for example C(2407). Needs O(provisioning_type=pvs).

@@ -21,6 +21,7 @@ extends_documentation_fragment:
   - citrix_community.ips.auth
   - citrix_community.ips.job
   - citrix_community.ips.wait
+  - citrix_community.ips.appliance
   - citrix_community.ips.platforms
   - citrix_community.ips.smb
 attributes:
@@ -63,6 +64,13 @@ EXAMPLES = r"""
     azure: {credential_id: azure-sp, subscription_id: 00000000-1111-2222-3333-444444444444, location: eastus}
     smb: {location: "smb://fs01.corp.example/ips-diag/", credential_id: smb-exports}
     force: true
+
+- name: Collect diagnostics through the App Layering appliance
+  citrix_community.ips.ips_diagnostics:
+    backend: appliance
+    appliance: {address: elm.corp.example, username: administrator, password: "{{ vault_elm_password }}", connector: azure-ips}
+    windows_host: {host: mgmt01.corp.example, username: CORP\\svc-ips, password: "{{ vault_winhost_password }}"}
+    platform: azure
 
 - name: Only the compositing engine logs from vSphere
   citrix_community.ips.ips_diagnostics:
@@ -135,6 +143,7 @@ validation:
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule
 from ansible_collections.citrix_community.ips.plugins.module_utils import _job_runner
+from ansible_collections.citrix_community.ips.plugins.module_utils import _appliance_jobs, _appliance_requests
 from ansible_collections.citrix_community.ips.plugins.module_utils._bodies import common, diagnostics
 
 
@@ -144,6 +153,7 @@ def argument_spec():
     spec.update(common.smb_argument_spec())
     spec.update(diagnostics.argument_spec())
     spec.update(platform=dict(type="str", required=True, choices=list(common.PLATFORMS)))
+    spec.update(_appliance_jobs.task_argument_spec())
     return spec
 
 
@@ -153,6 +163,10 @@ def main():
 
 
 def run(mod):
+    if _appliance_requests.check_backend(mod.params) == "appliance":
+        # The appliance's diagnostics task; like the cloud's, force collects again.
+        mod.exit(**_appliance_jobs.ApplianceRunner(mod, "diagnostics", artifacts=_appliance_requests.diagnostics_artifacts,
+                                                   force_resubmits=True).run())
     body = diagnostics.build(mod.params)
     # No overwrite field: force collects again (a new job on every forced run).
     mod.exit(**_job_runner.JobRunner(mod, "diagnostics", body, artifacts=diagnostics.ARTIFACT_KEYS, force_resubmits=True).run())

@@ -23,6 +23,7 @@ extends_documentation_fragment:
   - citrix_community.ips.auth
   - citrix_community.ips.job
   - citrix_community.ips.wait
+  - citrix_community.ips.appliance
   - citrix_community.ips.platforms
   - citrix_community.ips.smb
 attributes:
@@ -101,6 +102,9 @@ options:
         type: int
         default: 30
 notes:
+  - With O(backend=appliance) the task runs C(Start-AlIpsExport) (sources vSphere, XenServer, Nutanix AHV, Azure); the share
+    and the disk format are those of the appliance's connector configuration, O(output_name) is the C(-OutputDiskName), and
+    O(smb) serves only the module's own look for an existing output (O(smb.location) and O(smb.username)).
   - The service does not overwrite an existing output file unless O(force=true); the job fails saying the file exists.
   - With O(smb.username), a re-run after the service forgot the job (24 hours) finds the file itself and changes nothing.
   - Secrets never appear in the result or the diff.
@@ -131,6 +135,20 @@ EXAMPLES = r"""
     output_name: win11-2501
     hash_disk: true
   register: export
+
+- name: Export a vSphere disk through the App Layering appliance
+  citrix_community.ips.ips_export:
+    backend: appliance
+    appliance:
+      address: elm.corp.example
+      username: administrator
+      password: "{{ vault_elm_password }}"
+      connector: vsphere-ips
+    windows_host: {host: mgmt01.corp.example, username: CORP\\svc-ips, password: "{{ vault_winhost_password }}"}
+    platform: vsphere
+    source_disk: "[ds1] win11/win11.vmdk"
+    output_name: win11
+    smb: {location: "smb://fs01.corp.example/ips-exports/", username: reader, password: "{{ vault_reader_password }}"}
 
 - name: Export a XenServer disk by its VDI UUID, trusting the host's own CA
   citrix_community.ips.ips_export:
@@ -263,6 +281,7 @@ preflight:
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule
 from ansible_collections.citrix_community.ips.plugins.module_utils import _job_runner
+from ansible_collections.citrix_community.ips.plugins.module_utils import _appliance_jobs, _appliance_requests
 from ansible_collections.citrix_community.ips.plugins.module_utils import _preflight_vsphere
 from ansible_collections.citrix_community.ips.plugins.module_utils._bodies import common, export
 from ansible_collections.citrix_community.ips.plugins.module_utils._bodies.common import OptionError
@@ -276,6 +295,7 @@ def argument_spec():
     spec.update(_preflight_vsphere.argument_spec())
     spec.update(platform=dict(type="str", required=True, choices=list(common.PLATFORMS)),
                 source_disk=dict(type="str"), source_snapshot=dict(type="str"))
+    spec.update(_appliance_jobs.task_argument_spec())
     return spec
 
 
@@ -286,6 +306,12 @@ def main():
 
 def run(mod):
     p = mod.params
+    if _appliance_requests.check_backend(p) == "appliance":
+        # The appliance's Start-AlIpsExport: the same life (find, decide, check, start, wait), another wire.
+        output_exists = _job_runner.smb_output_check(mod, export.output_filename(p), export.FOUND_ARTIFACTS)
+        result = _appliance_jobs.ApplianceRunner(mod, "export", output_exists=output_exists,
+                                                 artifacts=_appliance_requests.file_artifacts(p, export.ARTIFACT_KEYS)).run()
+        mod.exit(**result)
     # Build the desired request (cross-field rules first), then check the source if asked.
     body = export.build(p)
     found = None

@@ -20,6 +20,7 @@ author:
 extends_documentation_fragment:
   - citrix_community.ips.auth
   - citrix_community.ips.wait
+  - citrix_community.ips.appliance
 attributes:
   check_mode:
     support: full
@@ -28,7 +29,8 @@ attributes:
 options:
   id:
     description:
-      - The job id.
+      - The job id. With O(backend=appliance), the task id (WorkTicketId, a whole number) that the job modules return as
+        C(job.id).
     type: str
     required: true
   state:
@@ -48,6 +50,14 @@ EXAMPLES = r"""
     id: "{{ export.job.id }}"
     wait_timeout: 14400
     wait_sleep: 60
+
+- name: Stop an App Layering task
+  citrix_community.ips.ips_job:
+    backend: appliance
+    id: "{{ prepare.task_id }}"
+    state: absent
+    appliance: {address: elm.corp.example, username: administrator, password: "{{ vault_elm_password }}"}
+    windows_host: {host: mgmt01.corp.example, username: CORP\\svc-ips, password: "{{ vault_winhost_password }}"}
 
 - name: Cancel a job that is no longer wanted
   citrix_community.ips.ips_job:
@@ -76,11 +86,13 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._errors impor
 from ansible_collections.citrix_community.ips.plugins.module_utils import _jobs
 from ansible_collections.citrix_community.ips.plugins.module_utils import _job_runner
 from ansible_collections.citrix_community.ips.plugins.module_utils import _waiter
+from ansible_collections.citrix_community.ips.plugins.module_utils import _appliance_jobs, _appliance_requests
 
 
 def main():
     spec = dict(id=dict(type="str", required=True), state=dict(type="str", default="present", choices=["present", "absent"]))
     spec.update(_job_runner.wait_argument_spec())
+    spec.update(_appliance_jobs.task_argument_spec())
     mod = IPSModule(spec, supports_check_mode=True)
     mod.run(run)
 
@@ -88,6 +100,9 @@ def main():
 def run(mod):
     p = mod.params
     _job_runner.check_wait_options(mod)
+    if _appliance_requests.check_backend(p) == "appliance":
+        # Stop-AlTask / Get-AlTask with the shared waiter, in place of the service's job routes.
+        mod.exit(**_appliance_jobs.run_task(mod, p["id"], p["state"]))
 
     # Find what exists.
     job = _jobs.get(mod.client, p["id"])

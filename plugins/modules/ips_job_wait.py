@@ -26,16 +26,20 @@ author:
   - citrix_community.ips maintainers (@citrix-community)
 extends_documentation_fragment:
   - citrix_community.ips.auth
+  - citrix_community.ips.appliance.connection
 options:
   id:
     description: The job id.
     type: str
     required: true
   kind:
-    description: What kind of job O(id) names. V(ips) - a job of the Citrix Cloud Image Portability Service.
+    description:
+      - What kind of job O(id) names. V(ips) - a job of the Citrix Cloud Image Portability Service.
+      - V(appliance) - a task of the App Layering appliance (its WorkTicketId), read through O(appliance) and O(windows_host)
+        with one appliance session for the whole wait.
     type: str
     default: ips
-    choices: [ips]
+    choices: [appliance, ips]
   label:
     description: What the progress lines call the job (for example C(prepare azure win11)). Defaults to the kind and id.
     type: str

@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - citrix_community.ips.auth
   - citrix_community.ips.job
   - citrix_community.ips.wait
+  - citrix_community.ips.appliance
   - citrix_community.ips.platforms
   - citrix_community.ips.vda
 attributes:
@@ -72,7 +73,41 @@ options:
     description:
       - Nutanix AHV only. The name of the prepared image.
     type: str
+  install_upl:
+    description:
+      - Install User Personalization Layer (C(-InstallUpl)). Only with O(backend=appliance).
+    type: bool
+    version_added: 0.2.0
+  chkdsk:
+    description:
+      - Run chkdsk on the image (C(-Chkdsk)). Only with O(backend=appliance).
+    type: bool
+    version_added: 0.2.0
+  defrag:
+    description:
+      - Defragment the image (C(-Defrag)). Only with O(backend=appliance).
+    type: bool
+    version_added: 0.2.0
+  enable_rdp:
+    description:
+      - Enable Remote Desktop in the image (C(-EnableRdp)). Only with O(backend=appliance).
+    type: bool
+    version_added: 0.2.0
+  update_layer_repo:
+    description:
+      - The App Layering repository URL to write into the image (C(-UpdateLayerRepo)). Only with O(backend=appliance).
+    type: str
+    version_added: 0.2.0
+  debug_settings:
+    description:
+      - Debug settings of the prepare (C(-DebugSettings)), for example C(enableBootDiagnostics=true) as a dict.
+        Only with O(backend=appliance).
+    type: dict
+    version_added: 0.2.0
 notes:
+  - With O(backend=appliance) the task runs C(Start-AlIpsPrepare) (Azure only); O(target_disk) is the managed disk's full
+    resource id, O(output_disk_name) is required, O(vda) maps to C(-Misa)/C(-Mcsio) C(Install|Force), C(-PvsInstallVersion) and
+    C(-XdReconfigure), O(job_timeout) to C(-Timeout), O(tags) to C(-Tags).
   - The prepared output is overwritten only with O(force=true) (the service's C(overwriteTargetFile)).
   - Whether the output disk or snapshot already exists is checked by the service, not by the module (the module would need
     the cloud credentials the wallet holds). A re-run after the service forgot the job (24 hours) submits again, and the
@@ -114,6 +149,23 @@ EXAMPLES = r"""
     md5_hash: 9e107d9d372bb6826bd81d3542a419d6
     tags: {owner: euc-team}
     job_timeout: 7200
+
+- name: Prepare an uploaded Azure disk for MCS through the App Layering appliance
+  citrix_community.ips.ips_prepare:
+    backend: appliance
+    appliance:
+      address: elm.corp.example
+      username: administrator
+      password: "{{ vault_elm_password }}"
+      connector: azure-ips
+    windows_host: {host: mgmt01.corp.example, username: CORP\svc-ips, password: "{{ vault_winhost_password }}"}
+    platform: azure
+    target_disk: /subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-images/providers/Microsoft.Compute/disks/win11-uploaded
+    output_disk_name: win11-prepared
+    provisioning_type: mcs
+    vda: {install_misa: true, force_mcsio: true}
+    enable_rdp: true
+    debug_settings: {enableBootDiagnostics: true}
 
 - name: Prepare an EBS snapshot on AWS for PVS
   citrix_community.ips.ips_prepare:
@@ -247,6 +299,7 @@ validation:
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule
 from ansible_collections.citrix_community.ips.plugins.module_utils import _job_runner
+from ansible_collections.citrix_community.ips.plugins.module_utils import _appliance_jobs, _appliance_requests
 from ansible_collections.citrix_community.ips.plugins.module_utils._bodies import common, prepare
 
 
@@ -256,6 +309,8 @@ def argument_spec():
     spec.update(prepare.vda_argument_spec())
     spec.update(prepare.target_argument_spec())
     spec.update(platform=dict(type="str", required=True, choices=["azure", "aws", "gcp", "vsphere", "xenserver", "nutanix"]))
+    spec.update(_appliance_jobs.task_argument_spec())
+    spec.update(_appliance_requests.prepare_argument_spec())
     return spec
 
 
@@ -265,6 +320,9 @@ def main():
 
 
 def run(mod):
+    if _appliance_requests.check_backend(mod.params) == "appliance":
+        # The appliance's Start-AlIpsPrepare: the same life (find, decide, check, start, wait), another wire.
+        mod.exit(**_appliance_jobs.ApplianceRunner(mod, "prepare", artifacts=_appliance_requests.prepare_artifacts(mod.params)).run())
     # Build the desired request (cross-field rules first).
     body = prepare.build(mod.params)
     # Find, decide, check mode, submit, wait; shape the result with the named artifacts.

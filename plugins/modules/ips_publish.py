@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - citrix_community.ips.auth
   - citrix_community.ips.job
   - citrix_community.ips.wait
+  - citrix_community.ips.appliance
   - citrix_community.ips.platforms
   - citrix_community.ips.smb
   - citrix_community.ips.vda
@@ -232,6 +233,7 @@ validation:
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule
 from ansible_collections.citrix_community.ips.plugins.module_utils import _job_runner
+from ansible_collections.citrix_community.ips.plugins.module_utils import _appliance_jobs, _appliance_requests
 from ansible_collections.citrix_community.ips.plugins.module_utils._bodies import common, export, publish
 
 
@@ -243,6 +245,7 @@ def argument_spec():
     spec.update(publish.argument_spec())
     spec.update(platform=dict(type="str", required=True, choices=["azure", "aws", "gcp", "vsphere", "xenserver", "nutanix"]),
                 source_disk=dict(type="str"), source_snapshot=dict(type="str"))
+    spec.update(_appliance_jobs.task_argument_spec())
     return spec
 
 
@@ -252,6 +255,11 @@ def main():
 
 
 def run(mod):
+    if _appliance_requests.check_backend(mod.params) == "appliance":
+        # The appliance's publish task: the prepared Azure disk into the share of its Windows File Share connector.
+        output_exists = _job_runner.smb_output_check(mod, export.output_filename(mod.params), export.FOUND_ARTIFACTS)
+        mod.exit(**_appliance_jobs.ApplianceRunner(mod, "publish", output_exists=output_exists,
+                                                   artifacts=_appliance_requests.file_artifacts(mod.params, publish.ARTIFACT_KEYS)).run())
     # Build the desired request: an export body, or one prepare-and-publish body.
     route, body = publish.build(mod.params)
     # Find, decide, check mode, submit, wait; shape the result.

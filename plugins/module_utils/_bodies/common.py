@@ -73,7 +73,7 @@ def platform_argument_spec():
 def smb_argument_spec():
     """The smb dict, documented by the citrix_community.ips.smb doc fragment."""
     return dict(smb=dict(type="dict", options=dict(location=dict(type="str", required=True),
-                                                   credential_id=dict(type="str", required=True),
+                                                   credential_id=dict(type="str"),  # required by backend: cloud
                                                    # only for the module's own read-only look for an existing output
                                                    username=dict(type="str"), password=dict(type="str", no_log=True),
                                                    domain=dict(type="str"), port=dict(type="int", default=445))))
@@ -123,6 +123,8 @@ def smb_location(smb, option="smb"):
     """The smb dict -> {location, credentialId}; the location must be smb://host/share/path/."""
     if not smb:
         raise OptionError("%s is required: the share the job writes to, as {location: smb://host/share/path/, credential_id: <wallet id>}." % option)
+    if not smb.get("credential_id"):
+        raise OptionError("%s.credential_id is required: the credential wallet id of the account the service writes to the share with." % option)
     location = smb["location"].strip()
     match = re.match(r"^smb://([^/@?#]+)/([^/?#]+)(/[^?#]*)?$", location, re.IGNORECASE)
     if not match or ".." in location.split("/"):

@@ -29,6 +29,7 @@ def vda_argument_spec():
             install_misa=dict(type="bool"),
             force_misa=dict(type="bool"),
             install_mcsio=dict(type="bool"),
+            force_mcsio=dict(type="bool"),  # backend: appliance only (-Mcsio Force)
             install_pvs=dict(type="str"),
             xd_reconfigure=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),
@@ -88,6 +89,9 @@ def vda_fields(params):
                               "(provisioning_type is %s)." % ptype)
         if not _PVS_VERSION.match(vda["install_pvs"]):
             raise OptionError("vda.install_pvs is the PVS version to install, for example 2407 or 7.33 (got %s)." % vda["install_pvs"])
+    if vda.get("force_mcsio"):
+        raise OptionError("vda.force_mcsio: only backend: appliance has this option (the service has no such field); remove it, "
+                          "or use vda.install_mcsio.")
     fields = _wire.PREPARE_FIELDS
     body = {fields["provisioning_type"].json: _wire.PROVISIONING_TYPES[ptype].json,
             fields["xd_reconfigure"].json: _check_xd_reconfigure(vda.get("xd_reconfigure"))}
