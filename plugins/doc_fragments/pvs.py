@@ -39,7 +39,7 @@ options:
         required: true
   windows_host:
     description:
-      - The Windows host with the Provisioning console's PowerShell snap-in C(Citrix.PVS.SnapIn) (Windows PowerShell 5.1): a PVS
+      - The Windows host with the Provisioning console's PowerShell snap-in C(Citrix.PVS.SnapIn) (Windows PowerShell 5.1), a PVS
         server or any host with the PVS console, reached over PowerShell Remoting (WinRM). Needs the C(pypsrp) Python library on
         the host that runs the task. The same options as the App Layering backend's O(windows_host).
       - Only cmdlets with named parameters are sent, never script text, so a value such as a disk name reaches the cmdlet

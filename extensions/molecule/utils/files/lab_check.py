@@ -125,6 +125,14 @@ def check_one(check):
     if kind == "gcp_disk":
         disk = gce_get("zones/%s/disks/%s" % (check["zone"], check["name"]))
         return disk.get("name") == check["name"], "GCE disk %s in %s from %s" % (check["name"], check["zone"], disk.get("sourceImage"))
+    if kind == "pvs_vdisk":
+        from ips_lab.common.admin import LabAdmin
+        farm = LabAdmin.from_env(os.environ, "winhost")._call("GET", "/_lab/pvs")
+        found = [i for i, loc in farm["locators"].items() if loc["Name"] == check["name"]]
+        devices = [n for n, d in farm["devices"].items() if d["collection"] == check["collection"]]
+        booting = [n for n in devices if found and farm["devices"][n]["locators"] == found]
+        return bool(found) and booting == devices and bool(devices), "PVS vDisk %s: %s, booted by %s of collection %s" % (
+            check["name"], "registered" if found else "not registered", ", ".join(booting) or "no device", check["collection"])
     raise SystemExit("unknown check kind %r" % kind)
 
 
