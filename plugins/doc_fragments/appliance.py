@@ -63,7 +63,7 @@ options:
         type: str
       share_connector:
         description:
-          - The name of the appliance's Windows File Share connector configuration of the share the task writes to:
+          - The name of the appliance's Windows File Share connector configuration of the share the task writes to -
             the PVS store for publish (required), the share of the diagnostics (required), the export's share (optional;
             default the appliance's own IPS share).
         type: str
@@ -172,7 +172,7 @@ options:
         type: str
       share_connector:
         description:
-          - The name of the appliance's Windows File Share connector configuration of the share the task writes to:
+          - The name of the appliance's Windows File Share connector configuration of the share the task writes to -
             the PVS store for publish (required), the share of the diagnostics (required), the export's share (optional;
             default the appliance's own IPS share).
         type: str

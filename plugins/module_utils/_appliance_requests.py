@@ -29,7 +29,8 @@ _VSPHERE_DISK = re.compile(r"^\[[^\]]+\] ?\S.*\.vmdk$", re.IGNORECASE)
 _PLATFORM_DICTS = ("vsphere", "xenserver", "nutanix", "azure", "aws", "gcp")
 
 # Options of the job modules that only the appliance backend has (their argument specs are below).
-APPLIANCE_ONLY = ("appliance", "windows_host", "install_upl", "chkdsk", "defrag", "enable_rdp", "update_layer_repo", "debug_settings")
+APPLIANCE_ONLY = ("appliance", "windows_host", "install_upl", "chkdsk", "defrag", "enable_rdp", "update_layer_repo", "debug_settings",
+                  "azure_output_check")
 # Options only the cloud service has: (option, what to do on the appliance instead).
 CLOUD_ONLY = (
     ("resource_location_id", None),  # may come from the environment: ignored, not refused, on the appliance
@@ -234,7 +235,9 @@ def prepare_artifacts(params):
         disk_id = "%s/%s" % (target.rsplit("/", 1)[0], name) if done and _ARM_DISK.match(target) else None
         out = dict((key, None) for key in ("disk_name", "disk_id", "snapshot_name", "image_name", "snapshot_id", "volume_id"))
         if done:
-            out.update(disk_name=_result(job, "disk_name") or name, disk_id=_result(job, "disk_id") or disk_id)
+            found = output or {}
+            out.update(disk_name=_result(job, "disk_name") or found.get("disk_name") or name,
+                       disk_id=_result(job, "disk_id") or found.get("disk_id") or disk_id)
         return out
     return artifacts
 

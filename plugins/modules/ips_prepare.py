@@ -98,6 +98,29 @@ options:
       - The App Layering repository URL to write into the image (C(-UpdateLayerRepo)). Only with O(backend=appliance).
     type: str
     version_added: 0.2.0
+  azure_output_check:
+    description:
+      - Only with O(backend=appliance). The module's own read-only Azure sign-in, used to look for the output disk
+        (O(output_disk_name) in the subscription and resource group of O(target_disk)) when the task journal knows no task
+        for this request (a re-run from another host, a lost journal). A disk found means C(changed=false) and nothing is
+        started. Without it the appliance decides (its task fails when the output disk exists).
+      - The same keys and sign-ins as the C(azure) dict of M(citrix_community.ips.ips_upload). Needs C(azure-identity) and
+        C(azure-mgmt-compute) on the host that runs the task.
+    type: dict
+    version_added: 0.2.0
+    suboptions:
+      tenant_id: {description: The Entra tenant., type: str}
+      client_id: {description: The service principal (or managed identity) client id., type: str}
+      client_secret: {description: The service principal secret., type: str}
+      auth_source:
+        description: How to sign in, as O(citrix_community.ips.ips_upload#module:azure.auth_source) (default the secret when given, else the default chain).
+        type: str
+      x509_certificate_path: {description: A PEM or PKCS12 file with the service principal's certificate and key., type: path}
+      x509_certificate_password: {description: The password of that file's key., type: str}
+      authority: {description: The Entra authority host (sovereign clouds)., type: str}
+      arm_endpoint: {description: The Azure Resource Manager endpoint (sovereign clouds)., type: str}
+      arm_scope: {description: The token scope of that endpoint., type: str, default: "https://management.azure.com/.default"}
+      ca_path: {description: A CA bundle to verify the endpoints with., type: path}
   debug_settings:
     description:
       - Debug settings of the prepare (C(-DebugSettings)), for example C(enableBootDiagnostics=true) as a dict.
@@ -299,7 +322,7 @@ validation:
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule
 from ansible_collections.citrix_community.ips.plugins.module_utils import _job_runner
-from ansible_collections.citrix_community.ips.plugins.module_utils import _appliance_jobs, _appliance_requests
+from ansible_collections.citrix_community.ips.plugins.module_utils import _appliance_jobs, _appliance_outputs, _appliance_requests
 from ansible_collections.citrix_community.ips.plugins.module_utils._bodies import common, prepare
 
 
@@ -311,6 +334,7 @@ def argument_spec():
     spec.update(platform=dict(type="str", required=True, choices=["azure", "aws", "gcp", "vsphere", "xenserver", "nutanix"]))
     spec.update(_appliance_jobs.task_argument_spec())
     spec.update(_appliance_requests.prepare_argument_spec())
+    spec.update(_appliance_outputs.spec())
     return spec
 
 
@@ -322,7 +346,9 @@ def main():
 def run(mod):
     if _appliance_requests.check_backend(mod.params) == "appliance":
         # The appliance's Start-AlIpsPrepare: the same life (find, decide, check, start, wait), another wire.
-        mod.exit(**_appliance_jobs.ApplianceRunner(mod, "prepare", artifacts=_appliance_requests.prepare_artifacts(mod.params)).run())
+        # Without a journaled task, an output disk found with azure_output_check means the work is done.
+        mod.exit(**_appliance_jobs.ApplianceRunner(mod, "prepare", output_exists=_appliance_outputs.azure_disk_check(mod.params),
+                                                   artifacts=_appliance_requests.prepare_artifacts(mod.params)).run())
     # Build the desired request (cross-field rules first).
     body = prepare.build(mod.params)
     # Find, decide, check mode, submit, wait; shape the result with the named artifacts.

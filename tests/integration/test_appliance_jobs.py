@@ -7,6 +7,7 @@ arrived as); what the tasks made, from the share and the Azure plane. Tasks run 
 """
 
 import os
+import subprocess
 import time
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from ips_lab.common.admin import LabAdmin
 from ips_lab.planes.seed import azure_uploaded_disk
 
-from appliance_play import ApplianceRun, appliance, arm_id, calls, kill_when, run_while, windows_host
+from appliance_play import BIN, ApplianceRun, appliance, arm_id, calls, kill_when, run_while, windows_host
 
 VSPHERE_DISK = "[LocalDS_0] DC0_H0_VM0/disk1.vmdk"
 
@@ -113,9 +114,16 @@ def test_every_mcs_prepare_option_reaches_the_cmdlet_with_its_type(lab_env, host
 def test_a_pvs_prepare_sends_the_pvs_version_and_no_mcs_component(lab_env, host, run, tmp_path):
     env, source, output = lab_env, unique("appl-up"), unique("appl-pvs")
     azure_uploaded_disk(env, source)
-    done, out = run("ips_prepare", prepare_args(env, tmp_path / "journal", source, output, provisioning_type="pvs",
-                                                vda={"install_pvs": "2411"}))
+    wrong_type = prepare_args(env, tmp_path / "journal", source, output, provisioning_type="pvs")
+    wrong_type["appliance"]["connector"] = "lab-azure-layering"  # the lab's "Azure Deployments" connector
+    (refused, done), out = run.many([
+        ("ips_prepare", wrong_type, False),
+        ("ips_prepare", prepare_args(env, tmp_path / "journal", source, output, provisioning_type="pvs", vda={"install_pvs": "2411"}), False),
+    ])
+    assert refused.get("failed") is True and "appliance.connector lab-azure-layering" in refused["msg"]
+    assert 'need a connector of type "Image Portability for Azure"' in refused["msg"]
     assert done["changed"] is True and done["job"]["state"] == "complete", out[-3000:]
+    assert len(calls(host, "Start-AlIpsPrepare")) == 1  # the wrong connector started nothing
     params = calls(host, "Start-AlIpsPrepare")[0]["parameters"]
     assert params["ProvisioningType"]["value"] == "Pvs" and params["PvsInstallVersion"] == {"type": "System.String", "value": "2411"}
     assert "Misa" not in params and "Mcsio" not in params and "Tags" not in params
@@ -253,3 +261,58 @@ def test_wrong_credentials_and_certificates_are_clear_errors_without_secrets(lab
     for secret in (wrong, env["IPS_LAB_WINHOST_PASSWORD"], env["IPS_LAB_APPLIANCE_PASSWORD"]):
         assert secret not in out, "a secret appears in the -vvvv output"
     assert calls(host, "Start-AlIpsExport") == []
+
+
+def test_migrate_refuses_an_aws_target_on_the_appliance_before_anything_runs(lab_env, host, tmp_path):
+    play = tmp_path / "migrate.yml"
+    play.write_text("""
+- name: migrate with the appliance to AWS
+  hosts: localhost
+  gather_facts: false
+  vars:
+    migrate_backend: appliance
+    migrate_workflow: mcs_to_mcs
+    migrate_image_name: appl-aws
+    migrate_smb: {location: "smb://fs.lab.test/exports/", username: u, password: p}
+    migrate_source: {platform: vsphere, disk: "[LocalDS_0] DC0_H0_VM0/disk1.vmdk"}
+    migrate_target: {platform: aws, connection: {region: us-east-1}, upload: {}}
+  roles:
+    - role: citrix_community.ips.migrate
+""")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
+               XDG_STATE_HOME=str(tmp_path / "state"))
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(play)], env=env, cwd=str(tmp_path),
+                          capture_output=True, text=True, timeout=300, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "prepares and publishes in Azure only" in out and "migrate_target.platform is aws" in out, out[-3000:]
+    assert host.calls() == []  # nothing reached the Windows host
+
+
+def test_ips_job_wait_follows_an_appliance_task_on_the_controller(lab_env, host, run, tmp_path):
+    env = lab_env
+    host.set_config(task_seconds=3, progress_step=10)
+    journal = tmp_path / "journal"
+    follow = dict(id="{{ r.task_id }}", kind="appliance", label="export appl-follow", poll_delay=0.2, timeout=120,
+                  appliance=appliance(env, journal), windows_host=windows_host(env))
+    (started, followed), out = run.many([("ips_export", export_args(env, journal, unique("appl-follow"), wait=False), False),
+                                         ("ips_job_wait", follow, False)], verbose=True)
+    assert started["job"]["state"] == "running" and followed["job"]["state"] == "complete", out[-3000:]
+    assert followed["job"]["id"] == started["task_id"]
+    assert "export appl-follow: complete, 100%% (Finalizing), job %d" % started["task_id"] in out
+    assert out.count("export appl-follow: running") >= 2  # a line per progress change
+    for secret in (env["IPS_LAB_WINHOST_PASSWORD"], env["IPS_LAB_APPLIANCE_PASSWORD"]):
+        assert secret not in out, "a secret appears in the -vvvv output"
+
+
+def test_without_a_journal_an_existing_output_disk_found_in_azure_changes_nothing(lab_env, host, run, tmp_path):
+    env, source, output = lab_env, unique("appl-up"), unique("appl-exists")
+    azure_uploaded_disk(env, source)
+    azure_uploaded_disk(env, output)  # the output of an earlier run whose journal is gone
+    login = {"tenant_id": env["IPS_LAB_AZURE_TENANT_ID"], "client_id": env["IPS_LAB_AZURE_CLIENT_ID"],
+             "client_secret": env["IPS_LAB_AZURE_CLIENT_SECRET"], "authority": env["IPS_LAB_AZURE_AUTHORITY"],
+             "arm_endpoint": env["IPS_LAB_AZURE_URL"], "ca_path": env["IPS_LAB_AZURE_CA_PATH"]}
+    found, out = run("ips_prepare", prepare_args(env, tmp_path / "fresh-journal", source, output, azure_output_check=login), verbose=True)
+    assert found["changed"] is False and found["output"]["exists"] is True, out[-3000:]
+    assert found["disk_id"].lower() == arm_id(env, output).lower() and found["task_id"] is None
+    assert calls(host, "Start-AlIpsPrepare") == []
+    assert env["IPS_LAB_AZURE_CLIENT_SECRET"] not in out

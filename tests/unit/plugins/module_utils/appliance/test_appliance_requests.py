@@ -69,7 +69,8 @@ def test_cloud_only_options_fail_on_the_appliance_naming_the_option(option, valu
     assert needle in str(err.value) and "remove %s" % option in str(err.value)
 
 
-@pytest.mark.parametrize("option,value", [("chkdsk", True), ("appliance", APPLIANCE), ("debug_settings", {"a": 1})])
+@pytest.mark.parametrize("option,value", [("chkdsk", True), ("appliance", APPLIANCE), ("debug_settings", {"a": 1}),
+                                          ("azure_output_check", {"tenant_id": "t"})])
 def test_appliance_only_options_fail_on_the_cloud_naming_the_option(option, value):
     with pytest.raises(OptionError) as err:
         req.check_backend(params(**dict({"backend": "cloud", "appliance": None, "windows_host": None}, **{option: value})))

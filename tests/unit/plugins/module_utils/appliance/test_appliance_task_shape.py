@@ -26,8 +26,8 @@ def test_unknown_states_count_as_running_and_cancelled_is_spelled_either_way():
 
 
 def test_cmdlet_parameters_leave_out_what_was_not_asked_for():
-    sent = dict(_appliance.cmdlet_parameters("prepare", {"chkdsk": False, "defrag": None, "tags": {}, "enable_rdp": True,
-                                                          "output_disk_name": "d"}))
+    values = {"chkdsk": False, "defrag": None, "tags": {}, "enable_rdp": True, "output_disk_name": "d"}
+    sent = dict(_appliance.cmdlet_parameters("prepare", values))
     assert sent == {"EnableRdp": True, "OutputDiskName": "d"}
     (name, value), = _appliance.cmdlet_parameters("task", {"task_id": 5})
     assert name == "WorkTicketId" and (value.tag, value.value) == ("I64", 5)
