@@ -99,8 +99,8 @@ class Farm(object):
             return self.call(key, values)
         except PvsError as err:
             if "RecordNotFound" in str(err):
-                raise PvsError("%s %s does not exist on the PVS farm of %s: check %s. (%s)" % (what, list(values.values())[0], self.server,
-                                                                                            option, err))
+                name = list(values.values())[0]
+                raise PvsError("%s %s does not exist on the PVS farm of %s: check %s. (%s)" % (what, name, self.server, option, err))
             raise
 
     def check_site_and_store(self):

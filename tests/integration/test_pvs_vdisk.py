@@ -3,16 +3,18 @@ a modelled PVS farm whose store is the lab's Samba share. What reached the farm 
 host's admin API (/_lab/pvs, the recorded calls); the merged base is checked byte for byte."""
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 from ips_lab.common.admin import LabAdmin
 
-from appliance_play import ApplianceRun, calls, run_while, windows_host
+from appliance_play import ApplianceRun, calls, windows_host
 
 MERGED_SHA256_KEY = "expected_merged_sha256"
 
@@ -26,9 +28,28 @@ def host(lab_env):
     admin.reset()
 
 
+class PvsRun(ApplianceRun):
+    """ApplianceRun with every step's result kept by one copy task at the end (one copy instead of one per step)."""
+
+    def _files(self, steps, verbose):
+        cmd, env, _results = super()._files(steps, verbose)
+        play, result = Path(cmd[-1]), self.tmp / ("results-%d.json" % self.count)
+        tasks = "".join("    - name: Step %d\n      citrix_community.ips.%s: %s\n      register: r%d\n      ignore_errors: true\n%s"
+                        % (i, module, json.dumps(args), i, "      check_mode: true\n" if check else "")
+                        for i, (module, args, check) in enumerate(steps))
+        keep = ("    - name: Keep the results\n      ansible.builtin.copy:\n        content: \"{{ [%s] | to_json }}\"\n"
+                "        dest: %s\n      check_mode: false\n" % (", ".join("r%d" % i for i in range(len(steps))), result))
+        play.write_text("- name: PVS\n  hosts: localhost\n  gather_facts: false\n  tasks:\n" + tasks + keep)
+        return cmd, env, [result]
+
+    def many(self, steps, verbose=False):
+        results, output = super().many(steps, verbose)
+        return results[0], output
+
+
 @pytest.fixture()
 def run(lab_env, tmp_path):
-    return ApplianceRun(lab_env, tmp_path)
+    return PvsRun(lab_env, tmp_path)
 
 
 def unique(prefix):
@@ -36,7 +57,7 @@ def unique(prefix):
 
 
 def farm(host):
-    return host._call("GET", "/_lab/pvs")
+    return host.pvs()
 
 
 def pvs(env, **over):
@@ -139,22 +160,19 @@ def test_a_missing_file_an_unknown_store_and_a_versioned_file_are_named_clearly(
 
 
 def test_versions_merged_on_request_to_the_known_new_base(lab_env, host, run, tmp_path):
+    """Check mode merges nothing; the merge runs in the lab for real (Access 4 until its work is done) and the module
+    waits for it with the shared waiter; a re-run finds the new base and merges nothing."""
     env = lab_env
-    host.set_config(task_seconds=600)
+    host.set_config(task_seconds=0)  # the merge ends when its real work (SMB read, merge, SMB write) ends
     merge = args(env, env["IPS_LAB_PVS_VERSIONED_DISK"], merge_versions=True, wait_sleep=1)
-    predicted, _out = run("ips_pvs_vdisk", merge, check_mode=True)
-    assert predicted["changed"] is True and predicted["new_base_file"] is None
-    assert calls(host, "Merge-PvsDisk") == []
-
-    def merging():
-        return any(v["Access"] == 4 for v in locator(host, env["IPS_LAB_PVS_VERSIONED_DISK"])["versions"])
-
-    merged, output = run_while(lambda: run("ips_pvs_vdisk", merge), merging, lambda: host.advance_clock(600))
+    results, output = run.many([("ips_pvs_vdisk", merge, True), ("ips_pvs_vdisk", merge, False), ("ips_pvs_vdisk", merge, False)])
+    predicted, merged, again = results
+    assert predicted["changed"] is True and predicted["new_base_file"] is None, output[-3000:]
     assert merged["changed"] is True and merged["new_base_file"] == "lab-versioned.3.vhdx", output[-3000:]
+    assert [(v["version"], v["type"], v["access"]) for v in merged["versions"]][-1] == (3, 4, 0)
     raw = tmp_path / "merged.raw"
     subprocess.run(["qemu-img", "convert", "-f", "vhdx", "-O", "raw", os.path.join(env["IPS_LAB_SMB_PVS_DIR"], "lab-versioned.3.vhdx"),
                     str(raw)], check=True, capture_output=True)
     assert hashlib.sha256(raw.read_bytes()).hexdigest() == farm(host)[MERGED_SHA256_KEY]
-    again, _out = run("ips_pvs_vdisk", merge)
     assert again["changed"] is False and again["new_base_file"] == "lab-versioned.3.vhdx"
-    assert len(calls(host, "Merge-PvsDisk")) == 1
+    assert len(calls(host, "Merge-PvsDisk")) == 1  # check mode and the re-run merged nothing

@@ -101,7 +101,7 @@ def test_a_locator_only_for_a_file_in_the_store_then_properties_and_assignment(w
         out, ps = run(pool, "Remove-PvsDiskLocatorFromDevice", Name=name, DeviceName="lab-target-2", **where(winhost))
         assigned, ps = run(pool, "Get-PvsDiskLocator", DeviceName="lab-target-2")
         assert assigned == []
-    farm = winhost.admin._call("GET", "/_lab/pvs")
+    farm = winhost.admin.pvs()
     assert [loc for loc in farm["locators"].values() if loc["Name"] == name][0]["WriteCacheSize"] == 1024
 
 

@@ -47,7 +47,7 @@ def present_blocks(path):
             raise ValueError("%s is not a VHDX file (no region table)" % os.path.basename(path))
         count = struct.unpack("<I", header[8:12])[0]
         bat = None
-        for _ in range(count):
+        for _index in range(count):
             entry = src.read(32)
             if uuid.UUID(bytes_le=entry[:16]) == BAT_GUID:
                 bat = struct.unpack("<QI", entry[16:28])

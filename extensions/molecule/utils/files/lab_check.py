@@ -127,7 +127,7 @@ def check_one(check):
         return disk.get("name") == check["name"], "GCE disk %s in %s from %s" % (check["name"], check["zone"], disk.get("sourceImage"))
     if kind == "pvs_vdisk":
         from ips_lab.common.admin import LabAdmin
-        farm = LabAdmin.from_env(os.environ, "winhost")._call("GET", "/_lab/pvs")
+        farm = LabAdmin.from_env(os.environ, "winhost").pvs()
         found = [i for i, loc in farm["locators"].items() if loc["Name"] == check["name"]]
         devices = [n for n, d in farm["devices"].items() if d["collection"] == check["collection"]]
         booting = [n for n in devices if found and farm["devices"][n]["locators"] == found]
