@@ -247,6 +247,11 @@ def merge(m, farm, p):
 
     versions = waiter.until("The PVS merge of", look, lambda o: o[-1]["access"] != wire.ACCESS_MERGING, status)
     done = versions[-1]["access"] != wire.ACCESS_MERGING
+    if done and versions[-1]["type"] != wire.TYPE_MERGE_BASE:
+        # PVS drops the version of a merge that failed: what is left ends in the old chain
+        raise _pvs.PvsError("the merge of %s to a new base did not complete on the PVS server (no merged base version after it): "
+                            "look in the PVS console (vDisk versions) or the PVS server's event log, then run the task again."
+                            % name)
     return m.exit(changed=changed, name=name, registered=False, assigned=[], new_base_file=versions[-1]["file"] if done else None,
                   versions=versions)
 

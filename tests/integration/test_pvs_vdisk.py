@@ -138,23 +138,26 @@ def test_a_property_change_updates_and_reassignment_replaces_only_when_asked(lab
     assert old in [loc["Name"] for loc in farm(host)["locators"].values()]
 
 
-def test_a_missing_file_an_unknown_store_and_a_versioned_file_are_named_clearly(lab_env, host, run, tmp_path):
+def test_a_missing_file_an_unknown_store_a_versioned_file_and_a_failed_merge_are_named_clearly(lab_env, host, run, tmp_path):
     env = lab_env
     versioned = published(env, unique("pvs-ver"), tmp_path)
     shutil.copy(os.path.join(env["IPS_LAB_SMB_PVS_DIR"], "lab-versioned.1.avhdx"), os.path.join(env["IPS_LAB_SMB_PVS_DIR"], versioned + ".1.avhdx"))
+    host.host_fault("fail_merge", message="The merge failed: disk in use.")
     results, output = run.many([
         ("ips_pvs_vdisk", args(env, "no-such-disk"), False),
         ("ips_pvs_vdisk", args(env, "no-such-disk", pvs=pvs(env, store="no-store")), False),
         ("ips_pvs_vdisk", args(env, "no-such-disk", collection="no-collection"), False),
         ("ips_pvs_vdisk", args(env, versioned), False),
+        ("ips_pvs_vdisk", args(env, env["IPS_LAB_PVS_VERSIONED_DISK"], merge_versions=True, wait_sleep=1), False),
     ])
-    missing, store, coll, refused = results
+    missing, store, coll, refused, merge_failed = results
     share = "\\\\%s\\%s" % (env["IPS_LAB_SMB_HOST"], env["IPS_LAB_SMB_PVS_SHARE"])
     assert missing["failed"] and "%s\\no-such-disk.vhdx" % share in missing["msg"] and "name" in missing["msg"], output[-3000:]
     assert store["failed"] and "no-store" in store["msg"] and "pvs.store" in store["msg"]
     assert coll["failed"] and "no-collection" in coll["msg"] and "collection" in coll["msg"]
     assert refused["failed"] and "Merge-PvsDisk -NewBase" in refused["msg"] and "Merge-VHD" in refused["msg"]
     assert "qemu-img" not in refused["msg"]
+    assert merge_failed["failed"] and "did not complete" in merge_failed["msg"] and "run the task again" in merge_failed["msg"]
     assert all("Traceback" not in r["msg"] for r in results)
     assert calls(host, "New-PvsDiskLocator") == []
 

@@ -142,3 +142,19 @@ def test_merge_new_base_writes_the_known_content_into_the_share(winhost, tmp_pat
     assert raw.read_bytes() != vhdx_chain.seed_raws()[0][1]  # the versions' changes are in it
     winhost.admin.reset()
     assert not os.path.exists(written)  # a reset puts the seeded chain back as it was
+
+
+def test_an_injected_merge_failure_drops_the_version_and_writes_nothing(winhost):
+    winhost.admin.host_fault("fail_merge", message="The merge failed: disk in use.")
+    disk = dict(Name=winhost.env["IPS_LAB_PVS_VERSIONED_DISK"], **where(winhost))
+    with pvs_pool(winhost) as pool:
+        out, ps = run(pool, "Merge-PvsDisk", NewBase=SWITCH, **disk)
+        assert not ps.had_errors, errors(ps)
+        for _attempt in range(200):  # the merge's work ends on its own thread
+            versions, ps = run(pool, "Get-PvsDiskVersion", **disk)
+            if versions[0]["Access"] != 4:
+                break
+    assert [v["Version"] for v in versions] == [2, 1, 0]
+    assert not os.path.exists(os.path.join(winhost.env["IPS_LAB_SMB_PVS_DIR"], "lab-versioned.3.vhdx"))
+    assert [loc for loc in winhost.admin.pvs()["locators"].values() if loc["Name"] == "lab-versioned"][0]["merge_error"].endswith(
+        "disk in use.")

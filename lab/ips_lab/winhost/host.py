@@ -40,7 +40,7 @@ class WinHost(object):
         self.recorder = CallRecorder(self.clock)
         self.tasks = Tasks(self.store, self.clock, self.runtime, self.faults)
         self.appliance = Appliance(self.config, self.store, self.clock, self.runtime, self.faults, self.tasks, self.recorder)
-        self.pvs = Pvs(self.config, self.state_dir, self.clock, self.runtime)
+        self.pvs = Pvs(self.config, self.state_dir, self.clock, self.runtime, self.faults)
         self.appliance.pvs = self.pvs
         self.worker = TaskWorker(self.tasks, self.config, os.path.join(self.state_dir, "scratch"), self.tasks.all)
 

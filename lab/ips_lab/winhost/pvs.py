@@ -49,13 +49,14 @@ def ident(*parts):
 class Pvs(object):
     """The modelled farm; handlers named `_<verb>_<noun>` like the appliance's (Appliance.run dispatches)."""
 
-    def __init__(self, config, state_dir, clock, runtime):
+    def __init__(self, config, state_dir, clock, runtime, faults):
         self.config = config
         self.server = (config.get("pvs") or {}).get("server", "pvs-01.ips-lab.test")
         self._path = os.path.join(state_dir, "pvs.json")
         self._scratch = os.path.join(state_dir, "scratch")
         self._clock = clock
         self._runtime = runtime
+        self._faults = faults
         self._lock = threading.RLock()
         self._threads = []
         if not os.path.exists(self._path):
@@ -452,18 +453,22 @@ class Pvs(object):
                        "final_access": access, "started_at": self._clock.now(), "work": "running"}
             loc["versions"].append(version)
             self._write(state)
-        thread = threading.Thread(target=self._merge_work, args=(loc["Id"], number, [v["DiskFileName"] for v in chain]),
+        fault = self._faults.take("fail_merge")
+        thread = threading.Thread(target=self._merge_work, args=(loc["Id"], number, [v["DiskFileName"] for v in chain],
+                                                                 fault["message"] if fault else None),
                                   name="pvs-merge-%s" % number, daemon=True)
         self._threads.append(thread)
         thread.start()
         return []
 
-    def _merge_work(self, locator_id, number, files):
+    def _merge_work(self, locator_id, number, files, injected=None):
         """Read the chain from the share, merge it, write the new base back into the share (the real work)."""
         os.makedirs(self._scratch, exist_ok=True)
         scratch = tempfile.mkdtemp(prefix="pvs-merge-", dir=self._scratch)
         outcome = "done"
         try:
+            if injected:
+                raise OSError(injected)  # the fail_merge fault: nothing is written
             local = []
             with self._share() as share:
                 for name in files:
