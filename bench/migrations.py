@@ -69,7 +69,7 @@ def report_of(output):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--env", required=True, help="the lab's env file")
     parser.add_argument("--count", type=int, default=20, help="migrations started at once (default 20)")
     parser.add_argument("--throttle", type=int, default=None, help="429 answers the Citrix Cloud stand-in gives first (default 3 x count)")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo` (after make setup and make lab-up): an MCS -> MCS migration, vSphere -> Azure, through
 # playbooks/migrate.yml against the local lab: export from vSphere to a VHDX on the lab's SMB share, upload
-# that VHDX into an Azure managed disk in the lab's Azure plane, prepare it for MCS on Azure.
+# that VHDX into an Azure managed disk in the lab's Azure plane, prepare it for MCS on Azure, point the lab's MCS
+# catalog (the DaaS stand-in) at the prepared disk.
 #
 # The inventory is generated here, into the lab's run dir (git-ignored; the lab's secrets change with each
 # lab-up): group_vars/all/main.yml (no secret) and group_vars/all/vault.yml, each secret encrypted with
@@ -87,10 +88,12 @@ sed -e "s|@CUSTOMER_ID@|$CITRIX_CLOUD_CUSTOMER_ID|" -e "s|@CLIENT_ID@|$CITRIX_CL
   -e "s|@SMB_DOMAIN@|${IPS_LAB_SMB_DOMAIN:-WORKGROUP}|" -e "s|@SMB_EXPORT_SHARE@|$IPS_LAB_SMB_EXPORT_SHARE|" \
   -e "s|@SMB_PVS_SHARE@|$IPS_LAB_SMB_PVS_SHARE|" \
   -e "s|@VCENTER_HOST@|$IPS_LAB_VCSIM_HOST|" -e "s|@VCENTER_PORT@|$IPS_LAB_VCSIM_PORT|" -e "s|@VCENTER_USER@|$IPS_LAB_VCSIM_USER|" \
+  -e "s|@VCENTER_SHA1@|$IPS_LAB_VCSIM_SSL_FINGERPRINT|" \
   -e "s|@AZURE_TENANT_ID@|$IPS_LAB_AZURE_TENANT_ID|" -e "s|@AZURE_CLIENT_ID@|$IPS_LAB_AZURE_CLIENT_ID|" \
   -e "s|@AZURE_SUBSCRIPTION_ID@|$IPS_LAB_AZURE_SUBSCRIPTION_ID|" -e "s|@AZURE_RESOURCE_GROUP@|$IPS_LAB_AZURE_RESOURCE_GROUP|" \
   -e "s|@AZURE_LOCATION@|$IPS_LAB_AZURE_LOCATION|" -e "s|@AZURE_URL@|$IPS_LAB_AZURE_URL|" -e "s|@AZURE_CA_PATH@|$IPS_LAB_AZURE_CA_PATH|" \
   -e "s|@AZURE_AUTHORITY@|$IPS_LAB_AZURE_AUTHORITY|" \
+  -e "s|@MCS_CATALOG@|lab-mcs-catalog|" -e "s|@DAAS_URL@|$IPS_LAB_DAAS_URL|" \
   examples/inventory/group_vars/all/main.yml >"$inv/group_vars/all/main.yml"
 
 extra=()
@@ -99,6 +102,7 @@ if [ "$BACKEND" = appliance ]; then
   cat >"$demo/appliance.yml" <<YML
 ---
 migrate_backend: appliance
+migrate_preflight: false  # the preflight checks the cloud path (wallet, platform dicts), not the appliance yet
 migrate_image_name: win11-demo-appliance
 migrate_appliance:
   address: "$IPS_LAB_APPLIANCE_ADDRESS"
@@ -133,7 +137,7 @@ fi
 import os
 from ips_lab.common.admin import LabAdmin
 seconds = int(os.environ.get("IPS_DEMO_JOB_SECONDS", "6"))
-LabAdmin.from_env(dict(os.environ)).set_config(job_seconds=seconds)
+LabAdmin.from_env(dict(os.environ)).set_config(job_seconds=seconds, daas_job_seconds=seconds)
 if os.environ.get("IPS_LAB_WINHOST_ADMIN_URL"):
     LabAdmin.from_env(dict(os.environ), "winhost").set_config(task_seconds=seconds)
 PY
@@ -146,10 +150,11 @@ echo
 echo "The demo took $((SECONDS - start)) s."
 if [ "$BACKEND" = appliance ]; then
   echo "Produced in the lab: the VHDX under $IPS_LAB_SMB_EXPORT_DIR/ (by the appliance), the managed disks in the Azure plane"
-  echo "($IPS_LAB_AZURE_URL, resource group $IPS_LAB_AZURE_RESOURCE_GROUP), the tasks in the appliance (journal: $demo/appliance-journal)."
+  echo "($IPS_LAB_AZURE_URL, resource group $IPS_LAB_AZURE_RESOURCE_GROUP), the tasks in the appliance (journal: $demo/appliance-journal),"
 else
   echo "Produced in the lab: the VHDX under $IPS_LAB_SMB_EXPORT_DIR/demo/, the managed disk in the Azure plane"
-  echo "($IPS_LAB_AZURE_URL, resource group $IPS_LAB_AZURE_RESOURCE_GROUP), the prepare job in the IPS stand-in."
+  echo "($IPS_LAB_AZURE_URL, resource group $IPS_LAB_AZURE_RESOURCE_GROUP), the prepare job in the IPS stand-in,"
 fi
+echo "the catalog lab-mcs-catalog on the prepared disk in the DaaS stand-in ($IPS_LAB_DAAS_URL)."
 echo "Inventory and vault password (git-ignored): $inv, $pass"
 echo "The lab keeps running. Stop it with: make lab-down"

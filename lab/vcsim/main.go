@@ -50,6 +50,15 @@ func main() {
 	}
 	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(*user, password)}
 	model.Service.TLS = new(tls.Config)
+	// A certificate from the lab's own CA when the launcher gives one (clients can then trust it with the CA or its
+	// SHA-1 fingerprint); without it, the simulator's built-in self-signed one.
+	if certFile, keyFile := os.Getenv("IPS_LAB_VCSIM_TLS_CERT"), os.Getenv("IPS_LAB_VCSIM_TLS_KEY"); certFile != "" && keyFile != "" {
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			log.Fatalf("loading the TLS certificate: %v", err)
+		}
+		model.Service.TLS.Certificates = []tls.Certificate{pair}
+	}
 	server := model.Service.NewServer()
 
 	fmt.Printf("READY https://%s/sdk\n", server.URL.Host)

@@ -80,6 +80,12 @@ ROUTES = {
 
 # Outside the ips/ base: the unauthenticated module-version check.
 MODULE_VERSIONS_ROUTE = Route("GET", "info/powershellModuleVersions", SEEN)
+# Citrix Cloud's resource locations of the customer (the platform API at the API host's root, not under ips/):
+# the preflight looks for resource_location_id there. Route and names reasoned from the Citrix Cloud platform API.
+RESOURCE_LOCATIONS_ROUTE = Route("GET", "resourcelocations", INFERRED)
+RESOURCE_LOCATION_ITEMS = Name("items", INFERRED)
+RESOURCE_LOCATION_ID = Name("id", INFERRED)
+RESOURCE_LOCATION_NAME = Name("name", INFERRED)
 
 QUERY_DRY_RUN = Name("dryRun", SEEN)
 QUERY_CONTINUATION = Name("continuationToken", INFERRED)

@@ -57,8 +57,9 @@ _ERROR_RESULT_FIELDS = {
 }
 
 
-def client_from_params(p):
-    """An IPSClient from the auth options (a module's params, or an action plugin's args); IPSError names what is missing."""
+def client_from_params(p, cls=None, **extra):
+    """An IPSClient (or `cls`, e.g. the DaaS client, with `extra` arguments) from the auth options (a module's params, or an
+    action plugin's args); IPSError names what is missing."""
     # Imported here so modules that never call the service don't pay for it.
     from ansible_collections.citrix_community.ips.plugins.module_utils._auth import default_cache_dir
     from ansible_collections.citrix_community.ips.plugins.module_utils._client import IPSClient
@@ -69,7 +70,7 @@ def client_from_params(p):
                        "Identity and Access Management > API Access." % ", ".join(missing))
     if p["max_retries"] < 0:
         raise IPSError("max_retries must be 0 or more, got %s." % p["max_retries"])
-    return IPSClient(
+    return (cls or IPSClient)(
         customer_id=p["customer_id"],
         client_id=p["client_id"],
         client_secret=p["client_secret"],
@@ -81,14 +82,17 @@ def client_from_params(p):
         max_retries=p["max_retries"],
         retry_max_delay=p["retry_max_delay"],
         token_cache=default_cache_dir() if p.get("token_cache", True) else None,
+        **extra
     )
 
 
 class IPSModule(object):
     """An AnsibleModule with the Citrix Cloud auth options and client."""
 
-    def __init__(self, argument_spec, auth=True, **kwargs):
+    def __init__(self, argument_spec, auth=True, client_factory=None, **kwargs):
         # auth=False: modules that never call Citrix Cloud (uploads, disk info) take no auth options.
+        # client_factory(params): another client on the same auth options (the DaaS modules' DaasClient).
+        self._client_factory = client_factory or client_from_params
         spec = auth_argument_spec() if auth else {}
         spec.update(argument_spec)
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
@@ -112,7 +116,7 @@ class IPSModule(object):
 
     def _build_client(self):
         try:
-            return client_from_params(self.params)
+            return self._client_factory(self.params)
         except IPSError as err:
             self.fail(str(err))
 

@@ -276,13 +276,13 @@ preflight:
   description: What the vSphere pre-flight found (VM, power state, snapshot, disk file).
   returned: when O(preflight) is set
   type: dict
-  sample: {"vm": "win11-gold", "power_state": "poweredOff", "snapshot": null, "disk_file": "[ds1] win11/win11.vmdk"}
+  sample: {"vm": "win11-gold", "power_state": "poweredOff", "snapshot": null, "disk_file": "[ds1] win11/win11.vmdk", "disk_bytes": 68719476736}
 """
 
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule
 from ansible_collections.citrix_community.ips.plugins.module_utils import _job_runner
 from ansible_collections.citrix_community.ips.plugins.module_utils import _appliance_jobs, _appliance_requests
-from ansible_collections.citrix_community.ips.plugins.module_utils import _preflight_vsphere
+from ansible_collections.citrix_community.ips.plugins.module_utils._preflight import vsphere as _preflight_vsphere
 from ansible_collections.citrix_community.ips.plugins.module_utils._bodies import common, export
 from ansible_collections.citrix_community.ips.plugins.module_utils._bodies.common import OptionError
 

@@ -14,6 +14,7 @@ class LabApi(object):
     def __init__(self, env):
         self.url = env["CITRIX_CLOUD_API_URL"].rstrip("/")
         self.customer = env["CITRIX_CLOUD_CUSTOMER_ID"]
+        self.site = env.get("IPS_LAB_DAAS_SITE_ID")
         self.ctx = ssl.create_default_context(cafile=env["CITRIX_CLOUD_CA_PATH"])
         form = urllib.parse.urlencode(dict(grant_type="client_credentials", client_id=env["CITRIX_CLOUD_CLIENT_ID"],
                                            client_secret=env["CITRIX_CLOUD_CLIENT_SECRET"])).encode()
@@ -31,3 +32,11 @@ class LabApi(object):
         with urllib.request.urlopen(req, context=self.ctx, timeout=60) as resp:
             raw = resp.read()
         return json.loads(raw) if raw else None
+
+    def daas(self, path):
+        """GET /cvad/manage/<path> of the lab's DaaS stand-in, for the site in the env file."""
+        headers = {"Authorization": "CwsAuth Bearer=%s" % self.token, "Citrix-CustomerId": self.customer, "Accept": "application/json",
+                   "Citrix-InstanceId": self.site}
+        req = urllib.request.Request("%s/cvad/manage/%s" % (self.url, path), headers=headers)
+        with urllib.request.urlopen(req, context=self.ctx, timeout=60) as resp:
+            return json.load(resp)

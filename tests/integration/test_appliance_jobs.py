@@ -290,16 +290,20 @@ def test_migrate_refuses_an_aws_target_on_the_appliance_before_anything_runs(lab
 
 def test_ips_job_wait_follows_an_appliance_task_on_the_controller(lab_env, host, run, tmp_path):
     env = lab_env
-    host.set_config(task_seconds=3, progress_step=10)
+    host.set_config(task_seconds=600)  # ended by the lab clock once the follower watches it, however slow the machine
     journal = tmp_path / "journal"
     follow = dict(id="{{ r.task_id }}", kind="appliance", label="export appl-follow", poll_delay=0.2, timeout=120,
                   appliance=appliance(env, journal), windows_host=windows_host(env))
-    (started, followed), out = run.many([("ips_export", export_args(env, journal, unique("appl-follow"), wait=False), False),
-                                         ("ips_job_wait", follow, False)], verbose=True)
+    steps = [("ips_export", export_args(env, journal, unique("appl-follow"), wait=False), False), ("ips_job_wait", follow, False)]
+
+    def following():  # two pools looked at the task: the export's, then the follower's
+        return len({c["shell"] for c in calls(host, "Get-AlTask")}) >= 2
+
+    (started, followed), out = run_while(lambda: run.many(steps, verbose=True), following, lambda: host.advance_clock(600))
     assert started["job"]["state"] == "running" and followed["job"]["state"] == "complete", out[-3000:]
     assert followed["job"]["id"] == started["task_id"]
+    assert "export appl-follow: running, " in out  # a line per change: the running task, then its end
     assert "export appl-follow: complete, 100%% (Finalizing), job %d" % started["task_id"] in out
-    assert out.count("export appl-follow: running") >= 2  # a line per progress change
     for secret in (env["IPS_LAB_WINHOST_PASSWORD"], env["IPS_LAB_APPLIANCE_PASSWORD"]):
         assert secret not in out, "a secret appears in the -vvvv output"
 

@@ -73,7 +73,8 @@ def inventory(lab_env, tmp_path):
                         "upload_location": "smb://%s:%s/%s/rt-%s/" % (host, lab_env["IPS_LAB_SMB_PORT"], share, run),
                         "credential_id": "rt-smb", "username": lab_env["IPS_LAB_SMB_USER"], "password": "{{ vault_smb_password }}"},
         "migrate_source": {"platform": "vsphere", "disk": "DC0_H0_VM0/disk1.vmdk",
-                           "connection": {"host": lab_env["IPS_LAB_VCSIM_HOST"], "port": int(lab_env["IPS_LAB_VCSIM_PORT"]), "credential_id": "rt-vcenter"}},
+                           "connection": {"host": lab_env["IPS_LAB_VCSIM_HOST"], "port": int(lab_env["IPS_LAB_VCSIM_PORT"]), "credential_id": "rt-vcenter",
+                                          "ssl_fingerprint": lab_env["IPS_LAB_VCSIM_SSL_FINGERPRINT"]}},
         "migrate_target": {
             "platform": "azure",
             "connection": {"credential_id": "rt-azure", "subscription_id": lab_env["IPS_LAB_AZURE_SUBSCRIPTION_ID"],

@@ -1,4 +1,4 @@
-"""The lab's folders depend one way only: common/ <- jobwork/ <- citrix/, jobwork/ <- winhost/ and common/ <- planes/
+"""The lab's folders depend one way only: common/ <- jobwork/ <- citrix/, jobwork/ <- winhost/, common/ <- daas/ <- citrix/ and common/ <- planes/
 (the launchers only start processes), and nothing in the lab imports the collection (the lab keeps
 its own copy of the rules)."""
 
@@ -12,7 +12,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "lab" / "ips_lab"
 ALLOWED = {
     "common": set(),
     "jobwork": {"common"},
-    "citrix": {"common", "jobwork"},
+    "citrix": {"common", "jobwork", "daas"},
+    "daas": {"common"},
     "planes": {"common"},
     "winhost": {"common", "jobwork"},
     "launchers": {"common", "runstate"},

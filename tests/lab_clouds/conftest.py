@@ -1,4 +1,4 @@
-"""One private lab for the cloud-plane tests: `ips-lab up --parts azure,ebs,gce` (which also starts
+"""One private lab for the cloud-plane tests: `ips-lab up --parts azure,ebs,gce,iam` (which also starts
 Azurite, moto and the GCS emulator) in a tmp run dir, `ips-lab down` at the end. A lab started
 with `make lab-up` (lab/run) is left alone."""
 
@@ -11,7 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LAB = REPO / "lab"
-PARTS = "azure,ebs,gce"
+PARTS = "azure,ebs,gce,iam"
 
 
 def ips_lab(run_dir, *args):

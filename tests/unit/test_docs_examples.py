@@ -108,12 +108,10 @@ def tasks_in(document):
             continue
         if "hosts" in item:  # a play
             for section in ("pre_tasks", "tasks", "post_tasks", "handlers"):
-                for task in tasks_in(item.get(section) or []):
-                    yield task
+                yield from tasks_in(item.get(section) or [])
             continue
         for section in ("block", "rescue", "always"):
-            for task in tasks_in(item.get(section) or []):
-                yield task
+            yield from tasks_in(item.get(section) or [])
         yield item
 
 

@@ -39,6 +39,10 @@ def _add_job_failure(lab, req):
     return 201, {"id": lab.jobs.add_failure(req.json())}, {}
 
 
+def _add_daas_outcome(lab, req):
+    return 201, {"id": lab.daas.jobs.add_outcome(req.json())}, {}
+
+
 def _advance_clock(lab, req):
     body = req.json()
     seconds = body.get("advance_seconds") if isinstance(body, dict) else None
@@ -69,6 +73,7 @@ ROUTES = [
     ("GET", r"/_lab/faults", _list_faults),
     ("DELETE", r"/_lab/faults", _clear_faults),
     ("POST", r"/_lab/job-failures", _add_job_failure),
+    ("POST", r"/_lab/daas/job-outcomes", _add_daas_outcome),
     ("POST", r"/_lab/clock", _advance_clock),
     ("GET", r"/_lab/requests", _requests),
     ("DELETE", r"/_lab/requests", _clear_requests),

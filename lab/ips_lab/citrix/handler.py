@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..common.errors import ApiError
+from ..daas import routes as daas_routes
 from . import admin_api, routes
 
 LOG = logging.getLogger(__name__)
@@ -69,9 +70,15 @@ class LabRequestHandler(BaseHTTPRequestHandler):
             extra = {} if fault["retry_after"] is None else {"Retry-After": "%g" % fault["retry_after"]}
             status, answer, headers = fault["status"], ApiError(fault["status"], "Injected fault %s." % fault["id"]).body(), extra
         else:
-            status, answer, headers = self._call(routes.dispatch, lab, req)
+            status, answer, headers = self._call(self._dispatch, lab, req)
         lab.recorder.record(req.method, req.path, req.query, status, req.headers, fault=fault["id"] if fault else None)
         self._answer(status, answer, headers, transaction)
+
+    @staticmethod
+    def _dispatch(lab, req):
+        if daas_routes.owns(req.route):
+            return daas_routes.dispatch(lab.daas, lab.tokens, req)
+        return routes.dispatch(lab, req)
 
     def _call(self, func, lab, req):
         try:

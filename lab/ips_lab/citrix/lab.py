@@ -1,10 +1,11 @@
-"""The lab's parts wired together: state, clock, config, tokens, wallet, jobs, faults, recorder, worker."""
+"""The lab's parts wired together: state, clock, config, tokens, wallet, jobs, faults, recorder, worker, DaaS site."""
 
 import os
 
 from ..common.clock import LabClock
 from ..common.config import RuntimeConfig
 from ..common.faults import Faults
+from ..daas.site import DaasSite
 from .auth import Tokens
 from .config import MUTABLE, load_config
 from .jobs import Jobs
@@ -27,6 +28,8 @@ class Lab(object):
         self.jobs = Jobs(self.store, self.clock, self.runtime, self.wallet, self.config["resource_location_ids"])
         self.faults = Faults(self.store)
         self.recorder = Recorder(self.clock)
+        # the DaaS REST stand-in (/cvad/manage) lives on the same host as the IPS API, like api.cloud.com
+        self.daas = DaasSite(self.state_dir, self.config, self.clock, self.runtime)
         self.worker = Worker(self.jobs, self.wallet, self.config["smb"], os.path.join(self.state_dir, "scratch"),
                              clouds={"moto_url": self.config.get("moto_url"), "azure": self.config.get("azure"),
                                      "gce": self.config.get("gce")})
@@ -40,8 +43,10 @@ class Lab(object):
         Tokens stay valid and the clock keeps its offset (lab time never runs backwards).
         """
         self.store.reset()
+        self.daas.reset()
         self.recorder.clear()
 
     def close(self):
         self.worker.stop()
         self.store.close()
+        self.daas.close()

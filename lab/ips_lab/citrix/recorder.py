@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from ..common.clock import iso
 
-RECORDED_HEADERS = ("User-Agent", "Citrix-CustomerId", "Citrix-TransactionId", "Content-Type", "Accept")
+RECORDED_HEADERS = ("User-Agent", "Citrix-CustomerId", "Citrix-InstanceId", "Citrix-TransactionId", "Content-Type", "Accept")
 _SECRET_QUERY = re.compile(r"secret|password|access_token|^token$|^sig$", re.IGNORECASE)
 MAX_RECORDS = 20000
 

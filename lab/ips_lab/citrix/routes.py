@@ -40,6 +40,14 @@ def delete_credential(lab, req, ident):
     return 204, None, {}
 
 
+def list_resource_locations(lab, req):
+    """Citrix Cloud's resource locations of the customer (the platform API, not under /ips/)."""
+    del req
+    items = [{"id": rl, "name": "ips-lab-location-%d" % (i + 1), "internalOnly": False, "timeZone": "UTC", "readOnly": False}
+             for i, rl in enumerate(lab.config["resource_location_ids"])]
+    return 200, {"items": items}, {}
+
+
 def _dry_run(req):
     value = req.params.get("dryRun", "false").lower()
     if value not in ("true", "false"):
@@ -77,6 +85,7 @@ ROUTES = [
     Route("PUT", r"/credentials/(?P<ident>[^/]+)", replace_credential, True, True),
     Route("DELETE", r"/credentials/(?P<ident>[^/]+)", delete_credential, True, True),
     Route("POST", r"/images/\$(?P<verb>[A-Za-z]+)", submit_job, True, True),
+    Route("GET", r"/resourcelocations", list_resource_locations, True, False),
     Route("GET", r"/jobs", list_jobs, True, True),
     Route("GET", r"/jobs/(?P<ident>[^/$]+)", get_job, True, True),
     Route("DELETE", r"/jobs/(?P<ident>[^/$]+)", cancel_job, True, True),

@@ -27,6 +27,7 @@ ENV_KEYS = {
     "ebs": ("IPS_LAB_EBS_URL", "IPS_LAB_EBS_ADMIN_TOKEN", None),
     "gce": ("IPS_LAB_GCE_URL", "IPS_LAB_GCE_ADMIN_TOKEN", None),
     "winhost": ("IPS_LAB_WINHOST_ADMIN_URL", "IPS_LAB_WINHOST_ADMIN_TOKEN", "IPS_LAB_WINHOST_CA_PATH"),
+    "iam": ("IPS_LAB_IAM_URL", "IPS_LAB_IAM_ADMIN_TOKEN", None),
 }
 
 
@@ -49,7 +50,7 @@ class LabAdmin(object):
 
     @classmethod
     def from_env(cls, env, part="citrix"):
-        """From the lab's env file keys; `part` is "citrix" (the Citrix Cloud stand-in), "azure", "ebs", "gce" or "winhost"."""
+        """From the lab's env file keys; `part` is "citrix" (the Citrix Cloud stand-in), "azure", "ebs", "gce", "iam" or "winhost"."""
         try:
             url_key, token_key, ca_key = ENV_KEYS[part]
         except KeyError:
@@ -82,7 +83,7 @@ class LabAdmin(object):
 
     def set_config(self, **changes):
         """Change runtime settings; returns them all. The Citrix Cloud stand-in: token_ttl, job_seconds,
-        retention_seconds, progress_step. The Azure plane: operation_seconds."""
+        retention_seconds, progress_step, daas_job_seconds, daas_cache_seconds, daas_activated. The Azure plane: operation_seconds."""
         return self._call("PUT", "/_lab/config", changes)
 
     def add_fault(self, path, action="status", method="*", status=None, retry_after=None, delay=None, times=1, body=None):
@@ -120,6 +121,14 @@ class LabAdmin(object):
         if code:
             body["code"] = code
         return self._call("POST", "/_lab/job-failures", body)["id"]
+
+    def daas_job_outcome(self, status, message=None, type="*", times=1):  # noqa: A002 - `type` is the wire name
+        """Make the next `times` DaaS jobs of `type` (a JobType name, or * for any) end `status`
+        (CompleteWithWarning, Failed or Canceled) with `message` instead of Complete."""
+        body = {"type": type, "status": status, "times": times}
+        if message:
+            body["message"] = message
+        return self._call("POST", "/_lab/daas/job-outcomes", body)["id"]
 
     def advance_clock(self, seconds):
         """Move the lab clock forward; returns {"offset_seconds", "now"}."""

@@ -72,9 +72,10 @@ def all_parts(run):
     from ips_lab.launchers.ebs import Ebs
     from ips_lab.launchers.gce import Gce
     from ips_lab.launchers.gcs import Gcs
+    from ips_lab.launchers.iam import Iam
     from ips_lab.launchers.moto import Moto
     from ips_lab.launchers.samba import Samba
     from ips_lab.launchers.vcsim import Vcsim
     from ips_lab.launchers.winhost import WinHost
 
-    return [cls(run) for cls in (Samba, Azurite, Moto, Gcs, Vcsim, Azure, Ebs, Gce, Citrix, WinHost)]
+    return [cls(run) for cls in (Samba, Azurite, Moto, Gcs, Vcsim, Azure, Ebs, Iam, Gce, Citrix, WinHost)]

@@ -59,6 +59,7 @@ class Citrix(StandIn):
                     "token": gce["IPS_LAB_GCP_TOKEN"]} if gce.get("IPS_LAB_GCE_URL") else None,
             "token_ttl": TOKEN_TTL,
             "job_seconds": JOB_SECONDS,
+            "daas_site_id": old.get("IPS_LAB_DAAS_SITE_ID") or str(uuid.uuid4()),
         }
         from ips_lab.common.tls import ensure_ca
 
@@ -74,6 +75,9 @@ class Citrix(StandIn):
             "CITRIX_CLOUD_CA_PATH": str(ca_path),
             "IPS_LAB_ADMIN_TOKEN": config["admin_token"],
             "IPS_LAB_RESOURCE_LOCATION_ID": config["resource_location_ids"][0],
+            # the DaaS REST stand-in (lab/ips_lab/daas/) on the same host, like api.cloud.com/cvad/manage
+            "IPS_LAB_DAAS_URL": "https://%s:%d/cvad/manage" % (HOST, port),
+            "IPS_LAB_DAAS_SITE_ID": config["daas_site_id"],
         }
         return Launch(argv, self.python_env(), values)
 

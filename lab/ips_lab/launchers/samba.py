@@ -18,6 +18,8 @@ from ips_lab.launchers import Launch, StandIn, find_program
 
 EXPORT_SHARE = "ips-exports"
 PVS_SHARE = "pvs-store"
+# A share the lab's account may read but not write (the preflight's "export folder not writable" case).
+READONLY_SHARE = "ips-readonly"
 DOMAIN = "WORKGROUP"
 
 GLOBAL_CONF = """# Written by the lab; nothing in /etc/samba is used.
@@ -61,8 +63,9 @@ SHARE_CONF = """
 SambaInfo = collections.namedtuple("SambaInfo", ["host", "port", "user", "password", "domain", "shares"])
 
 
-def write_config(base, port, user, shares, read_only=False):
-    """Write smb.conf under `base` (and its private dirs) for `shares` ({name: folder}); returns its path."""
+def write_config(base, port, user, shares, read_only=False, read_only_shares=()):
+    """Write smb.conf under `base` (and its private dirs) for `shares` ({name: folder}); returns its path.
+    `read_only` makes every share read-only, `read_only_shares` the named ones."""
     base = pathlib.Path(base)
     for sub in ("private", "lock", "state", "cache", "pid", "ncalrpc", "log"):
         (base / sub).mkdir(parents=True, exist_ok=True)
@@ -70,7 +73,7 @@ def write_config(base, port, user, shares, read_only=False):
     text = GLOBAL_CONF.format(domain=DOMAIN, host=HOST, port=port, base=base)
     for name, folder in shares.items():
         pathlib.Path(folder).mkdir(parents=True, exist_ok=True)
-        text += SHARE_CONF.format(name=name, path=folder, user=user, read_only="yes" if read_only else "no")
+        text += SHARE_CONF.format(name=name, path=folder, user=user, read_only="yes" if read_only or name in read_only_shares else "no")
     conf = base / "smb.conf"
     conf.write_text(text)
     return conf
@@ -136,10 +139,11 @@ class Samba(StandIn):
 
     def prepare(self, port, deps, previous):
         shares_dir = self.run.path / "shares"
-        export_dir, pvs_dir = shares_dir / EXPORT_SHARE, shares_dir / PVS_SHARE
+        export_dir, pvs_dir, readonly_dir = shares_dir / EXPORT_SHARE, shares_dir / PVS_SHARE, shares_dir / READONLY_SHARE
         user = current_user()
         password = (previous or {}).get("values", {}).get("IPS_LAB_SMB_PASSWORD") or secrets.token_urlsafe(18)
-        conf = write_config(self.folder, port, user, {EXPORT_SHARE: export_dir, PVS_SHARE: pvs_dir})
+        conf = write_config(self.folder, port, user, {EXPORT_SHARE: export_dir, PVS_SHARE: pvs_dir, READONLY_SHARE: readonly_dir},
+                            read_only_shares=(READONLY_SHARE,))
         set_password(conf, user, password)
         values = {
             "IPS_LAB_SMB_HOST": HOST,
@@ -151,6 +155,7 @@ class Samba(StandIn):
             "IPS_LAB_SMB_EXPORT_DIR": str(export_dir),
             "IPS_LAB_SMB_PVS_SHARE": PVS_SHARE,
             "IPS_LAB_SMB_PVS_DIR": str(pvs_dir),
+            "IPS_LAB_SMB_READONLY_SHARE": READONLY_SHARE,
         }
         return Launch(smbd_argv(conf), {}, values)
 

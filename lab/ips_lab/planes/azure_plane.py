@@ -27,6 +27,7 @@ from ..common.server import serve_main
 from . import vhd_footer
 from .azure_blob import ACCOUNT, Azurite, BlobFront, make_sas_url, storage_error
 from .azure_entra import Entra, entra_error
+from .azure_rbac import Rbac, valid_removed
 from .base import Answer, DocStore, HttpError, Running, iso
 from .faults import PlaneLab
 
@@ -52,6 +53,7 @@ DISK_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
 UPLOAD_STATES = ("ReadyToUpload", "ActiveUpload")
 CREATION_FIELDS = ("createOption", "uploadSizeBytes", "logicalSectorSize", "sourceResourceId", "sourceUniqueId")
 COMPUTE = "microsoft.compute"
+AUTHORIZATION = "microsoft.authorization"
 # Injected faults without a raw body answer as the service would: (storage code, message), (ARM code, message).
 STORAGE_FAULTS = {
     500: ("OperationTimedOut", "Operation could not be completed within the specified time."),
@@ -91,7 +93,10 @@ class AzurePlane(object):
         self.retry_after_ms = int(config.get("retry_after_ms", 100))
         self.lab = PlaneLab(self.state_dir, config.get("admin_token"), settings={
             "operation_seconds": (config.get("operation_seconds", 0), lambda v: is_number(v) and 0 <= v <= 3600,
-                                  "a number of seconds from 0 to 3600")})
+                                  "a number of seconds from 0 to 3600"),
+            "rbac_removed_actions": ([], valid_removed, "a list of action names (Provider/resource/operation)")})
+        self.rbac = Rbac(self.subscription, config["resource_groups"], config["client_id"],
+                         lambda: self.lab.setting("rbac_removed_actions"))
 
     def bound(self, url):
         self.url = url
@@ -157,6 +162,8 @@ class AzurePlane(object):
                                 "displayName": "ips-lab", "state": "Enabled", "tenantId": self.entra.tenant})
         if low[2:5] == ["providers", COMPUTE, "locations"] and len(parts) == 8 and low[6] == "diskoperations":
             return self.operation(request, parts[7])
+        if low[2:4] == ["providers", AUTHORIZATION] and len(parts) == 5:
+            return self.authorization(request, "/subscriptions/" + self.subscription, low[4])
         if low[2:5] == ["providers", COMPUTE, "disks"] and len(parts) == 5 and request.method == "GET":
             return Answer(200, {"value": [self.public(d) for d in self.store.list("disk")]})
         if low[2] != "resourcegroups" or len(parts) < 4:
@@ -170,6 +177,8 @@ class AzurePlane(object):
                     "id": "/subscriptions/%s/resourceGroups/%s" % (self.subscription, rg), "name": rg, "type":
                     "Microsoft.Resources/resourceGroups", "location": self.location, "properties": {"provisioningState": "Succeeded"}})
             raise arm_error(405, "MethodNotAllowed", "The lab's resource groups are fixed by its config.")
+        if low[4:6] == ["providers", AUTHORIZATION] and len(parts) == 7:
+            return self.authorization(request, "/subscriptions/%s/resourceGroups/%s" % (self.subscription, rg), low[6])
         if low[4:7] != ["providers", COMPUTE, "disks"]:
             raise arm_error(404, "NotFound", "The lab's Azure plane serves only Microsoft.Compute/disks (got %s)." % request.path)
         if len(parts) == 7:
@@ -187,6 +196,18 @@ class AzurePlane(object):
         if len(parts) == 9 and request.method == "POST" and low[8] == "endgetaccess":
             return self.revoke_access(request, rg, name)
         raise arm_error(404, "NotFound", "No route for %s %s." % (request.method, request.path))
+
+    def authorization(self, request, scope, what):
+        """Microsoft.Authorization reads at a scope (azure_rbac.py): permissions, roleAssignments, roleDefinitions."""
+        if request.method != "GET":
+            raise arm_error(405, "MethodNotAllowed", "The lab's Azure plane serves Microsoft.Authorization reads only (GET).")
+        if what == "permissions":
+            return Answer(200, self.rbac.permissions(scope))
+        if what == "roleassignments":
+            return Answer(200, self.rbac.role_assignments(scope))
+        if what == "roledefinitions":
+            return Answer(200, self.rbac.role_definitions())
+        raise arm_error(404, "NotFound", "The lab serves Microsoft.Authorization permissions, roleAssignments and roleDefinitions only.")
 
     @staticmethod
     def _api_version(request):

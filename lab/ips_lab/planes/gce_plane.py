@@ -13,7 +13,9 @@ Every call needs `Authorization: Bearer <token>` (the config's token, IPS_LAB_GC
 images.insert with rawDisk.source reads the object from the GCS emulator in a worker thread: a
 gzip'd tar whose single member is `disk.raw` (regular, GNU/oldgnu or PAX sparse) of a whole
 number of GiB. The operation stays RUNNING for at least `operation_seconds`, then ends DONE;
-on a bad object it carries `error` and the image is removed. State: <state-dir>/gce.sqlite.
+on a bad object it carries `error` and the image is removed. images.insert with sourceDisk copies a
+READY disk of the project (the image of a prepared disk, what MCS on GCP uses); it is READY when its
+operation ends. State: <state-dir>/gce.sqlite.
 """
 
 import gzip
@@ -27,6 +29,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ..common.server import serve_main
 from .base import Answer, DocStore, HttpError, Running, forward, iso
+from . import gcp_iam
 from .faults import PlaneLab
 
 GIB = 1024 * 1024 * 1024
@@ -43,7 +46,8 @@ MULTI_REGIONS = ("us", "eu", "asia")
 GUEST_OS_FEATURES = ("MULTI_IP_SUBNET", "SECURE_BOOT", "UEFI_COMPATIBLE", "VIRTIO_SCSI_MULTIQUEUE", "WINDOWS", "GVNIC", "SEV_CAPABLE",
                      "SEV_SNP_CAPABLE", "SEV_LIVE_MIGRATABLE", "SEV_LIVE_MIGRATABLE_V2", "IDPF", "TDX_CAPABLE", "SUSPEND_RESUME_COMPATIBLE")
 IMAGE_FIELDS = ("name", "description", "family", "labels", "guestOsFeatures", "storageLocations", "licenses", "rawDisk",
-                "architecture", "diskSizeGb", "kind", "shieldedInstanceInitialState", "imageEncryptionKey", "licenseCodes")
+                "architecture", "diskSizeGb", "kind", "shieldedInstanceInitialState", "imageEncryptionKey", "licenseCodes",
+                "sourceDisk", "forceCreate")
 DISK_FIELDS = ("name", "description", "sourceImage", "sizeGb", "type", "labels", "kind", "guestOsFeatures", "licenses",
                "physicalBlockSizeBytes", "architecture")
 DISK_TYPES = ("pd-standard", "pd-balanced", "pd-ssd", "pd-extreme", "hyperdisk-balanced", "hyperdisk-extreme", "hyperdisk-throughput")
@@ -135,7 +139,8 @@ class GcePlane(object):
         self._ids = int(time.time() * 1000) % 10 ** 12
         self._id_lock = threading.Lock()
         self._stop = threading.Event()
-        self.lab = PlaneLab(state_dir, config.get("admin_token"))
+        self.lab = PlaneLab(state_dir, config.get("admin_token"), settings={
+            "iam_removed_permissions": ([], gcp_iam.valid_removed, "a list of permission names (service.resource.verb)")})
 
     def bound(self, url):
         self.url = url
@@ -171,6 +176,8 @@ class GcePlane(object):
         if path in ("", "/"):
             return Answer(200, {"service": "ips-lab gce plane"})
         parts = [p for p in path.split("/") if p]
+        if len(parts) == 3 and parts[0] in ("v1", "v3") and parts[1] == "projects" and parts[2].endswith(":testIamPermissions"):
+            return self.test_iam_permissions(request, parts[2].rsplit(":", 1)[0])
         if parts[:2] != ["compute", "v1"]:
             raise gerror(404, "notFound", "The lab's GCE plane serves /compute/v1/ only.")
         self._auth(request)
@@ -194,6 +201,19 @@ class GcePlane(object):
             if rest[2] == "operations" and len(rest) in (4, 5):
                 return self.get_operation(request, "zones/" + zone, rest[3], wait=len(rest) == 5 and rest[4] == "wait" and method == "POST")
         raise gerror(404, "notFound", "The lab's GCE plane has no %s %s." % (method, request.path))
+
+    def test_iam_permissions(self, request, project):
+        """Cloud Resource Manager's projects.testIamPermissions (gcp_iam.py)."""
+        self._auth(request)
+        if request.method != "POST":
+            raise gerror(405, "methodNotAllowed", "testIamPermissions takes POST.")
+        if project != self.project:
+            # Google answers 403 for a project the caller cannot see, whether it exists or not.
+            raise gerror(403, "forbidden", "The caller does not have permission")
+        status, answer = gcp_iam.test_permissions(request.json(), self.lab.setting("iam_removed_permissions"))
+        if status != 200:
+            raise gerror(status, "badRequest", answer)
+        return Answer(200, answer)
 
     def _auth(self, request):
         auth = request.headers.get("Authorization") or ""
@@ -310,6 +330,11 @@ class GcePlane(object):
                 self.store.put("image", work["name"], image)
             else:
                 self.store.delete("image", work["name"])
+        elif kind == "image_from_disk":
+            image = self.store.get("image", work["name"])
+            if image is not None and image["id"] == op["targetId"]:
+                image["status"] = "READY"
+                self.store.put("image", work["name"], image)
         elif kind == "disk":
             disk = self.store.get("disk", work["key"])
             if disk is not None and disk["id"] == op["targetId"]:
@@ -416,11 +441,15 @@ class GcePlane(object):
         unknown = sorted(set(body) - set(IMAGE_FIELDS))
         if unknown:
             field = unknown[0]
-            if field in ("sourceDisk", "sourceImage", "sourceSnapshot", "sourceType"):
-                raise gerror(400, "invalid", "The lab's GCE plane creates images from rawDisk.source only (got '%s')." % field)
+            if field in ("sourceImage", "sourceSnapshot", "sourceType"):
+                raise gerror(400, "invalid", "The lab's GCE plane creates images from rawDisk.source or sourceDisk only (got '%s')." % field)
             raise gerror(400, "invalid", "Invalid JSON payload received. Unknown name \"%s\" at 'image': Cannot find field." % field)
         self._check_name(body.get("name"))
         name = body["name"]
+        if ("sourceDisk" in body) == ("rawDisk" in body):
+            raise gerror(400, "invalid", "Exactly one of 'resource.rawDisk' and 'resource.sourceDisk' must be specified.")
+        if "sourceDisk" in body:
+            return self._image_from_disk(body)
         raw = body.get("rawDisk")
         if not isinstance(raw, dict):
             raise gerror(400, "required", "Required field 'resource.rawDisk' not specified (the lab needs rawDisk.source).")
@@ -464,6 +493,38 @@ class GcePlane(object):
             self.store.put("image", name, image)
             op = self._new_op("global", "insert", image["selfLink"], image_id, {
                 "type": "image", "name": name, "bucket": bucket, "object": obj, "source": raw["source"], "sha1": raw.get("sha1Checksum")})
+        return Answer(200, self._public_op(op))
+
+    def _image_from_disk(self, body):
+        """images.insert with sourceDisk: the disk must exist and be READY; the image is its copy, READY when the operation ends."""
+        source = body["sourceDisk"]
+        text = source.split("/compute/v1/", 1)[1] if isinstance(source, str) and "/compute/v1/" in source else source
+        match = re.match(r"^(?:projects/([^/]+)/)?zones/([^/]+)/disks/([^/]+)$", text) if isinstance(text, str) else None
+        if not match:
+            raise gerror(400, "invalid", "Invalid value for field 'resource.sourceDisk': '%s'. The URL is malformed." % source)
+        project, zone, disk_name = match.groups()
+        disk = self.store.get("disk", "%s/%s" % (zone, disk_name)) if project in (None, self.project) else None
+        if disk is None:
+            raise gerror(404, "notFound", "The resource 'projects/%s/zones/%s/disks/%s' was not found" % (project or self.project, zone, disk_name))
+        if disk["status"] != "READY":
+            raise gerror(400, "resourceNotReady", "The resource 'projects/%s/zones/%s/disks/%s' is not ready" % (self.project, zone, disk_name))
+        self._check_labels(body.get("labels"), "resource.labels")
+        if body.get("family") is not None:
+            self._check_name(body["family"], "resource.family")
+        name = body["name"]
+        with self.store.lock:
+            if self.store.get("image", name) is not None:
+                raise gerror(409, "alreadyExists", "The resource 'projects/%s/global/images/%s' already exists" % (self.project, name))
+            image_id = self.new_id()
+            image = {"kind": "compute#image", "id": image_id, "creationTimestamp": iso(time.time(), digits=3), "name": name,
+                     "sourceType": "RAW", "sourceDisk": disk["selfLink"], "sourceDiskId": disk["id"], "status": "PENDING",
+                     "diskSizeGb": disk["sizeGb"], "selfLink": self.link("global", "images", name), "storageLocations": ["us"],
+                     "guestOsFeatures": disk.get("guestOsFeatures", []), "licenses": disk.get("licenses", [])}
+            for key in ("description", "family", "labels", "architecture"):
+                if body.get(key) is not None:
+                    image[key] = body[key]
+            self.store.put("image", name, image)
+            op = self._new_op("global", "insert", image["selfLink"], image_id, {"type": "image_from_disk", "name": name})
         return Answer(200, self._public_op(op))
 
     # --- disks --------------------------------------------------------------------------------

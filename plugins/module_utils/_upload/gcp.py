@@ -16,7 +16,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import threading
 import zlib
 
@@ -32,6 +31,7 @@ except ImportError:  # pragma: no cover
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, MissingLibrary, Target
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import Stats, UploadError, retrier
+from ansible_collections.citrix_community.ips.plugins.module_utils._gcp_auth import GcpAuthError, credentials
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import GIB, MIB, ceil_div
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.tarstream import (
@@ -39,7 +39,6 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._upload.tarst
 
 PART = 8 * MIB  # 4 workers x (8 MiB part + its deflate output): 16 MiB parts peaked at 330 MiB RSS
 COMPOSE_MAX = 32
-SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 RETRY_STATUS = (408, 429, 500, 502, 503, 504)
 
 
@@ -77,30 +76,10 @@ class GcpTarget(Target):
         self._bucket = None
 
     def _credentials(self, o):
-        if o.get("token"):
-            self.secrets.append(o["token"])
-            from google.oauth2.credentials import Credentials
-            return Credentials(o["token"])
-        info = o.get("service_account_key")
-        if info:
-            from google.oauth2 import service_account
-            if isinstance(info, str):
-                info = json.loads(info)
-            if info.get("private_key"):
-                self.secrets.append(info["private_key"])
-            return service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
-        path = o.get("service_account_file")
-        if path:
-            from google.oauth2 import service_account
-            return service_account.Credentials.from_service_account_file(path, scopes=SCOPES)
-        import google.auth
         try:
-            return google.auth.default(scopes=SCOPES)[0]
-        except Exception as exc:  # pylint: disable=broad-except
-            raise UploadError("no GCP credentials: set gcp.service_account_key, gcp.service_account_file or gcp.token (or "
-                              "gcp_service_account_contents, gcp_service_account_file, gcp_access_token; GCP_SERVICE_ACCOUNT_CONTENTS, "
-                              "GCP_SERVICE_ACCOUNT_FILE, GOOGLE_APPLICATION_CREDENTIALS, GCP_ACCESS_TOKEN), or give the host application "
-                              "default credentials (%s)" % type(exc).__name__)
+            return credentials(o.get("token"), o.get("service_account_key"), o.get("service_account_file"), self.secrets)
+        except GcpAuthError as exc:
+            raise UploadError(str(exc))
 
     @property
     def bucket(self):

@@ -4,7 +4,7 @@ artifacts a migration produced really exist in the stand-ins. Reads the lab's en
 IPS_LAB_*) from the environment, as `make test` exports it. Prints one JSON line; exit 1 on a failed check.
 
   lab_check.py prepare <ephemeral dir> <scenario>   run id, job_seconds, GCS bucket, a PVS vDisk on the share
-  lab_check.py check '<json list of checks>'        smb_file, azure_disk, aws_snapshot, gcp_image, gcp_disk
+  lab_check.py check '<json list of checks>'        smb_file, azure_disk, aws_snapshot, gcp_image, gcp_disk, daas_catalog, pvs_vdisk
   lab_check.py unchanged                           nothing written to a stand-in since prepare (a --check run)
 """
 
@@ -15,6 +15,7 @@ import secrets
 import ssl
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 
 MIB = 1024 * 1024
@@ -101,6 +102,23 @@ def gce_get(path):
         return json.load(resp)
 
 
+def daas_get(path):
+    """GET /cvad/manage/<path> of the lab's DaaS stand-in, with a token of the lab's API client."""
+    ctx = ssl.create_default_context(cafile=env("CITRIX_CLOUD_CA_PATH"))
+    base, customer = env("CITRIX_CLOUD_API_URL").rstrip("/"), env("CITRIX_CLOUD_CUSTOMER_ID")
+    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": env("CITRIX_CLOUD_CLIENT_ID"),
+                                   "client_secret": env("CITRIX_CLOUD_CLIENT_SECRET")}).encode()
+    req = urllib.request.Request("%s/cctrustoauth2/%s/tokens/clients" % (base, customer), data=form,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(req, context=ctx, timeout=30) as resp:
+        token = json.load(resp)["access_token"]
+    req = urllib.request.Request("%s/%s" % (env("IPS_LAB_DAAS_URL").rstrip("/"), path), headers={
+        "Authorization": "CWSAuth bearer=" + token, "Citrix-CustomerId": customer, "Citrix-InstanceId": env("IPS_LAB_DAAS_SITE_ID"),
+        "Accept": "application/json"})
+    with urllib.request.urlopen(req, context=ctx, timeout=30) as resp:
+        return json.load(resp)
+
+
 def check_one(check):
     kind = check["kind"]
     if kind == "smb_file":
@@ -133,6 +151,9 @@ def check_one(check):
         booting = [n for n in devices if found and farm["devices"][n]["locators"] == found]
         return bool(found) and booting == devices and bool(devices), "PVS vDisk %s: %s, booted by %s of collection %s" % (
             check["name"], "registered" if found else "not registered", ", ".join(booting) or "no device", check["collection"])
+    if kind == "daas_catalog":
+        image = daas_get("MachineCatalogs/" + check["name"])["ProvisioningScheme"]["MasterImage"]
+        return image["Name"].startswith(check["image_prefix"]), "DaaS catalog %s on %s" % (check["name"], image["XDPath"])
     raise SystemExit("unknown check kind %r" % kind)
 
 

@@ -189,7 +189,7 @@ def test_diagnostics_body_and_rule():
 
 
 def test_preflight_disk_names():
-    from ansible_collections.citrix_community.ips.plugins.module_utils._preflight_vsphere import disk_matches
+    from ansible_collections.citrix_community.ips.plugins.module_utils._preflight.vsphere import disk_matches
 
     path = "[LocalDS_0] DC0_H0_VM0/disk1.vmdk"
     for wanted in (path, "DC0_H0_VM0/disk1.vmdk", "disk1.vmdk", "disk1", "Hard disk 1"):

@@ -28,7 +28,12 @@ except ImportError:
 
 
 class PreflightFailed(IPSError):
-    """The source is not ready for an export; the message says what to fix."""
+    """The source is not ready for an export; the message says what to fix. `kind` says which check failed
+    (login, tls, unreachable, no_vm, no_disk, ambiguous, changing), so ips_preflight reports it as its item."""
+
+    def __init__(self, message, kind=None):
+        super(PreflightFailed, self).__init__(message)
+        self.kind = kind
 
 
 def argument_spec():
@@ -60,7 +65,7 @@ def disk_matches(wanted, file_name, label):
 
 
 def _vms(content, names):
-    """[{name, power_state, snapshot, disks: [(label, fileName)]}] of every VM (or of the named one)."""
+    """[{name, power_state, snapshot, disks: [(label, fileName, capacity bytes)]}] of every VM (or of the named one)."""
     pc = vmodl.query.PropertyCollector
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
     try:
@@ -72,7 +77,8 @@ def _vms(content, names):
             props = dict((p.name, p.val) for p in obj.propSet)
             if names and props.get("name") not in names:
                 continue
-            disks = [(d.deviceInfo.label if d.deviceInfo else "", getattr(d.backing, "fileName", "") or "")
+            disks = [(d.deviceInfo.label if d.deviceInfo else "", getattr(d.backing, "fileName", "") or "",
+                      getattr(d, "capacityInBytes", None) or (d.capacityInKB or 0) * 1024)
                      for d in props.get("config.hardware.device") or [] if isinstance(d, vim.vm.device.VirtualDisk)]
             found.append(dict(name=props.get("name"), power_state=str(props.get("runtime.powerState")),
                               snapshot=props.get("snapshot") is not None, disks=disks))
@@ -95,29 +101,29 @@ def check(host, port, preflight, disk, ca_certificate=None, fingerprint=None):
         si = SmartConnect(**kwargs)
     except vim.fault.InvalidLogin:
         raise PreflightFailed("vsphere pre-flight: vCenter %s refused the user %s (invalid login); fix preflight.username/password and "
-                              "the wallet credential vsphere.credential_id, which the job uses." % (host, preflight["username"]))
+                              "the wallet credential vsphere.credential_id, which the job uses." % (host, preflight["username"]), "login")
     except ssl.SSLError as exc:
         raise PreflightFailed("vsphere pre-flight: the TLS certificate of vCenter %s is not trusted (%s); set vsphere.ssl_ca_certificate, "
-                              "vsphere.ssl_fingerprint, or preflight.validate_certs: false for a lab." % (host, exc))
+                              "vsphere.ssl_fingerprint, or preflight.validate_certs: false for a lab." % (host, exc), "tls")
     except (OSError, vim.fault.HostConnectFault) as exc:
-        raise PreflightFailed("vsphere pre-flight: could not reach vCenter %s:%s: %s." % (host, port, exc))
+        raise PreflightFailed("vsphere pre-flight: could not reach vCenter %s:%s: %s." % (host, port, exc), "unreachable")
     try:
         vm_name = preflight.get("vm_name")
         vms = _vms(si.RetrieveContent(), [vm_name] if vm_name else None)
     finally:
         Disconnect(si)
     if vm_name and not vms:
-        raise PreflightFailed("vsphere pre-flight: vCenter %s has no VM named %s (preflight.vm_name)." % (host, vm_name))
-    owners = [(vm, f) for vm in vms for (label, f) in vm["disks"] if disk_matches(disk, f, label)]
+        raise PreflightFailed("vsphere pre-flight: vCenter %s has no VM named %s (preflight.vm_name)." % (host, vm_name), "no_vm")
+    owners = [(vm, f, size) for vm in vms for (label, f, size) in vm["disks"] if disk_matches(disk, f, label)]
     if not owners:
         where = "VM %s" % vm_name if vm_name else "any VM"
         raise PreflightFailed("vsphere pre-flight: source_disk %s is not a disk of %s on vCenter %s; give the datastore path "
-                              "([datastore] folder/disk.vmdk), the file name or the disk label." % (disk, where, host))
+                              "([datastore] folder/disk.vmdk), the file name or the disk label." % (disk, where, host), "no_disk")
     if len(owners) > 1 and not vm_name:
         raise PreflightFailed("vsphere pre-flight: source_disk %s matches disks of several VMs (%s); set preflight.vm_name or give the "
-                              "full datastore path." % (disk, ", ".join(sorted(vm["name"] for vm, f in owners))))
-    vm, file_name = owners[0]
+                              "full datastore path." % (disk, ", ".join(sorted(vm["name"] for vm, f, size in owners))), "ambiguous")
+    vm, file_name, capacity = owners[0]
     if vm["power_state"] != "poweredOff" and not vm["snapshot"]:
         raise PreflightFailed("vsphere pre-flight: VM %s is %s and has no snapshot, so its disk %s is changing; power the VM off or take a "
-                              "snapshot before exporting." % (vm["name"], vm["power_state"], file_name))
-    return dict(vm_name=vm["name"], power_state=vm["power_state"], has_snapshot=vm["snapshot"], disk_file=file_name)
+                              "snapshot before exporting." % (vm["name"], vm["power_state"], file_name), "changing")
+    return dict(vm_name=vm["name"], power_state=vm["power_state"], has_snapshot=vm["snapshot"], disk_file=file_name, disk_bytes=capacity)

@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: citrix_community.ips contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Options of the modules that talk to Citrix DaaS (machine catalogs, image management).
+    DOCUMENTATION = r"""
+options:
+  daas_url:
+    description:
+      - The base URL of the Citrix DaaS REST API, for example C(https://api.cloud.com/cvad/manage).
+      - When not set, C(cvad/manage) on the Citrix Cloud API host (O(region) or O(api_url)) is used.
+      - The token is asked for at the same host, with the same API client (O(client_id), O(client_secret)).
+      - If not set, the value of the E(CITRIX_DAAS_URL) environment variable is used.
+    type: str
+  site_id:
+    description:
+      - The DaaS site id, sent as C(Citrix-InstanceId).
+      - When not set, the first site of the customer in the API's C(/me) answer is used.
+      - If not set, the value of the E(CITRIX_DAAS_SITE_ID) environment variable is used.
+    type: str
+"""
+
+    # The artifact options of the modules that point MCS at a prepared image.
+    ARTIFACT = r"""
+options:
+  master_image_path:
+    description:
+      - The image as an XDPath in the catalog's hosting unit, for example
+        C(XDHyp:\HostingUnits\azure-unit\image.folder\rg.resourcegroup\win11.manageddisk).
+      - One of O(master_image_path), O(azure_disk), O(aws_ami), O(gcp_image) and O(gcp_instance_template) names the image.
+    type: str
+  azure_disk:
+    description:
+      - The prepared Azure managed disk (what an Azure prepare produces), used as is.
+    type: dict
+    suboptions:
+      resource_group:
+        description: Its resource group.
+        type: str
+        required: true
+      name:
+        description: The disk's name.
+        type: str
+        required: true
+  aws_ami:
+    description:
+      - The id of the AMI made from the prepared snapshot (M(citrix_community.ips.ips_aws_image)).
+    type: str
+  gcp_image:
+    description:
+      - The name of the GCP image of the prepared disk.
+    type: str
+  gcp_instance_template:
+    description:
+      - The name of the GCP instance template made from the prepared disk.
+    type: str
+notes:
+  - The image is looked up among the hosting unit's resources through the service's cache, then once more with
+    C(noCache=true), so an artifact made minutes ago is found. When the service still answers that it cannot find it,
+    the module refreshes the cache and submits once more.
+"""
