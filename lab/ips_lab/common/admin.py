@@ -155,3 +155,8 @@ class LabAdmin(object):
     def tasks(self):
         """The appliance's tasks: [{id, type, state, stage, percent, message, parameters, result, work_state}]."""
         return self._call("GET", "/_lab/tasks")["items"]
+
+    def pvs(self):
+        """The Windows host's PVS farm: {locators: {id: {Name, SiteName, StoreName, WriteCacheType, WriteCacheSize,
+        LicenseMode, versions}}, devices: {name: {collection, locators: [ids]}}, expected_merged_sha256}."""
+        return self._call("GET", "/_lab/pvs")

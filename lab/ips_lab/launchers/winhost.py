@@ -18,6 +18,8 @@ from ips_lab.launchers import Launch, StandIn, python
 WINDOWS_USER = "ipslab-admin"
 APPLIANCE_ADDRESS = "al-appliance.ips-lab.test"
 APPLIANCE_USER = "administrator"
+# the PVS farm the console host reaches (winhost/pvs.py seeds the site, store and collections)
+PVS_SERVER = "pvs-01.ips-lab.test"
 # connector configuration names on the appliance (the winhost derives their ids from them)
 CONNECTOR_NAMES = {"azure": "lab-azure-ips", "vsphere": "lab-vsphere", "share": "lab-pvs-share", "export_share": "lab-ips-share",
                    "azure_layering": "lab-azure-layering"}
@@ -42,6 +44,7 @@ class WinHost(StandIn):
 
     def prepare(self, port, deps, previous):
         from ips_lab.common.tls import ensure_ca
+        from ips_lab.winhost import pvs
 
         state = self.folder
         config_path = state / "config.json"
@@ -57,6 +60,7 @@ class WinHost(StandIn):
             "appliance": {"address": APPLIANCE_ADDRESS, "user": APPLIANCE_USER,
                           "password": (old.get("appliance") or {}).get("password") or secrets.token_urlsafe(18)},
             "connector_names": CONNECTOR_NAMES,
+            "pvs": {"server": PVS_SERVER},
             # the file share connectors' account is the lab's SMB account
             "smb": {"host": smb.get("IPS_LAB_SMB_HOST", HOST), "port": int(smb.get("IPS_LAB_SMB_PORT") or 445),
                     "user": smb.get("IPS_LAB_SMB_USER"), "password": smb.get("IPS_LAB_SMB_PASSWORD"),
@@ -89,6 +93,13 @@ class WinHost(StandIn):
             "IPS_LAB_AL_CONNECTOR_VSPHERE": CONNECTOR_NAMES["vsphere"],
             "IPS_LAB_AL_CONNECTOR_SHARE": CONNECTOR_NAMES["share"],
             "IPS_LAB_AL_CONNECTOR_EXPORT_SHARE": CONNECTOR_NAMES["export_share"],
+            "IPS_LAB_PVS_SERVER": PVS_SERVER,
+            "IPS_LAB_PVS_PORT": str(pvs.PVS_PORT),
+            "IPS_LAB_PVS_SITE": pvs.SITE,
+            "IPS_LAB_PVS_STORE": pvs.STORES[0],
+            "IPS_LAB_PVS_COLLECTION": "lab-collection",
+            "IPS_LAB_PVS_COLLECTION_2": "lab-collection-2",
+            "IPS_LAB_PVS_VERSIONED_DISK": pvs.VERSIONED,
         }
         return Launch(argv, self.python_env(), values)
 

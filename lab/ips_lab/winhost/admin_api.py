@@ -1,5 +1,5 @@
 """The Windows host's /_lab/ admin API (header X-IPS-Lab-Admin, JSON), like the other stand-ins':
-reset, config, faults, clock, recorded calls, tasks, shells."""
+reset, config, faults, clock, recorded calls, tasks, shells, the PVS farm."""
 
 import hmac
 
@@ -70,6 +70,10 @@ def _shells(host, body):
                             "connections": len(s.state.get("connections", []))} for s in host.shells.all()]}
 
 
+def _pvs(host, body):
+    return 200, host.pvs.state()
+
+
 ROUTES = {
     ("POST", "/_lab/reset"): _reset,
     ("GET", "/_lab/config"): _get_config,
@@ -84,6 +88,7 @@ ROUTES = {
     ("DELETE", "/_lab/requests"): _clear_calls,
     ("GET", "/_lab/tasks"): _tasks,
     ("GET", "/_lab/shells"): _shells,
+    ("GET", "/_lab/pvs"): _pvs,
 }
 
 

@@ -15,7 +15,7 @@ import uuid
 from psrpcore.types import ErrorCategory, PSCustomObject, PSDateTime, PSInt, PSInt64, PSList
 
 from .binding import BindingError, bind, net_type_of
-from .cmdlets import find_cmdlet
+from .cmdlets import PVS_CMDLETS, PVS_SNAPIN, find_cmdlet
 from .shells import error_record
 from .tasks import TERMINAL
 
@@ -74,6 +74,7 @@ class Appliance(object):
         self._tasks = tasks
         self._recorder = recorder
         self.connectors = config["connectors"]
+        self.pvs = None  # the PVS farm (pvs.py), set by host.py: the Citrix.PVS.SnapIn cmdlets act on it
 
     # --- the pipeline ----------------------------------------------------------------------------
 
@@ -85,8 +86,8 @@ class Appliance(object):
             try:
                 if command.is_script:
                     entry.update(cmdlet="<script>", script_length=len(command.name or ""))
-                    raise cmdlet_error(None, "ScriptsNotAllowed", "This host runs Citrix.AppLayering cmdlets only; scripts "
-                                       "are refused. Send the cmdlet with add_cmdlet() and its parameters with add_parameter().",
+                    raise cmdlet_error(None, "ScriptsNotAllowed", "This host runs Citrix.AppLayering and %s cmdlets only; scripts "
+                                       "are refused. Send the cmdlet with add_cmdlet() and its parameters with add_parameter()." % PVS_SNAPIN,
                                        ErrorCategory.PermissionDenied, "System.Management.Automation.PSSecurityException")
                 found = find_cmdlet(command.name)
                 for name, value in command.parameters:
@@ -94,6 +95,8 @@ class Appliance(object):
                         entry["positional"].append({"type": net_type_of(value), "value": jsonable(value)})
                     else:
                         entry["parameters"][str(name)] = {"type": net_type_of(value), "value": jsonable(value)}
+                if found is not None and found[0] in PVS_CMDLETS and not shell.state.get("pvs_snapin"):
+                    found = None  # the PVS cmdlets exist only once the snap-in is added to the runspace
                 if found is None:
                     raise CmdletError(error_record(
                         "The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the "
@@ -110,7 +113,8 @@ class Appliance(object):
                 bound = bind(name, cmdlet, command.parameters)
                 if objects is not None:
                     bound["InputObject"] = list(objects)
-                handler = getattr(self, "_" + name.replace("-", "_").lower())
+                attr = "_" + name.replace("-", "_").lower()
+                handler = getattr(self, attr, None) or getattr(self.pvs, attr)
                 results = handler(shell, name, bound, output)
             except (BindingError, CmdletError) as exc:
                 entry["error"] = str(exc.record.FullyQualifiedErrorId)

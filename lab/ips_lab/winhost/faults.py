@@ -9,6 +9,8 @@
   {"action": "fail_task", "type": "IpsExport", "stage": "ExportingDisk", "message": "..."}  the next task of
                                                         that type fails when it reaches that stage
   {"action": "expire_sessions"}                         every appliance session expires now (applied at once)
+  {"action": "fail_merge", "message": "..."}            the next Merge-PvsDisk's work fails with that message: the
+                                                        new version disappears, no file is written (pvs.py)
 
 Each rule counts down `times` (default 1). `cmdlet` may be omitted (any cmdlet).
 """
@@ -17,10 +19,10 @@ import uuid
 
 from ..common.errors import ApiError
 from ..common.faults import times_of
-from .cmdlets import CMDLETS
+from .cmdlets import ALL_CMDLETS as CMDLETS
 from .tasks import TASK_TYPES
 
-ACTIONS = ("drop", "task_id_zero", "fail_task", "expire_sessions")
+ACTIONS = ("drop", "task_id_zero", "fail_task", "expire_sessions", "fail_merge")
 RULE_KEYS = ("action", "cmdlet", "type", "stage", "message", "times")
 
 
@@ -51,6 +53,10 @@ class HostFaults(object):
             if not isinstance(body.get("message"), str) or not body["message"]:
                 raise ApiError(400, "The field 'message' must be the failure message (a non-empty string).", field="message")
             rule.update(type=task_type, stage=body["stage"], message=body["message"])
+        if action == "fail_merge":
+            if not isinstance(body.get("message"), str) or not body["message"]:
+                raise ApiError(400, "The field 'message' must be the failure message (a non-empty string).", field="message")
+            rule.update(message=body["message"])
         fault_id = str(uuid.uuid4())
         self._store.insert("host_faults", {"id": fault_id, "rule": rule, "remaining": times_of(body)})
         return fault_id

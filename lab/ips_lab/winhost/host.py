@@ -1,5 +1,5 @@
 """The Windows host's parts wired together: state, clock, runtime settings, accounts, shells, the appliance
-(sessions, connectors, tasks), faults, recorded calls and the task worker."""
+(sessions, connectors, tasks), the PVS farm, faults, recorded calls and the task worker."""
 
 import os
 
@@ -8,6 +8,7 @@ from ..common.config import RuntimeConfig, is_number
 from . import connectors
 from .appliance import Appliance
 from .auth import Accounts
+from .pvs import Pvs
 from .faults import HostFaults
 from .recorder import CallRecorder
 from .shells import Shells
@@ -39,9 +40,12 @@ class WinHost(object):
         self.recorder = CallRecorder(self.clock)
         self.tasks = Tasks(self.store, self.clock, self.runtime, self.faults)
         self.appliance = Appliance(self.config, self.store, self.clock, self.runtime, self.faults, self.tasks, self.recorder)
+        self.pvs = Pvs(self.config, self.state_dir, self.clock, self.runtime, self.faults)
+        self.appliance.pvs = self.pvs
         self.worker = TaskWorker(self.tasks, self.config, os.path.join(self.state_dir, "scratch"), self.tasks.all)
 
     def start(self):
+        self.pvs.seed_share()
         self.worker.start()
 
     def reset(self):
@@ -52,8 +56,10 @@ class WinHost(object):
         """
         self.store.reset()
         self.recorder.clear()
+        self.pvs.reset()
 
     def close(self):
         self.worker.stop()
+        self.pvs.stop()
         self.shells.clear()
         self.store.close()

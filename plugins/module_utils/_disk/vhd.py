@@ -40,8 +40,9 @@ UNUSED = 0xFFFFFFFF
 BAT_CHUNK_ENTRIES = 256 * 1024  # 1 MiB of BAT per read
 BITMAP_BATCH = 256
 
-MERGE_HINT = ("merge it into its parent first (Hyper-V: Edit Disk > Merge or Merge-VHD; or `qemu-img convert -O vpc "
-              "-o subformat=dynamic,force_size=on child.vhd merged.vhd`, which reads the whole chain) and use the merged disk")
+# qemu-img cannot read a differencing VHD either (its vpc driver has no parent support): only tools that merge are named.
+MERGE_HINT = ("merge the chain to a new base first and use that file: for a PVS vDisk with versions, Merge-PvsDisk -NewBase in PVS "
+              "(or citrix_community.ips.ips_pvs_vdisk with merge_versions: true); otherwise Hyper-V Merge-VHD (Edit Disk > Merge)")
 
 
 class FooterError(ValueError):

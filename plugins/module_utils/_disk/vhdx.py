@@ -57,8 +57,10 @@ BAT_CHUNK_ENTRIES = 128 * 1024  # 1 MiB of BAT per read
 
 DIRTY_HINT = ("attach and detach it once in Hyper-V (or Mount-VHD / Dismount-VHD), or run `qemu-img check -r all` on it "
               "(or `qemu-img convert` it to a new VHDX), then try again")
-MERGE_HINT = ("merge it into its parent first (Hyper-V: Edit Disk > Merge or Merge-VHD; or `qemu-img convert -O vhdx child.vhdx merged.vhdx`, "
-              "which reads the whole chain) and use the merged disk")
+# qemu-img cannot read a differencing VHDX (its vhdx driver has no parent support), so only tools that can merge are named.
+MERGE_HINT = ("merge the chain to a new base first and use that file: for a PVS vDisk with versions (.avhdx), Merge-PvsDisk -NewBase "
+              "in PVS (or citrix_community.ips.ips_pvs_vdisk with merge_versions: true); otherwise Hyper-V Merge-VHD "
+              "(Edit Disk > Merge)")
 CONVERT_HINT = "convert it with Hyper-V or `qemu-img convert -O vhdx` to a standard VHDX"
 
 

@@ -4,7 +4,7 @@ artifacts a migration produced really exist in the stand-ins. Reads the lab's en
 IPS_LAB_*) from the environment, as `make test` exports it. Prints one JSON line; exit 1 on a failed check.
 
   lab_check.py prepare <ephemeral dir> <scenario>   run id, job_seconds, GCS bucket, a PVS vDisk on the share
-  lab_check.py check '<json list of checks>'        smb_file, azure_disk, aws_snapshot, gcp_image, gcp_disk, daas_catalog
+  lab_check.py check '<json list of checks>'        smb_file, azure_disk, aws_snapshot, gcp_image, gcp_disk, daas_catalog, pvs_vdisk
   lab_check.py unchanged                           nothing written to a stand-in since prepare (a --check run)
 """
 
@@ -143,6 +143,14 @@ def check_one(check):
     if kind == "gcp_disk":
         disk = gce_get("zones/%s/disks/%s" % (check["zone"], check["name"]))
         return disk.get("name") == check["name"], "GCE disk %s in %s from %s" % (check["name"], check["zone"], disk.get("sourceImage"))
+    if kind == "pvs_vdisk":
+        from ips_lab.common.admin import LabAdmin
+        farm = LabAdmin.from_env(os.environ, "winhost").pvs()
+        found = [i for i, loc in farm["locators"].items() if loc["Name"] == check["name"]]
+        devices = [n for n, d in farm["devices"].items() if d["collection"] == check["collection"]]
+        booting = [n for n in devices if found and farm["devices"][n]["locators"] == found]
+        return bool(found) and booting == devices and bool(devices), "PVS vDisk %s: %s, booted by %s of collection %s" % (
+            check["name"], "registered" if found else "not registered", ", ".join(booting) or "no device", check["collection"])
     if kind == "daas_catalog":
         image = daas_get("MachineCatalogs/" + check["name"])["ProvisioningScheme"]["MasterImage"]
         return image["Name"].startswith(check["image_prefix"]), "DaaS catalog %s on %s" % (check["name"], image["XDPath"])
