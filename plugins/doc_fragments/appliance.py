@@ -10,8 +10,8 @@ __metaclass__ = type
 class ModuleDocFragment(object):
     # The second backend of the job modules: Image Portability in the App Layering appliance (25.11+), through the
     # Citrix.AppLayering PowerShell module on a Windows host reached over PowerShell Remoting.
-    # What a module with both backends documents (the connection part is repeated in CONNECTION below:
-    # ansible-test wants each fragment one string literal).
+    # What a module with both backends documents: the backend choice here, the appliance and the Windows host in
+    # CONNECTION (citrix_community.ips.appliance.connection), which it extends too.
     DOCUMENTATION = r"""
 options:
   backend:
@@ -30,113 +30,11 @@ options:
     choices: [cloud, appliance]
     default: cloud
     version_added: 0.2.0
-  appliance:
-    description:
-      - The App Layering appliance, with C(backend=appliance).
-    type: dict
-    version_added: 0.2.0
-    suboptions:
-      address:
-        description:
-          - The appliance's IP address or FQDN (C(Connect-AlAppliance -Address)); the Windows host reaches it on TCP 443.
-        type: str
-      username:
-        description:
-          - An appliance user allowed to run Image Portability tasks.
-        type: str
-      password:
-        description:
-          - The password of O(appliance.username). Keep it in a vault. Sent to the Windows host as a PSCredential
-            (a SecureString), never written to output, logs or the journal.
-        type: str
-      ignore_certificate_errors:
-        description:
-          - Accept the appliance's self-signed certificate (C(-IgnoreCertificateErrors)). Off by default.
-        type: bool
-        default: false
-      connector:
-        description:
-          - The name of the appliance's connector configuration that reaches the platform of the disk
-            (C(Get-AlConnectorConfig -Name)). For a prepare it must be of type C(Image Portability for Azure).
-          - Required for export (the source platform's connector), prepare and publish (the Image Portability for Azure
-            connector that reaches the disk).
-        type: str
-      share_connector:
-        description:
-          - The name of the appliance's Windows File Share connector configuration of the share the task writes to -
-            the PVS store for publish (required), the share of the diagnostics (required), the export's share (optional;
-            default the appliance's own IPS share).
-        type: str
-      journal_dir:
-        description:
-          - The folder of the task journal on the host that runs the task, one file per request (0600, folder 0700).
-          - Default C($XDG_STATE_HOME/citrix_community.ips/appliance-tasks), else
-            C(~/.local/state/citrix_community.ips/appliance-tasks).
-        type: path
-  windows_host:
-    description:
-      - The Windows host that runs the C(Citrix.AppLayering) module (Windows PowerShell 5.1), reached over PowerShell
-        Remoting (WinRM), with C(backend=appliance). Needs the C(pypsrp) Python library on the host that runs the task.
-      - Only cmdlets with named parameters are sent, never script text, so a value such as a disk name reaches the cmdlet
-        as a literal string.
-    type: dict
-    version_added: 0.2.0
-    suboptions:
-      host:
-        description:
-          - Host name or IP address of the Windows host.
-        type: str
-        required: true
-      port:
-        description:
-          - The WinRM port. Default 5986 with O(windows_host.transport=https), 5985 with V(http).
-        type: int
-      username:
-        description:
-          - The account PowerShell Remoting signs in with (C(DOMAIN\\user) or C(user@domain) for domain accounts).
-        type: str
-        required: true
-      password:
-        description:
-          - The password of O(windows_host.username). Keep it in a vault.
-        type: str
-      transport:
-        description:
-          - V(https) (certificate checked, see O(windows_host.ca_path)) or V(http) (only with message encryption, so
-            O(windows_host.auth) other than V(basic)).
-        type: str
-        choices: [https, http]
-        default: https
-      auth:
-        description:
-          - The authentication protocol, as C(pypsrp) offers them.
-        type: str
-        choices: [negotiate, ntlm, kerberos, credssp, basic]
-        default: negotiate
-      ca_path:
-        description:
-          - A CA bundle (PEM) to verify the Windows host's certificate with, for a private CA.
-        type: path
-      validate_certs:
-        description:
-          - Verify the Windows host's certificate. Turn off only in labs.
-        type: bool
-        default: true
-      connection_timeout:
-        description:
-          - Seconds to wait for the connection to the Windows host.
-        type: int
-        default: 30
-      operation_timeout:
-        description:
-          - Seconds the Windows host may take to answer one WS-Management request.
-        type: int
-        default: 20
 requirements:
   - pypsrp (with C(backend=appliance))
 """
 
-    # What reaches the appliance only (ips_job_wait follows a task by its id): citrix_community.ips.appliance.connection
+    # How the appliance is reached: every module with the appliance backend, and ips_job_wait (it follows a task by its id)
     CONNECTION = r"""
 options:
   appliance:

@@ -21,6 +21,7 @@ extends_documentation_fragment:
   - citrix_community.ips.auth
   - citrix_community.ips.wait
   - citrix_community.ips.appliance
+  - citrix_community.ips.appliance.connection
 attributes:
   check_mode:
     support: full

@@ -1,5 +1,6 @@
 """The lab's folders depend one way only: common/ <- jobwork/ <- citrix/, jobwork/ <- winhost/,
-common/ <- daas/ <- citrix/, common/ <- planes/ and common/ <- realhosts/ (the launchers only start processes), and nothing in the lab imports the collection (the lab keeps
+common/ <- daas/ <- citrix/, common/ <- planes/ and common/ <- realhosts/
+(the launchers only start processes), and nothing in the lab imports the collection (the lab keeps
 its own copy of the rules)."""
 
 import ast
