@@ -17,7 +17,9 @@ Rules of a real managed-disk SAS, enforced here because Azurite does not:
   matching its Content-MD5 / x-ms-content-crc64 when sent (400 Md5Mismatch / Crc64Mismatch, azure_content.py);
 - the SAS: signature and stored policy (403 AuthenticationFailed), expiry (403 AuthenticationFailed), permission
   (403 AuthorizationPermissionMismatch: a Read grant cannot write); a revoked grant is gone
-  (403 AuthenticationFailed); x-ms-version must be one Azure knows (400 InvalidHeaderValue) and is echoed.
+  (403 AuthenticationFailed); x-ms-version must be one Azure knows (400 InvalidHeaderValue) and is echoed;
+- Get Blob with x-ms-range-get-content-crc64: the range's CRC-64 in x-ms-content-crc64 (a range of at most 4 MiB,
+  not with the MD5 asked too: 400 InvalidHeaderValue).
 Error bodies are Azure Storage's XML with the `x-ms-error-code` header.
 """
 
@@ -31,7 +33,7 @@ import uuid
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
-from .azure_content import content_problem
+from .azure_content import content_problem, crc64
 from .base import Answer, HttpError, forward, forward_read
 
 SAS_VERSION = "2018-03-28"
@@ -400,6 +402,18 @@ class BlobFront(object):
         return headers
 
     @staticmethod
+    def _check_crc64_read(span, headers):
+        """Get Blob with x-ms-range-get-content-crc64: true needs a range of at most 4 MiB, and not the MD5 asked as well
+        (400 InvalidHeaderValue, as Azure answers)."""
+        found = re.match(r"bytes=(\d+)-(\d+)$", span or "")
+        if headers.get("x-ms-range-get-content-md5", "").lower() == "true":
+            raise storage_error(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format.",
+                                {"x-ms-error-header": "x-ms-range-get-content-crc64"})
+        if not found or int(found.group(2)) - int(found.group(1)) + 1 > 4 * 1024 * 1024:
+            raise storage_error(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format.",
+                                {"x-ms-error-header": "x-ms-range-get-content-crc64"})
+
+    @staticmethod
     def _answer(status, headers, body):
         lower = dict((k.lower(), v) for k, v in headers.items())
         out = dict((name, lower[name]) for name in PASS_HEADERS if name in lower and name not in ("content-length", "content-type"))
@@ -413,10 +427,16 @@ class BlobFront(object):
         span = request.headers.get("x-ms-range") or request.headers.get("Range")
         if span:
             headers["x-ms-range"] = span
+        # Azurite answers no CRC64 for a ranged read: the plane computes it (the range is at most 4 MiB, so it is read whole)
+        want_crc64 = headers.pop("x-ms-range-get-content-crc64", "").lower() == "true" and request.method == "GET" and not query
+        if want_crc64:
+            self._check_crc64_read(span, headers)
         path = self.azurite.path(grant["blob"], query)
-        if buffered or request.method == "HEAD":
+        if buffered or want_crc64 or request.method == "HEAD":
             status, answer_headers, body = forward_read(self.azurite.base, request.method, path, headers)
             answer = self._answer(status, answer_headers, body)
+            if want_crc64 and 200 <= status < 300:
+                answer.headers["x-ms-content-crc64"] = base64.b64encode(crc64(body).to_bytes(8, "little")).decode("ascii")
             if request.method == "HEAD":
                 answer.body = None
                 answer.headers["Content-Length"] = dict((k.lower(), v) for k, v in answer_headers.items()).get("content-length", "0")
