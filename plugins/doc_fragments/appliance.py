@@ -96,7 +96,7 @@ options:
         required: true
       port:
         description:
-          - The WinRM port. Default 5986 with O(windows_host.transport=https), 5985 with V(http).
+          - The WinRM port, from 1 to 65535. Default 5986 with O(windows_host.transport=https), 5985 with V(http).
         type: int
       username:
         description:
@@ -131,12 +131,12 @@ options:
         default: true
       connection_timeout:
         description:
-          - Seconds to wait for the connection to the Windows host.
+          - Seconds to wait for the connection to the Windows host, from 1 to 3600.
         type: int
         default: 30
       operation_timeout:
         description:
-          - Seconds the Windows host may take to answer one WS-Management request.
+          - Seconds the Windows host may take to answer one WS-Management request, from 1 to 3600.
         type: int
         default: 20
 requirements:

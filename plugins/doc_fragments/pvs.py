@@ -24,7 +24,7 @@ options:
         required: true
       port:
         description:
-          - The PVS SOAP service's port.
+          - The PVS SOAP service's port. From 1 to 65535.
         type: int
         default: 54321
       site:
@@ -54,7 +54,7 @@ options:
         required: true
       port:
         description:
-          - The WinRM port. Default 5986 with O(windows_host.transport=https), 5985 with V(http).
+          - The WinRM port, from 1 to 65535. Default 5986 with O(windows_host.transport=https), 5985 with V(http).
         type: int
       username:
         description:
@@ -89,12 +89,12 @@ options:
         default: true
       connection_timeout:
         description:
-          - Seconds to wait for the connection to the Windows host.
+          - Seconds to wait for the connection to the Windows host, from 1 to 3600.
         type: int
         default: 30
       operation_timeout:
         description:
-          - Seconds the Windows host may take to answer one WS-Management request.
+          - Seconds the Windows host may take to answer one WS-Management request, from 1 to 3600.
         type: int
         default: 20
 requirements:

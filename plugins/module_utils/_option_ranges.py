@@ -48,8 +48,19 @@ RANGES = {
     "xenserver.port": PORT,
     "nutanix.port": PORT,
     "smb.port": PORT,
+    # the Windows host reached over PowerShell Remoting (appliance backend, ips_pvs_vdisk)
+    "windows_host.port": PORT,
+    "windows_host.connection_timeout": (1, 3600, "seconds to wait for the connection"),
+    "windows_host.operation_timeout": (1, 3600, "seconds one WS-Management request may take"),
     "preflight.timeout": (1, 3600, "seconds to wait for vCenter"),
     "source.preflight.timeout": (1, 3600, "seconds to wait for vCenter"),
+    # the MCS last mile (ips_mcs_catalog, ips_mcs_catalog_image) and the PVS one (ips_pvs_vdisk)
+    "machine_count": (0, 10000, "machines the catalog creates"),
+    "reboot.duration": (-1, 10080, "minutes, -1 at the next shutdown"),
+    "reboot.warning_duration": (0, 10080, "minutes of warning before a restart"),
+    "reboot.warning_repeat_interval": (0, 10080, "minutes between two warnings"),
+    "pvs.port": PORT,
+    "write_cache_size": (0, 1048576, "MB of RAM write cache"),
     "image_size": (1, 64 * 1024 ** 4, "bytes of the image's virtual disk"),
     "output_size_mb": (1, 64 * 1024 * 1024, "MiB"),
 }

@@ -82,11 +82,11 @@ options:
   wait_timeout:
     description:
       - Seconds to wait for the image. When they run out the task fails with the operation id; nothing is cancelled, and
-        running the task again waits for the same image.
+        running the task again waits for the same image. From 1 to 604800 (a week).
     type: int
     default: 3600
   wait_sleep:
-    description: Seconds between two looks at the operation.
+    description: Seconds between two looks at the operation. From 1 to 3600.
     type: int
     default: 5
 requirements:
@@ -131,6 +131,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
+from ansible_collections.citrix_community.ips.plugins.module_utils._option_ranges import range_problems
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status, Waiter
 
 
@@ -208,6 +209,9 @@ def run():
         ),
         supports_check_mode=True,
     )
+    problems = range_problems(module.params)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
     try:
         import google.auth  # noqa: F401 pylint: disable=unused-import
     except ImportError as exc:

@@ -81,7 +81,7 @@ options:
     description: The minimum VDA functional level, for example V(L7_34).
     type: str
   machine_count:
-    description: How many machines to create with the catalog.
+    description: How many machines to create with the catalog. From 0 to 10000.
     type: int
     default: 0
   note:
@@ -103,11 +103,11 @@ options:
   wait_timeout:
     description:
       - Seconds to wait for the job (catalog creation can take long; Citrix's own tools wait up to two hours). When they
-        run out the task fails with the job id and status; the job is never cancelled, and a re-run attaches to it.
+        run out the task fails with the job id and status; the job is never cancelled, and a re-run attaches to it. From 1 to 604800 (a week).
     type: int
     default: 7200
   wait_sleep:
-    description: Seconds between two looks at the job.
+    description: Seconds between two looks at the job. From 1 to 3600.
     type: int
     default: 30
 seealso:

@@ -83,10 +83,10 @@ options:
     type: dict
     suboptions:
       duration:
-        description: Minutes over which all machines restart (V(0) at once, V(-1) at their next shutdown).
+        description: Minutes over which all machines restart (V(0) at once, V(-1) at their next shutdown). From -1 to 10080.
         type: int
       warning_duration:
-        description: Minutes before its restart that a user is warned.
+        description: Minutes before its restart that a user is warned. From 0 to 10080.
         type: int
       warning_title:
         description: The title of the warning.
@@ -95,7 +95,7 @@ options:
         description: The warning text; C(%m%) is replaced by the minutes left.
         type: str
       warning_repeat_interval:
-        description: Minutes between two warnings.
+        description: Minutes between two warnings. From 0 to 10080.
         type: int
   extra_body:
     description:
@@ -110,12 +110,12 @@ options:
   wait_timeout:
     description:
       - Seconds to wait for the job. When they run out the task fails with the job id and status; the job is never
-        cancelled, and running the task again attaches to it.
+        cancelled, and running the task again attaches to it. From 1 to 604800 (a week).
     type: int
     default: 7200
   wait_sleep:
     description:
-      - Seconds between two looks at the job.
+      - Seconds between two looks at the job. From 1 to 3600.
     type: int
     default: 30
 seealso:

@@ -78,11 +78,11 @@ options:
   wait_timeout:
     description:
       - Seconds to wait for all the task's jobs together. When they run out the task fails with the job id and status;
-        nothing is cancelled, and a re-run picks up where this one stopped.
+        nothing is cancelled, and a re-run picks up where this one stopped. From 1 to 604800 (a week).
     type: int
     default: 7200
   wait_sleep:
-    description: Seconds between two looks at a job.
+    description: Seconds between two looks at a job. From 1 to 3600.
     type: int
     default: 30
 seealso:

@@ -58,7 +58,7 @@ options:
     choices: [private, server, ram, device_hd, server_persistent, ram_overflow, device_hd_async, server_async, server_persistent_async]
   write_cache_size:
     description:
-      - The RAM cache size in MB (C(Set-PvsDisk -WriteCacheSize)), for V(ram) and V(ram_overflow).
+      - The RAM cache size in MB (C(Set-PvsDisk -WriteCacheSize)), for V(ram) and V(ram_overflow). From 0 to 1048576.
     type: int
   license_mode:
     description:
@@ -96,12 +96,12 @@ options:
     default: production
   wait_timeout:
     description:
-      - Seconds to wait for a merge. A merge still running then is not cancelled; a re-run waits for it again.
+      - Seconds to wait for a merge. A merge still running then is not cancelled; a re-run waits for it again. From 1 to 604800 (a week).
     type: int
     default: 3600
   wait_sleep:
     description:
-      - Seconds between two looks at a running merge.
+      - Seconds between two looks at a running merge. From 1 to 3600.
     type: int
     default: 10
 notes:

@@ -140,7 +140,7 @@ def test_vhdx_differencing(images, tmp_path):
     """The has-parent flag: a parent locator's disk is elsewhere; refused with how to merge."""
     path = copy(images, "dynamic.vhdx", tmp_path / "d.vhdx")
     vhdx_patch_item(path, vhdx_mod.FILE_PARAMETERS, struct.pack("<I", 2), at=4)  # flags: HasParent
-    refused(path, "differencing VHDX", "merge it into its parent")
+    refused(path, "differencing VHDX", "merge the chain to a new base", "Merge-PvsDisk")
 
 
 @pytest.mark.parametrize("which", [(64,), (128,), (64, 128)])

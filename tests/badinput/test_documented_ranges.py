@@ -11,16 +11,16 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._option_range
 PLUGINS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "plugins")
 
 
-def _documentation(path, inside_class=False):
-    """The DOCUMENTATION string of a module (or of a doc fragment's class), read without importing it."""
+def _documentation(path, inside_class=False, variable="DOCUMENTATION"):
+    """The DOCUMENTATION string of a module (or a doc fragment class's `variable`), read without importing it."""
     tree = ast.parse(open(path).read())
     nodes = tree.body
     if inside_class:
         nodes = [n for c in tree.body if isinstance(c, ast.ClassDef) for n in c.body]
     for node in nodes:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION":
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == variable:
             return yaml.safe_load(node.value.value)
-    raise AssertionError("no DOCUMENTATION in %s" % path)
+    raise AssertionError("no %s in %s" % (variable, path))
 
 
 def _merged(path):
@@ -28,8 +28,11 @@ def _merged(path):
     doc = _documentation(path)
     options = dict(doc.get("options") or {})
     for fragment in doc.get("extends_documentation_fragment") or []:
-        name = fragment.split(".")[-1]
-        options.update(_documentation(os.path.join(PLUGINS, "doc_fragments", name + ".py"), inside_class=True).get("options") or {})
+        # citrix_community.ips.NAME is NAME.py's DOCUMENTATION; citrix_community.ips.NAME.VAR its VAR (upper case)
+        parts = fragment.split(".")[2:]
+        variable = parts[1].upper() if len(parts) > 1 else "DOCUMENTATION"
+        path = os.path.join(PLUGINS, "doc_fragments", parts[0] + ".py")
+        options.update(_documentation(path, inside_class=True, variable=variable).get("options") or {})
     doc["options"] = options
     return doc
 

@@ -1,6 +1,7 @@
 """The lab's folders depend one way only: common/ <- jobwork/ <- citrix/, jobwork/ <- winhost/,
 common/ <- daas/ <- citrix/, common/ <- planes/ and common/ <- realhosts/
-(the launchers only start processes), and nothing in the lab imports the collection (the lab keeps
+(the launchers only start processes, and read the names a stand-in seeds, such as winhost/'s PVS farm,
+to publish them in the env file), and nothing in the lab imports the collection (the lab keeps
 its own copy of the rules)."""
 
 import ast
@@ -18,7 +19,7 @@ ALLOWED = {
     "planes": {"common"},
     "winhost": {"common", "jobwork"},
     "realhosts": {"common"},
-    "launchers": {"common", "runstate", "realhosts"},
+    "launchers": {"common", "runstate", "realhosts", "winhost"},
 }
 
 
