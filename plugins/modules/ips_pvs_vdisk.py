@@ -105,7 +105,8 @@ options:
     type: int
     default: 10
 notes:
-  - Check mode looks the vDisk, its file and the targets up and predicts; it changes nothing on the farm.
+  - Check mode looks the vDisk, its file and the targets up and predicts; it changes nothing on the farm. A disk file not in the
+    store yet (a publish earlier in the same checked run would put it there) is a warning in check mode, not a failure.
 seealso:
   - module: citrix_community.ips.ips_publish
 """
@@ -277,10 +278,14 @@ def main(m):
         if existing is None:
             undefined = farm.undefined()
             filename = "%s.%s" % (name, "vhdx" if p["vhdx"] else "vhd")
-            if name.lower() not in undefined:
+            if name.lower() not in undefined and m.check_mode:
+                # a publish earlier in the same (checked) run would put the file there: predict, and say what the real run needs
+                m.warn("check mode: the disk file %s\\%s is not in store %s yet; the real run registers it once a publish has put "
+                       "it there, and fails naming the file otherwise." % (store_path, filename, farm.store))
+            elif name.lower() not in undefined:
                 raise _pvs.PvsError("name: the disk file %s\\%s is not in store %s (store path %s). Publish it there first, or fix "
                                     "name/vhdx (the file name without extension)." % (store_path, filename, farm.store, store_path))
-            if undefined[name.lower()] == wire.UNDEFINED_MANIFEST_MISSING:
+            if undefined.get(name.lower()) == wire.UNDEFINED_MANIFEST_MISSING:
                 raise _pvs.PvsError("name: the disk file %s\\%s has versions (.avhdx files) and no manifest, so it cannot be registered "
                                     "as one vDisk: %s." % (store_path, filename, MERGE_ADVICE))
             current = {}

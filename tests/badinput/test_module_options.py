@@ -13,7 +13,7 @@ MIB = 1024 * 1024
 AZURE = {"subscription_id": "6f1c1a9e-0b7e-4c44-9d0b-5d6f1b2a3c4d", "resource_group": "rg-images", "location": "westeurope",
          "disk_name": "win11-2026-01", "tenant_id": "tenant", "client_id": "client", "client_secret": "NotShownAzure1"}
 AWS = {"region": "us-east-1", "access_key_id": "AKIAEXAMPLE", "secret_access_key": "NotShownAws1", "snapshot_name": "win11"}
-GCP = {"project": "ips-lab-project", "bucket": "ips-images", "image_name": "win11-2026-01", "token": "NotShownGcp1"}
+GCP = {"project": "example-project", "bucket": "ips-images", "image_name": "win11-2026-01", "token": "NotShownGcp1"}
 AUTH = {"customer_id": "cust", "client_id": "cid", "client_secret": "NotShownCitrix1", "api_url": "https://127.0.0.1:9/"}
 
 

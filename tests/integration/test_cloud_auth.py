@@ -234,7 +234,8 @@ def test_a_missing_sdk_is_one_message_naming_every_package_of_the_target(image, 
     args = tmp_path / "args.json"
     args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {
         "source": {"location": str(image)}, "target": "azure", "journal_dir": str(tmp_path / "journal"),
-        "azure": {"subscription_id": "s", "resource_group": "rg", "location": "eastus", "disk_name": "d", "tenant_id": "t",
+        "azure": {"subscription_id": "00000000-0000-4000-8000-000000000001", "resource_group": "rg", "location": "eastus", "disk_name": "d",
+                  "tenant_id": "00000000-0000-4000-8000-000000000002",
                   "client_id": "c", "client_secret": "missing-sdk-secret"}}}))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path / "hide")] + [p for p in sys.path if p]))
     done = subprocess.run([sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args)],

@@ -18,7 +18,7 @@ import yaml
 # the env file's keys that point at the lab; none may reach the playbook
 ENDPOINT_KEYS = ("CITRIX_CLOUD_API_URL", "CITRIX_CLOUD_CA_PATH", "IPS_LAB_AZURE_URL", "IPS_LAB_AZURE_AUTHORITY", "IPS_LAB_AZURE_CA_PATH",
                  "IPS_LAB_EBS_URL", "IPS_LAB_MOTO_URL", "IPS_LAB_GCS_URL", "IPS_LAB_GCE_URL", "IPS_LAB_AZURE_IDENTITY_ENDPOINT",
-                 "IPS_LAB_AZURITE_BLOB_URL")
+                 "IPS_LAB_AZURITE_BLOB_URL", "IPS_LAB_DAAS_URL", "IPS_LAB_IAM_URL", "IPS_LAB_WINHOST_URL", "IPS_LAB_WINHOST_ADMIN_URL")
 
 
 def proxy_env(lab_env):
