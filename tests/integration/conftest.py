@@ -8,6 +8,7 @@ and what the lab saw on the wire.
 
 import json
 import os
+import resource
 import secrets
 import subprocess
 import sys
@@ -171,3 +172,41 @@ def run_target(lab_env, tmp_path):
         return PlaybookRun(subprocess.run(cmd, env=full_env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False))
 
     return run
+
+
+
+# The CPU each test costs (its own and that of the processes it waited for: ansible-playbook, the modules),
+# printed like --durations: the suite is CPU-bound on a 2-core machine, so this is what to cut first.
+CPU_SPENT = []
+
+
+def _cpu_seconds():
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def pytest_runtest_setup(item):
+    item.user_properties.append(("cpu_start", _cpu_seconds()))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    if call.when == "teardown":
+        start = dict(item.user_properties).get("cpu_start")
+        if start is not None:
+            item.user_properties.append(("cpu_seconds", round(_cpu_seconds() - start, 1)))
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "teardown":
+        spent = dict(report.user_properties).get("cpu_seconds")
+        if spent is not None:
+            CPU_SPENT.append((spent, report.nodeid))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if CPU_SPENT:
+        terminalreporter.write_sep("=", "most CPU-seconds per test (own + waited-for processes)")
+        for seconds, nodeid in sorted(CPU_SPENT, reverse=True)[:12]:
+            terminalreporter.write_line("%7.1f  %s" % (seconds, nodeid))
+        terminalreporter.write_line("%7.1f  in all %d tests" % (sum(s for s, _ in CPU_SPENT), len(CPU_SPENT)))

@@ -87,7 +87,8 @@ def test_a_migration_reaches_every_cloud_by_its_real_host_names(lab, lab_env, tm
                         "credential_id": "rh-smb", "username": lab_env["IPS_LAB_SMB_USER"], "password": lab_env["IPS_LAB_SMB_PASSWORD"]},
         "migrate_source": {"platform": "vsphere", "disk": "DC0_H0_VM0/disk1.vmdk",
                            "connection": {"host": lab_env["IPS_LAB_VCSIM_HOST"], "port": int(lab_env["IPS_LAB_VCSIM_PORT"]),
-                                          "credential_id": "rh-vcenter"}},
+                                          "credential_id": "rh-vcenter", "ssl_fingerprint": lab_env["IPS_LAB_VCSIM_SSL_FINGERPRINT"]},
+                           "preflight": {"username": lab_env["IPS_LAB_VCSIM_USER"], "password": lab_env["IPS_LAB_VCSIM_PASSWORD"]}},
         "migrate_target": target_of(cloud, lab_env, run),
     }
     (tmp_path / "vars.yml").write_text(yaml.safe_dump(play_vars))
