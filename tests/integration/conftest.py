@@ -174,7 +174,6 @@ def run_target(lab_env, tmp_path):
     return run
 
 
-
 # The CPU each test costs (its own and that of the processes it waited for: ansible-playbook, the modules),
 # printed like --durations: the suite is CPU-bound on a 2-core machine, so this is what to cut first.
 CPU_SPENT = []
@@ -209,4 +208,4 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("=", "most CPU-seconds per test (own + waited-for processes)")
         for seconds, nodeid in sorted(CPU_SPENT, reverse=True)[:12]:
             terminalreporter.write_line("%7.1f  %s" % (seconds, nodeid))
-        terminalreporter.write_line("%7.1f  in all %d tests" % (sum(s for s, _ in CPU_SPENT), len(CPU_SPENT)))
+        terminalreporter.write_line("%7.1f  in all %d tests" % (sum(seconds for seconds, nodeid in CPU_SPENT), len(CPU_SPENT)))
