@@ -374,7 +374,7 @@ def test_aws_image_from_a_prepared_snapshot(lab, lab_env, run_target, test_secre
 
 
 def vcsim_power(lab_env, vm_name, on):
-    """Power a vcsim VM on or off (the test's own pyvmomi session, not the module's)."""
+    """Power a vcsim VM on or off (the test's own pyvmomi session, not the module's); True if it was on before."""
     import ssl
 
     from pyVim.connect import Disconnect, SmartConnect
@@ -389,21 +389,24 @@ def vcsim_power(lab_env, vm_name, on):
     try:
         vm = si.content.searchIndex.FindByInventoryPath("DC0/vm/%s" % vm_name)
         state = vm.runtime.powerState
+        was_on = state == vim.VirtualMachinePowerState.poweredOn
         if on and state != vim.VirtualMachinePowerState.poweredOn:
             WaitForTask(vm.PowerOnVM_Task())
         elif not on and state != vim.VirtualMachinePowerState.poweredOff:
             WaitForTask(vm.PowerOffVM_Task())
     finally:
         Disconnect(si)
+    return was_on
 
 
 def test_export_vsphere_preflight_against_vcsim(lab, lab_env, run_target, test_secrets):
     seed_wallet(lab_env, test_secrets)
     lab.set_config(job_seconds=1)
-    vcsim_power(lab_env, "DC0_H0_VM0", on=False)
-    vcsim_power(lab_env, "DC0_H0_VM1", on=True)
+    # the other tests on this lab expect the VMs as the lab seeds them: put them back as they were
+    was_on = {"DC0_H0_VM0": vcsim_power(lab_env, "DC0_H0_VM0", on=False), "DC0_H0_VM1": vcsim_power(lab_env, "DC0_H0_VM1", on=True)}
     try:
         run_ok(run_target, lab_env, test_secrets, "ips_export", ips_t(lab_env, "preflight", secrets=dict(vcenter_password=test_secrets["vcenter_password"])))
     finally:
-        vcsim_power(lab_env, "DC0_H0_VM0", on=True)
+        for name, on in was_on.items():
+            vcsim_power(lab_env, name, on=on)
     assert len(job_posts(lab, "export")) == 1  # only the source that passed reached the service

@@ -1,6 +1,7 @@
 """Run each module's integration target against the lab, at -vvvv, and check what YAML can't."""
 
 import time
+import uuid
 
 from lab_api import LabApi
 
@@ -88,13 +89,17 @@ def test_ips_job_info(lab, lab_env, run_target, test_secrets):
     lab.fail_job("export", "exporting", "The compositing engine could not attach the source disk.")
     failed = api.call("POST", "images/$export", export_body(lab_env, "it-fail", {"case": "failed"}))["id"]
     diags = []
+    # a folder of this run's own: the lab, like the service, fails a job whose output a job it no longer knows left there
+    diag_folder = "diag-%s" % uuid.uuid4().hex[:8]
     for index in range(27):
         body = {"platform": "vsphere", "resourceLocationId": rl, "platformCredentialId": "it-vcenter", "prefix": "ips", "tags": {"n": str(index)},
-                "outputStorageLocation": {"location": "smb://%s/%s/diag/" % (lab_env["IPS_LAB_SMB_HOST"], lab_env["IPS_LAB_SMB_EXPORT_SHARE"]),
+                "outputStorageLocation": {"location": "smb://%s/%s/%s/" % (lab_env["IPS_LAB_SMB_HOST"], lab_env["IPS_LAB_SMB_EXPORT_SHARE"], diag_folder),
                                           "credentialId": "it-smb"},
                 "ceLogs": True, "windowsEventLogs": False, "ipsData": True}
         diags.append(api.call("POST", "images/$diagnostics", body)["id"])
     _wait_terminal(api, diags + [failed])
+    states = [api.call("GET", "jobs/%s" % j)["status"] for j in diags]
+    assert set(states) == {"complete"}, states  # what the target's "completed diagnostics" filter expects
     # Then a long export that stays running while the target looks at it.
     lab.set_config(job_seconds=600)
     export = api.call("POST", "images/$export", export_body(lab_env, "it-win11", {"change": "CHG0042"}))["id"]
