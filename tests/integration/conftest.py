@@ -208,4 +208,10 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("=", "most CPU-seconds per test (own + waited-for processes)")
         for seconds, nodeid in sorted(CPU_SPENT, reverse=True)[:12]:
             terminalreporter.write_line("%7.1f  %s" % (seconds, nodeid))
+        per_file = {}
+        for seconds, nodeid in CPU_SPENT:
+            per_file[nodeid.split("::")[0]] = per_file.get(nodeid.split("::")[0], 0) + seconds
+        terminalreporter.write_sep("-", "per file")
+        for path, seconds in sorted(per_file.items(), key=lambda item: -item[1]):
+            terminalreporter.write_line("%7.1f  %s" % (seconds, path))
         terminalreporter.write_line("%7.1f  in all %d tests" % (sum(seconds for seconds, nodeid in CPU_SPENT), len(CPU_SPENT)))
