@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from ips_lab.runstate import LAB_DIR, RunDir, PortPicker, proc_start_time, record_alive, stop_pid
+from ips_lab.runstate import LAB_DIR, RunDir, PortPicker, proc_cpu_seconds, proc_start_time, record_alive, stop_pid
 from ips_lab.launchers import MissingProgram, all_parts
 
 
@@ -162,11 +162,18 @@ class LabStartError(Exception):
 def cmd_down(args):
     run = RunDir()
     parts = all_parts(run)
+    total = 0.0
     for part in reversed(parts):
         record = run.read_record(part.name)
         if record is None:
             continue
-        out("  %-8s %s (pid %s)" % (part.name, stop_record(run, part.name, record), record.get("pid")))
+        # what each stand-in cost: the lab runs beside the tests on the same cores
+        cpu = proc_cpu_seconds(int(record["pid"])) if record_alive(record) else None
+        total += cpu or 0.0
+        out("  %-8s %s (pid %s%s)" % (part.name, stop_record(run, part.name, record), record.get("pid"),
+                                      "" if cpu is None else ", %.1f CPU-s" % cpu))
+    if total:
+        out("  the stand-ins used %.1f CPU-s" % total)
     # an env file left behind would tell `make bench`, molecule and the demo that the lab still answers
     run.remove_env()
     if args.purge:

@@ -165,6 +165,17 @@ def proc_start_time(pid):
     return int(fields[19])
 
 
+def proc_cpu_seconds(pid):
+    """CPU-seconds a process and the children it waited for have used (user + system), or None if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            stat = handle.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    return sum(int(f) for f in fields[11:15]) / float(os.sysconf("SC_CLK_TCK"))
+
+
 def record_alive(record):
     """True if the process of a pid record is still the one the lab started."""
     if not record or not record.get("pid"):

@@ -82,7 +82,9 @@ def lab_env():
         try:
             yield read_env_file(run_dir / "env")
         finally:
-            ips_lab(run_dir, "down", "--purge")
+            # what this worker's lab cost, for the CPU report at the end (pytest_terminal_summary)
+            down = ips_lab(run_dir, "down", "--purge")
+            run_dir.with_name(run_dir.name + ".cpu").write_text("".join(line.strip() + "\n" for line in down.splitlines() if "CPU-s" in line))
         return
     env_file = run_dir / "env"
     if not env_file.exists():
@@ -203,7 +205,9 @@ def pytest_runtest_logreport(report):
             CPU_SPENT.append((spent, report.nodeid))
 
 
-def pytest_terminal_summary(terminalreporter):
+def pytest_terminal_summary(terminalreporter, config):
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller prints the report
+        return
     if CPU_SPENT:
         terminalreporter.write_sep("=", "most CPU-seconds per test (own + waited-for processes)")
         for seconds, nodeid in sorted(CPU_SPENT, reverse=True)[:12]:
@@ -215,3 +219,8 @@ def pytest_terminal_summary(terminalreporter):
         for path, seconds in sorted(per_file.items(), key=lambda item: -item[1]):
             terminalreporter.write_line("%7.1f  %s" % (seconds, path))
         terminalreporter.write_line("%7.1f  in all %d tests" % (sum(seconds for seconds, nodeid in CPU_SPENT), len(CPU_SPENT)))
+    base = Path(os.environ.get("IPS_LAB_RUN_DIR") or REPO / "lab" / "run")
+    for report in sorted(base.parent.glob(base.name + "-*.cpu")):
+        terminalreporter.write_sep("-", "the lab of %s" % report.name[len(base.name) + 1:-4])
+        terminalreporter.write_line(report.read_text().rstrip())
+        report.unlink()
