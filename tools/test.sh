@@ -118,7 +118,8 @@ run_molecule() {
 
 integration() { # each xdist worker starts its own lab beside $IPS_LAB_RUN_DIR (tests/integration/conftest.py);
   # tests/reliability (the fault matrix) shares those labs; its long variants run with `make test-long`
-  IPS_LAB_PER_WORKER=1 pytest_dirs -n "$WORKERS" --durations=10 -- tests/integration tests/reliability
+  # worksteal: a worker that runs out takes tests queued for another, so no worker ends long after the others
+  IPS_LAB_PER_WORKER=1 pytest_dirs -n "$WORKERS" --dist worksteal --durations=10 -- tests/integration tests/reliability
 }
 
 started=$SECONDS
