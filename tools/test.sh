@@ -4,7 +4,8 @@
 #
 # The suites share nothing, so they run side by side, each into its own log, printed whole as it ends:
 #   integration   pytest-xdist workers, each with a lab of its own (tests/integration/conftest.py)
-#   molecule      the workflow scenarios and the --check one, against the lab started here
+#   molecule      the workflow scenarios and the --check one, in two halves side by side: one against the lab
+#                 started here, the other against a second lab it starts
 #   unit + lab    module_utils and the lab's own tests (in-process servers, private labs)
 #   newest core   the unit tests again on the newest ansible-core (tools/core-matrix.sh; .venv has the oldest)
 #   sanity, lint  ansible-test sanity and ansible-lint on the tracked files
@@ -30,6 +31,8 @@ stop_lab() {
     lab_stopped=true
     echo "=== lab-down"
     "$VENV/bin/ips-lab" down --purge || failed+=("lab-down")
+    # the second molecule lab, when its step was stopped before it could stop it
+    if [ -f "$IPS_LAB_RUN_DIR-mol/env" ]; then IPS_LAB_RUN_DIR="$IPS_LAB_RUN_DIR-mol" "$VENV/bin/ips-lab" down --purge >/dev/null || true; fi
   fi
 }
 # on an early exit, stop the steps still running (their labs are stopped by their own fixtures or below)
@@ -109,11 +112,21 @@ with_lab_env() { # run a command with the lab's env file exported
   )
 }
 
-run_molecule() {
+run_molecule() { # SCENARIO...: those scenarios, one after another, against the lab of $IPS_LAB_RUN_DIR
+  local args=() scenario
+  for scenario in "$@"; do args+=(-s "$scenario"); done
   # molecule keeps scenario state (e.g. "prepared") under ~/.ansible/tmp, shared by every checkout of
   # the project on the machine: reset it so each run prepares its scenarios afresh.
-  (cd extensions && PATH="$VENV/bin:$PATH" "$VENV/bin/molecule" reset --all >/dev/null &&
-    PATH="$VENV/bin:$PATH" "$VENV/bin/molecule" test --all)
+  (cd extensions && PATH="$VENV/bin:$PATH" "$VENV/bin/molecule" reset "${args[@]}" >/dev/null &&
+    PATH="$VENV/bin:$PATH" "$VENV/bin/molecule" test "${args[@]}")
+}
+
+run_molecule_own_lab() { # SCENARIO...: run_molecule against a second lab of its own, started and stopped here
+  local dir="$IPS_LAB_RUN_DIR-mol" rc=0
+  IPS_LAB_RUN_DIR=$dir "$VENV/bin/ips-lab" up || return 1
+  IPS_LAB_RUN_DIR=$dir with_lab_env run_molecule "$@" || rc=$?
+  IPS_LAB_RUN_DIR=$dir "$VENV/bin/ips-lab" down --purge || rc=1
+  return "$rc"
 }
 
 integration() { # each xdist worker starts its own lab beside $IPS_LAB_RUN_DIR (tests/integration/conftest.py);
@@ -124,15 +137,23 @@ integration() { # each xdist worker starts its own lab beside $IPS_LAB_RUN_DIR (
 
 started=$SECONDS
 "$VENV/bin/ips-lab" down --purge >/dev/null 2>&1 || true  # leftovers of an interrupted run
-for d in "$IPS_LAB_RUN_DIR"-gw*; do
+for d in "$IPS_LAB_RUN_DIR"-gw* "$IPS_LAB_RUN_DIR"-mol; do
   if [ -d "$d" ]; then IPS_LAB_RUN_DIR=$d "$VENV/bin/ips-lab" down --purge >/dev/null 2>&1 || true; fi
 done
 echo "=== lab-up"
 if "$VENV/bin/ips-lab" up; then
   # the longest first, so it starts with the machine to itself
   step "pytest tests/integration" integration
-  if [ -d extensions/molecule ] && [ -n "$(ls -A extensions/molecule 2>/dev/null)" ]; then
-    step "molecule" with_lab_env run_molecule
+  # The scenarios wait on the lab's jobs far more than they compute: two halves side by side, each on a lab of
+  # its own (a scenario's verify reads every call its lab recorded, so two scenarios never share a lab at once).
+  mapfile -t scenarios < <(find extensions/molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -rn1 basename | sort)
+  if [ "${#scenarios[@]}" -gt 0 ]; then
+    half_a=() half_b=()
+    for i in "${!scenarios[@]}"; do
+      if [ $((i % 2)) -eq 0 ]; then half_a+=("${scenarios[$i]}"); else half_b+=("${scenarios[$i]}"); fi
+    done
+    step "molecule ${half_a[*]}" with_lab_env run_molecule "${half_a[@]}"
+    if [ "${#half_b[@]}" -gt 0 ]; then step "molecule ${half_b[*]}" run_molecule_own_lab "${half_b[@]}"; fi
   fi
 else
   failed+=("lab-up")
