@@ -61,6 +61,13 @@ if [ "$(readlink "$link" 2>/dev/null || true)" != "$ROOT" ]; then
   echo "setup: linked ansible_collections.citrix_community.ips -> $ROOT"
 fi
 
+# The compile cache for AnsiballZ payloads (tools/zipimport_cache.py says why), in this venv only.
+if ! cmp -s tools/zipimport_cache.py "$site/ips_dev_zipimport_cache.py"; then
+  install -m 0644 tools/zipimport_cache.py "$site/ips_dev_zipimport_cache.py"
+  echo "import ips_dev_zipimport_cache" >"$site/ips-dev-zipimport-cache.pth"
+  echo "setup: installed the zipimport compile cache (tools/zipimport_cache.py) into the venv"
+fi
+
 # ansible-test sanity/units --venv: the offline get-pip shim, under the name this ansible-test wants.
 at=$("$PY" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')
 pipv=$(grep -oP "pip='\K[0-9.]+" "$at/_internal/python_requirements.py" | head -n1)

@@ -6,7 +6,7 @@
 #   integration   pytest-xdist workers, each with a lab of its own (tests/integration/conftest.py)
 #   molecule      the workflow scenarios and the --check one, in two halves side by side: one against the lab
 #                 started here, the other against a second lab it starts
-#   unit + lab    module_utils and the lab's own tests (in-process servers, private labs)
+#   unit + lab    module_utils, the dev tools and the lab's own tests (in-process servers, private labs)
 #   newest core   the unit tests again on the newest ansible-core (tools/core-matrix.sh; .venv has the oldest)
 #   sanity, lint  ansible-test sanity and ansible-lint on the tracked files
 # IPS_TEST_WORKERS sets the integration workers (default 3: the tests wait on jobs and uploads more than
@@ -158,7 +158,7 @@ if "$VENV/bin/ips-lab" up; then
 else
   failed+=("lab-up")
 fi
-step "pytest tests/unit tests/badinput tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs -- tests/unit tests/badinput tests/lab tests/lab_clouds tests/lab_lifecycle
+step "pytest tests/unit tests/badinput tests/tools tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs -- tests/unit tests/badinput tests/tools tests/lab tests/lab_clouds tests/lab_lifecycle
 step "unit tests on the newest ansible-core" tools/core-matrix.sh
 step "sanity" tools/sanity.sh
 step "lint" env PATH="$VENV/bin:$PATH" "$VENV/bin/ansible-lint" --offline --profile production

@@ -26,7 +26,7 @@ from test_migrate_role import inventory, report_of  # noqa: F401 pylint: disable
 VENV_BIN = Path(sys.executable).parent
 
 # Paths (prefixes) that only make sense with the lab or the developer's tools: never in the artifact.
-LAB_ONLY = ("lab/", "bench/", "tools/", "tests/integration/", "tests/lab/", "tests/lab_clouds/", "tests/lab_lifecycle/", "tests/reliability/",
+LAB_ONLY = ("lab/", "bench/", "tools/", "tests/integration/", "tests/lab/", "tests/lab_clouds/", "tests/lab_lifecycle/", "tests/reliability/", "tests/tools/",
             "tests/output/", "extensions/molecule/", "playbooks/demo.yml", "docs/lab.md", "Makefile", "requirements-dev.txt",
             ".venv/", ".cache/", ".ci/", ".git", ".ansible-lint", "tests/unit/plugins/module_utils/test_jobs_wait.py",
             "tests/unit/plugins/module_utils/sources/")
