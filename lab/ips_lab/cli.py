@@ -170,8 +170,8 @@ def cmd_down(args):
         # what each stand-in cost: the lab runs beside the tests on the same cores
         cpu = proc_cpu_seconds(int(record["pid"])) if record_alive(record) else None
         total += cpu or 0.0
-        out("  %-8s %s (pid %s%s)" % (part.name, stop_record(run, part.name, record), record.get("pid"),
-                                      "" if cpu is None else ", %.1f CPU-s" % cpu))
+        used = "" if cpu is None else ", %s CPU-s" % round(cpu, 1)
+        out("  %-8s %s (pid %s%s)" % (part.name, stop_record(run, part.name, record), record.get("pid"), used))
     if total:
         out("  the stand-ins used %.1f CPU-s" % total)
     # an env file left behind would tell `make bench`, molecule and the demo that the lab still answers
