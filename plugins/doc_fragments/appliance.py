@@ -10,8 +10,8 @@ __metaclass__ = type
 class ModuleDocFragment(object):
     # The second backend of the job modules: Image Portability in the App Layering appliance (25.11+), through the
     # Citrix.AppLayering PowerShell module on a Windows host reached over PowerShell Remoting.
-    # What a module with both backends documents: the backend choice here, the appliance and the Windows host in
-    # CONNECTION (citrix_community.ips.appliance.connection), which it extends too.
+    # What a module with both backends documents: the backend choice here, the appliance in CONNECTION
+    # (citrix_community.ips.appliance.connection) and the Windows host in citrix_community.ips.windows_host.appliance.
     DOCUMENTATION = r"""
 options:
   backend:
@@ -80,65 +80,6 @@ options:
           - Default C($XDG_STATE_HOME/citrix_community.ips/appliance-tasks), else
             C(~/.local/state/citrix_community.ips/appliance-tasks).
         type: path
-  windows_host:
-    description:
-      - The Windows host that runs the C(Citrix.AppLayering) module (Windows PowerShell 5.1), reached over PowerShell
-        Remoting (WinRM), with C(backend=appliance). Needs the C(pypsrp) Python library on the host that runs the task.
-      - Only cmdlets with named parameters are sent, never script text, so a value such as a disk name reaches the cmdlet
-        as a literal string.
-    type: dict
-    version_added: 0.2.0
-    suboptions:
-      host:
-        description:
-          - Host name or IP address of the Windows host.
-        type: str
-        required: true
-      port:
-        description:
-          - The WinRM port, from 1 to 65535. Default 5986 with O(windows_host.transport=https), 5985 with V(http).
-        type: int
-      username:
-        description:
-          - The account PowerShell Remoting signs in with (C(DOMAIN\\user) or C(user@domain) for domain accounts).
-        type: str
-        required: true
-      password:
-        description:
-          - The password of O(windows_host.username). Keep it in a vault.
-        type: str
-      transport:
-        description:
-          - V(https) (certificate checked, see O(windows_host.ca_path)) or V(http) (only with message encryption, so
-            O(windows_host.auth) other than V(basic)).
-        type: str
-        choices: [https, http]
-        default: https
-      auth:
-        description:
-          - The authentication protocol, as C(pypsrp) offers them.
-        type: str
-        choices: [negotiate, ntlm, kerberos, credssp, basic]
-        default: negotiate
-      ca_path:
-        description:
-          - A CA bundle (PEM) to verify the Windows host's certificate with, for a private CA.
-        type: path
-      validate_certs:
-        description:
-          - Verify the Windows host's certificate. Turn off only in labs.
-        type: bool
-        default: true
-      connection_timeout:
-        description:
-          - Seconds to wait for the connection to the Windows host, from 1 to 3600.
-        type: int
-        default: 30
-      operation_timeout:
-        description:
-          - Seconds the Windows host may take to answer one WS-Management request, from 1 to 3600.
-        type: int
-        default: 20
 requirements:
   - pypsrp (with C(backend=appliance))
 """

@@ -1,6 +1,7 @@
 """Every numeric option of every module has a range in _option_ranges.RANGES, and its documentation states it."""
 
 import ast
+import importlib
 import os
 
 import pytest
@@ -11,28 +12,26 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._option_range
 PLUGINS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "plugins")
 
 
-def _documentation(path, inside_class=False, variable="DOCUMENTATION"):
-    """The DOCUMENTATION string of a module (or a doc fragment class's `variable`), read without importing it."""
+def _documentation(path):
+    """The DOCUMENTATION string of a module, read without importing it."""
     tree = ast.parse(open(path).read())
-    nodes = tree.body
-    if inside_class:
-        nodes = [n for c in tree.body if isinstance(c, ast.ClassDef) for n in c.body]
-    for node in nodes:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == variable:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION":
             return yaml.safe_load(node.value.value)
-    raise AssertionError("no %s in %s" % (variable, path))
+    raise AssertionError("no DOCUMENTATION in %s" % path)
 
 
 def _merged(path):
-    """A module's documentation with its citrix_community.ips doc fragments' options merged in (as ansible-doc does)."""
+    """A module's documentation with its citrix_community.ips doc fragments' options merged in (as ansible-doc does).
+    Fragments are imported, not parsed: one may build its text from shared pieces (windows_host.py)."""
     doc = _documentation(path)
     options = dict(doc.get("options") or {})
     for fragment in doc.get("extends_documentation_fragment") or []:
         # citrix_community.ips.NAME is NAME.py's DOCUMENTATION; citrix_community.ips.NAME.VAR its VAR (upper case)
         parts = fragment.split(".")[2:]
         variable = parts[1].upper() if len(parts) > 1 else "DOCUMENTATION"
-        path = os.path.join(PLUGINS, "doc_fragments", parts[0] + ".py")
-        options.update(_documentation(path, inside_class=True, variable=variable).get("options") or {})
+        module = importlib.import_module("ansible_collections.citrix_community.ips.plugins.doc_fragments." + parts[0])
+        options.update(yaml.safe_load(getattr(module.ModuleDocFragment, variable)).get("options") or {})
     doc["options"] = options
     return doc
 
