@@ -11,7 +11,7 @@ class ModuleDocFragment(object):
     # The second backend of the job modules: Image Portability in the App Layering appliance (25.11+), through the
     # Citrix.AppLayering PowerShell module on a Windows host reached over PowerShell Remoting.
     # What a module with both backends documents: the backend choice here, the appliance in CONNECTION
-    # (citrix_community.ips.appliance.connection) and the Windows host in citrix_community.ips.windows_host.appliance.
+    # (citrix_community.ips.appliance.connection) and the Windows host in citrix_community.ips.windows_host.appliance_host.
     DOCUMENTATION = r"""
 options:
   backend:

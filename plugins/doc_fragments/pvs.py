@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The PVS farm reached through the PVS console's snap-in on a Windows host (citrix_community.ips.windows_host.pvs).
+    # The PVS farm reached through the PVS console's snap-in on a Windows host (citrix_community.ips.windows_host.pvs_console).
     DOCUMENTATION = r"""
 options:
   pvs:

@@ -64,8 +64,8 @@ _SUBOPTIONS = r"""    suboptions:
 
 
 class ModuleDocFragment(object):
-    # Every module with the appliance backend (citrix_community.ips.windows_host.appliance), and ips_job_wait
-    APPLIANCE = r"""
+    # Every module with the appliance backend (citrix_community.ips.windows_host.appliance_host), and ips_job_wait
+    APPLIANCE_HOST = r"""
 options:
   windows_host:
     description:
@@ -79,8 +79,8 @@ options:
   - pypsrp (with C(backend=appliance))
 """
 
-    # ips_pvs_vdisk (citrix_community.ips.windows_host.pvs)
-    PVS = r"""
+    # ips_pvs_vdisk (citrix_community.ips.windows_host.pvs_console)
+    PVS_CONSOLE = r"""
 options:
   windows_host:
     description:

@@ -22,7 +22,7 @@ extends_documentation_fragment:
   - citrix_community.ips.wait
   - citrix_community.ips.appliance
   - citrix_community.ips.appliance.connection
-  - citrix_community.ips.windows_host.appliance
+  - citrix_community.ips.windows_host.appliance_host
 attributes:
   check_mode:
     support: full

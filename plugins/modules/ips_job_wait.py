@@ -27,7 +27,7 @@ author:
 extends_documentation_fragment:
   - citrix_community.ips.auth
   - citrix_community.ips.appliance.connection
-  - citrix_community.ips.windows_host.appliance
+  - citrix_community.ips.windows_host.appliance_host
 options:
   id:
     description: The job id.

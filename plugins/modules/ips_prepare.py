@@ -26,7 +26,7 @@ extends_documentation_fragment:
   - citrix_community.ips.wait
   - citrix_community.ips.appliance
   - citrix_community.ips.appliance.connection
-  - citrix_community.ips.windows_host.appliance
+  - citrix_community.ips.windows_host.appliance_host
   - citrix_community.ips.platforms
   - citrix_community.ips.vda
 attributes:

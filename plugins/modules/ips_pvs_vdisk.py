@@ -29,7 +29,7 @@ author:
   - citrix_community.ips maintainers (@citrix-community)
 extends_documentation_fragment:
   - citrix_community.ips.pvs
-  - citrix_community.ips.windows_host.pvs
+  - citrix_community.ips.windows_host.pvs_console
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
