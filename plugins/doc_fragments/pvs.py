@@ -38,4 +38,3 @@ options:
         type: str
         required: true
 """
-
