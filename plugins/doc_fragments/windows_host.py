@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-
 class ModuleDocFragment(object):
     # The Windows host reached over PowerShell Remoting (module_utils/_psrp.py): the App Layering backend runs the
     # Citrix.AppLayering module there, ips_pvs_vdisk the PVS console's snap-in. The two variables differ in what the
