@@ -28,7 +28,7 @@ if [ ! -x "$VENV/bin/pytest" ] || [ "$(cat "$VENV/.ips-stamp" 2>/dev/null)" != "
   rm -rf "$VENV"
   "$python" -m venv "$VENV"
   echo "core-matrix: pip install $NEWEST_CORE -r requirements.txt into $(basename "$VENV") ($("$python" --version))"
-  "$VENV/bin/python" -m pip install -q --no-compile "$NEWEST_CORE" -r requirements.txt -e lab pytest pytest-timeout 2>&1 | grep -v "^WARNING: Location" || true
+  "$VENV/bin/python" -m pip install -q "$NEWEST_CORE" -r requirements.txt -e lab pytest pytest-timeout 2>&1 | grep -v "^WARNING: Location" || true
   site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   mkdir -p "$site/ansible_collections/citrix_community"
   ln -sfn "$ROOT" "$site/ansible_collections/citrix_community/ips"

@@ -25,17 +25,17 @@ stamp_write() {
   cat "$@" | sha256sum | cut -d' ' -f1 >"$stamp"
 }
 
-# --no-compile: pip would byte-compile all ~10,000 files (every API version of azure-mgmt-compute); Python compiles
-# the few hundred the tests import on first use instead, and keeps them, which saves CPU on a fresh machine.
+# Not --no-compile: machines that set PYTHONDONTWRITEBYTECODE (CI does) never cache what Python compiles, so every
+# process would compile the SDKs it imports again (measured: the integration step took 1,321 CPU-s instead of 808).
 if ! stamp_ok "$VENV/.ips-requirements-dev.sha256" requirements-dev.txt; then
   echo "setup: pip install -r requirements-dev.txt"
-  "$PY" -m pip install -q --no-compile -r requirements-dev.txt
+  "$PY" -m pip install -q -r requirements-dev.txt
   stamp_write "$VENV/.ips-requirements-dev.sha256" requirements-dev.txt
 fi
 
 if ! stamp_ok "$VENV/.ips-lab.sha256" lab/pyproject.toml || [ ! -x "$VENV/bin/ips-lab" ]; then
   echo "setup: pip install -e lab"
-  "$PY" -m pip install -q --no-compile -e lab
+  "$PY" -m pip install -q -e lab
   stamp_write "$VENV/.ips-lab.sha256" lab/pyproject.toml
 fi
 
@@ -44,7 +44,7 @@ AWSCLI=$ROOT/lab/.venv-awscli
 if ! stamp_ok "$AWSCLI/.ips-awscli.sha256" lab/requirements-awscli.txt || [ ! -x "$AWSCLI/bin/aws" ]; then
   echo "setup: aws-cli into lab/.venv-awscli"
   "$(command -v python3.11 || command -v python3)" -m venv "$AWSCLI"
-  "$AWSCLI/bin/python" -m pip install -q --no-compile -r lab/requirements-awscli.txt
+  "$AWSCLI/bin/python" -m pip install -q -r lab/requirements-awscli.txt
   stamp_write "$AWSCLI/.ips-awscli.sha256" lab/requirements-awscli.txt
 fi
 

@@ -176,20 +176,6 @@ def run_target(lab_env, tmp_path):
     return run
 
 
-# The files whose tests take a minute or more on a loaded 2-core machine (the "slowest durations" and CPU reports of
-# `make test`), collected first: xdist's workers start them while the other steps still share the cores, and the
-# short tests fill the end, so no worker is left running one long test alone after the others are done.
-LONG_FIRST = ("test_artifact.py", "test_check_mode.py", "test_token_reuse.py", "test_migrate_role.py", "test_migrate_report.py",
-              "test_lab_for_newcomers.py", "test_real_hosts.py", "test_upload_modules.py", "test_job_modules.py")
-
-
-def pytest_collection_modifyitems(items):
-    def rank(item):
-        name = item.path.name
-        return LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST)
-    items.sort(key=rank)  # stable: each file keeps its order, so module-scoped fixtures are made once per worker
-
-
 # The CPU each test costs (its own and that of the processes it waited for: ansible-playbook, the modules),
 # printed like --durations: the suite is CPU-bound on a 2-core machine, so this is what to cut first.
 CPU_SPENT = []

@@ -77,7 +77,7 @@ def build_and_install(base):
     # The virtualenv first and in the background: pip waits on the index more than it works.
     pip_log = open(str(base / "pip.log"), "w")
     pip = subprocess.Popen(
-        "%s -m venv %s && %s/bin/pip install --disable-pip-version-check --no-compile -r %s %s" % (
+        "%s -m venv %s && %s/bin/pip install --disable-pip-version-check -r %s %s" % (
             sys.executable, venv, venv, REPO / "requirements.txt", " ".join("'%s'" % pin for pin in execution_environment_pins())),
         shell=True, stdout=pip_log, stderr=subprocess.STDOUT, env=dict(os.environ, PIP_NO_INPUT="1"))
     try:
