@@ -25,8 +25,8 @@ stamp_write() {
   cat "$@" | sha256sum | cut -d' ' -f1 >"$stamp"
 }
 
-# Not --no-compile: machines that set PYTHONDONTWRITEBYTECODE (CI does) never cache what Python compiles, so every
-# process would compile the SDKs it imports again (measured: the integration step took 1,321 CPU-s instead of 808).
+# Not --no-compile: where PYTHONDONTWRITEBYTECODE is set (as on these machines) nothing compiled later is cached, what Python compiles, so every
+# so every process would compile the SDKs it imports again (measured: the integration step took 1,321 CPU-s instead of 808).
 if ! stamp_ok "$VENV/.ips-requirements-dev.sha256" requirements-dev.txt; then
   echo "setup: pip install -r requirements-dev.txt"
   "$PY" -m pip install -q -r requirements-dev.txt
