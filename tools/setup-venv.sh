@@ -25,7 +25,7 @@ stamp_write() {
   cat "$@" | sha256sum | cut -d' ' -f1 >"$stamp"
 }
 
-# Not --no-compile: where PYTHONDONTWRITEBYTECODE is set (as on these machines) nothing compiled later is cached, what Python compiles, so every
+# Not --no-compile: where PYTHONDONTWRITEBYTECODE is set (as on these machines) nothing compiled later is cached,
 # so every process would compile the SDKs it imports again (measured: the integration step took 1,321 CPU-s instead of 808).
 if ! stamp_ok "$VENV/.ips-requirements-dev.sha256" requirements-dev.txt; then
   echo "setup: pip install -r requirements-dev.txt"
