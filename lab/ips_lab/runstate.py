@@ -152,27 +152,29 @@ def read_env_file(path):
 
 # --- processes --------------------------------------------------------------------------------
 
-def proc_start_time(pid):
-    """The start time of a process (clock ticks since boot), or None if it is gone or a zombie."""
+def _proc_stat_fields(pid):
+    """The fields of /proc/PID/stat after the command name (state first), or None if the process is gone."""
     try:
         with open("/proc/%d/stat" % pid) as handle:
             stat = handle.read()
     except OSError:
         return None
-    fields = stat[stat.rindex(")") + 2:].split()
-    if fields[0] in ("Z", "X"):
+    return stat[stat.rindex(")") + 2:].split()
+
+
+def proc_start_time(pid):
+    """The start time of a process (clock ticks since boot), or None if it is gone or a zombie."""
+    fields = _proc_stat_fields(pid)
+    if fields is None or fields[0] in ("Z", "X"):
         return None
     return int(fields[19])
 
 
 def proc_cpu_seconds(pid):
     """CPU-seconds a process and the children it waited for have used (user + system), or None if it is gone."""
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            stat = handle.read()
-    except OSError:
+    fields = _proc_stat_fields(pid)
+    if fields is None:
         return None
-    fields = stat[stat.rindex(")") + 2:].split()
     return sum(int(f) for f in fields[11:15]) / float(os.sysconf("SC_CLK_TCK"))
 
 
