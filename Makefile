@@ -22,7 +22,10 @@ help:
 	@echo "make bench      run the benchmarks (bench/run.sh)"
 	@echo "make clean      remove caches and build outputs (keeps .venv, lab/node_modules, lab/run)"
 
-setup: setup-apt setup-venv setup-node lab/bin/vcsim
+# The Debian packages first; then the venv, the node packages and vcsim side by side (on a fresh machine each
+# mostly waits on a download or a compiler of its own).
+setup: setup-apt
+	@$(MAKE) --no-print-directory -j3 setup-venv setup-node lab/bin/vcsim
 
 setup-apt:
 	@tools/setup-apt.sh

@@ -2,8 +2,9 @@
 # The collection's unit tests on the newest ansible-core, beside the oldest one it supports: .venv holds the
 # requires_ansible floor (requirements-dev.txt), every other suite runs on it. The newest core needs a newer
 # Python than .venv's, so it gets a venv of its own, .venv-core-newest, with the runtime requirements only
-# (requirements.txt), the lab package (some unit tests start its Samba) and the test runner; pip runs again only
-# when the pins, requirements.txt or the lab's pyproject change.
+# (requirements.txt), the lab package (some unit tests start its Samba) and the test runner, installed by .venv's
+# uv (tools/setup-venv.sh) from its cache; the install runs again only when the pins, requirements.txt or the
+# lab's pyproject change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -22,13 +23,14 @@ find_python() { # python$1 from PATH, or from pyenv when its shim has no such ve
   return 1
 }
 
-want=$(printf '%s\n' "$NEWEST_CORE" "$NEWEST_PYTHON" | cat - requirements.txt lab/pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(printf '%s\n' "$NEWEST_CORE" "$NEWEST_PYTHON" | cat - requirements.txt lab/pyproject.toml tools/uv-version | sha256sum | cut -d' ' -f1)
 if [ ! -x "$VENV/bin/pytest" ] || [ "$(cat "$VENV/.ips-stamp" 2>/dev/null)" != "$want" ]; then
   python=$(find_python "$NEWEST_PYTHON")
   rm -rf "$VENV"
-  "$python" -m venv "$VENV"
-  echo "core-matrix: pip install $NEWEST_CORE -r requirements.txt into $(basename "$VENV") ($("$python" --version))"
-  "$VENV/bin/python" -m pip install -q "$NEWEST_CORE" -r requirements.txt -e lab pytest pytest-timeout 2>&1 | grep -v "^WARNING: Location" || true
+  "$python" -m venv --without-pip "$VENV"
+  echo "core-matrix: uv pip install $NEWEST_CORE -r requirements.txt into $(basename "$VENV") ($("$python" --version))"
+  UV_LINK_MODE=copy UV_NO_PROGRESS=1 "$ROOT/.venv/bin/uv" pip install -q --python "$VENV/bin/python" --compile-bytecode \
+    "$NEWEST_CORE" -r requirements.txt -e lab pytest pytest-timeout
   site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   mkdir -p "$site/ansible_collections/citrix_community"
   ln -sfn "$ROOT" "$site/ansible_collections/citrix_community/ips"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's .venv: requirements-dev.txt (pip runs again only when that file changed), the lab
+# The project's .venv: requirements-dev.txt (installed again only when that file changed), the lab
 # installed editable, the collection importable as ansible_collections.citrix_community.ips, and
 # ansible-test's get-pip bootstrap replaced by an offline shim.
 set -euo pipefail
@@ -25,17 +25,30 @@ stamp_write() {
   cat "$@" | sha256sum | cut -d' ' -f1 >"$stamp"
 }
 
-# Not --no-compile: where PYTHONDONTWRITEBYTECODE is set (as on these machines) nothing compiled later is cached,
-# so every process would compile the SDKs it imports again (measured: the integration step took 1,321 CPU-s instead of 808).
+# Installs go through uv (pinned in tools/uv-version), bootstrapped into .venv with pip: on a fresh machine it
+# fetches the ~150 wheels in parallel where pip fetches one at a time, and installs from its cache in seconds
+# afterwards (the core-matrix venv and the artifact test's venv reuse that cache).
+# --compile-bytecode, never without: where PYTHONDONTWRITEBYTECODE is set (as on these machines) nothing compiled
+# later is cached, so every process would compile the SDKs it imports again (measured: the integration step took
+# 1,321 CPU-s instead of 808 without the install-time compile).
+UV=$VENV/bin/uv
+export UV_LINK_MODE=copy UV_NO_PROGRESS=1
+if ! stamp_ok "$VENV/.ips-uv.sha256" tools/uv-version || [ ! -x "$UV" ]; then
+  echo "setup: pip install uv ($(cat tools/uv-version))"
+  "$PY" -m pip install -q --disable-pip-version-check "uv==$(cat tools/uv-version)" 2>&1 | grep -v "^WARNING: Location" || true
+  [ -x "$UV" ] || { echo "setup: uv was not installed into .venv" >&2; exit 1; }
+  stamp_write "$VENV/.ips-uv.sha256" tools/uv-version
+fi
+
 if ! stamp_ok "$VENV/.ips-requirements-dev.sha256" requirements-dev.txt; then
-  echo "setup: pip install -r requirements-dev.txt"
-  "$PY" -m pip install -q -r requirements-dev.txt
+  echo "setup: uv pip install -r requirements-dev.txt"
+  "$UV" pip install -q --python "$PY" --compile-bytecode -r requirements-dev.txt
   stamp_write "$VENV/.ips-requirements-dev.sha256" requirements-dev.txt
 fi
 
 if ! stamp_ok "$VENV/.ips-lab.sha256" lab/pyproject.toml || [ ! -x "$VENV/bin/ips-lab" ]; then
-  echo "setup: pip install -e lab"
-  "$PY" -m pip install -q -e lab
+  echo "setup: uv pip install -e lab"
+  "$UV" pip install -q --python "$PY" --compile-bytecode -e lab
   stamp_write "$VENV/.ips-lab.sha256" lab/pyproject.toml
 fi
 
@@ -43,8 +56,9 @@ fi
 AWSCLI=$ROOT/lab/.venv-awscli
 if ! stamp_ok "$AWSCLI/.ips-awscli.sha256" lab/requirements-awscli.txt || [ ! -x "$AWSCLI/bin/aws" ]; then
   echo "setup: aws-cli into lab/.venv-awscli"
-  "$(command -v python3.11 || command -v python3)" -m venv "$AWSCLI"
-  "$AWSCLI/bin/python" -m pip install -q -r lab/requirements-awscli.txt
+  rm -rf "$AWSCLI"
+  "$(command -v python3.11 || command -v python3)" -m venv --without-pip "$AWSCLI"
+  "$UV" pip install -q --python "$AWSCLI/bin/python" --compile-bytecode -r lab/requirements-awscli.txt
   stamp_write "$AWSCLI/.ips-awscli.sha256" lab/requirements-awscli.txt
 fi
 
