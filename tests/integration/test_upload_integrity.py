@@ -6,6 +6,7 @@ and what the target holds afterwards is checked against what was sent.
   target's granularity (Azure 512-byte sectors + the footer, EBS 512 KiB blocks, GCP the sparse map's 512-byte runs
   + the gzip/tar head and tail), and the target reads back byte-exact against `qemu-img convert -O raw` (for GCP the
   archive is read the way the GCE plane reads it: gzip, then the sparse tar member disk.raw).
+- After an EBS snapshot completed, its block list is compared with the blocks sent (both ways).
 - A part changed in the bucket between its upload and the compose is caught: the GCP target's own steps are driven
   in-process against the lab (transfer, then one part object overwritten in the GCS emulator, then finish) and the
   composed object's crc32c, which the emulator computes over what it holds, no longer matches the one combined from
@@ -114,3 +115,42 @@ def test_a_part_changed_in_the_bucket_is_caught_by_the_composed_crc32c(lab, lab_
     assert "gs://%s/%s.tar.gz holds other bytes than were sent" % (bucket.name, name) in msg and "crc32c" in msg
     assert "overwrite: always" in msg
     assert target.exists() is None, "an image was made from the changed archive"
+
+
+def test_ebs_block_list_after_completion_is_compared_with_the_blocks_sent(lab, lab_env, tmp_path, zero_heavy):
+    """The AWS target's own steps in-process against the EBS front (moto behind it): after the snapshot completed, the
+    block list the front answers (ListSnapshotBlocks) is compared with the journal's blocks. The lab cannot lose a
+    block it acknowledged (its CompleteSnapshot checks the count and the aggregate first), so the difference is made
+    on the journal's side: one block more than was sent, then one block fewer."""
+    from ansible_collections.citrix_community.ips.plugins.module_utils._disk import open_image
+    from ansible_collections.citrix_community.ips.plugins.module_utils._sources import LocalFileSource
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.aws import AwsTarget
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import fingerprint
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import Journal
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import UploadError, run_units
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import Plan
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.progress import Progress
+    path, ref = zero_heavy
+    name = "blocks-%s" % uuid.uuid4().hex[:6]
+    source = LocalFileSource(str(path))
+    try:
+        image = open_image(source)
+        target = AwsTarget(aws_opts(lab_env, name), image, fingerprint(image.identity), tries=2)
+        journal = Journal(str(tmp_path), target.key(), image.identity, target.unit_size)
+        target.start(journal)
+        run_units(image, Plan(image, target.unit_size), target, journal, Progress(None, total=0, target="aws"), concurrency=4)
+        target.finish(journal)  # completes, lists the blocks: they match
+        sent = sorted(i for i, d in journal.done.items() if d)
+        assert len(sent) == nonzero_units(ref, EBS_BLOCK) and 250 not in sent
+        journal.done[250] = "00" * 32  # the journal says block 250 went; the snapshot does not hold it
+        with pytest.raises(UploadError) as err:
+            target._check_blocks(journal)  # pylint: disable=protected-access
+        assert "lacks block 250 (bytes %d to %d)" % (250 * EBS_BLOCK, 251 * EBS_BLOCK) in str(err.value)
+        del journal.done[250]
+        del journal.done[sent[-1]]  # the snapshot holds a block the journal never sent
+        with pytest.raises(UploadError) as err:
+            target._check_blocks(journal)  # pylint: disable=protected-access
+        assert "holds an unsent block %d" % sent[-1] in str(err.value) and "overwrite: always" in str(err.value)
+        journal.close()
+    finally:
+        source.close()
