@@ -104,6 +104,30 @@ def test_upload_survives_a_fault_burst(lab, lab_env, tmp_path, target):
                  bytes_resent=TALLY["bytes_resent"] + resent)
 
 
+@pytest.mark.parametrize("target", ["azure", "aws", "gcp"])
+def test_upload_survives_answers_slower_than_the_request_timeout(lab, lab_env, tmp_path, target):
+    """Two of the stage's own requests (data writes; GCP: Compute Engine polls) are answered only after 4 s, past the
+    module's request_timeout of 3 s: the client gives up on each, the shared retry sends it again, and the upload
+    completes byte-exact with one target. (The plane still carries out a write it answers late, as a cloud does: the
+    same bytes at the same place, so it is stored twice and harmlessly.)"""
+    plane, path, method = UPLOAD_FAULT_PATHS[target]
+    admin = PlaneAdmin.from_env(lab_env, plane)
+    admin.clear_faults()
+    admin.clear_requests()
+    image, ref = _image(lab_env)
+    name = "slow-%s" % uuid.uuid4().hex[:6]
+    tried = _faults(admin, path, method, [dict(action="slow", delay=4, times=2)])
+    result = _up.run_module({"source": {"location": str(image)}, "target": target, target: _opts(lab_env, target, name),
+                             "journal_dir": str(tmp_path / "journal"), "request_timeout": 3, "retries": 8}, tmp_path)
+    survived = _survived(admin, tried)
+    assert result["changed"] and survived == tried, (survived, tried)
+    if target != "gcp":  # `retries` counts the data writes' retries (GCP's faults are on its Compute Engine polls)
+        assert result["retries"] >= tried, result["retries"]
+    _check(lab_env, target, name, ref)
+    assert _creates(lab_env, target, name, admin) == 1, "the target was created more than once"
+    TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + tried, faults_survived=TALLY["faults_survived"] + survived)
+
+
 @pytest.mark.parametrize("target,verb,case", [("ips_export", "export", "attach"), ("ips_prepare", "prepare", "attach")])
 def test_job_stage_survives_a_fault_burst_and_token_expiry(lab, lab_env, run_target, test_secrets, tmp_path, target, verb, case):
     """Job polls answered 429 (Retry-After), 503 and dropped, while the token expires every 2 s: the stage completes

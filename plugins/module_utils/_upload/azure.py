@@ -196,8 +196,10 @@ class AzureTarget(Target):
             status = getattr(response, "status_code", None)
         if status in RETRY_STATUS:
             return True, status in (429, 503), 0
-        name = type(exc).__name__
-        if name in ("ServiceRequestError", "ServiceResponseError", "IncompleteReadError", "ConnectionError", "Timeout", "ReadTimeout"):
+        # by class name (the SDKs are imported lazily), the class's bases included: azure-core answers a read timeout with
+        # ServiceResponseTimeoutError, a ServiceResponseError
+        names = set(cls.__name__ for cls in type(exc).__mro__)
+        if names & {"ServiceRequestError", "ServiceResponseError", "IncompleteReadError", "ConnectionError", "Timeout", "ReadTimeout"}:
             return True, False, 0
         return False, False, 0
 
