@@ -323,3 +323,76 @@ def test_gcp_upload_survives_its_plane_restarted(lab, lab_env, tmp_path):
     PlaneAdmin.from_env(lab_env, "gce").clear_faults()
     _check(lab_env, "gcp", name, ref)
     TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + 1, faults_survived=TALLY["faults_survived"] + 1)
+
+
+def _restart(part):
+    """Stop one part of the lab (SIGTERM, waited for) and start it again with `ips-lab up` (same port, same state)."""
+    stop = _load("lab_restart_helpers_for_reliability", INTEGRATION.parent / "lab_clouds" / "test_restart.py").stop
+    run_dir = _it_run_dir()
+    stop(run_dir, part)
+    subprocess.run([str(Path(sys.executable).with_name("ips-lab")), "up"], env=dict(__import__("os").environ, IPS_LAB_RUN_DIR=str(run_dir)),
+                   check=True, capture_output=True, timeout=300)
+
+
+@pytest.mark.long
+def test_upload_survives_samba_restarted_mid_upload(lab, lab_env, tmp_path):
+    """The source is read over SMB from the lab's Samba, which is stopped and started again while the upload reads
+    (rate-limited, so it is mid-way): the read fails clearly or is retried, and the re-run resumes from the journal;
+    the Azure disk is byte-exact."""
+    image, ref = _image(lab_env, size=48 * MIB)
+    rel = str(image.relative_to(lab_env["IPS_LAB_SMB_EXPORT_DIR"]))
+    name = "smb-restart-%s" % uuid.uuid4().hex[:6]
+    args = {"source": _up.smb_source(lab_env, rel), "target": "azure", "azure": _opts(lab_env, "azure", name),
+            "journal_dir": str(tmp_path / "journal"), "retries": 12, "rate_limit": 4, "progress_file": str(tmp_path / "p.json")}
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if json.loads((tmp_path / "p.json").read_text()).get("percent", 0) >= 20:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    _restart("samba")
+    out, _err = proc.communicate(timeout=300)
+    first = json.loads(out)
+    if first.get("failed"):
+        assert "SMB" in first["msg"] or "smb" in first["msg"], first["msg"]  # a clear source error, not a traceback
+        result = _up.run_module(dict(args, rate_limit=None), tmp_path)
+        assert result["resumed"]
+    _check(lab_env, "azure", name, ref)
+    TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + 1, faults_survived=TALLY["faults_survived"] + 1)
+
+
+@pytest.mark.long
+def test_export_survives_the_citrix_stand_in_restarted_mid_job(lab, lab_env, run_target, test_secrets, tmp_path):
+    """The Citrix Cloud stand-in is stopped and started again while an export job runs and the module polls it: the
+    job's state is persisted, the polls that meet the outage are retried, and the export completes with one job."""
+    import threading
+    _jobs.seed_wallet(lab_env, test_secrets)
+    t = _jobs.ips_t(lab_env, "attach", aws_snapshot="snap-0")
+    lab.set_config(job_seconds=12)
+    done = {}
+
+    def play():
+        done["run"] = run_target("ips_export", dict(ips_t=t), env=_jobs.module_env(lab_env))
+
+    player = threading.Thread(target=play)
+    player.start()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not _jobs.job_posts(lab, "export"):
+        time.sleep(0.2)
+    before = len(_jobs.job_posts(lab, "export"))
+    assert before == 1, "the export was not submitted once"
+    time.sleep(2)
+    _restart("cloud")  # the stand-in's record of requests starts empty again; its jobs are persisted
+    player.join(300)
+    run = done["run"]
+    assert run.rc == 0, "\n".join(line for line in run.output.splitlines() if '"msg"' in line or "FAILED" in line)[-4000:]
+    posts = before + len(_jobs.job_posts(lab, "export"))
+    assert posts == 1, "the export was submitted again after the restart"
+    TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + 1, faults_survived=TALLY["faults_survived"] + 1,
+                 duplicate_jobs=TALLY["duplicate_jobs"] + posts - 1)
