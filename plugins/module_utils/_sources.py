@@ -31,7 +31,8 @@ SMB_SCHEME = "smb://"
 # a DNS name (labels of letters, digits, '-' and '_'), an IPv4 address or an IPv6 address (urlsplit strips its brackets)
 _HOST_NAME = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?)+$|^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%A-Za-z]*$")
 SMB_READ_CHUNK = 4 * 1024 * 1024
-SMB_READ_TIMEOUT = 120  # seconds one SMB call may take before the source gives up on it
+READ_TIMEOUT = 120  # seconds one read (local or SMB) may take before the source gives up on it
+SMB_READ_TIMEOUT = READ_TIMEOUT  # and one SMB call of any kind
 SMB_PARALLEL_READS = 2  # default connections per SMB source (each its own session and handle): a read waits on the
 # network and the server's disk, so a second one in flight keeps the link busy (reference 3.2); docs/performance.md
 
@@ -40,16 +41,44 @@ class SourceError(IPSError):
     """The image file cannot be opened or read: names the problem and what to do."""
 
 
+def call_with_deadline(func, seconds, late, name="source-call"):
+    """func() in a helper thread, waited for at most `seconds` (None: no deadline); its value, or its exception raised.
+
+    A read blocked in the kernel (a hung network mount, a failing device) or an SMB call with no answer cannot be
+    interrupted from Python: after the deadline the call is abandoned (the daemon thread may finish later) and
+    SourceError(`late`) is raised, so the task fails with a clear message instead of hanging. Every reader stops
+    on that error, so nothing read into a buffer by an abandoned call is ever sent."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = func()
+        except BaseException as e:  # pylint: disable=broad-except
+            result["error"] = e
+
+    worker = threading.Thread(target=run, name=name)
+    worker.daemon = True
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise SourceError(late)
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
+
+
 # -- local files ----------------------------------------------------------------------------------
 
 
 class LocalFileSource(object):
-    """A local file (or block device) opened read-only, read with os.pread (thread safe)."""
+    """A local file (or block device) opened read-only, read with os.pread (thread safe); each read has a deadline
+    (`read_timeout` seconds, as an SMB source's), so a hung mount or device fails the task instead of hanging it."""
 
     parallel_reads = 1
 
-    def __init__(self, path):
+    def __init__(self, path, read_timeout=READ_TIMEOUT):
         self.name = path
+        self.read_timeout = read_timeout
         try:
             # O_NONBLOCK: opening a named pipe for reading would otherwise wait for a writer, forever
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -89,6 +118,11 @@ class LocalFileSource(object):
     def readinto_at(self, offset, buffer):
         """Fill `buffer` (writable bytes-like) from `offset`; the number of bytes read (short only at EOF)."""
         view = memoryview(buffer).cast("B")
+        late = ("%s: reading %d bytes at offset %d took more than %d seconds (a hung network mount or a failing disk); check "
+                "the disk or mount holding the file, then run the task again" % (self.name, len(view), offset, self.read_timeout or 0))
+        return call_with_deadline(lambda: self._pread(offset, view), self.read_timeout, late, name="local-read")
+
+    def _pread(self, offset, view):
         total = 0
         while total < len(view):
             try:
@@ -275,30 +309,15 @@ class SmbFileSource(object):
         deadline: the task fails with a clear message instead of hanging; its lane is discarded.
         """
         stage = kwargs.pop("_stage", "file")
-        result = {}
-
-        def run():
-            try:
-                result["value"] = func(*args, **kwargs)
-            except BaseException as e:  # pylint: disable=broad-except
-                result["error"] = e
-
-        worker = threading.Thread(target=run, name="smb-call")
-        worker.daemon = True
-        worker.start()
         deadline = max(self._timeout or 0, self._read_timeout or 0) or None
-        worker.join(deadline)
-        if worker.is_alive():
-            raise SourceError("the SMB server %s:%d did not answer within %d seconds while reading %s; check the server and the "
-                              "network, then retry" % (self.host, self.port, deadline, self.name))
-        error = result.get("error")
-        if error is None:
-            return result.get("value")
-        if isinstance(error, SourceError):
-            raise error
-        if not isinstance(error, Exception):
-            raise error
-        raise SourceError(redact(self._problem(error, stage), self._secrets))
+        late = ("the SMB server %s:%d did not answer within %d seconds while reading %s; check the server and the network, then retry"
+                % (self.host, self.port, deadline or 0, self.name))
+        try:
+            return call_with_deadline(lambda: func(*args, **kwargs), deadline, late, name="smb-call")
+        except SourceError:
+            raise
+        except Exception as error:  # pylint: disable=broad-except
+            raise SourceError(redact(self._problem(error, stage), self._secrets))
 
     def _problem(self, e, stage="file"):
         ex = self._exc

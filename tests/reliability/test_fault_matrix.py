@@ -104,6 +104,30 @@ def test_upload_survives_a_fault_burst(lab, lab_env, tmp_path, target):
                  bytes_resent=TALLY["bytes_resent"] + resent)
 
 
+@pytest.mark.parametrize("target", ["azure", "aws", "gcp"])
+def test_upload_survives_answers_slower_than_the_request_timeout(lab, lab_env, tmp_path, target):
+    """Two of the stage's own requests (data writes; GCP: Compute Engine polls) are answered only after 4 s, past the
+    module's request_timeout of 3 s: the client gives up on each, the shared retry sends it again, and the upload
+    completes byte-exact with one target. (The plane still carries out a write it answers late, as a cloud does: the
+    same bytes at the same place, so it is stored twice and harmlessly.)"""
+    plane, path, method = UPLOAD_FAULT_PATHS[target]
+    admin = PlaneAdmin.from_env(lab_env, plane)
+    admin.clear_faults()
+    admin.clear_requests()
+    image, ref = _image(lab_env)
+    name = "slow-%s" % uuid.uuid4().hex[:6]
+    tried = _faults(admin, path, method, [dict(action="slow", delay=4, times=2)])
+    result = _up.run_module({"source": {"location": str(image)}, "target": target, target: _opts(lab_env, target, name),
+                             "journal_dir": str(tmp_path / "journal"), "request_timeout": 3, "retries": 8}, tmp_path)
+    survived = _survived(admin, tried)
+    assert result["changed"] and survived == tried, (survived, tried)
+    if target != "gcp":  # `retries` counts the data writes' retries (GCP's faults are on its Compute Engine polls)
+        assert result["retries"] >= tried, result["retries"]
+    _check(lab_env, target, name, ref)
+    assert _creates(lab_env, target, name, admin) == 1, "the target was created more than once"
+    TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + tried, faults_survived=TALLY["faults_survived"] + survived)
+
+
 @pytest.mark.parametrize("target,verb,case", [("ips_export", "export", "attach"), ("ips_prepare", "prepare", "attach")])
 def test_job_stage_survives_a_fault_burst_and_token_expiry(lab, lab_env, run_target, test_secrets, tmp_path, target, verb, case):
     """Job polls answered 429 (Retry-After), 503 and dropped, while the token expires every 2 s: the stage completes
@@ -183,3 +207,192 @@ def test_upload_survives_its_plane_restarted(lab, lab_env, tmp_path, target):
 
 def _it_run_dir():
     return integration_conftest().lab_run_dir()
+
+
+def _gcp_front_opts(lab_env, name):
+    """GCP options with Cloud Storage through the GCE plane's strict front (IPS_LAB_GCE_URL), whose faults and request
+    record see every part upload (the bare emulator has neither)."""
+    return dict(_opts(lab_env, "gcp", name), storage_endpoint=lab_env["IPS_LAB_GCE_URL"])
+
+
+def _many_parts_image(lab_env, parts=12):
+    """A dynamic VHDX with `parts` 8 MiB GCP parts of random data, each with a zero run inside its allocated blocks."""
+    folder = Path(lab_env["IPS_LAB_SMB_EXPORT_DIR"]) / ("fault-gcp-" + uuid.uuid4().hex[:6])
+    folder.mkdir(parents=True)
+    raw, path, ref = folder / "src.raw", folder / "many.vhdx", folder / "many.ref.raw"
+    rnd = __import__("random").Random(18)
+    with open(raw, "wb") as f:
+        f.truncate(parts * 8 * MIB + MIB)
+        for k in range(parts):
+            f.seek(k * 8 * MIB)
+            f.write(rnd.randbytes(6 * MIB) + bytes(MIB) + rnd.randbytes(MIB))  # 1 MiB of zeros inside the blocks
+    subprocess.run(["qemu-img", "convert", "-S", "0", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic,block_size=8M", str(raw), str(path)],
+                   check=True)
+    subprocess.run(["qemu-img", "convert", "-f", "vhdx", "-O", "raw", str(path), str(ref)], check=True)
+    return path, ref
+
+
+def _part_uploads(admin):
+    """Media uploads answered 2xx at the Cloud Storage front (parts, head and tail)."""
+    return [r for r in admin.requests() if r["method"] == "POST" and r["path"].startswith("/upload/storage/v1/")
+            and r["status"] and 200 <= r["status"] < 300]
+
+
+@pytest.mark.long
+def test_gcp_upload_killed_and_run_again_resends_only_what_was_in_flight(lab, lab_env, tmp_path):
+    """SIGKILL an upload to Google Cloud while parts are being sent (each part upload answered after 1 s at the front),
+    run it again: it resumes from the journal (the sparse entries of the parts done come from there), re-sends at most
+    the parts in flight, and the archive is byte-exact."""
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import read_journal
+    admin = PlaneAdmin.from_env(lab_env, "gce")
+    admin.clear_faults()
+    admin.clear_requests()
+    image, ref = _many_parts_image(lab_env)
+    name = "kill-gcp-%s" % uuid.uuid4().hex[:6]
+    journal_dir = tmp_path / "journal"
+    concurrency = 2
+    args = {"source": {"location": str(image)}, "target": "gcp", "gcp": _gcp_front_opts(lab_env, name), "journal_dir": str(journal_dir),
+            "concurrency": concurrency}
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    admin.add_fault(r"^/upload/storage/v1/", method="POST", action="slow", delay=1.0, times=1000)
+    cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    journal = None
+    while time.monotonic() < deadline and journal is None:
+        for found in journal_dir.glob("*.journal"):
+            if len(read_journal(str(found))[2]) >= 4:
+                journal = found
+        time.sleep(0.05)
+    proc.kill()
+    proc.communicate()
+    admin.clear_faults()
+    assert journal is not None, "the upload did not get going"
+    _header, started, done = read_journal(str(journal))
+    in_flight = started - set(done)
+    assert len(in_flight) <= concurrency, in_flight
+    first_run = len(_part_uploads(admin))
+    result = _up.run_module(args, tmp_path)
+    assert result["changed"] and result["resumed"]
+    _check(lab_env, "gcp", name, ref)
+    data = Path(ref).read_bytes()
+    parts = sum(1 for k in range(0, len(data), 8 * MIB) if data[k:k + 8 * MIB].strip(b"\0"))  # an all-zero part is not sent
+    uploads = len(_part_uploads(admin))
+    # every part once, the head and the tail once, plus what was stored but not acknowledged at the kill
+    resent = uploads - (parts + 2)
+    assert 0 <= resent <= len(in_flight), (uploads, first_run, sorted(in_flight))
+    assert result["units_skipped"] == len(done)
+    TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + 1, faults_survived=TALLY["faults_survived"] + 1,
+                 bytes_resent=TALLY["bytes_resent"] + resent * 8 * MIB)
+
+
+@pytest.mark.long
+def test_gcp_upload_survives_its_plane_restarted(lab, lab_env, tmp_path):
+    """The GCE plane (Compute Engine and the Cloud Storage front) is stopped and started again while parts are sent
+    (each answered after 1 s; the slow rule persists across the restart): the upload retries through the outage, or
+    fails clearly and the re-run resumes; the archive is byte-exact either way."""
+    stop = _load("lab_restart_helpers_for_reliability", INTEGRATION.parent / "lab_clouds" / "test_restart.py").stop
+    admin = PlaneAdmin.from_env(lab_env, "gce")
+    admin.clear_faults()
+    image, ref = _many_parts_image(lab_env, parts=8)
+    name = "restart-gcp-%s" % uuid.uuid4().hex[:6]
+    args = {"source": {"location": str(image)}, "target": "gcp", "gcp": _gcp_front_opts(lab_env, name), "journal_dir": str(tmp_path / "journal"),
+            "retries": 12, "concurrency": 2, "progress_file": str(tmp_path / "p.json")}
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    admin.add_fault(r"^/upload/storage/v1/", method="POST", action="slow", delay=1.0, times=8)
+    cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if json.loads((tmp_path / "p.json").read_text()).get("percent", 0) >= 20:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    run_dir = _it_run_dir()
+    stop(run_dir, "gce")
+    subprocess.run([str(Path(sys.executable).with_name("ips-lab")), "up"], env=dict(__import__("os").environ, IPS_LAB_RUN_DIR=str(run_dir)),
+                   check=True, capture_output=True, timeout=300)
+    _out, _err = proc.communicate(timeout=300)
+    if proc.returncode != 0:
+        result = _up.run_module(args, tmp_path)
+        assert result["resumed"]
+    PlaneAdmin.from_env(lab_env, "gce").clear_faults()
+    _check(lab_env, "gcp", name, ref)
+    TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + 1, faults_survived=TALLY["faults_survived"] + 1)
+
+
+def _restart(part):
+    """Stop one part of the lab (SIGTERM, waited for) and start it again with `ips-lab up` (same port, same state)."""
+    stop = _load("lab_restart_helpers_for_reliability", INTEGRATION.parent / "lab_clouds" / "test_restart.py").stop
+    run_dir = _it_run_dir()
+    stop(run_dir, part)
+    subprocess.run([str(Path(sys.executable).with_name("ips-lab")), "up"], env=dict(__import__("os").environ, IPS_LAB_RUN_DIR=str(run_dir)),
+                   check=True, capture_output=True, timeout=300)
+
+
+@pytest.mark.long
+def test_upload_survives_samba_restarted_mid_upload(lab, lab_env, tmp_path):
+    """The source is read over SMB from the lab's Samba, which is stopped and started again while the upload reads
+    (rate-limited, so it is mid-way): the read fails clearly or is retried, and the re-run resumes from the journal;
+    the Azure disk is byte-exact."""
+    image, ref = _image(lab_env, size=48 * MIB)
+    rel = str(image.relative_to(lab_env["IPS_LAB_SMB_EXPORT_DIR"]))
+    name = "smb-restart-%s" % uuid.uuid4().hex[:6]
+    args = {"source": _up.smb_source(lab_env, rel), "target": "azure", "azure": _opts(lab_env, "azure", name),
+            "journal_dir": str(tmp_path / "journal"), "retries": 12, "rate_limit": 4, "progress_file": str(tmp_path / "p.json")}
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if json.loads((tmp_path / "p.json").read_text()).get("percent", 0) >= 20:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    _restart("samba")
+    out, _err = proc.communicate(timeout=300)
+    first = json.loads(out)
+    if first.get("failed"):
+        assert "SMB" in first["msg"] or "smb" in first["msg"], first["msg"]  # a clear source error, not a traceback
+        result = _up.run_module(dict(args, rate_limit=None), tmp_path)
+        assert result["resumed"]
+    _check(lab_env, "azure", name, ref)
+    TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + 1, faults_survived=TALLY["faults_survived"] + 1)
+
+
+@pytest.mark.long
+def test_export_survives_the_citrix_stand_in_restarted_mid_job(lab, lab_env, run_target, test_secrets, tmp_path):
+    """The Citrix Cloud stand-in is stopped and started again while an export job runs and the module polls it: the
+    job's state is persisted, the polls that meet the outage are retried, and the export completes with one job."""
+    import threading
+    _jobs.seed_wallet(lab_env, test_secrets)
+    t = _jobs.ips_t(lab_env, "attach", aws_snapshot="snap-0")
+    lab.set_config(job_seconds=12)
+    done = {}
+
+    def play():
+        done["run"] = run_target("ips_export", dict(ips_t=t), env=_jobs.module_env(lab_env))
+
+    player = threading.Thread(target=play)
+    player.start()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not _jobs.job_posts(lab, "export"):
+        time.sleep(0.2)
+    before = len(_jobs.job_posts(lab, "export"))
+    assert before == 1, "the export was not submitted once"
+    time.sleep(2)
+    _restart("cloud")  # the stand-in's record of requests starts empty again; its jobs are persisted
+    player.join(300)
+    run = done["run"]
+    assert run.rc == 0, "\n".join(line for line in run.output.splitlines() if '"msg"' in line or "FAILED" in line)[-4000:]
+    posts = before + len(_jobs.job_posts(lab, "export"))
+    assert posts == 1, "the export was submitted again after the restart"
+    TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + 1, faults_survived=TALLY["faults_survived"] + 1,
+                 duplicate_jobs=TALLY["duplicate_jobs"] + posts - 1)

@@ -220,6 +220,7 @@ class AwsTarget(Target):
         snap = self.waiter().until("The snapshot", look, lambda s: s["State"] == "completed",
                                    lambda s: Status(self.snapshot_id, s["State"], _percent(s.get("Progress")), None))
         state = snap["State"]
+        self._check_blocks(journal)
         self._call("tag the snapshot %s" % self.snapshot_id, self.ec2.create_tags, Resources=[self.snapshot_id],
                    Tags=[{"Key": STATE_TAG, "Value": "complete"}])
         self.result = {"snapshot_id": self.snapshot_id, "snapshot_state": state, "changed_blocks": count}
@@ -245,21 +246,37 @@ class AwsTarget(Target):
                             lambda v: Status(volume_id, v.get("State"), None, None), first=vol)
         return {"volume_id": volume_id}
 
-    def verify(self, journal):
-        """List the snapshot's blocks, read each back and compare its SHA-256 with the journal's."""
-        want = dict((i, d) for i, d in journal.done.items() if d)
+    def _held_blocks(self):
+        """{block index: block token} of what the snapshot holds (ListSnapshotBlocks, every page)."""
         seen = {}
         kw = {"SnapshotId": self.snapshot_id, "MaxResults": 10000}
         while True:
-            page = self._call("list the snapshot's blocks", self.ebs.list_snapshot_blocks, **kw)
+            page = self._call("list the blocks of the snapshot %s (ListSnapshotBlocks)" % self.snapshot_id, self.ebs.list_snapshot_blocks, **kw)
             for block in page.get("Blocks", []):
                 seen[block["BlockIndex"]] = block["BlockToken"]
             if not page.get("NextToken"):
                 break
             kw["NextToken"] = page["NextToken"]
-        if set(seen) != set(want):
-            raise UploadError("verify: the snapshot %s holds %d blocks, the upload sent %d; re-run with overwrite: always"
-                              % (self.snapshot_id, len(seen), len(want)))
+        return seen
+
+    def _check_blocks(self, journal):
+        """After the snapshot completed: the blocks it holds are exactly those sent (CompleteSnapshot's aggregate checksum
+        covered their bytes); {index: token} of them."""
+        want = set(i for i, d in journal.done.items() if d)
+        seen = self._held_blocks()
+        missing, extra = sorted(want - set(seen)), sorted(set(seen) - want)
+        if missing or extra:
+            first = (missing or extra)[0]
+            raise UploadError("the snapshot %s holds %d blocks where %d were sent: %s block %d (bytes %d to %d)%s; run the task again with "
+                              "overwrite: always" % (self.snapshot_id, len(seen), len(want), "it lacks" if missing else "it holds an unsent",
+                                                     first, first * BLOCK, (first + 1) * BLOCK,
+                                                     " and %d more" % (len(missing or extra) - 1) if len(missing or extra) > 1 else ""))
+        return seen
+
+    def verify(self, journal):
+        """The snapshot's blocks are those sent; read each back and compare its SHA-256 with the journal's."""
+        want = dict((i, d) for i, d in journal.done.items() if d)
+        seen = self._check_blocks(journal)
         for index in sorted(want):
             got = self._call("read block %d" % index, self.ebs.get_snapshot_block, SnapshotId=self.snapshot_id, BlockIndex=index,
                              BlockToken=seen[index])

@@ -20,14 +20,12 @@ import hashlib
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._disk.footer import FOOTER_SIZE, azure_upload_size, fixed_vhd_footer, round_up_mib
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, STATE_TAG, MissingLibrary, Target
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import ZERO, UploadError, retrier
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import UploadError, retrier
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.zeros import SECTOR, nonzero_runs
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status, WaitTimeout
 
 WINDOW = 4 * 1024 * 1024
 MAX_PAGE = 4 * 1024 * 1024  # Put Page's largest body
-SCAN = 64 * 1024
-OVERHEAD = 0.01  # zeros sent to save a request: at most 1 % of the data (issue 18: bytes sent <= non-zero bytes + footer + 1 %)
-SECTOR = 512
 ARM_SCOPE = "https://management.azure.com/.default"
 FOUR_K_SKUS = ("UltraSSD_LRS", "PremiumV2_LRS")
 RETRY_STATUS = (408, 429, 500, 502, 503, 504)
@@ -41,54 +39,6 @@ STORAGE_HINTS = {
     "InvalidPageRange": "the page lies outside the disk: the disk was made for another image; run again with overwrite: always",
     "BlobNotFound": "the disk's blob is gone (access revoked or the disk deleted); " + RESUME,
 }
-
-
-def _nonzero_sectors(view, start, end, runs):
-    """Append the (start, end) runs of non-zero 512-byte sectors of view[start:end] to `runs` (merging with the last)."""
-    pos = start
-    while pos < end:
-        stop = min(pos + SECTOR, end)
-        if not ZERO.startswith(view[pos:stop]):
-            if runs and runs[-1][1] == pos:
-                runs[-1][1] = stop
-            else:
-                runs.append([pos, stop])
-        pos = stop
-
-
-def nonzero_runs(view, base=0, scan=SCAN, overhead=OVERHEAD):
-    """(start, end) of the non-zero 512-byte sectors of `view` (offsets + base), as few runs as the overhead allows.
-
-    A 64 KiB step is checked whole first (one memcmp); only a non-zero step that holds a zero sector anywhere
-    (one bytes.find) is looked at sector by sector, so dense data costs two C calls per step. Zero gaps between
-    runs are bridged (one request instead of two) while the zeros sent stay within `overhead` of the data.
-    """
-    runs = []
-    n = len(view)
-    pos = 0
-    zero_sector = ZERO[:SECTOR]
-    while pos < n:
-        step = min(scan, n - pos)
-        part = view[pos:pos + step]
-        if not ZERO.startswith(part):
-            if step % SECTOR == 0 and bytes(part).find(zero_sector) < 0:
-                if runs and runs[-1][1] == pos:
-                    runs[-1][1] = pos + step
-                else:
-                    runs.append([pos, pos + step])
-            else:
-                _nonzero_sectors(view, pos, pos + step, runs)
-        pos += step
-    data = sum(e - s for s, e in runs)
-    budget = int(data * overhead)
-    merged = []
-    for start, end in runs:
-        if merged and start - merged[-1][1] <= budget and end - merged[-1][0] <= MAX_PAGE:
-            budget -= start - merged[-1][1]
-            merged[-1][1] = end
-        else:
-            merged.append([start, end])
-    return [(base + s, base + e) for s, e in merged]
 
 
 def page_md5(body):
@@ -246,8 +196,10 @@ class AzureTarget(Target):
             status = getattr(response, "status_code", None)
         if status in RETRY_STATUS:
             return True, status in (429, 503), 0
-        name = type(exc).__name__
-        if name in ("ServiceRequestError", "ServiceResponseError", "IncompleteReadError", "ConnectionError", "Timeout", "ReadTimeout"):
+        # by class name (the SDKs are imported lazily), the class's bases included: azure-core answers a read timeout with
+        # ServiceResponseTimeoutError, a ServiceResponseError
+        names = set(cls.__name__ for cls in type(exc).__mro__)
+        if names & {"ServiceRequestError", "ServiceResponseError", "IncompleteReadError", "ConnectionError", "Timeout", "ReadTimeout"}:
             return True, False, 0
         return False, False, 0
 
@@ -333,7 +285,7 @@ class AzureTarget(Target):
 
     def send(self, index, voff, view):
         sent = requests = 0
-        for start, end in nonzero_runs(view, voff):
+        for start, end in nonzero_runs(view, voff, max_run=MAX_PAGE):
             start -= start % SECTOR
             end = min(end + (-end % SECTOR), self.data_size)
             body = view[start - voff:end - voff]

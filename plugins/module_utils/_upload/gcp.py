@@ -4,12 +4,16 @@
 """GCP target: a Cloud Storage object holding the gzip'd sparse tar of `disk.raw`
 (google-cloud-storage), then a Compute Engine image from it (images.insert with rawDisk).
 
-The archive (tarstream.py) is built in parts: `concurrency` workers each take the next part,
-fill it from the image (holes are not in the archive at all), deflate it, and upload it as
-`<object>.part-NNNNN`; the parts are then composed (at most 32 per compose call) into the object,
-the part objects deleted, and the image inserted and waited for. The journal keeps each finished
-part's CRC-32 and length, so a killed upload re-sends only the parts that were in flight.
-disk.raw is the virtual size rounded up to whole GiB, as Compute Engine requires.
+The archive (tarstream.py) is built in parts of the image's stored bytes: `concurrency` workers each take
+the next part, fill it from the image (holes are not in the archive at all), keep its non-zero 512-byte runs
+(zero runs inside allocated blocks go into the sparse map, not the archive), deflate them, and upload them as
+`<object>.part-NNNNN` (an all-zero part sends nothing). Then the head (gzip header and the tar header with the
+whole sparse map) and the tail (tar padding, gzip CRC-32 and length) are uploaded, everything composed (at most
+32 per compose call) into the object, the part objects deleted, the object's crc32c (which Cloud Storage keeps
+for a composite object) checked against the one combined from what was sent, and the image inserted and waited
+for. The journal keeps each finished part's CRC-32, length, crc32c and sparse entries, so a killed upload
+re-sends only the parts that were in flight. disk.raw is the virtual size rounded up to whole GiB, as Compute
+Engine requires.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -38,20 +42,31 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._gcp_auth imp
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import GIB, MIB, ceil_div
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.tarstream import (
-    GZIP_HEADER, TarLayout, crc32_combine, deflate_part, gzip_trailer)
+    CRC32C, GZIP_HEADER, StoredStream, archive_head, archive_tail, crc32_combine, decode_entries, deflate_part, encode_entries,
+    gzip_trailer, sparse_part)
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.zeros import nonzero_runs
 
 PART = 8 * MIB  # 4 workers x (8 MiB part + its deflate output): 16 MiB parts peaked at 330 MiB RSS
 COMPOSE_MAX = 32
 RETRY_STATUS = (408, 429, 500, 502, 503, 504)
+LAYOUT = "sparse-512"  # the journal's part layout: parts of stored bytes, zero runs in the sparse map
 
 
-def content_hash(data):
-    """The x-goog-hash value of `data`: crc32c=<base64 of the big-endian CRC32C>, or md5=<base64> without google-crc32c."""
+def crc32c(data):
+    """The CRC32C of `data` (google-crc32c), or None without the library."""
     try:
         import google_crc32c
     except ImportError:
+        return None
+    return google_crc32c.value(bytes(data))
+
+
+def content_hash(data, crc=None):
+    """The x-goog-hash value of `data`: crc32c=<base64 of the big-endian CRC32C>, or md5=<base64> without google-crc32c."""
+    crc = crc32c(data) if crc is None else crc
+    if crc is None:
         return "md5=" + base64.b64encode(hashlib.md5(data).digest()).decode("ascii")  # nosec - a transfer checksum
-    return "crc32c=" + base64.b64encode(struct.pack(">I", google_crc32c.value(bytes(data)))).decode("ascii")
+    return "crc32c=" + base64.b64encode(struct.pack(">I", crc)).decode("ascii")
 
 
 class GcpTarget(Target):
@@ -84,7 +99,7 @@ class GcpTarget(Target):
         self.session = AuthorizedSession(self.credentials)
         self.realsize = max(1, ceil_div(image.virtual_size, GIB)) * GIB
         self.level = int(o.get("compression_level") or 6)
-        self._layout = None
+        self._stream = None
         self._bucket = None
 
     def _credentials(self, o):
@@ -104,10 +119,10 @@ class GcpTarget(Target):
         return self._bucket
 
     @property
-    def layout(self):
-        if self._layout is None:
-            self._layout = TarLayout(self.image, self.realsize)
-        return self._layout
+    def stored(self):
+        if self._stream is None:
+            self._stream = StoredStream(self.image, self.realsize, PART)
+        return self._stream
 
     def object_key(self):
         return "gcp:%s:%s:%s" % (self.project, self.bucket_name, self.object_name)
@@ -123,9 +138,12 @@ class GcpTarget(Target):
         return "image %s" % self.image_name
 
     def plan_summary(self):
-        layout = self.layout
-        return {"bytes_to_read": layout.stored, "bytes_to_send_max": layout.size, "archive_bytes": layout.size,
-                "parts": ceil_div(layout.size, PART), "target_size": self.realsize, "virtual_size": self.image.virtual_size,
+        stream = self.stored
+        # at most: every stored byte, the header with one entry per stored extent, the padding
+        head = len(archive_head([(voff, length) for voff, length, _f in stream.runs], self.realsize))
+        most = head + stream.stored + len(archive_tail(stream.stored, head))
+        return {"bytes_to_read": stream.stored, "bytes_to_send_max": most, "archive_bytes_max": most,
+                "parts": stream.parts, "target_size": self.realsize, "virtual_size": self.image.virtual_size,
                 "allocated_bytes": self.image.allocated_bytes}
 
     # -- errors --
@@ -215,23 +233,24 @@ class GcpTarget(Target):
             self._wait_op(op, "delete the image %s" % self.image_name)
 
     def start(self, journal):
-        if (journal.meta.get("object") not in (None, self.object_name) or journal.meta.get("archive_size") not in (None, self.layout.size)
-                or journal.meta.get("part") not in (None, PART)):
-            journal.reset()
-        journal.set_meta(object=self.object_name, archive_size=self.layout.size, part=PART)
+        meta = journal.meta
+        if meta and (meta.get("object") != self.object_name or meta.get("stored") != self.stored.stored or meta.get("part") != PART
+                     or meta.get("layout") != LAYOUT):
+            journal.reset()  # another object, or a journal of the old layout (parts of archive bytes): start afresh
+        journal.set_meta(object=self.object_name, stored=self.stored.stored, part=PART, layout=LAYOUT)
 
     def _part_name(self, index):
         return "%s.part-%05d" % (self.object_name, index)
 
     def transfer(self, journal, progress, concurrency, stop=None):
-        layout = self.layout
-        parts = ceil_div(layout.size, PART)
+        stream = self.stored
+        parts = stream.parts
         todo = queue.Queue()
         for i in range(parts):
             if i not in journal.done:
                 todo.put(i)
-        progress.total = layout.size
-        progress.resume(sum(min(PART, layout.size - i * PART) for i in journal.done))
+        progress.total = stream.stored
+        progress.resume(sum(stream.part_length(i) for i in journal.done if i < parts))
         stats = Stats()
         stats.units_skipped = len(journal.done)
         retry = retrier(tries=self.tries)
@@ -246,17 +265,25 @@ class GcpTarget(Target):
                         i = todo.get_nowait()
                     except queue.Empty:
                         return
-                    start = i * PART
-                    n = min(PART, layout.size - start)
-                    view = memoryview(buf)[:n]
-                    read = layout.fill(self.image.source, start, view)
-                    crc = zlib.crc32(view) & 0xFFFFFFFF
-                    data = deflate_part(view, last=(i == parts - 1), level=self.level, prefix=GZIP_HEADER if i == 0 else b"")
+                    n = stream.part_length(i)
+                    entries, chunks = sparse_part(stream.fill(self.image.source, i, buf), nonzero_runs)
+                    crc, length = 0, 0
+                    for chunk in chunks:
+                        crc = zlib.crc32(chunk, crc)
+                        length += len(chunk)
                     journal.start(i)
-                    retry.call(self.classify, self._put, self._part_name(i), data)
-                    journal.complete(i, "%08x:%d" % (crc, n))
-                    stats.add(bytes_read=read, bytes_sent=len(data), units_sent=1, requests=1)
-                    progress.add(done=n, sent=len(data), read=read)
+                    if length:
+                        data = deflate_part(chunks, last=False, level=self.level)
+                        ccrc = crc32c(data)
+                        retry.call(self.classify, self._put, self._part_name(i), data, ccrc)
+                        sent = len(data)
+                    else:  # all zeros: no part object at all
+                        ccrc, sent = 0, 0
+                    # CRC-32 and length of the tar bytes; crc32c and length of the object; the sparse entries
+                    journal.complete(i, "%08x:%d:%s:%d:%s" % (crc & 0xFFFFFFFF, length, "-" if ccrc is None else "%08x" % ccrc, sent,
+                                                              encode_entries(entries) or "-"))
+                    stats.add(bytes_read=n, bytes_sent=sent, units_sent=1 if sent else 0, units_zero=0 if sent else 1, requests=1 if sent else 0)
+                    progress.add(done=n, sent=sent, read=n)
             except Exception as exc:  # pylint: disable=broad-except
                 errors.append(exc)
                 stop.set()
@@ -274,7 +301,7 @@ class GcpTarget(Target):
         stats.throttled = retry.throttled
         return stats
 
-    def _put(self, name, data):
+    def _put(self, name, data, crc=None):
         """One simple media upload (uploadType=media) of a part: a single request whose body is `data`
         itself (requests/urllib3 hand the bytearray to sendall), where the client library's resumable
         upload of a 16 MiB part costs a session request and a copy of the part read from a stream.
@@ -282,7 +309,7 @@ class GcpTarget(Target):
         does not match it (400), so nothing changed on the way is ever stored."""
         resp = self.session.post("%s/upload/storage/v1/b/%s/o" % (self.storage_url, quote(self.bucket_name, safe="")),
                                  params={"uploadType": "media", "name": name}, data=data,
-                                 headers={"Content-Type": "application/octet-stream", "x-goog-hash": content_hash(data)},
+                                 headers={"Content-Type": "application/octet-stream", "x-goog-hash": content_hash(data, crc)},
                                  timeout=self.timeout)
         if resp.status_code >= 400:
             resp.raise_for_status()
@@ -308,20 +335,60 @@ class GcpTarget(Target):
             except Exception:  # pylint: disable=broad-except
                 pass
 
-    def finish(self, journal):
-        layout = self.layout
-        parts = ceil_div(layout.size, PART)
+    def _segments(self, journal):
+        """Upload the head and tail segments; returns the objects to compose in order, with each one's crc32c and length."""
+        stream = self.stored
+        parts = []  # (name, crc32c or None, object length)
+        entries = []
         crc, total = 0, 0
-        for i in range(parts):
-            part_crc, length = journal.done[i].split(":")
+        for i in range(stream.parts):
+            part_crc, length, ccrc, sent, words = journal.done[i].split(":")
+            if words != "-":
+                entries.extend(decode_entries(words))
             crc = crc32_combine(crc, int(part_crc, 16), int(length))
             total += int(length)
-        trailer_name = "%s.trailer" % self.object_name
+            if int(sent):
+                parts.append((self._part_name(i), None if ccrc == "-" else int(ccrc, 16), int(sent)))
+        head = archive_head(entries, self.realsize)
+        tail = archive_tail(total, len(head))
+        head_seg = deflate_part(head, last=False, level=self.level, prefix=GZIP_HEADER)
+        crc = crc32_combine(zlib.crc32(head), crc, total)
+        crc = crc32_combine(crc, zlib.crc32(tail), len(tail))
+        tail_seg = deflate_part(tail, last=True, level=self.level) + gzip_trailer(crc, len(head) + total + len(tail))
+        out = []
+        for suffix, seg in (("head", head_seg), ("tail", tail_seg)):
+            name = "%s.%s" % (self.object_name, suffix)
+            ccrc = crc32c(seg)
+            retrier(tries=self.tries).call(self.classify, self._put, name, seg, ccrc)
+            self.finish_sent += len(seg)
+            out.append((name, ccrc, len(seg)))
+        return [out[0]] + parts + [out[1]]
+
+    def _check_composed(self, segments):
+        """The composed object's crc32c and size (what Cloud Storage holds) against those combined from what was sent."""
+        blob = self.bucket.get_blob(self.object_name, timeout=self.timeout)
+        size = sum(length for _n, _c, length in segments)
+        where = "gs://%s/%s" % (self.bucket_name, self.object_name)
+        if blob is None:
+            raise UploadError("%s is missing after compose; run the task again (it resumes from its journal)" % where)
+        if blob.size != size:
+            raise UploadError("%s holds %s bytes after compose where %d were sent in %d objects; run the task again with overwrite: always"
+                              % (where, blob.size, size, len(segments)))
+        if any(c is None for _n, c, _l in segments) or not blob.crc32c:
+            return  # without google-crc32c the parts carried MD5s, which a composite object does not keep: the size is checked
+        want = 0
+        for _n, ccrc, length in segments:
+            want = crc32_combine(want, ccrc, length, CRC32C)
+        held = struct.unpack(">I", base64.b64decode(blob.crc32c))[0]
+        if held != want:
+            raise UploadError("%s holds other bytes than were sent: its crc32c is %08x, the parts sent combine to %08x (a part changed "
+                              "in the bucket or on the way); run the task again with overwrite: always" % (where, held, want))
+
+    def finish(self, journal):
         try:
-            trailer = gzip_trailer(crc, total)
-            self._put(trailer_name, trailer)
-            self.finish_sent += len(trailer)
-            self._compose([self._part_name(i) for i in range(parts)] + [trailer_name], self.object_name)
+            segments = self._segments(journal)
+            self._compose([name for name, _c, _l in segments], self.object_name)
+            self._check_composed(segments)
         except UploadError:
             raise
         except Exception as exc:  # pylint: disable=broad-except
@@ -341,7 +408,8 @@ class GcpTarget(Target):
         if img.get("status") != "READY":
             raise UploadError("the image %s is %s after images.insert; check it in the console and re-run" % (self.image_name, img.get("status")))
         self.result = {"image_id": img.get("id"), "image_self_link": img.get("selfLink"), "image_status": img.get("status"),
-                       "object": "gs://%s/%s" % (self.bucket_name, self.object_name), "archive_size": layout.size}
+                       "object": "gs://%s/%s" % (self.bucket_name, self.object_name),
+                       "archive_size": sum(length for _n, _c, length in segments)}
         if self.options.get("delete_object"):
             try:
                 self.bucket.blob(self.object_name).delete(timeout=self.timeout)

@@ -4,18 +4,22 @@
 """The GCP raw-disk archive, generated from the allocation map: a GNU (oldgnu) sparse tar with one
 member `disk.raw`, gzip'd - Google's own recipe is `tar --format=oldgnu -Sczf`.
 
-The sparse map is the image's stored extents in virtual order, so holes cost nothing: neither read
-nor compressed nor sent. The archive is cut into parts of `part_size` tar bytes; each part is
-deflated on its own and ends with a full flush, so parts can be compressed in parallel, uploaded
-as separate objects, composed into one object (a single valid gzip member: header in the first
-part, CRC-32 and length in the last), and a killed upload resumes at part granularity. The CRC-32
-of the whole is combined from the per-part CRCs (zlib's crc32_combine, in Python).
+The sparse map lists the non-zero 512-byte runs of the image's stored extents, so holes cost nothing
+(neither read nor compressed nor sent) and zero runs inside allocated blocks are read and scanned but
+neither compressed nor sent. The image's stored bytes (in virtual order) are cut into parts of
+`part` bytes; each part is scanned for its non-zero runs, which are deflated on their own ending in a
+full flush, so parts can be compressed in parallel, uploaded as separate objects and composed into one
+object, and a killed upload resumes at part granularity. The header, which needs every part's sparse
+entries, is a segment of its own made last (gzip header + deflated tar header), composed first; a last
+segment holds the tar padding, the final deflate block, and the gzip CRC-32 and length. The CRC-32
+of the whole is combined from the per-segment CRCs (zlib's crc32_combine, in Python).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import bisect
 import struct
 import time
@@ -79,13 +83,26 @@ def sparse_headers(entries, stored, realsize, mtime=None):
     return b"".join(blocks)
 
 
-class TarLayout(object):
-    """Where every byte of the archive comes from: header bytes, image file ranges, or zeros.
+def merge_entries(entries):
+    """Sparse-map entries [(offset, length)] in ascending order, touching ones joined."""
+    out = []
+    for off, length in entries:
+        if out and out[-1][0] + out[-1][1] == off:
+            out[-1][1] += length
+        else:
+            out.append([off, length])
+    return [tuple(e) for e in out]
 
-    pieces: sorted [(tar_offset, length, kind, ref)], kind 'b' (ref = bytes), 'f' (ref = file offset), 'z'.
+
+class StoredStream(object):
+    """The image's stored bytes in virtual order (extents merged, cut at `realsize`), cut into parts of `part` bytes.
+
+    A part is filled from the image and then scanned for zero runs (`sparse_part`): what it sends is its non-zero
+    runs, and its sparse-map entries are known from its own bytes, so parts are independent of each other and the
+    archive's header, which lists every entry, is made last (`archive_head`).
     """
 
-    def __init__(self, image, realsize, mtime=0):
+    def __init__(self, image, realsize, part):
         runs = sorted((e.virtual_offset, min(e.length, realsize - e.virtual_offset), e.file_offset) for e in image.extents()
                       if e.virtual_offset < realsize)
         merged = []
@@ -94,66 +111,93 @@ class TarLayout(object):
                 merged[-1][1] += length
             else:
                 merged.append([voff, length, foff])
-        # the sparse map needs non-overlapping, ascending entries; file ranges may be split, the map merges virtual runs
-        entries = []
-        for voff, length, _foff in merged:
-            if entries and entries[-1][0] + entries[-1][1] == voff:
-                entries[-1][1] += length
-            else:
-                entries.append([voff, length])
-        stored = sum(length for _v, length, _f in merged)
-        header = sparse_headers([tuple(e) for e in entries], stored, realsize, mtime)
-        self.pieces = [(0, len(header), "b", header)]
-        pos = len(header)
-        for voff, length, foff in merged:
-            self.pieces.append((pos, length, "f", foff))
+        self.runs = merged
+        self._starts = []
+        pos = 0
+        for _voff, length, _foff in merged:
+            self._starts.append(pos)
             pos += length
-        data_end = pos
-        pad = -data_end % BLOCK + 2 * BLOCK
-        end = data_end + pad
-        end += -end % RECORD
-        self.pieces.append((data_end, end - data_end, "z", None))
-        self.size = end
-        self.stored = stored
+        self.stored = pos
+        self.part = part
+        self.parts = -(-pos // part)
         self.realsize = realsize
-        self._starts = [p[0] for p in self.pieces]
 
-    def fill(self, source, start, buf):
-        """Fill memoryview `buf` with archive bytes [start, start + len(buf)); returns bytes read from the source."""
-        end = start + len(buf)
+    def part_length(self, index):
+        return min(self.part, self.stored - index * self.part)
+
+    def fill(self, source, index, buf):
+        """Read part `index` into `buf` (len >= part); returns its pieces [(virtual offset, memoryview)] in virtual order."""
+        start = index * self.part
+        end = start + self.part_length(index)
+        view = memoryview(buf)
+        pieces = []
         i = max(bisect.bisect_right(self._starts, start) - 1, 0)
-        read = 0
-        while i < len(self.pieces) and self.pieces[i][0] < end:
-            off, length, kind, ref = self.pieces[i]
-            a, b = max(off, start), min(off + length, end)
+        while i < len(self.runs) and self._starts[i] < end:
+            voff, length, foff = self.runs[i]
+            a, b = max(self._starts[i], start), min(self._starts[i] + length, end)
             if a < b:
-                dst = buf[a - start:b - start]
-                if kind == "b":
-                    dst[:] = ref[a - off:b - off]
-                elif kind == "z":
-                    dst[:] = bytes(b - a)
-                else:
-                    got = source.readinto_at(ref + a - off, dst)
-                    if got != b - a:
-                        raise IOError("short read at %d" % (ref + a - off))
-                    read += got
+                dst = view[a - start:b - start]
+                got = source.readinto_at(foff + a - self._starts[i], dst)
+                if got != b - a:
+                    raise IOError("short read at %d" % (foff + a - self._starts[i]))
+                pieces.append((voff + a - self._starts[i], dst))
             i += 1
-        return read
+        return pieces
+
+
+def sparse_part(pieces, zero_runs):
+    """The non-zero runs of a part's pieces: (entries [(virtual offset, length)], chunks [memoryview]).
+
+    `zero_runs(view, base)` gives the (start, end) runs to keep (zeros.nonzero_runs): zero runs between them are
+    left out of the archive; the tar sparse map says where the kept runs belong."""
+    entries, chunks = [], []
+    for voff, view in pieces:
+        for start, end in zero_runs(view, voff):
+            entries.append((start, end - start))
+            chunks.append(view[start - voff:end - voff])
+    return merge_entries(entries), chunks
+
+
+def archive_head(entries, realsize, mtime=0):
+    """The tar bytes before the data: the oldgnu sparse header (and extension blocks) for all `entries`."""
+    entries = merge_entries(entries)
+    return sparse_headers(entries, sum(length for _o, length in entries), realsize, mtime)
+
+
+def archive_tail(data_length, head_length):
+    """The tar bytes after the data: padding to a block, the two zero end blocks, and padding to a 10 KiB record."""
+    end = head_length + data_length
+    pad = -end % BLOCK + 2 * BLOCK
+    pad += -(end + pad) % RECORD
+    return bytes(pad)
+
+
+def encode_entries(entries):
+    """Sparse-map entries as one journal-safe word (zlib'd, base64): a resumed upload rebuilds the header from it."""
+    text = ",".join("%x+%x" % (off, length) for off, length in entries)
+    return base64.urlsafe_b64encode(zlib.compress(text.encode("ascii"))).decode("ascii")
+
+
+def decode_entries(word):
+    text = zlib.decompress(base64.urlsafe_b64decode(word.encode("ascii"))).decode("ascii")
+    return [tuple(int(x, 16) for x in pair.split("+")) for pair in text.split(",") if pair]
 
 
 DEFLATE_STEP = 1024 * 1024
 
 
-def deflate_part(data, last, level=6, prefix=b""):
-    """Raw deflate of one part ending in a full flush (or the final block when `last`), after `prefix`.
+def deflate_part(chunks, last, level=6, prefix=b""):
+    """Raw deflate of one part (a buffer, or a list of buffers taken in order) ending in a full flush (or the final
+    block when `last`), after `prefix`.
 
     Fed in 1 MiB steps into one growing bytearray: no whole-part intermediate output and no
     `out + tail` copy, so a part costs its input buffer plus its compressed size."""
     comp = zlib.compressobj(level, zlib.DEFLATED, -15, 9)
     out = bytearray(prefix)
-    view = memoryview(data)
-    for pos in range(0, len(view), DEFLATE_STEP):
-        out += comp.compress(view[pos:pos + DEFLATE_STEP])
+    for data in (chunks if isinstance(chunks, list) else [chunks]):
+        view = memoryview(data)
+        for pos in range(0, len(view), DEFLATE_STEP):
+            out += comp.compress(view[pos:pos + DEFLATE_STEP])
     out += comp.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
     return out
 
@@ -179,11 +223,15 @@ def _gf2_square(mat):
     return [_gf2_times(mat, mat[n]) for n in range(32)]
 
 
-def crc32_combine(crc1, crc2, len2):
-    """CRC-32 of A+B from crc(A), crc(B) and len(B)."""
+CRC32 = 0xEDB88320  # gzip's CRC-32 (reflected polynomial)
+CRC32C = 0x82F63B78  # Castagnoli: Cloud Storage's crc32c (reflected polynomial)
+
+
+def crc32_combine(crc1, crc2, len2, poly=CRC32):
+    """CRC of A+B from crc(A), crc(B) and len(B): gzip's CRC-32, or with poly=CRC32C Cloud Storage's crc32c."""
     if len2 <= 0:
         return crc1
-    odd = [0xEDB88320] + [1 << n for n in range(31)]
+    odd = [poly] + [1 << n for n in range(31)]
     even = _gf2_square(odd)
     odd = _gf2_square(even)
     while True:

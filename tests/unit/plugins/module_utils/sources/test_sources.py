@@ -114,6 +114,37 @@ def test_local_errors(tmp_path):
     assert issubclass(SourceError, IPSError)
 
 
+def test_local_read_that_blocks_fails_at_its_deadline(tmp_path, monkeypatch):
+    """A read of a regular file or block device blocks only on a hung network mount or a failing device; no stand-in here
+    can make one (FUSE cannot be mounted in the test container), so os.preadv is patched to block in this test only.
+    Before the deadline was shared with the SMB source, this read waited forever."""
+    import time
+    path = tmp_path / "disk.vhd"
+    path.write_bytes(b"x" * 4096)
+    src = LocalFileSource(str(path), read_timeout=1)
+    release = threading.Event()
+    real = os.preadv
+
+    def hung(fd, buffers, offset):
+        if fd == src._fd:  # pylint: disable=protected-access
+            release.wait(30)
+        return real(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "preadv", hung)
+    started = time.monotonic()
+    try:
+        with pytest.raises(SourceError) as e:
+            src.read_at(512, 1024)
+        assert time.monotonic() - started < 5
+        msg = str(e.value)
+        assert str(path) in msg and "more than 1 seconds" in msg and "offset 512" in msg and "run the task again" in msg
+    finally:
+        release.set()
+    time.sleep(0.1)  # the abandoned read finishes; the source still reads normally afterwards
+    assert src.read_at(0, 4) == b"xxxx"
+    src.close()
+
+
 def test_file_url(files):
     with open_source("file://" + str(files["raw"])) as src:
         assert src.size == 24 * MIB

@@ -14,12 +14,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.azure import nonzero_runs
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.zeros import nonzero_runs
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import Journal, read_journal
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import RateLimit, is_zero
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import Plan
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.tarstream import (
-    GZIP_HEADER, TarLayout, crc32_combine, deflate_part, gzip_trailer)
+    CRC32C, GZIP_HEADER, StoredStream, archive_head, archive_tail, crc32_combine, decode_entries, deflate_part, encode_entries,
+    gzip_trailer, merge_entries, sparse_part)
 
 MIB = 1024 * 1024
 Ext = namedtuple("Ext", ["virtual_offset", "length", "file_offset"])
@@ -115,34 +116,80 @@ def test_crc32_combine():
     assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
 
 
-@pytest.mark.parametrize("part", [512, 4096, 10 ** 6])
+def test_crc32c_combine_is_what_cloud_storage_keeps_for_a_composite_object():
+    google_crc32c = pytest.importorskip("google_crc32c")
+    a, b = os.urandom(1000), os.urandom(77777)
+    assert crc32_combine(google_crc32c.value(a), google_crc32c.value(b), len(b), CRC32C) == google_crc32c.value(a + b)
+    assert crc32_combine(google_crc32c.value(a), google_crc32c.value(b), len(b)) != google_crc32c.value(a + b)
+
+
+def _sparse_archive(img, realsize, part, level=1):
+    """The GCP archive the way gcp.py makes it: head segment, one deflated segment per part of stored bytes (an
+    all-zero part: none), tail segment with the gzip trailer. Returns (gzip bytes, entries, tar data bytes)."""
+    stream = StoredStream(img, realsize, part)
+    segs, entries, crc, total = [], [], 0, 0
+    for i in range(stream.parts):
+        ents, chunks = sparse_part(stream.fill(img, i, bytearray(part)), nonzero_runs)
+        assert decode_entries(encode_entries(ents)) == ents  # what the journal keeps for a resumed upload
+        entries += ents
+        part_crc = 0
+        for c in chunks:
+            part_crc = zlib.crc32(c, part_crc)
+        crc = crc32_combine(crc, part_crc, sum(len(c) for c in chunks))
+        total += sum(len(c) for c in chunks)
+        if chunks:
+            segs.append(deflate_part(chunks, last=False, level=level))
+    head = archive_head(entries, realsize)
+    tail = archive_tail(total, len(head))
+    assert (len(head) + total + len(tail)) % (20 * 512) == 0
+    crc = crc32_combine(crc32_combine(zlib.crc32(head), crc, total), zlib.crc32(tail), len(tail))
+    out = [deflate_part(head, last=False, level=level, prefix=GZIP_HEADER)] + segs
+    out.append(deflate_part(tail, last=True, level=level) + gzip_trailer(crc, len(head) + total + len(tail)))
+    return b"".join(out), entries, total
+
+
+@pytest.mark.parametrize("part", [16384, 10 ** 6 // 512 * 512])  # parts end inside extents and inside zero runs
 def test_sparse_tar_in_full_flush_parts_is_one_valid_gzip(part):
-    data = os.urandom(3 * MIB)
+    data = bytearray(os.urandom(3 * MIB))
+    data[100 * 1024:300 * 1024] = bytes(200 * 1024)  # zero runs inside the first extent: left out of the archive
+    data[MIB - 512:MIB] = bytes(512)  # a zero sector at an extent's end
+    data[2 * MIB + 4096:2 * MIB + 8192] = bytes(4096)
     # virtual 2 GiB with data at 0, 1 GiB + 4 KiB and 2 GiB - 1 MiB (entries need base-256 above 8 GiB only)
     extents = [Ext(0, MIB, 0), Ext(1024 * MIB + 4096, MIB, MIB), Ext(2048 * MIB - MIB, MIB, 2 * MIB)] + [
-        Ext(10 * MIB + i * 8192, 4096, 0) for i in range(30)]  # many entries: extension headers
+        Ext(10 * MIB + i * 8192, 4096, 0) for i in range(30)] + [  # many entries: extension headers
+        Ext(20 * MIB, 4096, 150 * 1024)]  # an extent that is all zeros: no entry, nothing sent
     img = FakeImage(extents, 2048 * MIB, data)
-    layout = TarLayout(img, 2048 * MIB)
-    out, crc, n = [GZIP_HEADER], 0, 0
-    parts = -(-layout.size // part)
-    for i in range(parts):
-        buf = bytearray(min(part, layout.size - i * part))
-        layout.fill(img, i * part, memoryview(buf))
-        out.append(deflate_part(buf, last=i == parts - 1, level=1))
-        crc = crc32_combine(crc, zlib.crc32(buf), len(buf))
-        n += len(buf)
-    out.append(gzip_trailer(crc, n))
-    raw = gzip.decompress(b"".join(out))
+    archive, entries, total = _sparse_archive(img, 2048 * MIB, part)
+    nonzero = sum(1 for i in range(0, MIB, 512) if any(data[i:i + 512])) * 512 + 2 * MIB - 4096 + 30 * 4096
+    assert nonzero <= total <= nonzero * 1.01  # the non-zero sectors, and zeros only within 1 %
+    assert not any(o <= 200 * 1024 < o + n for o, n in entries)
+    assert not any(o <= 20 * MIB < o + n for o, n in entries)
+    raw = gzip.decompress(archive)
     with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
         (member,) = tar.getmembers()
         assert member.name == "disk.raw" and member.issparse() and member.size == 2048 * MIB
+        assert [tuple(e) for e in member.sparse if e[1]] == merge_entries(entries)
         f = tar.extractfile(member)
+        assert f.read(MIB) == data[:MIB]
         f.seek(1024 * MIB + 4096)
         assert f.read(MIB) == data[MIB:2 * MIB]
+        f.seek(2048 * MIB - MIB)
+        assert f.read(MIB) == data[2 * MIB:]
         f.seek(10 * MIB + 8192)
         assert f.read(4096) == data[:4096]
+        f.seek(20 * MIB)
+        assert f.read(4096) == bytes(4096)
         f.seek(5 * MIB)
         assert f.read(4096) == bytes(4096)
+
+
+def test_sparse_archive_of_an_all_zero_image_holds_no_data():
+    img = FakeImage([Ext(0, 4 * MIB, 0)], 1024 * MIB, bytes(4 * MIB))
+    archive, entries, total = _sparse_archive(img, 1024 * MIB, MIB)
+    assert entries == [] and total == 0 and len(archive) < 200
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(archive))) as tar:
+        (member,) = tar.getmembers()
+        assert member.size == 1024 * MIB and tar.extractfile(member).read(MIB) == bytes(MIB)
 
 
 def test_rate_limit_paces_without_sleeping_for_real():
