@@ -62,8 +62,9 @@ def azure_opts(lab_env, disk, secret=None):
             "ca_path": lab_env["IPS_LAB_AZURE_CA_PATH"], "disk_name": disk, "hyper_v_generation": "V2"}
 
 
-def aws_opts(lab_env, name, secret="testing-secret"):
-    return {"region": "us-east-1", "access_key_id": "AKIALABTEST000000000", "secret_access_key": secret,
+def aws_opts(lab_env, name):
+    """The lab's own AWS key: the EBS front takes no other (docs/lab.md)."""
+    return {"region": "us-east-1", "access_key_id": lab_env["IPS_LAB_AWS_ACCESS_KEY_ID"], "secret_access_key": lab_env["IPS_LAB_AWS_SECRET_ACCESS_KEY"],
             "ebs_endpoint_url": lab_env["IPS_LAB_EBS_URL"], "ec2_endpoint_url": lab_env["IPS_LAB_MOTO_URL"], "snapshot_name": name}
 
 
@@ -184,7 +185,8 @@ def check_azure(lab_env, disk, ref):
 
 def ec2_ebs(lab_env):
     import boto3
-    kw = dict(region_name="us-east-1", aws_access_key_id="AKIALABTEST000000000", aws_secret_access_key="x")
+    kw = dict(region_name="us-east-1", aws_access_key_id=lab_env["IPS_LAB_AWS_ACCESS_KEY_ID"],
+              aws_secret_access_key=lab_env["IPS_LAB_AWS_SECRET_ACCESS_KEY"])
     return boto3.client("ec2", endpoint_url=lab_env["IPS_LAB_MOTO_URL"], **kw), boto3.client("ebs", endpoint_url=lab_env["IPS_LAB_EBS_URL"], **kw)
 
 
