@@ -126,7 +126,7 @@ def test_a_missing_aws_region_is_an_error_naming_the_options_and_variables(lab, 
 def test_gcp_access_token_and_project_from_the_environment(lab, lab_env, image, tmp_path):
     ensure_bucket(lab_env)
     name = "auth-gcp-" + uuid.uuid4().hex[:6]
-    opts = {"bucket": BUCKET, "image_name": name, "storage_endpoint": lab_env["IPS_LAB_GCS_URL"],
+    opts = {"bucket": BUCKET, "image_name": name, "storage_endpoint": lab_env["IPS_LAB_GCE_URL"],
             "compute_endpoint": lab_env["IPS_LAB_GCE_URL"]}
     env = {"GCP_ACCESS_TOKEN": lab_env["IPS_LAB_GCP_TOKEN"], "GCP_PROJECT": lab_env["IPS_LAB_GCP_PROJECT"]}
     rc, out = play(lab_env, tmp_path, [
@@ -163,7 +163,7 @@ def test_module_defaults_set_each_clouds_sign_in_once(lab, lab_env, image, tmp_p
     azure = {"resource_group": lab_env["IPS_LAB_AZURE_RESOURCE_GROUP"], "location": lab_env["IPS_LAB_AZURE_LOCATION"],
              "disk_name": "auth-md-" + run, "authority": lab_env["IPS_LAB_AZURE_AUTHORITY"], "arm_endpoint": lab_env["IPS_LAB_AZURE_URL"],
              "ca_path": lab_env["IPS_LAB_AZURE_CA_PATH"]}
-    gcp = {"bucket": BUCKET, "image_name": "auth-md-" + run, "storage_endpoint": lab_env["IPS_LAB_GCS_URL"],
+    gcp = {"bucket": BUCKET, "image_name": "auth-md-" + run, "storage_endpoint": lab_env["IPS_LAB_GCE_URL"],
            "compute_endpoint": lab_env["IPS_LAB_GCE_URL"]}
     rc, out = play(lab_env, tmp_path, [
         upload_task(image, tmp_path, "aws", aws_endpoints(lab_env, "auth-md-" + run), register="to_aws"),

@@ -70,7 +70,7 @@ def aws_opts(lab_env, name):
 
 def gcp_opts(lab_env, name):
     return {"project": lab_env["IPS_LAB_GCP_PROJECT"], "token": lab_env["IPS_LAB_GCP_TOKEN"], "bucket": BUCKET, "image_name": name,
-            "storage_endpoint": lab_env["IPS_LAB_GCS_URL"], "compute_endpoint": lab_env["IPS_LAB_GCE_URL"]}
+            "storage_endpoint": lab_env["IPS_LAB_GCE_URL"], "compute_endpoint": lab_env["IPS_LAB_GCE_URL"]}  # Cloud Storage's strict front
 
 
 def ensure_bucket(lab_env):
