@@ -193,7 +193,8 @@ def ec2_ebs(lab_env):
 # --- tests ----------------------------------------------------------------------------------------
 
 def secrets_of(lab_env, test_secrets):
-    return list(test_secrets.values()) + [lab_env[k] for k in ("IPS_LAB_SMB_PASSWORD", "IPS_LAB_AZURE_CLIENT_SECRET", "IPS_LAB_GCP_TOKEN")]
+    return list(test_secrets.values()) + [lab_env[k] for k in ("IPS_LAB_SMB_PASSWORD", "IPS_LAB_AZURE_CLIENT_SECRET", "IPS_LAB_GCP_TOKEN",
+                                                               "IPS_LAB_AWS_SECRET_ACCESS_KEY")]
 
 
 def test_disk_info_over_smb(lab, lab_env, run_target, images):
@@ -224,7 +225,7 @@ def test_roundtrip_every_format(lab, lab_env, run_target, images, tmp_path, test
             opts.pop(key, None)
         # every other format read over two SMB connections at once (source.connections), the rest over one
         uploads.append(dict(source=dict(src, password=None, connections=1 + i % 2), target=target, options=opts))
-    env = {"IPS_SMB_PASSWORD": lab_env["IPS_LAB_SMB_PASSWORD"], "AWS_SECRET_ACCESS_KEY": test_secrets["aws_secret_access_key"],
+    env = {"IPS_SMB_PASSWORD": lab_env["IPS_LAB_SMB_PASSWORD"], "AWS_SECRET_ACCESS_KEY": lab_env["IPS_LAB_AWS_SECRET_ACCESS_KEY"],
            "AZURE_SECRET": lab_env["IPS_LAB_AZURE_CLIENT_SECRET"], "GOOGLE_OAUTH_ACCESS_TOKEN": lab_env["IPS_LAB_GCP_TOKEN"]}
     run = run_target("ips_upload", dict(ips_t=dict(case="roundtrip", uploads=uploads, journal_dir=str(tmp_path / "journal"))), env=env)
     run.assert_ok()
