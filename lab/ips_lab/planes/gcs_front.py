@@ -72,19 +72,19 @@ class SessionHashes(object):
         self._sessions = {}  # upload_id -> [next offset, crc32c value, md5 object]
 
     def whole(self, upload_id, start, chunk):
-        """(crc32c b64, md5 b64) of the object this final `chunk` at `start` ends, or None if the session's bytes before
-        `start` were not all seen here."""
+        """{'crc32c': b64, 'md5': b64} of the object this final `chunk` at `start` ends, or {} if the session's bytes
+        before `start` were not all seen here."""
         import google_crc32c
 
         with self._lock:
             state = self._sessions.get(upload_id) or ([0, 0, hashlib.md5()] if start == 0 else None)  # nosec - md5Hash
             if state is None or not state[0] >= start:
-                return None
+                return {}
             rest = chunk[state[0] - start:]
             md5 = state[2].copy()
             md5.update(rest)
             crc = google_crc32c.extend(state[1], bytes(rest))
-        return base64.b64encode(crc.to_bytes(4, "big")).decode("ascii"), base64.b64encode(md5.digest()).decode("ascii")
+        return {"crc32c": base64.b64encode(crc.to_bytes(4, "big")).decode("ascii"), "md5": base64.b64encode(md5.digest()).decode("ascii")}
 
     def took(self, upload_id, start, chunk, persisted):
         """The emulator persisted bytes 0..`persisted`-1 after `chunk` at `start` was forwarded."""
@@ -234,14 +234,11 @@ class GcsFront(object):
 
     def _check_whole_hash(self, request, start, chunk):
         hashes = goog_hashes(request.headers.get("X-Goog-Hash"))
-        whole = self.sessions.whole(request.params["upload_id"], start, chunk or b"") if hashes else None
-        if whole is None:
-            return
-        crc32c, md5 = whole
-        if "crc32c" in hashes and hashes["crc32c"] != crc32c:
-            raise gcs_error(400, "invalid", "Provided CRC32C \"%s\" doesn't match calculated CRC32C \"%s\"." % (hashes["crc32c"], crc32c))
-        if "md5" in hashes and hashes["md5"] != md5:
-            raise gcs_error(400, "invalid", "Provided MD5 hash \"%s\" doesn't match calculated MD5 hash \"%s\"." % (hashes["md5"], md5))
+        whole = self.sessions.whole(request.params["upload_id"], start, chunk or b"") if hashes else {}
+        if "crc32c" in hashes and whole and hashes["crc32c"] != whole["crc32c"]:
+            raise gcs_error(400, "invalid", "Provided CRC32C \"%s\" doesn't match calculated CRC32C \"%s\"." % (hashes["crc32c"], whole["crc32c"]))
+        if "md5" in hashes and whole and hashes["md5"] != whole["md5"]:
+            raise gcs_error(400, "invalid", "Provided MD5 hash \"%s\" doesn't match calculated MD5 hash \"%s\"." % (hashes["md5"], whole["md5"]))
 
     @staticmethod
     def _check_goog_hash(request, body):
