@@ -363,7 +363,8 @@ def ours(env, target, source, name, work, concurrency=None):
                 "client_secret": env["IPS_LAB_AZURE_CLIENT_SECRET"], "authority": env["IPS_LAB_AZURE_AUTHORITY"],
                 "arm_endpoint": env["IPS_LAB_AZURE_URL"], "ca_path": env["IPS_LAB_AZURE_CA_PATH"], "disk_name": name}
     elif target == "aws":
-        opts = {"region": "us-east-1", "access_key_id": "AKIABENCH", "secret_access_key": "bench", "ebs_endpoint_url": env["IPS_LAB_EBS_URL"],
+        opts = {"region": "us-east-1", "access_key_id": env["IPS_LAB_AWS_ACCESS_KEY_ID"],
+                "secret_access_key": env["IPS_LAB_AWS_SECRET_ACCESS_KEY"], "ebs_endpoint_url": env["IPS_LAB_EBS_URL"],
                 "ec2_endpoint_url": env["IPS_LAB_MOTO_URL"], "snapshot_name": name}
     else:
         from google.auth.credentials import AnonymousCredentials

@@ -63,7 +63,7 @@ vault_var() { # name value-on-stdin -> an encrypt_string block
   printf '%s' "$IPS_LAB_VCSIM_PASSWORD" | vault_var vault_vcenter_password
   printf '%s' "$IPS_LAB_AZURE_CLIENT_SECRET" | vault_var vault_azure_client_secret
   vault_var vault_gcp_service_account_key <"$gcp_key"
-  printf '%s' "lab-aws-secret-not-a-real-key" | vault_var vault_aws_secret_access_key
+  printf '%s' "$IPS_LAB_AWS_SECRET_ACCESS_KEY" | vault_var vault_aws_secret_access_key
   if [ "$BACKEND" = appliance ]; then
     printf '%s' "$IPS_LAB_APPLIANCE_PASSWORD" | vault_var vault_appliance_password
     printf '%s' "$IPS_LAB_WINHOST_PASSWORD" | vault_var vault_winhost_password
@@ -89,7 +89,7 @@ sed -e "s|@CUSTOMER_ID@|$CITRIX_CLOUD_CUSTOMER_ID|" -e "s|@CLIENT_ID@|$CITRIX_CL
   -e "s|@SMB_PVS_SHARE@|$IPS_LAB_SMB_PVS_SHARE|" \
   -e "s|@VCENTER_HOST@|$IPS_LAB_VCSIM_HOST|" -e "s|@VCENTER_PORT@|$IPS_LAB_VCSIM_PORT|" -e "s|@VCENTER_USER@|$IPS_LAB_VCSIM_USER|" \
   -e "s|@VCENTER_SHA1@|$IPS_LAB_VCSIM_SSL_FINGERPRINT|" \
-  -e "s|@AZURE_TENANT_ID@|$IPS_LAB_AZURE_TENANT_ID|" -e "s|@AZURE_CLIENT_ID@|$IPS_LAB_AZURE_CLIENT_ID|" \
+  -e "s|@AWS_ACCESS_KEY_ID@|$IPS_LAB_AWS_ACCESS_KEY_ID|" -e "s|@AZURE_TENANT_ID@|$IPS_LAB_AZURE_TENANT_ID|" -e "s|@AZURE_CLIENT_ID@|$IPS_LAB_AZURE_CLIENT_ID|" \
   -e "s|@AZURE_SUBSCRIPTION_ID@|$IPS_LAB_AZURE_SUBSCRIPTION_ID|" -e "s|@AZURE_RESOURCE_GROUP@|$IPS_LAB_AZURE_RESOURCE_GROUP|" \
   -e "s|@AZURE_LOCATION@|$IPS_LAB_AZURE_LOCATION|" -e "s|@AZURE_URL@|$IPS_LAB_AZURE_URL|" -e "s|@AZURE_CA_PATH@|$IPS_LAB_AZURE_CA_PATH|" \
   -e "s|@AZURE_AUTHORITY@|$IPS_LAB_AZURE_AUTHORITY|" \

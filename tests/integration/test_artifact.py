@@ -181,11 +181,12 @@ def test_modules_run_from_a_fresh_virtualenv_with_only_requirements_txt(installe
     env.update(PATH="%s:%s" % (bin_dir, os.environ.get("PATH", "")), ANSIBLE_COLLECTIONS_PATH=str(collections),
                ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="False", ANSIBLE_PYTHON_INTERPRETER=str(python),
                ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False", ANSIBLE_NOCOLOR="1",
-               AWS_ACCESS_KEY_ID="AKIALABTEST000000000", AWS_SECRET_ACCESS_KEY="artifact-secret", HOME=str(tmp_path))
+               AWS_ACCESS_KEY_ID=lab_env["IPS_LAB_AWS_ACCESS_KEY_ID"], AWS_SECRET_ACCESS_KEY=lab_env["IPS_LAB_AWS_SECRET_ACCESS_KEY"],
+               HOME=str(tmp_path))
     done = subprocess.run([str(bin_dir / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)], env=env,
                           cwd=str(tmp_path), capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
-    assert "artifact-secret" not in done.stdout + done.stderr
+    assert lab_env["IPS_LAB_AWS_SECRET_ACCESS_KEY"] not in done.stdout + done.stderr
 
 
 def test_a_migration_runs_through_ansible_runner_as_an_awx_execution_node_runs_it(installed, lab, lab_env, inventory, tmp_path):

@@ -87,7 +87,9 @@ def sha256(text):
 def test_aws_temporary_credentials_from_aws_security_token(lab, lab_env, image, tmp_path):
     ebs = PlaneAdmin.from_env(lab_env, "ebs")
     ebs.clear_requests()
-    key, secret, token = "ASIALABTEMP000000001", "tmp-" + secrets.token_hex(12), "tok-" + secrets.token_hex(24)
+    # the lab's temporary key (the EBS front takes no other): as STS issues one, valid only with its session token
+    key, secret, token = (lab_env["IPS_LAB_AWS_SESSION_ACCESS_KEY_ID"], lab_env["IPS_LAB_AWS_SESSION_SECRET_ACCESS_KEY"],
+                          lab_env["IPS_LAB_AWS_SESSION_TOKEN"])
     env = {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_SECURITY_TOKEN": token, "AWS_DEFAULT_REGION": "us-east-1"}
     name = "auth-sts-" + uuid.uuid4().hex[:6]
     rc, out = play(lab_env, tmp_path, [upload_task(image, tmp_path, "aws", aws_endpoints(lab_env, name))], env=env)
@@ -105,7 +107,7 @@ def test_aws_temporary_credentials_from_aws_security_token(lab, lab_env, image, 
 
 def test_a_missing_aws_region_is_an_error_naming_the_options_and_variables(lab, lab_env, image, tmp_path):
     PlaneAdmin.from_env(lab_env, "ebs").clear_requests()
-    env = {"AWS_ACCESS_KEY_ID": "AKIALABTEST000000000", "AWS_SECRET_ACCESS_KEY": "x-" + secrets.token_hex(8)}
+    env = {"AWS_ACCESS_KEY_ID": lab_env["IPS_LAB_AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY": lab_env["IPS_LAB_AWS_SECRET_ACCESS_KEY"]}
     rc, out = play(lab_env, tmp_path, [
         upload_task(image, tmp_path, "aws", aws_endpoints(lab_env, "auth-noregion"), ignore_errors=True),
         {"name": "Image", "register": "ami", "ignore_errors": True,
@@ -124,7 +126,7 @@ def test_a_missing_aws_region_is_an_error_naming_the_options_and_variables(lab, 
 def test_gcp_access_token_and_project_from_the_environment(lab, lab_env, image, tmp_path):
     ensure_bucket(lab_env)
     name = "auth-gcp-" + uuid.uuid4().hex[:6]
-    opts = {"bucket": BUCKET, "image_name": name, "storage_endpoint": lab_env["IPS_LAB_GCS_URL"],
+    opts = {"bucket": BUCKET, "image_name": name, "storage_endpoint": lab_env["IPS_LAB_GCE_URL"],
             "compute_endpoint": lab_env["IPS_LAB_GCE_URL"]}
     env = {"GCP_ACCESS_TOKEN": lab_env["IPS_LAB_GCP_TOKEN"], "GCP_PROJECT": lab_env["IPS_LAB_GCP_PROJECT"]}
     rc, out = play(lab_env, tmp_path, [
@@ -147,7 +149,8 @@ def test_module_defaults_set_each_clouds_sign_in_once(lab, lab_env, image, tmp_p
     ebs = PlaneAdmin.from_env(lab_env, "ebs")
     ebs.clear_requests()
     run = uuid.uuid4().hex[:6]
-    key, secret, token = "ASIALABGROUP00000001", "grp-" + secrets.token_hex(12), "gtok-" + secrets.token_hex(24)
+    key, secret, token = (lab_env["IPS_LAB_AWS_SESSION_ACCESS_KEY_ID"], lab_env["IPS_LAB_AWS_SESSION_SECRET_ACCESS_KEY"],
+                          lab_env["IPS_LAB_AWS_SESSION_TOKEN"])
     defaults = {
         "group/citrix_community.ips.aws": {"aws_region": "us-east-1", "aws_access_key_id": key, "aws_secret_access_key": secret,
                                            "aws_session_token": token},
@@ -160,7 +163,7 @@ def test_module_defaults_set_each_clouds_sign_in_once(lab, lab_env, image, tmp_p
     azure = {"resource_group": lab_env["IPS_LAB_AZURE_RESOURCE_GROUP"], "location": lab_env["IPS_LAB_AZURE_LOCATION"],
              "disk_name": "auth-md-" + run, "authority": lab_env["IPS_LAB_AZURE_AUTHORITY"], "arm_endpoint": lab_env["IPS_LAB_AZURE_URL"],
              "ca_path": lab_env["IPS_LAB_AZURE_CA_PATH"]}
-    gcp = {"bucket": BUCKET, "image_name": "auth-md-" + run, "storage_endpoint": lab_env["IPS_LAB_GCS_URL"],
+    gcp = {"bucket": BUCKET, "image_name": "auth-md-" + run, "storage_endpoint": lab_env["IPS_LAB_GCE_URL"],
            "compute_endpoint": lab_env["IPS_LAB_GCE_URL"]}
     rc, out = play(lab_env, tmp_path, [
         upload_task(image, tmp_path, "aws", aws_endpoints(lab_env, "auth-md-" + run), register="to_aws"),

@@ -46,7 +46,7 @@ def inventory(lab_env, tmp_path):
         "vault_smb_password": lab_env["IPS_LAB_SMB_PASSWORD"],
         "vault_vcenter_password": lab_env["IPS_LAB_VCSIM_PASSWORD"],
         "vault_azure_client_secret": lab_env["IPS_LAB_AZURE_CLIENT_SECRET"],
-        "vault_aws_secret_access_key": "aws-" + secrets.token_hex(16),
+        "vault_aws_secret_access_key": lab_env["IPS_LAB_AWS_SECRET_ACCESS_KEY"],
     }
     (gv / "vault.yml").write_text("---\n" + "".join(encrypt(k, v, password_file) for k, v in vaulted.items()))
     host, share = lab_env["IPS_LAB_SMB_HOST"], lab_env["IPS_LAB_SMB_EXPORT_SHARE"]
@@ -61,7 +61,8 @@ def inventory(lab_env, tmp_path):
             {"name": "rt-vcenter", "type": "username_password", "username": lab_env["IPS_LAB_VCSIM_USER"], "password": "{{ vault_vcenter_password }}"},
             {"name": "rt-azure", "type": "azure", "azure_tenant_id": lab_env["IPS_LAB_AZURE_TENANT_ID"], "azure_client_id": lab_env["IPS_LAB_AZURE_CLIENT_ID"],
              "azure_client_secret": "{{ vault_azure_client_secret }}"},
-            {"name": "rt-aws", "type": "aws", "aws_access_key_id": "AKIAROLETEST00000000", "aws_secret_access_key": "{{ vault_aws_secret_access_key }}"},
+            {"name": "rt-aws", "type": "aws", "aws_access_key_id": lab_env["IPS_LAB_AWS_ACCESS_KEY_ID"],
+             "aws_secret_access_key": "{{ vault_aws_secret_access_key }}"},
         ],
         "migrate_workflow": "mcs_to_mcs",
         "migrate_image_name": "rt-%s" % run,

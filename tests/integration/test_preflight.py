@@ -55,7 +55,7 @@ def args_for(env, target="azure", fingerprint=None, ca=None, **changes):
                              "arm_endpoint": env["IPS_LAB_AZURE_URL"], "ca_path": env["IPS_LAB_AZURE_CA_PATH"]}},
         "aws": {"platform": "aws", "principal_arn": env["IPS_LAB_AWS_PRINCIPAL_ARN"],
                 "connection": {"credential_id": "pf-aws", "region": "us-east-1"},
-                "upload": {"access_key_id": "AKIAPREFLIGHT0000000", "secret_access_key": "pf-aws-secret-" + "9" * 20,
+                "upload": {"access_key_id": env["IPS_LAB_AWS_ACCESS_KEY_ID"], "secret_access_key": env["IPS_LAB_AWS_SECRET_ACCESS_KEY"],
                            "iam_endpoint_url": env["IPS_LAB_IAM_URL"], "sts_endpoint_url": env["IPS_LAB_IAM_URL"]}},
         "gcp": {"platform": "gcp", "connection": {"credential_id": "pf-gcp", "zone": "us-central1-a"},
                 "upload": {"project": env["IPS_LAB_GCP_PROJECT"], "token": env["IPS_LAB_GCP_TOKEN"],
@@ -301,7 +301,7 @@ def test_no_secret_reaches_the_output(default_lab_run, lab_env):
     for key in ("CITRIX_CLOUD_CLIENT_SECRET", "IPS_LAB_SMB_PASSWORD", "IPS_LAB_VCSIM_PASSWORD", "IPS_LAB_AZURE_CLIENT_SECRET",
                 "IPS_LAB_GCP_TOKEN"):
         assert lab_env[key] not in output, key
-    assert "pf-aws-secret-" not in output
+    assert lab_env["IPS_LAB_AWS_SECRET_ACCESS_KEY"] not in output
 
 
 def test_a_principal_missing_one_documented_permission_is_named_with_its_scope(lab_env, planes, wallet, tmp_path):

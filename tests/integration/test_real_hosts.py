@@ -44,7 +44,7 @@ def target_of(cloud, lab_env, name):
                            "client_secret": lab_env["IPS_LAB_AZURE_CLIENT_SECRET"], "hyper_v_generation": "V2"}}
     if cloud == "aws":
         return {"platform": "aws", "connection": {"credential_id": "rh-aws", "region": "us-east-1"},
-                "upload": {"access_key_id": "AKIAREALHOSTS0000000", "secret_access_key": "real-hosts-aws-secret"}}
+                "upload": {"access_key_id": lab_env["IPS_LAB_AWS_ACCESS_KEY_ID"], "secret_access_key": lab_env["IPS_LAB_AWS_SECRET_ACCESS_KEY"]}}
     return {"platform": "gcp", "connection": {"credential_id": "rh-gcp", "zone": "us-east4-a"},
             "upload": {"project": lab_env["IPS_LAB_GCP_PROJECT"], "token": lab_env["IPS_LAB_GCP_TOKEN"], "bucket": lab_env["IPS_LAB_GCS_BUCKET"]}}
 
@@ -62,7 +62,8 @@ def _wallet(lab_env, project):
          "password": lab_env["IPS_LAB_VCSIM_PASSWORD"]},
         {"name": "rh-azure", "type": "azure", "azure_tenant_id": lab_env["IPS_LAB_AZURE_TENANT_ID"],
          "azure_client_id": lab_env["IPS_LAB_AZURE_CLIENT_ID"], "azure_client_secret": lab_env["IPS_LAB_AZURE_CLIENT_SECRET"]},
-        {"name": "rh-aws", "type": "aws", "aws_access_key_id": "AKIAREALHOSTS0000000", "aws_secret_access_key": "real-hosts-aws-secret"},
+        {"name": "rh-aws", "type": "aws", "aws_access_key_id": lab_env["IPS_LAB_AWS_ACCESS_KEY_ID"],
+         "aws_secret_access_key": lab_env["IPS_LAB_AWS_SECRET_ACCESS_KEY"]},
         {"name": "rh-gcp", "type": "gcp", "gcp_service_account_key": {
             "type": "service_account", "project_id": project, "client_email": "ips-rh@%s.iam.gserviceaccount.com" % project,
             "private_key": "-----BEGIN PRIVATE KEY-----\nrealhosts\n-----END PRIVATE KEY-----\n"}},
@@ -121,8 +122,8 @@ def check_target(cloud, lab_env, name):
     elif cloud == "aws":
         import boto3
 
-        ec2 = boto3.client("ec2", endpoint_url=lab_env["IPS_LAB_MOTO_URL"], region_name="us-east-1", aws_access_key_id="AKIAREALHOSTS0000000",
-                           aws_secret_access_key="x")
+        ec2 = boto3.client("ec2", endpoint_url=lab_env["IPS_LAB_MOTO_URL"], region_name="us-east-1", aws_access_key_id=lab_env["IPS_LAB_AWS_ACCESS_KEY_ID"],
+                           aws_secret_access_key=lab_env["IPS_LAB_AWS_SECRET_ACCESS_KEY"])
         snaps = ec2.describe_snapshots(OwnerIds=["self"], Filters=[{"Name": "tag:Name", "Values": [name]}])["Snapshots"]
         assert len(snaps) == 1 and snaps[0]["State"] == "completed"
         tags = dict((t["Key"], t["Value"]) for t in snaps[0]["Tags"])

@@ -62,14 +62,15 @@ def azure_opts(lab_env, disk, secret=None):
             "ca_path": lab_env["IPS_LAB_AZURE_CA_PATH"], "disk_name": disk, "hyper_v_generation": "V2"}
 
 
-def aws_opts(lab_env, name, secret="testing-secret"):
-    return {"region": "us-east-1", "access_key_id": "AKIALABTEST000000000", "secret_access_key": secret,
+def aws_opts(lab_env, name):
+    """The lab's own AWS key: the EBS front takes no other (docs/lab.md)."""
+    return {"region": "us-east-1", "access_key_id": lab_env["IPS_LAB_AWS_ACCESS_KEY_ID"], "secret_access_key": lab_env["IPS_LAB_AWS_SECRET_ACCESS_KEY"],
             "ebs_endpoint_url": lab_env["IPS_LAB_EBS_URL"], "ec2_endpoint_url": lab_env["IPS_LAB_MOTO_URL"], "snapshot_name": name}
 
 
 def gcp_opts(lab_env, name):
     return {"project": lab_env["IPS_LAB_GCP_PROJECT"], "token": lab_env["IPS_LAB_GCP_TOKEN"], "bucket": BUCKET, "image_name": name,
-            "storage_endpoint": lab_env["IPS_LAB_GCS_URL"], "compute_endpoint": lab_env["IPS_LAB_GCE_URL"]}
+            "storage_endpoint": lab_env["IPS_LAB_GCE_URL"], "compute_endpoint": lab_env["IPS_LAB_GCE_URL"]}  # Cloud Storage's strict front
 
 
 def ensure_bucket(lab_env):
@@ -184,14 +185,16 @@ def check_azure(lab_env, disk, ref):
 
 def ec2_ebs(lab_env):
     import boto3
-    kw = dict(region_name="us-east-1", aws_access_key_id="AKIALABTEST000000000", aws_secret_access_key="x")
+    kw = dict(region_name="us-east-1", aws_access_key_id=lab_env["IPS_LAB_AWS_ACCESS_KEY_ID"],
+              aws_secret_access_key=lab_env["IPS_LAB_AWS_SECRET_ACCESS_KEY"])
     return boto3.client("ec2", endpoint_url=lab_env["IPS_LAB_MOTO_URL"], **kw), boto3.client("ebs", endpoint_url=lab_env["IPS_LAB_EBS_URL"], **kw)
 
 
 # --- tests ----------------------------------------------------------------------------------------
 
 def secrets_of(lab_env, test_secrets):
-    return list(test_secrets.values()) + [lab_env[k] for k in ("IPS_LAB_SMB_PASSWORD", "IPS_LAB_AZURE_CLIENT_SECRET", "IPS_LAB_GCP_TOKEN")]
+    return list(test_secrets.values()) + [lab_env[k] for k in ("IPS_LAB_SMB_PASSWORD", "IPS_LAB_AZURE_CLIENT_SECRET", "IPS_LAB_GCP_TOKEN",
+                                                               "IPS_LAB_AWS_SECRET_ACCESS_KEY")]
 
 
 def test_disk_info_over_smb(lab, lab_env, run_target, images):
@@ -222,7 +225,7 @@ def test_roundtrip_every_format(lab, lab_env, run_target, images, tmp_path, test
             opts.pop(key, None)
         # every other format read over two SMB connections at once (source.connections), the rest over one
         uploads.append(dict(source=dict(src, password=None, connections=1 + i % 2), target=target, options=opts))
-    env = {"IPS_SMB_PASSWORD": lab_env["IPS_LAB_SMB_PASSWORD"], "AWS_SECRET_ACCESS_KEY": test_secrets["aws_secret_access_key"],
+    env = {"IPS_SMB_PASSWORD": lab_env["IPS_LAB_SMB_PASSWORD"], "AWS_SECRET_ACCESS_KEY": lab_env["IPS_LAB_AWS_SECRET_ACCESS_KEY"],
            "AZURE_SECRET": lab_env["IPS_LAB_AZURE_CLIENT_SECRET"], "GOOGLE_OAUTH_ACCESS_TOKEN": lab_env["IPS_LAB_GCP_TOKEN"]}
     run = run_target("ips_upload", dict(ips_t=dict(case="roundtrip", uploads=uploads, journal_dir=str(tmp_path / "journal"))), env=env)
     run.assert_ok()

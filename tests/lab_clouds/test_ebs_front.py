@@ -16,9 +16,14 @@ pytestmark = pytest.mark.timeout(120)
 def aws(cloud_lab):
     import boto3
 
-    keys = dict(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    keys = lab_keys(cloud_lab.env)
     return (boto3.client("ebs", endpoint_url=cloud_lab.env["IPS_LAB_EBS_URL"], **keys),
             boto3.client("ec2", endpoint_url=cloud_lab.env["IPS_LAB_MOTO_URL"], **keys))
+
+
+def lab_keys(env, region="us-east-1"):
+    """The lab's own long-term key: the only one (with its temporary key) its AWS fronts take."""
+    return dict(region_name=region, aws_access_key_id=env["IPS_LAB_AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["IPS_LAB_AWS_SECRET_ACCESS_KEY"])
 
 
 def b64(digest):
@@ -151,15 +156,15 @@ def test_a_temporary_key_needs_its_session_token_and_the_signer_is_recorded(clou
 
     admin = LabAdmin.from_env(cloud_lab.env, "ebs")
     admin.clear_requests()
-    url = cloud_lab.env["IPS_LAB_EBS_URL"]
-    temporary = dict(region_name="eu-west-1", aws_access_key_id="ASIALABTEMP000000009", aws_secret_access_key="s")
+    env = cloud_lab.env
+    url, key, token = env["IPS_LAB_EBS_URL"], env["IPS_LAB_AWS_SESSION_ACCESS_KEY_ID"], env["IPS_LAB_AWS_SESSION_TOKEN"]
+    temporary = dict(region_name="eu-west-1", aws_access_key_id=key, aws_secret_access_key=env["IPS_LAB_AWS_SESSION_SECRET_ACCESS_KEY"])
     bare = boto3.client("ebs", endpoint_url=url, **temporary)
     with pytest.raises(bare.exceptions.ClientError) as exc:
         bare.start_snapshot(VolumeSize=1, Timeout=60)
     assert error_code(exc) == "UnrecognizedClientException"
-    with_token = boto3.client("ebs", endpoint_url=url, aws_session_token="the-token", **temporary)
+    with_token = boto3.client("ebs", endpoint_url=url, aws_session_token=token, **temporary)
     assert with_token.start_snapshot(VolumeSize=1, Timeout=60)["Status"] == "pending"
     seen = [(r["aws_key"], r["aws_region"], r["aws_token_sha256"], r["status"]) for r in admin.requests() if r["path"] == "/snapshots"]
-    assert seen == [("ASIALABTEMP000000009", "eu-west-1", None, 403),
-                    ("ASIALABTEMP000000009", "eu-west-1", hashlib.sha256(b"the-token").hexdigest(), 201)]
-    assert "the-token" not in str(admin.requests())
+    assert seen == [(key, "eu-west-1", None, 403), (key, "eu-west-1", hashlib.sha256(token.encode()).hexdigest(), 201)]
+    assert token not in str(admin.requests())

@@ -141,3 +141,40 @@ def test_a_wrong_hash_is_refused(front):
     assert "CRC32C" in str(caught.value)
     good_md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
     assert media(front, "hash-ok-%s" % uuid.uuid4().hex[:6], data, headers={"X-Goog-Hash": "md5=" + good_md5}).status_code == 200
+
+
+def test_the_final_request_of_a_resumable_upload_is_checked_against_the_whole_object(front):
+    """X-Goog-Hash on the last request of a resumable upload is the whole object's ("Resumable uploads ... you can
+    send the x-goog-hash header ... with the final request, containing the hash of the entire object",
+    cloud.google.com/storage/docs/performing-resumable-uploads and hashes-etags): a hash of anything else (here: of
+    the last chunk only) is 400 and no object is made; the right CRC32C and MD5 make it."""
+    import google_crc32c
+
+    first, second, last = b"\x01" * (256 * KIB), b"\x02" * (300 * KIB), b"\x03" * (5 * KIB)  # the front keeps 256 of the 300
+    kept = first + second[:256 * KIB]
+    whole = kept + last
+
+    def b64(digest):
+        return base64.b64encode(digest).decode("ascii")
+
+    def crc(data):
+        return b64(google_crc32c.Checksum(data).digest())
+
+    for given, refused in (("crc32c=" + crc(last), "CRC32C"), ("md5=" + b64(hashlib.md5(last).digest()), "MD5"),
+                           ("crc32c=%s,md5=%s" % (crc(whole), b64(hashlib.md5(whole).digest())), None)):
+        name = "resumable-hash-%s" % uuid.uuid4().hex[:6]
+        start = requests.post("%s/upload/storage/v1/b/%s/o" % (front.url, BUCKET), params={"uploadType": "resumable", "name": name},
+                              headers=dict(front.auth, **{"Content-Type": "application/json"}), data="{}")
+        session = start.headers["Location"]
+        one = requests.put(session, data=first, headers=dict(front.auth, **{"Content-Range": "bytes 0-262143/*"}))
+        two = requests.put(session, data=second, headers=dict(front.auth, **{"Content-Range": "bytes 262144-569343/*"}))
+        assert (one.status_code, two.status_code, two.headers["Range"]) == (308, 308, "bytes=0-524287"), two.text
+        end = requests.put(session, data=last, headers=dict(front.auth, **{
+            "Content-Range": "bytes %d-%d/%d" % (len(kept), len(whole) - 1, len(whole)), "X-Goog-Hash": given}))
+        got = requests.get("%s/storage/v1/b/%s/o/%s" % (front.url, BUCKET, name), headers=front.auth)
+        if refused:
+            assert end.status_code == 400 and "doesn't match calculated %s" % refused in end.json()["error"]["message"], end.text
+            assert got.status_code == 404, got.text
+        else:
+            assert end.status_code in (200, 201), end.text
+            assert got.status_code == 200 and int(got.json()["size"]) == len(whole)

@@ -15,9 +15,6 @@ from ips_lab.common.admin import LabAdmin, LabAdminError
 
 BLOCK = 524288
 PLANES = ("azure", "ebs", "gce")
-# an AWS SigV4 Authorization header (the EBS front refuses unsigned calls; it checks no signature)
-SIGNED = ("AWS4-HMAC-SHA256 Credential=AKIALABTEST000000000/20260101/us-east-1/ebs/aws4_request, SignedHeaders=host, "
-          "Signature=" + "0" * 64)
 SAS_SECRET = "c2VjcmV0LXNpZ25hdHVyZS1kby1ub3QtbG9n"
 
 pytestmark = pytest.mark.timeout(120)
@@ -60,11 +57,23 @@ class Probe(object):
                                                                  "x-ms-version": "2021-08-06"}, verify=self.verify, timeout=timeout)
         if self.plane == "ebs":  # a block for a snapshot the front never started: 404
             data = b"\x01" * BLOCK
-            return requests.put("%s/snapshots/snap-0123456789abcdef0/blocks/0" % env["IPS_LAB_EBS_URL"], data=data, timeout=timeout,
-                                headers={"x-amz-Data-Length": str(BLOCK), "x-amz-Checksum-Algorithm": "SHA256", "Authorization": SIGNED,
-                                         "x-amz-Checksum": base64.b64encode(hashlib.sha256(data).digest()).decode()})
+            url = "%s/snapshots/snap-0123456789abcdef0/blocks/0" % env["IPS_LAB_EBS_URL"]
+            headers = signed(env, "PUT", url, data, {"x-amz-Data-Length": str(BLOCK), "x-amz-Checksum-Algorithm": "SHA256",
+                                                     "x-amz-Checksum": base64.b64encode(hashlib.sha256(data).digest()).decode()})
+            return requests.put(url, data=data, timeout=timeout, headers=headers)
         return requests.get("%s/compute/v1/projects/%s/global/images" % (env["IPS_LAB_GCE_URL"], env["IPS_LAB_GCP_PROJECT"]),
                             headers={"Authorization": "Bearer " + env["IPS_LAB_GCP_TOKEN"]}, timeout=timeout)
+
+
+def signed(env, method, url, body, headers):
+    """`headers` plus an AWS SigV4 signature with the lab's key (the EBS front refuses unsigned calls and other keys)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method=method, url=url, data=body, headers=headers)
+    SigV4Auth(Credentials(env["IPS_LAB_AWS_ACCESS_KEY_ID"], env["IPS_LAB_AWS_SECRET_ACCESS_KEY"]), "ebs", "us-east-1").add_auth(request)
+    return dict(request.headers.items())
 
 
 @pytest.fixture(params=PLANES)
@@ -246,8 +255,9 @@ def test_azure_sdk_retries_put_page_through_server_busy(cloud_lab, admins):
 def test_boto3_retries_put_snapshot_block_through_throttling(cloud_lab, admins):
     import boto3
 
-    ebs = boto3.client("ebs", endpoint_url=cloud_lab.env["IPS_LAB_EBS_URL"], region_name="us-east-1", aws_access_key_id="testing",
-                       aws_secret_access_key="testing")
+    env = cloud_lab.env
+    ebs = boto3.client("ebs", endpoint_url=env["IPS_LAB_EBS_URL"], region_name="us-east-1", aws_access_key_id=env["IPS_LAB_AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=env["IPS_LAB_AWS_SECRET_ACCESS_KEY"])
     snapshot_id = ebs.start_snapshot(VolumeSize=1, Timeout=60)["SnapshotId"]
     admin = admins["ebs"]
     admin.clear_requests()

@@ -104,7 +104,8 @@ def test_gcp_test_iam_permissions_answers_the_granted_subset(cloud_lab, admins):
 def iam(cloud_lab):
     import boto3
 
-    kw = dict(region_name="us-east-1", aws_access_key_id="AKIARULES00000000000", aws_secret_access_key="rules")
+    env = cloud_lab.env  # the lab's key: the IAM front takes no other
+    kw = dict(region_name="us-east-1", aws_access_key_id=env["IPS_LAB_AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["IPS_LAB_AWS_SECRET_ACCESS_KEY"])
     return boto3.client("iam", endpoint_url=cloud_lab.env["IPS_LAB_IAM_URL"], **kw)
 
 

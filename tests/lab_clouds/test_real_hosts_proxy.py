@@ -25,6 +25,7 @@ def proxied(cloud_lab, tmp_path_factory):
     env = cloud_lab.env
     upstreams = {"azure": {"url": env["IPS_LAB_AZURE_URL"], "ca": env["IPS_LAB_AZURE_CA_PATH"]},
                  "ebs": {"url": env["IPS_LAB_EBS_URL"], "ca": None}, "moto": {"url": env["IPS_LAB_MOTO_URL"], "ca": None},
+                 "iam": {"url": env["IPS_LAB_IAM_URL"], "ca": None},
                  "gce": {"url": env["IPS_LAB_GCE_URL"], "ca": None}}
     running = real_proxy.build(str(tmp_path_factory.mktemp("proxy")), {"host": "127.0.0.1", "port": 0, "upstreams": upstreams})
     yield running
@@ -51,7 +52,8 @@ def test_the_host_table():
     assert part_for("md-impexp-0a1b2c.z22.blob.storage.azure.net") == "azure"
     assert part_for("ebs.eu-central-1.amazonaws.com") == "ebs"
     assert part_for("EC2.us-gov-west-1.amazonaws.com") == "ebs"
-    assert part_for("sts.amazonaws.com") == "moto"
+    assert part_for("sts.amazonaws.com") == "iam" and part_for("sts.eu-west-1.amazonaws.com") == "iam"
+    assert part_for("iam.amazonaws.com") == "iam"
     assert part_for("storage.googleapis.com") == "gce"
     assert part_for("api-eu.cloud.com") == "cloud"
     for host in ("example.com", "management.azure.com.evil.net", "s3.amazonaws.com", "xmanagement.azure.com"):
@@ -104,12 +106,19 @@ def test_azure_by_its_real_names_gives_a_real_shaped_disk_sas(cloud_lab, behind_
     assert "https://%s/" % host in str(caught.value)
 
 
-def test_aws_by_its_real_names(behind_proxy):
+def test_aws_by_its_real_names(cloud_lab, behind_proxy):
     import boto3
 
-    session = boto3.Session(aws_access_key_id="AKIAREALHOSTS0000000", aws_secret_access_key="x", region_name="eu-west-1")
-    ebs, ec2 = session.client("ebs"), session.client("ec2")
+    env = cloud_lab.env  # the lab's key, whose signature each front checks through the proxy (Host: the real name)
+    session = boto3.Session(aws_access_key_id=env["IPS_LAB_AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["IPS_LAB_AWS_SECRET_ACCESS_KEY"],
+                            region_name="eu-west-1")
+    ebs, ec2, sts, iam = session.client("ebs"), session.client("ec2"), session.client("sts"), session.client("iam")
     assert ebs.meta.endpoint_url == "https://ebs.eu-west-1.amazonaws.com"
+    # the preflight's calls: STS and IAM through the IAM front
+    assert sts.get_caller_identity()["Account"] == "123456789012"
+    arn = env["IPS_LAB_AWS_PRINCIPAL_ARN"]
+    assert iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=["ebs:StartSnapshot"])["EvaluationResults"][0][
+        "EvalDecision"] == "allowed"
     snap = ebs.start_snapshot(VolumeSize=1, Timeout=60)["SnapshotId"]
     # EC2 tells the snapshot's EBS state (API_Snapshot: State pending | completed | error | ...): pending while blocks
     # may come, error after a CompleteSnapshot with the wrong ChangedBlocksCount (moto said completed throughout)

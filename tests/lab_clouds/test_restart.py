@@ -47,8 +47,8 @@ def test_planes_survive_a_restart(cloud_lab):
         create_option="Upload", upload_size_bytes=20 * 1024 * 1024 + 512))).result()
     compute.disks.begin_grant_access(rg, "survivor", GrantAccessData(access="Write", duration_in_seconds=600)).result()
 
-    ebs = boto3.client("ebs", endpoint_url=env["IPS_LAB_EBS_URL"], region_name="us-east-1", aws_access_key_id="testing",
-                       aws_secret_access_key="testing")
+    ebs = boto3.client("ebs", endpoint_url=env["IPS_LAB_EBS_URL"], region_name="us-east-1", aws_access_key_id=env["IPS_LAB_AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=env["IPS_LAB_AWS_SECRET_ACCESS_KEY"])
     snapshot_id = ebs.start_snapshot(VolumeSize=1, Timeout=60)["SnapshotId"]
     data = b"\x09" * BLOCK
     digest = hashlib.sha256(data).digest()

@@ -1,10 +1,12 @@
-"""The requests the lab saw: method, path, query, status and a few headers; never secrets or bodies."""
+"""The requests the lab saw: method, path, query, status, the host name the client asked for (a real one through the
+real-host proxy) and a few headers; never secrets or bodies."""
 
 import re
 import threading
 from urllib.parse import parse_qsl, urlencode
 
 from ..common.clock import iso
+from ..common.server import host_name
 
 RECORDED_HEADERS = ("User-Agent", "Citrix-CustomerId", "Citrix-InstanceId", "Citrix-TransactionId", "Content-Type", "Accept")
 _SECRET_QUERY = re.compile(r"secret|password|access_token|^token$|^sig$", re.IGNORECASE)
@@ -26,6 +28,7 @@ class Recorder(object):
 
     def record(self, method, path, query, status, headers, fault=None):
         entry = {"time": iso(self._clock.now()), "method": method, "path": path, "query": _safe_query(query), "status": status,
+                 "host": host_name(headers),
                  "headers": {h: headers[h] for h in RECORDED_HEADERS if headers.get(h) is not None}, "fault": fault}
         with self._lock:
             self._items.append(entry)

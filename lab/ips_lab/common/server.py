@@ -19,6 +19,12 @@ from .tls import server_context
 HANDSHAKE_TIMEOUT = 10
 
 
+def host_name(headers):
+    """The host name a request's Host header names, without the port, in lower case (a real one through the real-host
+    proxy, 127.0.0.1 at the stand-in's own URL); the request logs keep it."""
+    return (headers.get("Host") or "").rsplit(":", 1)[0].strip("[]").lower()
+
+
 class LoopbackServer(ThreadingHTTPServer):
     """A threaded HTTP server, HTTPS when given an SSL context; `app` is what the handlers serve."""
 

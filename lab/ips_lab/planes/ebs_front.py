@@ -15,8 +15,9 @@ Rules (docs/lab.md, "The EBS direct front"):
   concatenated in ascending block index)). A mismatch answers 400 and puts the snapshot in
   `error` (moto has no error state: the front tags the moto snapshot `ips-lab:ebs-status=error`).
 - A pending snapshot with no activity for Timeout minutes goes to `error`.
-- Temporary credentials: a request signed with an access key id starting ASIA (what STS issues) must
-  carry X-Amz-Security-Token, as AWS requires; without it 403 UnrecognizedClientException.
+- Signed calls only, with the lab's keys (sigv4.py): unsigned 403 MissingAuthenticationTokenException; a key the lab
+  did not issue, or its temporary key without its session token, 403 UnrecognizedClientException; a wrong signature
+  403 InvalidSignatureException. EC2 calls (POST /) answer EC2's codes: AuthFailure (401), SignatureDoesNotMatch (403).
 - Reads (ListSnapshotBlocks, GetSnapshotBlock, ListChangedBlocks) only on completed snapshots;
   the lists page by MaxResults/NextToken here (moto ignores both).
 Per-snapshot block digests are kept in <state-dir>/ebs.sqlite.
@@ -33,8 +34,8 @@ from urllib.parse import urlencode
 
 from ..common.server import serve_main
 from .base import Answer, DocStore, HttpError, Running, forward_read
-from .faults import PlaneLab, sigv4_identity
-from .sigv4 import signature_problem
+from .faults import PlaneLab
+from . import sigv4
 
 BLOCK_SIZE = 524288
 BLOCKS_PER_GIB = 1024 * 1024 * 1024 // BLOCK_SIZE
@@ -56,6 +57,21 @@ FAULTS = {400: THROTTLED, 429: THROTTLED, 503: THROTTLED,
           500: ("InternalServerException", "An internal error has occurred.", None),
           403: ("AccessDeniedException", "You do not have sufficient access to perform this action.", "UNAUTHORIZED_ACCOUNT"),
           404: ("ResourceNotFoundException", "The specified resource does not exist.", None)}
+# How EBS direct answers a call it cannot authenticate (EBS User Guide, "Error retries for EBS direct APIs" and the
+# common errors: MissingAuthenticationToken, UnrecognizedClientException, InvalidSignatureException, all 403)
+EBS_AUTH_ERRORS = {
+    sigv4.UNSIGNED: (403, "MissingAuthenticationTokenException", "Missing Authentication Token"),
+    sigv4.UNKNOWN_KEY: (403, "UnrecognizedClientException", "The security token included in the request is invalid."),
+    sigv4.BAD_SIGNATURE: (403, "InvalidSignatureException", "The request signature we calculated does not match the signature you "
+                          "provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."),
+}
+# ... and how EC2 answers one (EC2 API Reference, "Error codes for the Amazon EC2 API", common client errors)
+EC2_AUTH_ERRORS = {
+    sigv4.UNSIGNED: (401, "MissingAuthenticationToken", "The request must contain the parameter AWSAccessKeyId"),
+    sigv4.UNKNOWN_KEY: (401, "AuthFailure", "AWS was not able to validate the provided access credentials"),
+    sigv4.BAD_SIGNATURE: (403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. "
+                          "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."),
+}
 SCHEMA = "CREATE TABLE IF NOT EXISTS blocks (snapshot TEXT NOT NULL, idx INTEGER NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (snapshot, idx))"
 
 
@@ -95,8 +111,8 @@ class EbsFront(object):
         self.region = config.get("region", "us-east-1")
         self.url = None
         self.lab = PlaneLab(state_dir, config.get("admin_token"))
-        # the lab's own AWS keys, whose signatures are checked ({access key id: secret})
-        self.aws_keys = dict(config.get("aws_keys") or {})
+        # the lab's own AWS keys, the only ones it takes ({access key id: (secret, session token or None)})
+        self.aws_keys = sigv4.keys_of(config)
         # block tokens are the front's own (moto checks none): an HMAC of snapshot and block index
         self.token_key = hashlib.sha256(("ebs-block-token:%s" % config.get("admin_token")).encode("utf-8")).digest()
 
@@ -121,20 +137,18 @@ class EbsFront(object):
         parts = [p for p in request.path.split("/") if p]
         method = request.method
         if not parts and method == "POST":
-            try:
-                self._check_signature(request)
-            except HttpError as exc:  # EC2 speaks XML
-                raise ec2_error(exc.status, exc.headers["x-amzn-ErrorType"], exc.body["message"])
+            found = sigv4.problem(request, self.aws_keys)
+            if found:  # EC2 speaks XML, with its own codes (EC2 API Reference, "Error codes": common client errors)
+                raise ec2_error(*EC2_AUTH_ERRORS[found[0]])
             return self.ec2_query(request)
         if not parts:
             return Answer(200, {"service": "ips-lab ebs front"})
         if parts[0] != "snapshots":
             raise aws_error(404, "UnknownOperationException", "The front serves only the EBS direct API (/snapshots...).")
-        # AWS refuses an unsigned call before looking at it (moto crashed on it with an HTML 500)
-        self._check_signature(request)
-        signer = sigv4_identity(request.headers)
-        if (signer.get("aws_key") or "").startswith("ASIA") and not signer.get("aws_token_sha256"):
-            raise aws_error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
+        # AWS refuses an unsigned, unknown or wrongly signed call before looking at it (moto crashed on an unsigned one)
+        found = sigv4.problem(request, self.aws_keys)
+        if found:
+            raise aws_error(*EBS_AUTH_ERRORS[found[0]])
         if parts == ["snapshots"] and method == "POST":
             return self.start_snapshot(request)
         if len(parts) == 3 and parts[1] == "completion" and method == "POST":
@@ -148,17 +162,6 @@ class EbsFront(object):
         if len(parts) == 3 and parts[2] == "changedblocks" and method == "GET":
             return self.list_changed(request, parts[1], request.params.get("firstSnapshotId"))
         raise aws_error(404, "UnknownOperationException", "No EBS operation %s %s." % (method, request.path))
-
-    def _check_signature(self, request):
-        """A call signed with one of the lab's own keys must carry the right SigV4 signature (403 SignatureDoesNotMatch,
-        as AWS answers); other keys are taken on trust (docs/lab.md says why)."""
-        if not (request.headers.get("Authorization") or "").startswith("AWS4-HMAC-SHA256 "):
-            raise aws_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
-        problem = signature_problem(request, self.aws_keys)
-        if problem:
-            raise aws_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you "
-                            "provided. Check your AWS Secret Access Key and signing method. Consult the service documentation "
-                            "for details.")
 
     # --- EC2, as the snapshots' states are seen -------------------------------------------------
 

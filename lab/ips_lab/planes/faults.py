@@ -28,6 +28,7 @@ from ..common.clock import iso
 from ..common.config import RuntimeConfig
 from ..common.errors import ApiError
 from ..common.faults import Faults
+from ..common.server import host_name
 from ..common.store import Store
 from .base import Answer, HttpError
 
@@ -143,7 +144,7 @@ class PlaneLab(object):
         except ValueError:
             length = None
         entry = {"time": iso(started), "ts": started, "method": request.method, "path": request.path, "status": status,
-                 "length": length, "fault": fault["id"] if fault else None}
+                 "length": length, "fault": fault["id"] if fault else None, "host": host_name(request.headers)}
         entry.update(sigv4_identity(request.headers))
         with self._lock:
             self._items.append(entry)

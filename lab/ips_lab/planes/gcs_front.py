@@ -12,7 +12,10 @@ forwarded to the GCS emulator, which has none of them:
   (0 for ifGenerationMatch: the object must not exist) on uploads, reads, compose and delete: 412
   `conditionNotMet`, or 304 for a read whose ifGenerationNotMatch / ifMetagenerationNotMatch fails.
 - Hashes: a crc32c or md5Hash given with an upload (metadata, or `X-Goog-Hash` on a single-request upload) that
-  does not match the bytes is 400 with Cloud Storage's message (the emulator answers 409).
+  does not match the bytes is 400 with Cloud Storage's message (the emulator answers 409). On the final request
+  of a resumable upload, `X-Goog-Hash` covers the whole object: the front hashes each chunk the emulator took
+  (a running CRC32C and MD5 per session, in memory) and refuses a mismatch before the object is made. A session
+  the front did not see from its first byte (the plane restarted mid-upload) is not checked.
 - Links it answers (a resumable session's Location, selfLink, mediaLink) point where the client came from
   (https://storage.googleapis.com through the real-host proxy).
 """
@@ -21,6 +24,7 @@ import base64
 import hashlib
 import json
 import re
+import threading
 
 from .base import Answer, HttpError, forward_read
 
@@ -60,10 +64,53 @@ def goog_hashes(header):
     return found
 
 
+class SessionHashes(object):
+    """The running CRC32C and MD5 of each resumable session's bytes the emulator took, from byte 0 on."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._sessions = {}  # upload_id -> [next offset, crc32c value, md5 object]
+
+    def whole(self, upload_id, start, chunk):
+        """{'crc32c': b64, 'md5': b64} of the object this final `chunk` at `start` ends, or {} if the session's bytes
+        before `start` were not all seen here."""
+        import google_crc32c
+
+        with self._lock:
+            state = self._sessions.get(upload_id) or ([0, 0, hashlib.md5()] if start == 0 else None)  # nosec - md5Hash
+            if state is None or not state[0] >= start:
+                return {}
+            rest = chunk[state[0] - start:]
+            md5 = state[2].copy()
+            md5.update(rest)
+            crc = google_crc32c.extend(state[1], bytes(rest))
+        return {"crc32c": base64.b64encode(crc.to_bytes(4, "big")).decode("ascii"), "md5": base64.b64encode(md5.digest()).decode("ascii")}
+
+    def took(self, upload_id, start, chunk, persisted):
+        """The emulator persisted bytes 0..`persisted`-1 after `chunk` at `start` was forwarded."""
+        import google_crc32c
+
+        with self._lock:
+            state = self._sessions.get(upload_id) or ([0, 0, hashlib.md5()] if start == 0 else None)  # nosec - md5Hash
+            if state is None or not start <= state[0] <= persisted <= start + len(chunk):
+                self._sessions.pop(upload_id, None)
+                return
+            rest = chunk[state[0] - start:persisted - start]
+            state[1] = google_crc32c.extend(state[1], bytes(rest))
+            state[2].update(rest)
+            state[0] = persisted
+            self._sessions[upload_id] = state
+
+    def forget(self, upload_id):
+        with self._lock:
+            self._sessions.pop(upload_id, None)
+
+
 class GcsFront(object):
     def __init__(self, plane, emulator_url):
         self.plane = plane
         self.emulator = emulator_url.rstrip("/")
+        self.sessions = SessionHashes()
 
     def handle(self, request, parts):
         """`parts`: the raw path's segments, each unquoted (an object name may hold '/')."""
@@ -79,6 +126,8 @@ class GcsFront(object):
             body, headers = self._upload_rules(request, body, headers)
         status, answer_headers, data = forward_read(self.emulator, method, request.raw_path + ("?" + request.query if request.query else ""),
                                                     headers, body)
+        if parts[:1] == ["upload"] and method == "PUT" and request.params.get("upload_id"):
+            self._after_chunk(request.params["upload_id"], headers, body, status, answer_headers)
         if status == 409 and b"doesn't match" in data:
             # the emulator's hash mismatch; Cloud Storage answers 400 with the same words
             raise gcs_error(400, "invalid", self._message(data))
@@ -162,14 +211,34 @@ class GcsFront(object):
                     body = body[:kept]
                     headers["Content-Range"] = "bytes %d-%d/*" % (start, start + kept - 1)
                     headers["Content-Length"] = str(kept)
-            elif match:
-                self._check_goog_hash(request, None)
+            elif match:  # the final request: X-Goog-Hash covers the whole object
+                self._check_whole_hash(request, int(match.group(1)), body)
+            elif not request.headers.get("Content-Range"):  # the whole object in one request
+                self._check_goog_hash(request, body)
             return body, headers
         if kind == "media":
             self._check_goog_hash(request, body)
         elif kind == "multipart":
             self._check_multipart(request, body)
         return body, headers
+
+    def _after_chunk(self, upload_id, headers, body, status, answer_headers):
+        """Keep the session's running hashes up to what the emulator says it persisted (a 308's Range)."""
+        if status != 308:
+            self.sessions.forget(upload_id)  # finished, or refused: a retry starts from what the client is told
+            return
+        match = CONTENT_RANGE_RE.match(headers.get("Content-Range") or "")
+        persisted = re.match(r"^bytes=0-(\d+)$", dict((k.lower(), v) for k, v in answer_headers.items()).get("range") or "")
+        if match and persisted:
+            self.sessions.took(upload_id, int(match.group(1)), body or b"", int(persisted.group(1)) + 1)
+
+    def _check_whole_hash(self, request, start, chunk):
+        hashes = goog_hashes(request.headers.get("X-Goog-Hash"))
+        whole = self.sessions.whole(request.params["upload_id"], start, chunk or b"") if hashes else {}
+        if "crc32c" in hashes and whole and hashes["crc32c"] != whole["crc32c"]:
+            raise gcs_error(400, "invalid", "Provided CRC32C \"%s\" doesn't match calculated CRC32C \"%s\"." % (hashes["crc32c"], whole["crc32c"]))
+        if "md5" in hashes and whole and hashes["md5"] != whole["md5"]:
+            raise gcs_error(400, "invalid", "Provided MD5 hash \"%s\" doesn't match calculated MD5 hash \"%s\"." % (hashes["md5"], whole["md5"]))
 
     @staticmethod
     def _check_goog_hash(request, body):

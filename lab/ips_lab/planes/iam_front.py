@@ -1,7 +1,9 @@
 """The IAM front of the lab (plain HTTP, loopback): boto3's `iam` and `sts` clients, pointed at
 IPS_LAB_IAM_URL, talk to this. moto keeps users and policies but has no policy simulator, so the
 front answers `SimulatePrincipalPolicy` itself by evaluating the policies attached to the principal
-in moto, and forwards every other call to moto.
+in moto, and forwards every other call to moto. Every call must be signed with one of the lab's AWS keys
+(sigv4.py): unsigned 403 MissingAuthenticationToken, another key (or the temporary key without its session token)
+403 InvalidClientTokenId, a wrong signature 403 SignatureDoesNotMatch, as IAM and STS answer.
 
     python -m ips_lab.planes.iam_front --state-dir DIR --config FILE.json
 
@@ -27,11 +29,20 @@ from xml.sax.saxutils import escape
 from ..common.server import serve_main
 from .base import Answer, HttpError, Running, forward_read
 from .faults import PlaneLab
+from . import sigv4
 
 ACCOUNT = "123456789012"
 USER = "ips-lab-migrator"
 POLICY = "ips-lab-migrator"
 NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+# How IAM and STS answer a call they cannot authenticate (IAM API Reference, "Common Errors": MissingAuthenticationToken,
+# InvalidClientTokenId, SignatureDoesNotMatch, all 403)
+AUTH_ERRORS = {
+    sigv4.UNSIGNED: (403, "MissingAuthenticationToken", "Request is missing Authentication Token"),
+    sigv4.UNKNOWN_KEY: (403, "InvalidClientTokenId", "The security token included in the request is invalid."),
+    sigv4.BAD_SIGNATURE: (403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. "
+                          "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."),
+}
 ACTION_RE = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*?]+$")
 DOCUMENTED = (
     "ebs:StartSnapshot", "ebs:PutSnapshotBlock", "ebs:CompleteSnapshot", "ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock",
@@ -85,6 +96,8 @@ class IamFront(object):
     def __init__(self, state_dir, config):
         self.moto = config["moto_url"]
         self.user = config.get("user") or USER
+        # the lab's own AWS keys, the only ones it takes ({access key id: (secret, session token or None)})
+        self.aws_keys = sigv4.keys_of(config)
         self.url = None
         self.lab = PlaneLab(state_dir, config.get("admin_token"), settings={
             "removed_actions": ([], valid_removed, "a list of action names (service:Action)")})
@@ -173,6 +186,9 @@ class IamFront(object):
     def handle(self, request):
         if request.path in ("", "/") and request.method == "GET":
             return Answer(200, {"service": "ips-lab iam front"})
+        found = sigv4.problem(request, self.aws_keys)
+        if found:
+            raise iam_error(*AUTH_ERRORS[found[0]])
         body = request.body()
         form = dict((k, v[0]) for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items())
         if request.method == "POST" and form.get("Action") == "SimulatePrincipalPolicy":

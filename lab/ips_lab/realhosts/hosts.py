@@ -18,10 +18,12 @@ ROWS = (
     (r"login\.microsoftonline\.com", "azure"),
     (r"md-[a-z0-9-]+\.z\d+\.blob\.storage\.azure\.net", "azure"),
     (r"md-[a-z0-9-]+\.blob\.core\.windows\.net", "azure"),
-    # AWS: EBS direct and EC2 through the EBS front (EC2 forwarded to moto, a snapshot's state as EBS sets it); STS is moto's
+    # AWS: EBS direct and EC2 through the EBS front (EC2 forwarded to moto, a snapshot's state as EBS sets it); IAM and STS
+    # through the IAM front (moto's, plus the policy simulator). Both fronts take only the lab's own AWS keys.
     (r"ebs\.%s\.amazonaws\.com" % _AWS_REGION, "ebs"),
     (r"ec2\.%s\.amazonaws\.com" % _AWS_REGION, "ebs"),
-    (r"sts(?:\.%s)?\.amazonaws\.com" % _AWS_REGION, "moto"),
+    (r"iam\.amazonaws\.com", "iam"),
+    (r"sts(?:\.%s)?\.amazonaws\.com" % _AWS_REGION, "iam"),
     # Google Cloud
     (r"storage\.googleapis\.com", "gce"),  # the Cloud Storage front lives in the GCE plane (planes/gcs_front.py)
     (r"compute\.googleapis\.com", "gce"),
@@ -36,6 +38,7 @@ UPSTREAMS = {
     "azure": ("IPS_LAB_AZURE_URL", "IPS_LAB_AZURE_CA_PATH"),
     "ebs": ("IPS_LAB_EBS_URL", None),
     "moto": ("IPS_LAB_MOTO_URL", None),
+    "iam": ("IPS_LAB_IAM_URL", None),
     "gce": ("IPS_LAB_GCE_URL", None),
     "cloud": ("CITRIX_CLOUD_API_URL", "CITRIX_CLOUD_CA_PATH"),
 }

@@ -1,10 +1,12 @@
 #!/usr/bin/env python
 """Molecule helper for the lab (extensions/molecule/): set the lab up for a scenario and check that the
 artifacts a migration produced really exist in the stand-ins. Reads the lab's env (CITRIX_CLOUD_*,
-IPS_LAB_*) from the environment, as `make test` exports it. Prints one JSON line; exit 1 on a failed check.
+IPS_LAB_*) from the environment, as `make test` exports it (a key the scenario blanked: from the lab's env file).
+Prints one JSON line; exit 1 on a failed check.
 
   lab_check.py prepare <ephemeral dir> <scenario>   run id, job_seconds, GCS bucket, a PVS vDisk on the share
-  lab_check.py check '<json list of checks>'        smb_file, azure_disk, aws_snapshot, gcp_image, gcp_disk, daas_catalog, pvs_vdisk
+  lab_check.py check '<json list of checks>'        smb_file, azure_disk, aws_snapshot, gcp_image, gcp_disk, daas_catalog, pvs_vdisk,
+                                                   real_hosts
   lab_check.py unchanged                           nothing written to a stand-in since prepare (a --check run)
 """
 
@@ -27,11 +29,25 @@ LOGGED = ("citrix", "azure", "ebs", "gce")
 
 def admins():
     from ips_lab.common.admin import LabAdmin
-    return dict((part, LabAdmin.from_env(os.environ, part)) for part in LOGGED)
+    return dict((part, LabAdmin.from_env(lab_env(), part)) for part in LOGGED)
+
+
+def lab_env():
+    """The environment, where a scenario that reaches the lab by the clouds' real host names blanks the lab's endpoints
+    (CITRIX_CLOUD_API_URL ...) for the roles: each blanked key read from the lab's own env file."""
+    values = dict(os.environ)
+    path = os.path.join(os.environ.get("IPS_LAB_RUN_DIR") or "", "env")
+    if os.path.isfile(path):
+        with open(path) as lines:
+            for line in lines:
+                key, sep, value = line.rstrip("\n").partition("=")
+                if sep and not line.startswith("#") and not values.get(key):
+                    values[key] = value
+    return values
 
 
 def env(key):
-    value = os.environ.get(key)
+    value = lab_env().get(key)
     if not value:
         raise SystemExit("%s is not set: run molecule with the lab's env exported (make test does)" % key)
     return value
@@ -133,7 +149,7 @@ def check_one(check):
     if kind == "aws_snapshot":
         import boto3
         ec2 = boto3.client("ec2", endpoint_url=env("IPS_LAB_MOTO_URL"), region_name=check.get("region", "us-east-1"),
-                           aws_access_key_id="testing", aws_secret_access_key="testing")
+                           aws_access_key_id=env("IPS_LAB_AWS_ACCESS_KEY_ID"), aws_secret_access_key=env("IPS_LAB_AWS_SECRET_ACCESS_KEY"))
         snaps = ec2.describe_snapshots(OwnerIds=["self"], Filters=[{"Name": "tag:Name", "Values": [check["name"]]}])["Snapshots"]
         done = [s for s in snaps if s["State"] == "completed"]
         return bool(done), "EBS snapshots named %s: %s" % (check["name"], ", ".join(s["SnapshotId"] for s in done) or "none")
@@ -145,16 +161,33 @@ def check_one(check):
         return disk.get("name") == check["name"], "GCE disk %s in %s from %s" % (check["name"], check["zone"], disk.get("sourceImage"))
     if kind == "pvs_vdisk":
         from ips_lab.common.admin import LabAdmin
-        farm = LabAdmin.from_env(os.environ, "winhost").pvs()
+        farm = LabAdmin.from_env(lab_env(), "winhost").pvs()
         found = [i for i, loc in farm["locators"].items() if loc["Name"] == check["name"]]
         devices = [n for n, d in farm["devices"].items() if d["collection"] == check["collection"]]
         booting = [n for n in devices if found and farm["devices"][n]["locators"] == found]
         return bool(found) and booting == devices and bool(devices), "PVS vDisk %s: %s, booted by %s of collection %s" % (
             check["name"], "registered" if found else "not registered", ", ".join(booting) or "no device", check["collection"])
+    if kind == "real_hosts":  # first in a scenario's list: the checks after it call the stand-ins at their own URLs
+        return came_by_real_hosts(check["hosts"])
     if kind == "daas_catalog":
         image = daas_get("MachineCatalogs/" + check["name"])["ProvisioningScheme"]["MasterImage"]
         return image["Name"].startswith(check["image_prefix"]), "DaaS catalog %s on %s" % (check["name"], image["XDPath"])
     raise SystemExit("unknown check kind %r" % kind)
+
+
+def came_by_real_hosts(hosts):
+    """Every call each stand-in of `hosts` ({part: host name pattern}) recorded since prepare came by a real host name
+    the pattern matches (through the lab's proxy, not at the stand-in's own 127.0.0.1 URL), and there was one at least."""
+    seen, stray = {}, []
+    for part, admin in admins().items():
+        if part not in hosts:
+            continue
+        names = [r.get("host") or "" for r in admin.requests() if not r["path"].startswith("/_lab")]
+        seen[part] = sorted(set(names))
+        stray.extend("%s by %s" % (part, n or "no host") for n in seen[part] if not re.match(r"\A(?:%s)\Z" % hosts[part], n))
+        if not names:
+            stray.append("%s: no call at all" % part)
+    return not stray, "calls by real host names: %s%s" % (seen, "; not: " + ", ".join(stray) if stray else "")
 
 
 def writes_since_prepare():
