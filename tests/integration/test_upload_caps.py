@@ -6,7 +6,6 @@ import shutil
 import uuid
 from pathlib import Path
 
-import pytest
 from ips_lab.common.admin import LabAdmin as PlaneAdmin
 
 from test_upload_modules import MIB, azure_opts, check_azure, make_image, run_module
