@@ -1,8 +1,9 @@
-"""ips-lab up | down | status | env: start and stop the local lab (docs/lab.md).
+"""ips-lab up | down | status | env | caps: start and stop the local lab (docs/lab.md).
 
 `up` starts each stand-in on 127.0.0.1 in order, waits until it answers, records its pid, and
 writes the env file. It is idempotent: parts whose recorded process is alive and answers are kept.
 `down` stops exactly the recorded pids (SIGTERM, then SIGKILL of that pid only after ~5 s).
+`caps` switches the clouds' per-object caps of the running planes on or off (planes/caps.py).
 The run dir is lab/run, or $IPS_LAB_RUN_DIR.
 """
 
@@ -220,6 +221,55 @@ def cmd_env(args):
     return 0
 
 
+# plane -> (part, its cap setting)
+CAP_SETTINGS = {"azure": ("azure", "disk_upload_cap"), "ebs": ("ebs", "snapshot_block_cap"), "gcs": ("gce", "object_write_cap")}
+
+
+def cap_value(text):
+    """off -> 0, real -> "real", a number -> that number (units per second)."""
+    text = text.strip().lower()
+    if text in ("off", "0"):
+        return 0
+    if text == "real":
+        return "real"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a cap is off, real or a positive number of units per second (got %r)" % text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("a cap is off, real or a positive number of units per second (got %r)" % text)
+    return int(value) if value == int(value) else value
+
+
+def cmd_caps(args):
+    """Set the per-object caps of the running lab's planes (`/_lab/config`) and print each plane's setting."""
+    from ips_lab.common.admin import LabAdmin, LabAdminError
+
+    run = RunDir()
+    if not run.env_file.exists():
+        err("ips-lab: the lab is not running (no env file in %s); start it with `make lab-up`" % run.path)
+        return 1
+    env = dict(line.split("=", 1) for line in run.env_file.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    status = 0
+    for plane, (part, key) in sorted(CAP_SETTINGS.items()):
+        value = getattr(args, plane)
+        if value is None:
+            value = args.all
+        try:
+            admin = LabAdmin.from_env(env, part)
+            current = admin.set_config(**{key: value}) if value is not None else admin.config()
+        except (KeyError, OSError, LabAdminError) as exc:
+            err("ips-lab: %s: %s" % (plane, exc))
+            status = 1
+            continue
+        out("  %-6s %s = %s" % (plane, key, json_text(current.get(key))))
+    return status
+
+
+def json_text(value):
+    return '"%s"' % value if isinstance(value, str) else str(value)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="ips-lab", description=__doc__.split("\n", 1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -231,6 +281,11 @@ def main(argv=None):
     down.set_defaults(func=cmd_down)
     sub.add_parser("status", help="print each part up or down").set_defaults(func=cmd_status)
     sub.add_parser("env", help="print the path of the env file; fail unless the lab runs").set_defaults(func=cmd_env)
+    caps = sub.add_parser("caps", help="switch the clouds' per-object caps of the running planes (off by default)")
+    caps.add_argument("all", nargs="?", type=cap_value, help="off | real | N: every plane at once")
+    for plane, (_part, key) in sorted(CAP_SETTINGS.items()):
+        caps.add_argument("--" + plane, type=cap_value, help="off | real | N for %s alone" % key)
+    caps.set_defaults(func=cmd_caps)
     args = parser.parse_args(argv)
     return args.func(args)
 

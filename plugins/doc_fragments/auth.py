@@ -63,6 +63,9 @@ options:
         interrupted request is retried before the task fails.
       - Job submissions are never retried blindly after a gateway error or a dropped connection,
         because the service may already have accepted them.
+      - A throttled answer that says how long to wait (429 with C(Retry-After)) is waited out without
+        using up these tries, while such waits add up to at most O(max_retries) times O(retry_max_delay) for
+        one request; many runs sharing the tenant's rate limit are paced, not failed.
       - From 0 to 20.
     type: int
     default: 5

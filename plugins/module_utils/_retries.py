@@ -128,6 +128,7 @@ class Retrier(object):
         """
         attempt = 0
         free = 1  # uncounted retries allowed: one, so a classifier cannot loop for ever
+        paced = 0.0  # seconds waited as the other side asked while throttling us
         while True:
             try:
                 return func(*args, **kwargs)
@@ -139,11 +140,18 @@ class Retrier(object):
                 if not verdict.counted and free > 0:
                     free -= 1
                     continue
-                if attempt >= self.policy.max_retries:
-                    raise
                 wait = delay(self.policy, attempt, verdict.wait or None, self.rand)
+                # Throttled with a wait the service asked for (429/503 + Retry-After): the service is pacing the
+                # call, not failing it; such waits do not use up the tries while they add up to at most what the
+                # whole budget would wait (max_retries x max_delay), so callers sharing one rate limit (many
+                # migrations at once) are not failed by a storm that their neighbours' retries prolong.
+                if verdict.throttled and verdict.wait and paced + wait <= self.policy.max_retries * self.policy.max_delay:
+                    paced += wait
+                elif attempt >= self.policy.max_retries:
+                    raise
+                else:
+                    attempt += 1
                 with self._lock:
                     self.retries += 1
                     self.throttled += 1 if verdict.throttled else 0
-                attempt += 1
                 self.sleep(wait)

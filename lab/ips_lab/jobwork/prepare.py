@@ -102,8 +102,10 @@ def check_aws(parameters, credential_of, clouds):
     return {"volumeId": volume, "snapshotId": snapshot, "outputDiskName": name}
 
 
-def _http(method, url, body=None, headers=None, context=None, form=False, timeout=60):
-    """(status, parsed JSON or None) of one call to a plane; WorkFailed CloudUnreachable when it cannot be reached."""
+def _http(method, url, body=None, headers=None, context=None, form=False, timeout=600):
+    """(status, parsed JSON or None) of one call to a plane; WorkFailed CloudUnreachable when it cannot be reached.
+    The plane copies a disk inside its PUT (Azurite's Copy Blob): with 20 prepares at once on a loaded machine that
+    took over a minute, and a 60 s timeout failed jobs the real service would finish (bench/migrations.py, N=20)."""
     data = None
     headers = dict(headers or {})
     if body is not None:

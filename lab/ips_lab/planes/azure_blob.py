@@ -33,6 +33,7 @@ import uuid
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
+from . import caps
 from .azure_content import content_problem, crc64
 from .base import Answer, HttpError, forward, forward_read
 
@@ -220,6 +221,7 @@ class BlobFront(object):
         method = request.method
         if method == "PUT" and comp == "page":
             self._need(grant, "w")
+            self._throttle(request, grant, disk)
             if request.headers.get("x-ms-copy-source"):
                 return self._put_page_from_url(request, grant, disk)
             return self._put_page(request, grant, disk)
@@ -264,6 +266,22 @@ class BlobFront(object):
             raise storage_error(403, "AuthenticationFailed", "Signed expiry time [%s] has to be after the current time [%s]; "
                                 "the SAS has expired." % (expiry, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
         return grant, disk
+
+    def _throttle(self, request, grant, disk):
+        """The disk's upload cap (caps.py; off unless the `disk_upload_cap` setting is on): a Put Page beyond the disk
+        tier's throughput is refused before its body is read, 503 ServerBusy with Retry-After."""
+        wait = self.plane.cap_wait(grant["blob"], disk, self._page_bytes(request))
+        if wait:
+            request.discard_body()
+            raise storage_error(503, "ServerBusy", "Ingress is over the account limit.", {"Retry-After": caps.retry_after(wait)})
+
+    @staticmethod
+    def _page_bytes(request):
+        """The bytes a Put Page writes (its range; 0 for Clear Page or a range the checks below refuse)."""
+        if (request.headers.get("x-ms-page-write") or "").lower() != "update":
+            return 0
+        match = RANGE_RE.match((request.headers.get("x-ms-range") or request.headers.get("Range") or "").strip())
+        return int(match.group(2)) - int(match.group(1)) + 1 if match and int(match.group(2)) >= int(match.group(1)) else 0
 
     @staticmethod
     def _need(grant, letter):

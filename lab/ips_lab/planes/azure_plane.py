@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..common.config import is_number
 from ..common.server import serve_main
-from . import vhd_footer
+from . import caps, vhd_footer
 from .azure_blob import ACCOUNT, Azurite, BlobFront, blob_url, disk_account, make_sas_url, storage_error
 from .azure_entra import Entra, entra_error
 from .azure_rbac import Rbac, valid_removed
@@ -109,12 +109,23 @@ class AzurePlane(object):
         self.lab = PlaneLab(self.state_dir, config.get("admin_token"), settings={
             "operation_seconds": (config.get("operation_seconds", 0), lambda v: is_number(v) and 0 <= v <= 3600,
                                   "a number of seconds from 0 to 3600"),
-            "rbac_removed_actions": ([], valid_removed, "a list of action names (Provider/resource/operation)")})
+            "rbac_removed_actions": ([], valid_removed, "a list of action names (Provider/resource/operation)"),
+            "disk_upload_cap": (caps.OFF, caps.valid_cap, caps.CAP_WANTS + " (bytes per second per disk)")})
+        self.buckets = caps.Buckets()
         self.rbac = Rbac(self.subscription, config["resource_groups"], config["client_id"],
                          lambda: self.lab.setting("rbac_removed_actions"))
 
     def bound(self, url):
         self.url = url
+
+    def cap_wait(self, key, disk, nbytes):
+        """0, or the seconds a Put Page of `nbytes` to this disk must wait under the `disk_upload_cap` setting ("real":
+        the disk's Standard HDD tier by its size, caps.azure_tier; a number: that many bytes per second per disk)."""
+        setting = self.lab.setting("disk_upload_cap")
+        if not setting or not nbytes:
+            return 0.0
+        rate = caps.rate_of(setting, caps.azure_tier(disk["properties"]["creationData"]["uploadSizeBytes"])[1])
+        return self.buckets.take(key, rate, nbytes)
 
     def public_url(self):
         """https://management.azure.com (or login.microsoftonline.com) for a request that came to that host through the

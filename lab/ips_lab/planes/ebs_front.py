@@ -33,6 +33,7 @@ import time
 from urllib.parse import urlencode
 
 from ..common.server import serve_main
+from . import caps
 from .base import Answer, DocStore, HttpError, Running, forward_read
 from .faults import PlaneLab
 from . import sigv4
@@ -110,7 +111,9 @@ class EbsFront(object):
         self.moto = config["moto_url"]
         self.region = config.get("region", "us-east-1")
         self.url = None
-        self.lab = PlaneLab(state_dir, config.get("admin_token"))
+        self.lab = PlaneLab(state_dir, config.get("admin_token"), settings={
+            "snapshot_block_cap": (caps.OFF, caps.valid_cap, caps.CAP_WANTS + " (PutSnapshotBlock requests per second per snapshot)")})
+        self.buckets = caps.Buckets()
         # the lab's own AWS keys, the only ones it takes ({access key id: (secret, session token or None)})
         self.aws_keys = sigv4.keys_of(config)
         # block tokens are the front's own (moto checks none): an HMAC of snapshot and block index
@@ -320,6 +323,7 @@ class EbsFront(object):
         except ValueError:
             raise validation("BlockIndex must be a whole number (got %r)." % index_text, "INVALID_BLOCK")
         snap = self._pending(snapshot_id)
+        self._throttle(snapshot_id)
         limit = snap["volume_size"] * BLOCKS_PER_GIB
         if not 0 <= index < limit:
             raise validation("BlockIndex %d is outside the volume: a %d GiB snapshot has blocks 0 to %d." % (index, snap["volume_size"],
@@ -352,6 +356,12 @@ class EbsFront(object):
                 snap["last_activity"] = time.time()
                 self.store.put("snapshot", snapshot_id, snap)
         return self._pass(status, headers, body)
+
+    def _throttle(self, snapshot_id):
+        """The per-snapshot PutSnapshotBlock cap (caps.py; off unless the `snapshot_block_cap` setting is on)."""
+        rate = caps.rate_of(self.lab.setting("snapshot_block_cap"), caps.EBS_BLOCKS_PER_SECOND)
+        if rate and self.buckets.take(snapshot_id, rate, 1):
+            raise aws_error(400, "RequestThrottledException", THROTTLED[1], THROTTLED[2])
 
     def complete_snapshot(self, request, snapshot_id):
         snap = self._snapshot(snapshot_id)

@@ -29,7 +29,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ..common.server import serve_main
 from .base import Answer, DocStore, HttpError, Running, forward, iso
-from . import gcp_iam
+from . import caps, gcp_iam
 from .faults import PlaneLab
 from .gcs_front import GcsFront
 
@@ -145,7 +145,8 @@ class GcePlane(object):
         self._id_lock = threading.Lock()
         self._stop = threading.Event()
         self.lab = PlaneLab(state_dir, config.get("admin_token"), settings={
-            "iam_removed_permissions": ([], gcp_iam.valid_removed, "a list of permission names (service.resource.verb)")})
+            "iam_removed_permissions": ([], gcp_iam.valid_removed, "a list of permission names (service.resource.verb)"),
+            "object_write_cap": (caps.OFF, caps.valid_cap, caps.CAP_WANTS + " (Cloud Storage writes per second per object name)")})
 
     def bound(self, url):
         self.url = url

@@ -26,6 +26,7 @@ import json
 import re
 import threading
 
+from . import caps
 from .base import Answer, HttpError, forward_read
 
 CHUNK_QUANTUM = 256 * 1024
@@ -111,6 +112,7 @@ class GcsFront(object):
         self.plane = plane
         self.emulator = emulator_url.rstrip("/")
         self.sessions = SessionHashes()
+        self.buckets = caps.Buckets()
 
     def handle(self, request, parts):
         """`parts`: the raw path's segments, each unquoted (an object name may hold '/')."""
@@ -119,6 +121,7 @@ class GcsFront(object):
         body = request.body(limit=MAX_BODY) if method in ("POST", "PUT", "PATCH") else None
         headers = self._forward_headers(request)
         bucket, obj = self._target(parts)
+        self._throttle(request, parts, bucket, obj, body)
         self._preconditions(request, bucket, obj)
         if method == "POST" and parts[-1:] == ["compose"]:
             self._compose_rules(body)
@@ -176,6 +179,23 @@ class GcsFront(object):
                 if current is None and key != "ifGenerationMatch" and read:
                     raise gcs_error(404, "notFound", "No such object: %s/%s" % (bucket, name))
                 raise gcs_error(412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold.")
+
+    def _throttle(self, request, parts, bucket, obj, body):
+        """The per-object write cap (caps.py; off unless the GCE plane's `object_write_cap` setting is on): a write to an
+        object name (a single-request upload, compose, a metadata update, delete) beyond its rate is 429 rateLimitExceeded.
+        A resumable session's chunks are not counted (the object is written when the session ends)."""
+        rate = caps.rate_of(self.plane.lab.setting("object_write_cap"), caps.GCS_WRITES_PER_OBJECT_PER_SECOND)
+        if not rate or not bucket or request.method in ("GET", "HEAD"):
+            return
+        name = obj
+        if parts[:1] == ["upload"]:
+            if request.params.get("uploadType") not in ("media", "multipart"):
+                return
+            name = request.params.get("name") or _multipart_name(request, body)
+        if name and (request.method != "POST" or parts[-1:] == ["compose"] or parts[:1] == ["upload"]):
+            if self.buckets.take((bucket, name), rate, 1):
+                raise gcs_error(429, "rateLimitExceeded", "The object %s/%s exceeded the rate limit for object mutation operations "
+                                "(create, update, and delete). Please reduce your request rate." % (bucket, name))
 
     def _metadata(self, bucket, name):
         status, _headers, data = forward_read(self.emulator, "GET", "/storage/v1/b/%s/o/%s" % (bucket, _quote(name)))
@@ -304,6 +324,18 @@ class GcsFront(object):
             return json.loads(data.decode("utf-8"))["error"]["message"]
         except (ValueError, KeyError, TypeError):
             return data.decode("utf-8", "replace")
+
+
+def _multipart_name(request, body):
+    """The object name in the metadata part of a multipart/related upload, or None."""
+    match = re.search(r'boundary="?([^";]+)"?', request.headers.get("Content-Type") or "")
+    if not match or not body:
+        return None
+    pieces = [p for p in body.split(b"--" + match.group(1).encode("latin-1")) if p.strip() not in (b"", b"--")]
+    try:
+        return json.loads(_part_content(pieces[0]).decode("utf-8")).get("name") if pieces else None
+    except (ValueError, AttributeError):
+        return None
 
 
 def _part_content(piece):

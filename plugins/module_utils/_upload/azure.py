@@ -20,7 +20,7 @@ import hashlib
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._disk.footer import FOOTER_SIZE, azure_upload_size, fixed_vhd_footer, round_up_mib
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, STATE_TAG, MissingLibrary, Target
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import UploadError, retrier
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import UploadError, retrier, retry_after
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.zeros import SECTOR, nonzero_runs
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status, WaitTimeout
 
@@ -195,7 +195,7 @@ class AzureTarget(Target):
             response = getattr(exc, "response", None)
             status = getattr(response, "status_code", None)
         if status in RETRY_STATUS:
-            return True, status in (429, 503), 0
+            return True, status in (429, 503), retry_after(exc)
         # by class name (the SDKs are imported lazily), the class's bases included: azure-core answers a read timeout with
         # ServiceResponseTimeoutError, a ServiceResponseError
         names = set(cls.__name__ for cls in type(exc).__mro__)

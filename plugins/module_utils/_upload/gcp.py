@@ -37,7 +37,7 @@ except ImportError:  # pragma: no cover
     from urllib import quote  # type: ignore
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import FINGERPRINT_TAG, MissingLibrary, Target
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import Stats, UploadError, retrier
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import Stats, UploadError, retrier, retry_after
 from ansible_collections.citrix_community.ips.plugins.module_utils._gcp_auth import GcpAuthError, credentials
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import GIB, MIB, ceil_div
@@ -166,7 +166,7 @@ class GcpTarget(Target):
     def classify(self, exc):
         status = getattr(exc, "code", None) or getattr(getattr(exc, "response", None), "status_code", None)
         if status in RETRY_STATUS:
-            return True, status == 429, 0
+            return True, status == 429, retry_after(exc)
         if type(exc).__name__ in ("ConnectionError", "ReadTimeout", "Timeout", "ChunkedEncodingError", "TransportError"):
             return True, False, 0
         return False, False, 0

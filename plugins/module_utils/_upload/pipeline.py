@@ -50,6 +50,17 @@ def retrier(tries=8, sleep=time.sleep):
     return _retries.Retrier(_retries.policy(max_retries=max(1, int(tries)) - 1, max_delay=30.0, base_delay=0.5), sleep=sleep)
 
 
+def retry_after(exc):
+    """Seconds the service asked to wait (the Retry-After of the failed response an SDK exception carries:
+    azure-core's and requests' both keep it on `exc.response.headers`), or 0 (back off by the formula)."""
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    try:
+        value = headers.get("Retry-After") if headers is not None else None
+    except AttributeError:
+        return 0
+    return _retries.parse_retry_after(value) or 0
+
+
 class RateLimit(object):
     """A shared byte budget per second (Azure: stay under the disk tier's ingest cap instead of provoking 503s)."""
 

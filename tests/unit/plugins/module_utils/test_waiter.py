@@ -158,6 +158,37 @@ def test_retrier_gives_up_after_its_budget_and_raises_the_last_failure():
     assert len(sleeps) == 2
 
 
+def test_a_paced_throttle_does_not_use_up_the_tries_within_the_budget():
+    """Twenty migrations at once against a 429 storm (bench/migrations.py): a call throttled with Retry-After more
+    times than max_retries still succeeds while the waits the service asked for stay within max_retries x max_delay;
+    beyond that, and for throttling without a wait, the tries count as before."""
+    sleeps = []
+    retrier = _retries.Retrier(_retries.policy(max_retries=2, max_delay=3), sleep=sleeps.append, rand=lambda: 1.0)
+    answers = collections.deque(["429"] * 6 + ["ok"])
+
+    def storm():
+        item = answers.popleft()
+        if item == "429":
+            raise KeyError("throttled")
+        return item
+
+    assert retrier.call(lambda exc: _retries.Verdict(True, True, 1), storm) == "ok"  # 6 paced waits of 1 s: within 2 x 3 s
+    assert sleeps == [1] * 6 and retrier.retries == 6 and retrier.throttled == 6
+    answers.extend(["429"] * 9 + ["ok"])
+    with pytest.raises(KeyError):
+        retrier.call(lambda exc: _retries.Verdict(True, True, 1), storm)  # 6 s paced, then the 2 counted tries, then it fails
+    assert sleeps[6:] == [1] * 8
+    answers.clear()
+    answers.extend(["429"] * 3 + ["ok"])
+    with pytest.raises(KeyError):
+        retrier.call(lambda exc: _retries.Verdict(True, True, 0), storm)  # no wait asked: counted tries only
+    zero = _retries.Retrier(_retries.policy(max_retries=0), sleep=sleeps.append)
+    answers.clear()
+    answers.extend(["429", "ok"])
+    with pytest.raises(KeyError):
+        zero.call(lambda exc: _retries.Verdict(True, True, 1), storm)  # max_retries 0: no retry at all
+
+
 def test_an_uncounted_retry_happens_once_only():
     calls = []
     retrier = _retries.Retrier(_retries.policy(max_retries=0), sleep=lambda s: None)

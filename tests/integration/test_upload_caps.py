@@ -1,0 +1,43 @@
+"""An upload against the Azure plane with the disk's upload cap on (planes/caps.py, `disk_upload_cap`): the plane
+refuses every Put Page beyond the cap with 503 ServerBusy and Retry-After, the module waits what it was told (not its
+own shorter back-off), and the disk is still byte-exact. The throttled requests are counted at the plane."""
+
+import shutil
+import uuid
+from pathlib import Path
+
+from ips_lab.common.admin import LabAdmin as PlaneAdmin
+
+from test_upload_modules import MIB, azure_opts, check_azure, make_image, run_module
+
+CAP = 1 * MIB  # bytes per second: the test image's ~4 MiB of data take ~4 s
+
+
+def test_capped_upload_honours_retry_after_and_is_byte_exact(lab, lab_env, tmp_path):
+    folder = Path(lab_env["IPS_LAB_SMB_EXPORT_DIR"]) / ("caps-" + uuid.uuid4().hex[:6])
+    folder.mkdir()
+    path, ref = make_image(folder, "dynamic.vhdx")
+    name = "capped-" + uuid.uuid4().hex[:6]
+    admin = PlaneAdmin.from_env(lab_env, "azure")
+    admin.set_config(disk_upload_cap=CAP)
+    admin.clear_requests()
+    try:
+        # one sender, so the plane sees each refused page's retry as the next Put Page
+        result = run_module({"source": {"location": str(path)}, "target": "azure", "azure": azure_opts(lab_env, name), "concurrency": 1,
+                             "journal_dir": str(tmp_path / "journal")}, tmp_path)
+    finally:
+        admin.set_config(disk_upload_cap=0)
+    puts = [r for r in admin.requests() if r["method"] == "PUT" and r["path"].startswith("/md-impexp/")]
+    refused = [r for r in puts if r["status"] == 503]
+    assert refused, "the cap refused nothing: the test image outran a %d B/s cap" % CAP
+    assert result["throttled"] == len(refused) and result["retries"] >= len(refused), result
+    # every Retry-After the plane gives is at least 1 s (caps.retry_after); the upload's own back-off would retry
+    # the first time within 0.5 s
+    for before, after in zip(puts, puts[1:]):
+        if before["status"] == 503:
+            assert after["ts"] - before["ts"] >= 0.95, "a Put Page came %.2f s after a 503 with Retry-After" % (after["ts"] - before["ts"])
+    accepted = sum(r["length"] for r in puts if r["status"] == 201)
+    wall = puts[-1]["ts"] - puts[0]["ts"]
+    assert accepted <= CAP * (wall + 1) + 4 * MIB, "the plane let %d bytes through in %.1f s at a cap of %d B/s" % (accepted, wall, CAP)
+    check_azure(lab_env, name, ref)
+    shutil.rmtree(str(folder), ignore_errors=True)
