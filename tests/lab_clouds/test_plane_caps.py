@@ -139,8 +139,9 @@ def test_ebs_block_cap(cloud_lab, admins):
     import boto3
     from botocore.config import Config
 
-    ebs = boto3.client("ebs", endpoint_url=cloud_lab.env["IPS_LAB_EBS_URL"], region_name="us-east-1", aws_access_key_id="testing",
-                       aws_secret_access_key="testing", config=Config(retries={"total_max_attempts": 1}))
+    ebs = boto3.client("ebs", endpoint_url=cloud_lab.env["IPS_LAB_EBS_URL"], region_name="us-east-1",
+                       aws_access_key_id=cloud_lab.env["IPS_LAB_AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=cloud_lab.env["IPS_LAB_AWS_SECRET_ACCESS_KEY"], config=Config(retries={"total_max_attempts": 1}))
     snapshot_id = ebs.start_snapshot(VolumeSize=1, Timeout=60)["SnapshotId"]
     data = b"\x07" * BLOCK
     checksum = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
