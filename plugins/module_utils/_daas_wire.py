@@ -21,6 +21,19 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._wire import 
 
 BASE_PATH = "cvad/manage/"  # SEEN: https://api.cloud.com/cvad/manage
 
+# On premises (a Delivery Controller's Orchestration API, https://<DDC>/citrix/orchestration/api): SEEN in the generated
+# client's set-up. The token comes from POST <base>/tokens with HTTP Basic (a Citrix administrator), no body; the answer
+# is TrustAuthResponse {Token, Principal, UserId, CustomerId, ExpiresAt (RFC 3339)}; a status above 200 is a failure.
+# /me stays on the base; the site route moves under /{customer}; every other route under /{customer}/{site}.
+ONPREM_BASE_EXAMPLE = "https://<DDC>/citrix/orchestration/api"
+ONPREM_CUSTOMER_ID = "CitrixOnPremises"  # SEEN: the provider's default, and the API doc's
+ONPREM_TOKEN_ROUTE = Route("POST", "tokens", SEEN)
+ONPREM_TOKEN = Name("Token", SEEN)
+ONPREM_TOKEN_EXPIRES_AT = Name("ExpiresAt", SEEN)
+ONPREM_BASIC_FORMAT = "Basic {credentials}"  # RFC 7617; SEEN (HTTP Basic of username:password)
+ONPREM_SCOPE = {"me": "", "site": "{customer}/"}  # SEEN; any other route: ONPREM_SITE_SCOPE
+ONPREM_SITE_SCOPE = "{customer}/{site}/"  # SEEN
+
 HEADER_INSTANCE_ID = Name("Citrix-InstanceId", SEEN)  # the site id; required on every orchestration call
 QUERY_ASYNC = Name("async", SEEN)
 QUERY_PATH = Name("path", SEEN)

@@ -1,6 +1,7 @@
 """Run an MCS playbook (the ips_mcs_* modules) against the lab's DaaS stand-in, and read the lab back.
 
-The modules find the DaaS API through CITRIX_DAAS_URL (the lab's IPS_LAB_DAAS_URL) and the site from /me.
+The modules find the DaaS API through CITRIX_DAAS_URL (the lab's IPS_LAB_DAAS_URL; ONPREM_ENV switches to its
+on-premises Orchestration API with the lab's Citrix admin) and the site from /me.
 Jobs of the DaaS stand-in take `daas_job_seconds` of lab time (JOB_SECONDS here); the plays look every second (wait_sleep: 1).
 """
 
@@ -30,7 +31,7 @@ class Run(object):
         return json.loads(self._results_file.read_text())
 
 
-def run_play(lab_env, tmp_path, play, extra_vars=None, check=False):
+def run_play(lab_env, tmp_path, play, extra_vars=None, check=False, env_extra=None):
     path = tmp_path / "mcs.yml"
     path.write_text(play.replace("#IMAGE#\n", IMAGE_ARGS))
     extra_vars = dict(extra_vars or {}, results_file=str(tmp_path / "results.json"))
@@ -38,11 +39,18 @@ def run_play(lab_env, tmp_path, play, extra_vars=None, check=False):
     env.update(lab_env)
     env.update(CITRIX_DAAS_URL=lab_env["IPS_LAB_DAAS_URL"], ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
                ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False", XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    env.update(env_extra or {})
     cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e", json.dumps(extra_vars), str(path)]
     if check:
         cmd.append("--check")
     return Run(subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False),
                tmp_path / "results.json")
+
+
+def onprem_env(lab_env):
+    """The environment that points the modules at the lab's on-premises Orchestration API, signing in as its admin."""
+    return {"CITRIX_DAAS_URL": lab_env["IPS_LAB_DAAS_ONPREM_URL"], "CITRIX_DAAS_USERNAME": lab_env["IPS_LAB_DAAS_ADMIN_USER"],
+            "CITRIX_DAAS_PASSWORD": lab_env["IPS_LAB_DAAS_ADMIN_PASSWORD"]}
 
 
 def catalog(lab_env, name):
@@ -61,6 +69,7 @@ def jobs(lab_env):
 IMAGE_ARGS = """        azure_disk: "{{ azure_disk | default(omit) }}"
         aws_ami: "{{ aws_ami | default(omit) }}"
         gcp_image: "{{ gcp_image | default(omit) }}"
+        gcp_instance_template: "{{ gcp_instance_template | default(omit) }}"
 """
 
 # The three paths for one cloud: update an existing catalog (check mode first, then for real, then again), create a
@@ -167,4 +176,4 @@ def assert_paths(lab_env, run, existing, new_catalog, definition, path):
     assigned = catalog(lab_env, new_catalog)["ProvisioningScheme"]["CurrentImageVersion"]
     assert assigned["ImageDefinition"]["Name"] == definition
     assert len(jobs(lab_env)) == 4
-    assert lab_env["CITRIX_CLOUD_CLIENT_SECRET"] not in run.output
+    assert lab_env["CITRIX_CLOUD_CLIENT_SECRET"] not in run.output and lab_env["IPS_LAB_DAAS_ADMIN_PASSWORD"] not in run.output

@@ -1,5 +1,10 @@
 """The DaaS REST stand-in (/cvad/manage on the Citrix Cloud stand-in): its own rules, against a real
-moto server holding real AMIs (the hosting unit's resources are read from it, never invented)."""
+moto server holding real AMIs (the hosting unit's resources are read from it, never invented); and the
+same site on premises (/citrix/orchestration/api) with the Delivery Controller's own sign-in."""
+
+import base64
+import re
+import uuid
 
 import pytest
 from ipslab_helpers import Api, lab_config
@@ -199,3 +204,59 @@ def test_image_definition_version_share_and_assign(daas):
     scheme = daas("GET", "/MachineCatalogs/lab-mcs-catalog-aws").json["ProvisioningScheme"]
     assert scheme["CurrentImageVersion"]["ImageVersion"]["Number"] == 1
     assert scheme["MasterImage"]["Name"] == "daas-version (%s).template" % ami
+
+
+ONPREM = "/citrix/orchestration/api"
+
+
+@pytest.fixture()
+def onprem(tmp_path):
+    """The stand-in's on-premises Orchestration API (no cloud plane needed for these rules)."""
+    config = lab_config(daas_job_seconds=0, daas_admin_user="LAB\\ctxadmin", daas_admin_password="pw-" + uuid.uuid4().hex, token_ttl=600)
+    server = start_in_thread(str(tmp_path / "state"), config)
+    api = Api(server, config)
+    api.server = server
+    yield api
+    server.stop()
+
+
+def basic(user, password):
+    return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+
+
+def test_onprem_sign_in_routes_and_tokens(onprem):
+    cfg = onprem.config
+    nobody = onprem.send("POST", ONPREM + "/tokens")
+    assert nobody.status == 401 and nobody.headers["WWW-Authenticate"].startswith("Basic")
+    wrong = onprem.send("POST", ONPREM + "/tokens", headers={"Authorization": basic(cfg["daas_admin_user"], "nope")})
+    assert wrong.status == 401 and cfg["daas_admin_password"] not in wrong.raw.decode()
+    assert onprem.send("GET", ONPREM + "/tokens", headers={"Authorization": basic(cfg["daas_admin_user"], "x")}).status == 405
+    signed = onprem.send("POST", ONPREM + "/tokens", headers={"Authorization": basic("lab\\CTXADMIN", cfg["daas_admin_password"])})
+    assert signed.status == 200, signed.raw
+    assert signed.json["CustomerId"] == "CitrixOnPremises" and signed.json["Principal"] == cfg["daas_admin_user"]
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", signed.json["ExpiresAt"]), signed.json
+    headers = {"Authorization": "CWSAuth bearer=%s" % signed.json["Token"], "Citrix-CustomerId": "CitrixOnPremises"}
+    me = onprem.send("GET", ONPREM + "/me", headers=headers)
+    assert me.status == 200 and me.json["Customers"][0]["Id"] == "CitrixOnPremises"
+    site = me.json["Customers"][0]["Sites"][0]["Id"]
+    assert onprem.send("GET", ONPREM + "/CitrixOnPremises/Sites/" + site, headers=headers).json["Id"] == site
+    scoped = dict(headers, **{"Citrix-InstanceId": site})
+    catalogs = onprem.send("GET", "%s/CitrixOnPremises/%s/MachineCatalogs" % (ONPREM, site), headers=scoped)
+    assert catalogs.status == 200 and "lab-mcs-catalog" in [c["Name"] for c in catalogs.json["Items"]]
+    # a long-running call answers with the job on the on-premises base
+    made = onprem.send("POST", "%s/CitrixOnPremises/%s/ImageDefinitions?async=true" % (ONPREM, site), headers=scoped,
+                       body={"Name": "onprem-def", "OsType": "Windows", "VDASessionSupport": "MultiSession"})
+    assert made.status == 202 and made.headers["Location"].startswith("%s/CitrixOnPremises/%s/Jobs/" % (ONPREM, site)), made.raw
+    job = onprem.send("GET", made.headers["Location"], headers=scoped)
+    assert job.status == 200 and job.json["Type"] == "CreateImageDefinition"
+    # what a Delivery Controller does not serve, or not to this caller
+    assert onprem.send("GET", "%s/CitrixOnPremises/%s/MachineCatalogs" % (ONPREM, uuid.uuid4()), headers=scoped).status == 404
+    assert onprem.send("GET", "%s/OtherCustomer/%s/MachineCatalogs" % (ONPREM, site), headers=scoped).status == 404
+    assert onprem.send("GET", "%s/CitrixOnPremises/%s/me" % (ONPREM, site), headers=scoped).status == 404
+    assert onprem.send("GET", "%s/CitrixOnPremises/%s/MachineCatalogs" % (ONPREM, site), headers={k: v for k, v in scoped.items() if k != "Authorization"}).status == 401
+    cloud = dict(onprem.auth_headers(), **{"Citrix-InstanceId": site})
+    assert onprem.send("GET", "%s/CitrixOnPremises/%s/MachineCatalogs" % (ONPREM, site), headers=cloud).status == 401
+    assert onprem.send("GET", BASE + "/MachineCatalogs", headers=scoped).status == 401
+    # the token expires on the lab clock like a cloud one
+    onprem.server.admin.advance_clock(601)
+    assert onprem.send("GET", "%s/CitrixOnPremises/%s/MachineCatalogs" % (ONPREM, site), headers=scoped).status == 401

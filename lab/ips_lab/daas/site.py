@@ -44,6 +44,7 @@ class DaasSite(object):
         self.runtime = runtime
         self.customer = config["customer_id"]
         self.site_id = config["daas_site_id"]
+        self.admin = (config.get("daas_admin_user"), config.get("daas_admin_password"))  # the on-premises sign-in (onprem.py)
         self.clouds = {"azure": config.get("azure"), "moto_url": config.get("moto_url"), "gce": config.get("gce")}
         self.jobs = DaasJobs(self.store, clock, runtime)
         for kind, func in (("scheme", self._apply_scheme), ("rollback", self._apply_rollback), ("catalog", self._apply_catalog),
@@ -111,11 +112,14 @@ class DaasSite(object):
         if instance != self.site_id:
             raise error(404, "The site '%s' (Citrix-InstanceId) was not found for this customer." % instance, "SiteNotFound")
 
-    def me(self):
-        if not self.runtime.get("daas_activated"):
+    def me(self, customer=None):
+        """/me of the cloud customer, or of `customer` (CitrixOnPremises on a Delivery Controller, always activated)."""
+        if customer is None and not self.runtime.get("daas_activated"):
             raise error(530, "DaaS is not activated for customer '%s'." % self.customer, "ServiceNotActivated")
-        return {"UserId": "lab-api-client", "DisplayName": "ips-lab API client", "VerifiedEmail": "", "IsCspCustomer": False,
-                "Customers": [{"Id": self.customer, "Name": "ips-lab", "Sites": [{"Id": self.site_id, "Name": "ips-lab-site"}]}]}
+        user = "lab-api-client" if customer is None else self.admin[0]
+        return {"UserId": user, "DisplayName": "ips-lab " + ("API client" if customer is None else "administrator"), "VerifiedEmail": "",
+                "IsCspCustomer": False, "Customers": [{"Id": customer or self.customer, "Name": "ips-lab",
+                                                       "Sites": [{"Id": self.site_id, "Name": "ips-lab-site"}]}]}
 
     def site(self, ident=None):
         if ident is not None and ident.lower() not in (self.site_id, "ips-lab-site"):
