@@ -13,10 +13,23 @@ class ModuleDocFragment(object):
 options:
   daas_url:
     description:
-      - The base URL of the Citrix DaaS REST API, for example C(https://api.cloud.com/cvad/manage).
+      - The base URL of the Citrix DaaS REST API, for example C(https://api.cloud.com/cvad/manage), or on premises a
+        Delivery Controller's Orchestration API, C(https://ddc.example.com/citrix/orchestration/api) (with O(daas_username)).
       - When not set, C(cvad/manage) on the Citrix Cloud API host (O(region) or O(api_url)) is used.
-      - The token is asked for at the same host, with the same API client (O(client_id), O(client_secret)).
+      - In the cloud, the token is asked for at the same host, with the same API client (O(client_id), O(client_secret)).
       - If not set, the value of the E(CITRIX_DAAS_URL) environment variable is used.
+    type: str
+  daas_username:
+    description:
+      - On premises, a Citrix administrator (C(DOMAIN\user)) the Delivery Controller at O(daas_url) signs in with
+        HTTP Basic (C(POST <daas_url>/tokens)). Setting it chooses the on-premises API; the customer id is then
+        C(CitrixOnPremises) and the Citrix Cloud options are not needed.
+      - If not set, the value of the E(CITRIX_DAAS_USERNAME) environment variable is used.
+    type: str
+  daas_password:
+    description:
+      - The password of O(daas_username). Never logged or returned.
+      - If not set, the value of the E(CITRIX_DAAS_PASSWORD) environment variable is used.
     type: str
   site_id:
     description:

@@ -113,8 +113,8 @@ options:
 requirements:
   - google-auth
 notes:
-  - Machine images are not made: Compute Engine makes a machine image only from an instance, and the prepared
-    artifact is a disk.
+  - Machine images are not made, because Compute Engine makes a machine image only from an instance and the
+    prepared artifact is a disk.
 seealso:
   - module: citrix_community.ips.ips_gcp_image
   - module: citrix_community.ips.ips_mcs_catalog_image

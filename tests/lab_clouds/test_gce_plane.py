@@ -122,11 +122,10 @@ def template_rules(gce):
     templates = gce.base + "/global/instanceTemplates"
 
     def body(name="tpl-1", **props):
-        boot = {"boot": True, "autoDelete": True, "initializeParams": {"sourceImage": "global/images/win-img-1", "diskType": "pd-balanced",
-                                                                          "diskSizeGb": "2"}}
-        return {"name": name, "description": "MCS", "properties": dict({"machineType": "n2-standard-4", "disks": [boot],
-                                                                          "networkInterfaces": [{"network": "global/networks/default"}]},
-                                                                         **props)}
+        init = {"sourceImage": "global/images/win-img-1", "diskType": "pd-balanced", "diskSizeGb": "2"}
+        properties = {"machineType": "n2-standard-4", "disks": [{"boot": True, "autoDelete": True, "initializeParams": init}],
+                      "networkInterfaces": [{"network": "global/networks/default"}]}
+        return {"name": name, "description": "MCS", "properties": dict(properties, **props)}
 
     answer = gce.session.post(templates, json=body(), timeout=10)
     assert answer.status_code == 200, answer.text
@@ -138,21 +137,25 @@ def template_rules(gce):
     assert [t["name"] for t in gce.session.get(templates, timeout=10).json()["items"]] == ["tpl-1"]
     again = gce.session.post(templates, json=body(), timeout=10)
     assert again.status_code == 409 and again.json()["error"]["errors"][0]["reason"] == "alreadyExists"
-    on_disk = body("tpl-disk", disks=[{"boot": True, "source": "win-disk-1"}])
-    assert gce.session.post(templates, json=on_disk, timeout=10).status_code == 200
+    on_disk = gce.session.post(templates, json=body("tpl-disk", disks=[{"boot": True, "source": "win-disk-1"}]), timeout=10)
+    assert on_disk.status_code == 200, on_disk.text
+    # while its operation runs the template is not there yet (and cannot be deleted); then it is
+    if on_disk.json()["status"] != "DONE" and gce.session.get(templates + "/tpl-disk", timeout=10).status_code != 200:
+        assert gce.session.delete(templates + "/tpl-disk", timeout=10).status_code == 404
+    gce.session.post(gce.base + "/global/operations/%s/wait" % on_disk.json()["name"], timeout=60)
     bad = {
         "zonal machine type URL": (400, body("t2", machineType="zones/us-central1-a/machineTypes/n2-standard-4")),
         "no machine type": (400, body("t2", machineType=None)),
         "no boot disk": (400, body("t2", disks=[{"initializeParams": {"sourceImage": "global/images/win-img-1"}}])),
         "two boot disks": (400, body("t2", disks=[{"boot": True, "source": "win-disk-1"}] * 2)),
         "missing image": (404, body("t2", disks=[{"boot": True, "initializeParams": {"sourceImage": "global/images/no-such"}}])),
-        "disk smaller than the image": (400, body("t2", disks=[{"boot": True, "initializeParams": {"sourceImage": "global/images/win-img-1",
-                                                                                                    "diskSizeGb": "0"}}])),
+        "disk smaller than the image": (400, body("t2", disks=[{"boot": True, "initializeParams": {
+            "sourceImage": "global/images/win-img-1", "diskSizeGb": "0"}}])),
         "disk type as a URL": (400, body("t2", disks=[{"boot": True, "initializeParams": {
             "sourceImage": "global/images/win-img-1", "diskType": "zones/us-central1-a/diskTypes/pd-ssd"}}])),
         "missing disk": (404, body("t2", disks=[{"boot": True, "source": "no-such-disk"}])),
-        "source and initializeParams": (400, body("t2", disks=[{"boot": True, "source": "win-disk-1",
-                                                                 "initializeParams": {"sourceImage": "global/images/win-img-1"}}])),
+        "source and initializeParams": (400, body("t2", disks=[{
+            "boot": True, "source": "win-disk-1", "initializeParams": {"sourceImage": "global/images/win-img-1"}}])),
         "unknown property": (400, body("t2", colour="blue")),
         "bad name": (400, body("T2")),
     }

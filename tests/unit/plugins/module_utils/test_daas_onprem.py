@@ -92,7 +92,7 @@ def test_expires_at_is_read_as_rfc3339(text, epoch):
 
 def test_the_token_lifetime_comes_from_expires_at():
     now = [1000.0]
-    creds = _auth.AdminCredentials("CitrixOnPremises", "u", "p", lambda path, form: {"Token": "t1", "ExpiresAt": "1970-01-01T01:00:00Z"},
-                                    "tokens", wall=lambda: 1600.0, clock=lambda: now[0])
+    answer = {"Token": "t1", "ExpiresAt": "1970-01-01T01:00:00Z"}
+    creds = _auth.AdminCredentials("CitrixOnPremises", "u", "p", lambda path, form: answer, "tokens", wall=lambda: 1600.0, clock=lambda: now[0])
     assert creds.token() == "t1" and creds.expires_in() == pytest.approx(2000.0)
     assert "p" in creds.secrets() and creds.basic() == "Basic dTpw" and "dTpw" in creds.secrets()
