@@ -104,6 +104,28 @@ IMAGE_PLAY = """
     - name: The catalog on the template
       citrix_community.ips.ips_mcs_catalog_image: {catalog: lab-mcs-catalog-gcp, gcp_instance_template: "{{ image }}", wait_sleep: 1}
       register: catalog_template
+    - name: An empty migrate report (the role's stages add to it)
+      ansible.builtin.set_fact:
+        migrate_report: []
+    - name: The migrate role's catalog stage on GCP (after a prepare that left the disk), on a template of its own making
+      ansible.builtin.include_role:
+        name: citrix_community.ips.migrate
+        tasks_from: catalog
+      vars:
+        migrate_workflow: mcs_to_mcs
+        migrate_image_name: "{{ seed }}"
+        migrate_smb: {location: "smb://127.0.0.1/unused/"}
+        migrate_prepare: {output_disk_name: "{{ seed }}-mig"}
+        prepare_result: {status: done, disk_name: "{{ disk }}"}
+        migrate_target:
+          platform: gcp
+          connection: {zone: us-east4-a}
+          upload:
+            project: "{{ lookup('env', 'IPS_LAB_GCP_PROJECT') }}"
+            token: "{{ lookup('env', 'IPS_LAB_GCP_TOKEN') }}"
+            compute_endpoint: "{{ lookup('env', 'IPS_LAB_GCE_URL') }}"
+        migrate_catalog: {name: lab-mcs-catalog-gcp, gcp_template: {machine_type: e2-standard-4, disk_type: pd-balanced}}
+        migrate_poll_delay: 1
     - name: Results
       ansible.builtin.copy:
         content: "{{ dict(names | zip(names | map('extract', vars))) | to_json }}"
@@ -111,7 +133,7 @@ IMAGE_PLAY = """
         mode: "0600"
       vars:
         names: [image_check, image_made, image_again, image_clash, catalog, template_check, template_made, template_again, template_clash,
-                template_replace_check, template_replaced, template_no_image, catalog_template]
+                template_replace_check, template_replaced, template_no_image, catalog_template, migrate_report]
 """
 
 
@@ -161,7 +183,14 @@ def test_an_image_of_the_prepared_disk(lab, lab_env, tmp_path):
     assert r["template_replaced"]["replaced"] and r["template_replaced"]["template"]["id"] != made["id"]
     assert r["template_no_image"]["failed"] and "(source_image)" in r["template_no_image"]["msg"]
     in_plane = gce_call(lab_env, "GET", "global/instanceTemplates")["items"]
-    assert [(t["name"], t["properties"]["machineType"]) for t in in_plane if t["name"].startswith(seed)] == [(image, "n2-standard-8")]
+    assert sorted((t["name"], t["properties"]["machineType"]) for t in in_plane if t["name"].startswith(seed)) == [
+        (seed + "-mcs-img", "n2-standard-8"), (seed + "-mig", "e2-standard-4")]
     assert r["catalog_template"]["changed"]
     assert r["catalog_template"]["catalog"]["master_image_path"].endswith("\\instanceTemplates.folder\\%s.template" % image)
+    # migrate's catalog stage: an image of the prepared disk, a template of that image, the catalog on the template
+    stage = r["migrate_report"][-1]
+    assert stage["stage"] == "catalog" and stage["status"] == "done", stage
+    assert stage["output_name"] == "lab-mcs-catalog-gcp on %s-mig.template" % seed, stage
+    mig = gce_call(lab_env, "GET", "global/instanceTemplates/%s-mig" % seed)["properties"]["disks"][0]["initializeParams"]
+    assert mig["sourceImage"] == "global/images/%s-mig" % seed and mig["diskType"] == "pd-balanced"
     assert lab_env["IPS_LAB_GCP_TOKEN"] not in run.output
