@@ -91,12 +91,14 @@ SCHEME_RESOURCE_POOL = Name("ResourcePool", SEEN)
 SCHEME_MASTER_IMAGE = Name("MasterImage", SEEN)
 SCHEME_MASTER_IMAGE_NOTE = Name("MasterImageNote", INFERRED)  # SEEN in the request model; in the response model inferred
 SCHEME_CURRENT_IMAGE_VERSION = Name("CurrentImageVersion", SEEN)
+SCHEME_MACHINE_PROFILE = Name("MachineProfile", INFERRED)  # the response's profile ref (XDPath inside); the request's MachineProfilePath is SEEN
 PROVISIONING_MCS = "MCS"  # SEEN
 PROVISIONING_PVS = ("PVS", "PVSStreaming")  # SEEN (PVSStreaming: terraform's name)
 
 # $UpdateProvisioningScheme body (UpdateMachineCatalogProvisioningSchemeRequestModel)
 UPDATE_IMAGE_FIELDS = {
     "master_image_path": Name("MasterImagePath", SEEN),
+    "machine_profile_path": Name("MachineProfilePath", SEEN),
     "image_version": Name("AssignImageVersionToProvisioningScheme", SEEN),
     "store_old_image": Name("StoreOldImage", SEEN),
     "note": Name("MasterImageNote", SEEN),
@@ -130,6 +132,7 @@ CREATE_CATALOG_FIELDS = {
 CREATE_SCHEME_FIELDS = {
     "resource_pool": Name("ResourcePool", SEEN),
     "master_image_path": Name("MasterImagePath", SEEN),
+    "machine_profile_path": Name("MachineProfilePath", SEEN),
     "image_version": Name("AssignImageVersionToProvisioningScheme", SEEN),
     "note": Name("MasterImageNote", SEEN),
     "machine_count": Name("NumTotalMachines", SEEN),
@@ -192,5 +195,7 @@ AZURE_DISK = "{disk}.manageddisk"
 AWS_TEMPLATE = "{name} ({ami}).template"
 GCP_IMAGES_FOLDER = "images.folder"
 GCP_IMAGE = "{name}.image"
+# A GCP instance template is a machine profile (MachineProfilePath), never the master image (INFERRED from the
+# reference's machine-profile rows and the terraform provider's notes; the folder and suffix are INFERRED too)
 GCP_TEMPLATES_FOLDER = "instanceTemplates.folder"  # INFERRED
 GCP_TEMPLATE = "{name}.template"  # INFERRED

@@ -3,7 +3,9 @@ moto server holding real AMIs (the hosting unit's resources are read from it, ne
 same site on premises (/citrix/orchestration/api) with the Delivery Controller's own sign-in."""
 
 import base64
+import json
 import re
+import urllib.request
 import uuid
 
 import pytest
@@ -261,3 +263,76 @@ def test_onprem_sign_in_routes_and_tokens(onprem):
     # the token expires on the lab clock like a cloud one
     onprem.server.admin.advance_clock(601)
     assert onprem.send("GET", "%s/CitrixOnPremises/%s/MachineCatalogs" % (ONPREM, site), headers=scoped).status == 401
+
+
+@pytest.fixture()
+def gcp_daas(tmp_path):
+    """The DaaS stand-in on the lab's GCE plane (run in-process). The plane makes images only from a GCS object, and
+    this file runs without the GCS emulator, so one READY image is put into the plane's own state as images.insert
+    leaves it; the instance templates are made through the plane's API and its rules."""
+    from ips_lab.planes import gce_plane
+
+    token = "gce-" + uuid.uuid4().hex
+    (tmp_path / "gce").mkdir()
+    plane = gce_plane.start(str(tmp_path / "gce"), {"project": "ips-lab", "token": token, "gcs_url": "http://127.0.0.1:9",
+                                                    "operation_seconds": 0})
+    base = "%s/compute/v1/projects/ips-lab/global" % plane.url
+    plane.plane.store.put("image", "gcp-master", {
+        "kind": "compute#image", "id": "1", "name": "gcp-master", "status": "READY", "diskSizeGb": "10", "sourceType": "RAW",
+        "selfLink": base + "/images/gcp-master", "archiveSizeBytes": "1"})
+    config = lab_config(gce={"url": plane.url, "project": "ips-lab", "token": token}, daas_job_seconds=10)
+    server = start_in_thread(str(tmp_path / "state"), config)
+    api = Api(server, config)
+    site = api.send("GET", BASE + "/me", headers=api.auth_headers()).json["Customers"][0]["Sites"][0]["Id"]
+
+    def call(method, path, body=None):
+        return api.send(method, BASE + path, body, headers=dict(api.auth_headers(), **{"Citrix-InstanceId": site}))
+
+    def make_template(name):
+        body = {"name": name, "properties": {"machineType": "n2-standard-4", "disks": [
+            {"boot": True, "initializeParams": {"sourceImage": "global/images/gcp-master", "diskSizeGb": "10"}}]}}
+        req = urllib.request.Request(base + "/instanceTemplates", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.status == 200
+
+    call.admin, call.make_template = server.admin, make_template
+    yield call
+    server.stop()
+    plane.stop()
+
+
+GCP_UNIT = "XDHyp:\\HostingUnits\\lab-gcp-pool\\"
+
+
+def test_gcp_template_is_a_machine_profile_not_a_master_image(gcp_daas):
+    image, template = GCP_UNIT + "images.folder\\gcp-master.image", GCP_UNIT + "instanceTemplates.folder\\gcp-tpl.template"
+    catalog = "/MachineCatalogs/lab-mcs-catalog-gcp/$UpdateProvisioningScheme?async=true"
+    listing = "/hypervisors/lab-gcp/resourcePools/lab-gcp-pool/resources?path=instanceTemplates.folder&children=true"
+    assert gcp_daas("GET", listing).json["Children"] == []  # cached now, before the template exists
+    gcp_daas.make_template("gcp-tpl")
+    # the profile must be among the pool's resources, seen through the same cache as images
+    stale = gcp_daas("POST", catalog, {"MasterImagePath": image, "MachineProfilePath": template})
+    assert stale.status == 400 and "machine profile" in stale.json["detail"] and "could not find" in stale.json["detail"], stale.raw
+    assert gcp_daas("GET", listing + "&noCache=true").json["Children"][0]["XDPath"] == template
+    # a template as the master image is refused on GCP
+    refused = gcp_daas("POST", catalog, {"MasterImagePath": template})
+    assert refused.status == 400 and "machine profile" in refused.json["detail"] and "instance template" in refused.json["detail"], refused.raw
+    version = gcp_daas("POST", "/ImageDefinitions?async=false", {"Name": "gcp-def", "OsType": "Windows", "VDASessionSupport": "SingleSession",
+                                                             "AssignedHypervisorConnection": {"HypervisorConnection": "lab-gcp"}})
+    assert version.status in (200, 201), version.raw
+    as_version = gcp_daas("POST", "/ImageDefinitions/gcp-def/ImageVersions?async=true",
+                          {"MasterImagePath": template, "ResourcePool": "lab-gcp-pool", "ImageScheme": {}})
+    assert as_version.status == 400 and "instance template" in as_version.json["detail"], as_version.raw
+    missing = gcp_daas("POST", catalog, {"MasterImagePath": image, "MachineProfilePath": GCP_UNIT + "instanceTemplates.folder\\nope.template"})
+    assert missing.status == 400 and "machine profile" in missing.json["detail"] and "nope.template" in missing.json["detail"], missing.raw
+    # the image as master, the template as profile: kept on the scheme and returned in the catalog
+    job = job_of(gcp_daas, gcp_daas("POST", catalog, {"MasterImagePath": image, "MachineProfilePath": template}))
+    assert finish(gcp_daas, job)["Status"] == "Complete"
+    scheme = gcp_daas("GET", "/MachineCatalogs/lab-mcs-catalog-gcp").json["ProvisioningScheme"]
+    assert scheme["MasterImage"]["XDPath"] == image and scheme["MachineProfile"]["XDPath"] == template
+    body = {"Name": "gcp-new", "AllocationType": "Random", "ProvisioningType": "MCS", "SessionSupport": "SingleSession",
+            "ProvisioningScheme": {"ResourcePool": "lab-gcp-pool", "MasterImagePath": image, "MachineProfilePath": template}}
+    job = job_of(gcp_daas, gcp_daas("POST", "/MachineCatalogs?async=true", body))
+    assert finish(gcp_daas, job)["Status"] == "Complete"
+    assert gcp_daas("GET", "/MachineCatalogs/gcp-new").json["ProvisioningScheme"]["MachineProfile"]["XDPath"] == template
