@@ -15,7 +15,9 @@ description:
   - Create a global Compute Engine instance template (C(instanceTemplates.insert)) whose boot disk is made from the
     image of the prepared disk (O(source_image), what M(citrix_community.ips.ips_gcp_image) makes) or is the prepared
     disk itself (O(source_disk)), and wait for the operation. MCS on Google Cloud lists such a template in the hosting
-    unit as C(instanceTemplates.folder\<name>.template); the C(gcp_instance_template) option of the MCS modules names it.
+    unit as C(instanceTemplates.folder\<name>.template) and takes it as a catalog's machine profile, never as its master
+    image; the C(gcp_machine_profile) option of M(citrix_community.ips.ips_mcs_catalog) and
+    M(citrix_community.ips.ips_mcs_catalog_image) names it.
   - Idempotent by name. A template with that name and the same machine type, boot disk source, disk type and size,
     network, labels and description returns C(changed=false). GCE cannot change a template, so one that differs is an
     error naming each difference, unless O(overwrite=true) replaces it (deleted, then made again).
@@ -137,10 +139,11 @@ EXAMPLES = r"""
     network: default
   register: gcp_template
 
-- name: The catalog runs it
+- name: The catalog on the image, with the template as its machine profile
   citrix_community.ips.ips_mcs_catalog_image:
     catalog: Win11-GCP
-    gcp_instance_template: "{{ gcp_template.template.name }}"
+    gcp_image: "{{ gcp_image.image.name }}"
+    gcp_machine_profile: "{{ gcp_template.template.name }}"
 """
 
 RETURN = r"""

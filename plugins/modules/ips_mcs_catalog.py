@@ -95,7 +95,8 @@ options:
   extra_provisioning_scheme:
     description:
       - Fields of the request's C(ProvisioningScheme) the module does not set (for example C(CustomProperties),
-        C(MachineProfilePath), C(NetworkMapping), C(MachineAccountCreationRules), C(ServiceOfferingPath)).
+        C(NetworkMapping), C(MachineAccountCreationRules), C(ServiceOfferingPath)). The machine profile has its own
+        options, O(machine_profile_path) and O(gcp_machine_profile).
     type: dict
   wait:
     description: Follow the creation job until it ends.

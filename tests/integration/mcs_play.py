@@ -33,7 +33,7 @@ class Run(object):
 
 def run_play(lab_env, tmp_path, play, extra_vars=None, check=False, env_extra=None):
     path = tmp_path / "mcs.yml"
-    path.write_text(play.replace("#IMAGE#\n", IMAGE_ARGS))
+    path.write_text(play.replace("#IMAGE#\n", IMAGE_ARGS).replace("#PROFILE#\n", PROFILE_ARGS))
     extra_vars = dict(extra_vars or {}, results_file=str(tmp_path / "results.json"))
     env = dict(os.environ)
     env.update(lab_env)
@@ -69,7 +69,9 @@ def jobs(lab_env):
 IMAGE_ARGS = """        azure_disk: "{{ azure_disk | default(omit) }}"
         aws_ami: "{{ aws_ami | default(omit) }}"
         gcp_image: "{{ gcp_image | default(omit) }}"
-        gcp_instance_template: "{{ gcp_instance_template | default(omit) }}"
+"""
+# The machine-profile option of the update and create (GCP: an instance template), omitted unless set.
+PROFILE_ARGS = """        gcp_machine_profile: "{{ gcp_machine_profile | default(omit) }}"
 """
 
 # The three paths for one cloud: update an existing catalog (check mode first, then for real, then again), create a
@@ -86,6 +88,7 @@ PATHS_PLAY = """
         note: from integration
         wait_sleep: 1
 #IMAGE#
+#PROFILE#
       check_mode: true
       register: update_check
     - name: Update
@@ -94,6 +97,7 @@ PATHS_PLAY = """
         note: from integration
         wait_sleep: 1
 #IMAGE#
+#PROFILE#
       register: update
     - name: Update again
       citrix_community.ips.ips_mcs_catalog_image:
@@ -101,6 +105,7 @@ PATHS_PLAY = """
         note: from integration
         wait_sleep: 1
 #IMAGE#
+#PROFILE#
       register: update_again
     - name: Info
       citrix_community.ips.ips_mcs_info:
@@ -113,6 +118,7 @@ PATHS_PLAY = """
         session_support: MultiSession
         wait_sleep: 1
 #IMAGE#
+#PROFILE#
       check_mode: true
       register: create_check
     - name: Create
@@ -122,6 +128,7 @@ PATHS_PLAY = """
         session_support: MultiSession
         wait_sleep: 1
 #IMAGE#
+#PROFILE#
       register: create
     - name: Create again
       citrix_community.ips.ips_mcs_catalog:
@@ -129,6 +136,7 @@ PATHS_PLAY = """
         resource_pool: "{{ pool }}"
         wait_sleep: 1
 #IMAGE#
+#PROFILE#
       register: create_again
     - name: Image version, shared and assigned to the new catalog
       citrix_community.ips.ips_mcs_image_version:
@@ -158,7 +166,7 @@ PATHS_PLAY = """
 """
 
 
-def assert_paths(lab_env, run, existing, new_catalog, definition, path):
+def assert_paths(lab_env, run, existing, new_catalog, definition, path, profile=None):
     """What PATHS_PLAY must leave: `existing` moved to `path`, `new_catalog` made on it, a version of `definition` from it assigned
     to `new_catalog`; every re-run unchanged; check mode submitted nothing (one job per real change)."""
     run.assert_ok()
@@ -176,4 +184,9 @@ def assert_paths(lab_env, run, existing, new_catalog, definition, path):
     assigned = catalog(lab_env, new_catalog)["ProvisioningScheme"]["CurrentImageVersion"]
     assert assigned["ImageDefinition"]["Name"] == definition
     assert len(jobs(lab_env)) == 4
+    if profile:  # the machine profile: sent with the update and the create, kept on both catalogs, returned
+        assert r["update"]["machine_profile_path"] == profile and r["update"]["catalog"]["machine_profile_path"] == profile
+        assert r["create"]["machine_profile_path"] == profile and r["create"]["catalog"]["machine_profile_path"] == profile
+        for name in (existing, new_catalog):
+            assert catalog(lab_env, name)["ProvisioningScheme"]["MachineProfile"]["XDPath"] == profile
     assert lab_env["CITRIX_CLOUD_CLIENT_SECRET"] not in run.output and lab_env["IPS_LAB_DAAS_ADMIN_PASSWORD"] not in run.output

@@ -1,6 +1,6 @@
-"""The MCS last mile on GCP: an image of the prepared disk (in the lab's GCE plane) and an instance template booting from it,
-each as a catalog's master image, through the lab's DaaS stand-in, whose GCP hosting unit lists the plane's READY images
-under images.folder and its instance templates under instanceTemplates.folder."""
+"""The MCS last mile on GCP: an image of the prepared disk (in the lab's GCE plane) as a catalog's master image and an
+instance template booting from it as its machine profile, through the lab's DaaS stand-in, whose GCP hosting unit lists
+the plane's READY images under images.folder and its instance templates under instanceTemplates.folder."""
 
 import secrets
 
@@ -27,7 +27,7 @@ def gce_call(lab_env, method, path, body=None):
 
 
 def test_update_create_and_image_version_paths(lab, lab_env, tmp_path):
-    """The three paths on an instance template of the prepared image (what the issue asks MCS gets on GCP)."""
+    """The three paths on the prepared image, update and create with an instance template of it as the machine profile."""
     lab.set_config(daas_job_seconds=JOB_SECONDS)
     LabApi(lab_env).daas("hypervisors/lab-gcp/resourcePools/lab-gcp-pool/resources?path=instanceTemplates.folder&children=true")  # stale
     name = "mcs-gcp-%s" % secrets.token_hex(3)
@@ -35,8 +35,9 @@ def test_update_create_and_image_version_paths(lab, lab_env, tmp_path):
     gce_call(lab_env, "POST", "global/instanceTemplates", {"name": name, "properties": {"machineType": "n2-standard-4", "disks": [
         {"boot": True, "initializeParams": {"sourceImage": "global/images/" + name}}]}})
     run = run_play(lab_env, tmp_path, PATHS_PLAY, {"catalog": "lab-mcs-catalog-gcp", "pool": "lab-gcp-pool", "new_catalog": name + "-new",
-                                                   "definition": name + "-def", "gcp_instance_template": name})
+                                                   "definition": name + "-def", "gcp_image": name, "gcp_machine_profile": name})
     assert_paths(lab_env, run, "lab-mcs-catalog-gcp", name + "-new", name + "-def",
+                 "XDHyp:\\HostingUnits\\lab-gcp-pool\\images.folder\\%s.image" % name,
                  "XDHyp:\\HostingUnits\\lab-gcp-pool\\instanceTemplates.folder\\%s.template" % name)
 
 
@@ -67,6 +68,9 @@ IMAGE_PLAY = """
     - name: The catalog on it
       citrix_community.ips.ips_mcs_catalog_image: {catalog: lab-mcs-catalog-gcp, gcp_image: "{{ image }}", wait_sleep: 1}
       register: catalog
+    - name: An empty migrate report (the role's stages add to it)
+      ansible.builtin.set_fact:
+        migrate_report: []
     - name: Template (check mode)
       citrix_community.ips.ips_gcp_instance_template: &template
         name: "{{ image }}"
@@ -101,13 +105,15 @@ IMAGE_PLAY = """
       citrix_community.ips.ips_gcp_instance_template: {name: "{{ image }}-x", source_image: "{{ image }}-nowhere", machine_type: n2-standard-4}
       register: template_no_image
       ignore_errors: true
-    - name: The catalog on the template
+    - name: A template as the master image is refused
       citrix_community.ips.ips_mcs_catalog_image: {catalog: lab-mcs-catalog-gcp, gcp_instance_template: "{{ image }}", wait_sleep: 1}
       register: catalog_template
-    - name: An empty migrate report (the role's stages add to it)
-      ansible.builtin.set_fact:
-        migrate_report: []
-    - name: The migrate role's catalog stage on GCP (after a prepare that left the disk), on a template of its own making
+      ignore_errors: true
+    - name: The catalog, already on the image, with the template as its machine profile
+      citrix_community.ips.ips_mcs_catalog_image: {catalog: lab-mcs-catalog-gcp, gcp_image: "{{ image }}", gcp_machine_profile: "{{ image }}",
+                                                   wait_sleep: 1}
+      register: catalog_profile
+    - name: The migrate role's catalog stage on GCP (after a prepare that left the disk), on an image and a template of its own making
       ansible.builtin.include_role:
         name: citrix_community.ips.migrate
         tasks_from: catalog
@@ -133,7 +139,7 @@ IMAGE_PLAY = """
         mode: "0600"
       vars:
         names: [image_check, image_made, image_again, image_clash, catalog, template_check, template_made, template_again, template_clash,
-                template_replace_check, template_replaced, template_no_image, catalog_template, migrate_report]
+                template_replace_check, template_replaced, template_no_image, catalog_template, catalog_profile, migrate_report]
 """
 
 
@@ -185,12 +191,20 @@ def test_an_image_of_the_prepared_disk(lab, lab_env, tmp_path):
     in_plane = gce_call(lab_env, "GET", "global/instanceTemplates")["items"]
     assert sorted((t["name"], t["properties"]["machineType"]) for t in in_plane if t["name"].startswith(seed)) == [
         (seed + "-mcs-img", "n2-standard-8"), (seed + "-mig", "e2-standard-4")]
-    assert r["catalog_template"]["changed"]
-    assert r["catalog_template"]["catalog"]["master_image_path"].endswith("\\instanceTemplates.folder\\%s.template" % image)
-    # migrate's catalog stage: an image of the prepared disk, a template of that image, the catalog on the template
+    # a template is a machine profile, never the master image; the same image with another profile is a change
+    assert r["catalog_template"]["failed"] and "machine profile" in r["catalog_template"]["msg"]
+    assert "gcp_machine_profile" in r["catalog_template"]["msg"] and "gcp_image" in r["catalog_template"]["msg"]
+    profile = "XDHyp:\\HostingUnits\\lab-gcp-pool\\instanceTemplates.folder\\%s.template" % image
+    assert r["catalog_profile"]["changed"] and r["catalog_profile"]["previous_machine_profile_path"] is None
+    assert r["catalog_profile"]["catalog"]["machine_profile_path"] == profile
+    assert r["catalog_profile"]["catalog"]["master_image_name"] == image + ".image"
+    # migrate's catalog stage: an image of the prepared disk as the master image, a template of that image as the profile
     stage = r["migrate_report"][-1]
-    assert stage["stage"] == "catalog" and stage["status"] == "done", stage
-    assert stage["output_name"] == "lab-mcs-catalog-gcp on %s-mig.template" % seed, stage
+    assert len(r["migrate_report"]) == 1 and stage["stage"] == "catalog" and stage["status"] == "done", stage
+    assert stage["output_name"] == "lab-mcs-catalog-gcp on %s-mig.image" % seed, stage
+    scheme = LabApi(lab_env).daas("MachineCatalogs/lab-mcs-catalog-gcp")["ProvisioningScheme"]
+    assert scheme["MasterImage"]["Name"] == seed + "-mig.image"
+    assert scheme["MachineProfile"]["XDPath"] == "XDHyp:\\HostingUnits\\lab-gcp-pool\\instanceTemplates.folder\\%s-mig.template" % seed
     mig = gce_call(lab_env, "GET", "global/instanceTemplates/%s-mig" % seed)["properties"]["disks"][0]["initializeParams"]
     assert mig["sourceImage"] == "global/images/%s-mig" % seed and mig["diskType"] == "pd-balanced"
     assert lab_env["IPS_LAB_GCP_TOKEN"] not in run.output
