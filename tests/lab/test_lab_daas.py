@@ -318,8 +318,9 @@ def test_gcp_template_is_a_machine_profile_not_a_master_image(gcp_daas):
     # a template as the master image is refused on GCP
     refused = gcp_daas("POST", catalog, {"MasterImagePath": template})
     assert refused.status == 400 and "machine profile" in refused.json["detail"] and "instance template" in refused.json["detail"], refused.raw
-    version = gcp_daas("POST", "/ImageDefinitions?async=false", {"Name": "gcp-def", "OsType": "Windows", "VDASessionSupport": "SingleSession",
-                                                             "AssignedHypervisorConnection": {"HypervisorConnection": "lab-gcp"}})
+    definition = {"Name": "gcp-def", "OsType": "Windows", "VDASessionSupport": "SingleSession",
+                  "AssignedHypervisorConnection": {"HypervisorConnection": "lab-gcp"}}
+    version = gcp_daas("POST", "/ImageDefinitions?async=false", definition)
     assert version.status in (200, 201), version.raw
     as_version = gcp_daas("POST", "/ImageDefinitions/gcp-def/ImageVersions?async=true",
                           {"MasterImagePath": template, "ResourcePool": "lab-gcp-pool", "ImageScheme": {}})
