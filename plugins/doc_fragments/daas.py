@@ -13,10 +13,23 @@ class ModuleDocFragment(object):
 options:
   daas_url:
     description:
-      - The base URL of the Citrix DaaS REST API, for example C(https://api.cloud.com/cvad/manage).
+      - The base URL of the Citrix DaaS REST API, for example C(https://api.cloud.com/cvad/manage), or on premises a
+        Delivery Controller's Orchestration API, C(https://ddc.example.com/citrix/orchestration/api) (with O(daas_username)).
       - When not set, C(cvad/manage) on the Citrix Cloud API host (O(region) or O(api_url)) is used.
-      - The token is asked for at the same host, with the same API client (O(client_id), O(client_secret)).
+      - In the cloud, the token is asked for at the same host, with the same API client (O(client_id), O(client_secret)).
       - If not set, the value of the E(CITRIX_DAAS_URL) environment variable is used.
+    type: str
+  daas_username:
+    description:
+      - On premises, a Citrix administrator (C(DOMAIN\user)) the Delivery Controller at O(daas_url) signs in with
+        HTTP Basic (C(POST <daas_url>/tokens)). Setting it chooses the on-premises API; the customer id is then
+        C(CitrixOnPremises) and the Citrix Cloud options are not needed.
+      - If not set, the value of the E(CITRIX_DAAS_USERNAME) environment variable is used.
+    type: str
+  daas_password:
+    description:
+      - The password of O(daas_username). Never logged or returned.
+      - If not set, the value of the E(CITRIX_DAAS_PASSWORD) environment variable is used.
     type: str
   site_id:
     description:
@@ -33,7 +46,7 @@ options:
     description:
       - The image as an XDPath in the catalog's hosting unit, for example
         C(XDHyp:\HostingUnits\azure-unit\image.folder\rg.resourcegroup\win11.manageddisk).
-      - One of O(master_image_path), O(azure_disk), O(aws_ami), O(gcp_image) and O(gcp_instance_template) names the image.
+      - One of O(master_image_path), O(azure_disk), O(aws_ami) and O(gcp_image) names the image.
     type: str
   azure_disk:
     description:
@@ -58,10 +71,29 @@ options:
     type: str
   gcp_instance_template:
     description:
-      - The name of the GCP instance template made from the prepared disk.
+      - Refused with a message. On Google Cloud, MCS takes a VM, its snapshot or a disk image as the master image.
+        An instance template is a machine profile. Give the image as O(gcp_image), and give the template as
+        O(gcp_machine_profile) of M(citrix_community.ips.ips_mcs_catalog) or M(citrix_community.ips.ips_mcs_catalog_image).
     type: str
 notes:
   - The image is looked up among the hosting unit's resources through the service's cache, then once more with
     C(noCache=true), so an artifact made minutes ago is found. When the service still answers that it cannot find it,
     the module refreshes the cache and submits once more.
+"""
+
+    # The machine-profile options of the modules that create a catalog or change its image.
+    PROFILE = r"""
+options:
+  machine_profile_path:
+    description:
+      - The catalog's machine profile as an XDPath in its hosting unit, sent as C(MachineProfilePath).
+      - The hosting unit must list it. The look-up is the same as for the image, through the cache and then with C(noCache=true).
+    type: str
+  gcp_machine_profile:
+    description:
+      - The name of a GCP instance template to use as the catalog's machine profile, for example one made with
+        M(citrix_community.ips.ips_gcp_instance_template). It is found as C(instanceTemplates.folder\<name>.template)
+        in the hosting unit. The folder and suffix are inferred.
+      - Mutually exclusive with O(machine_profile_path).
+    type: str
 """

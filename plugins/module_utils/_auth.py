@@ -20,9 +20,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import calendar
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
 import time
@@ -30,7 +33,7 @@ import time
 from urllib.parse import quote, urlencode
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSAuthError
-from ansible_collections.citrix_community.ips.plugins.module_utils import _wire
+from ansible_collections.citrix_community.ips.plugins.module_utils import _daas_wire, _wire
 
 # Documented lifetime, used when the answer has no readable expires_in.
 DEFAULT_LIFETIME = 3600.0
@@ -209,6 +212,64 @@ class ClientCredentials:
         if not token or not isinstance(token, str):
             raise IPSAuthError(200, "the token endpoint answered without an %s" % names["access_token"].json)
         lifetime = _lifetime(data.get(names["expires_in"].json))
+        now = self._clock()
+        self._spent.append(token)
+        self._token = token
+        self._expires_at = now + lifetime
+        self._renew_at = self._expires_at - refresh_margin(lifetime)
+        return lifetime
+
+
+def _epoch(text):
+    """Seconds since the epoch of an RFC 3339 time (2026-12-07T16:00:00Z, .NET's 7 fraction digits, +01:00), or None."""
+    match = _RFC3339.match(str(text or "").strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    seconds = calendar.timegm((int(year), int(month), int(day), int(hour), int(minute), int(second), 0, 0, 0))
+    seconds += float("0." + fraction) if fraction else 0.0
+    if zone and zone.upper() != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        seconds -= sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+    return seconds
+
+
+_RFC3339 = re.compile(r"^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|z|[+-]\d\d:\d\d)?$")
+
+
+class AdminCredentials(ClientCredentials):
+    """A Citrix administrator's token from a Delivery Controller's Orchestration API (DaaS on premises): POST <base>/tokens
+    with HTTP Basic, no body. The same renewal, cache and 401 handling as the API client's token; `fetch(path, None)` must
+    send `basic()` as the Authorization header. The user name and password stand where the client id and secret do."""
+
+    def __init__(self, customer_id, username, password, fetch, path, wall=time.time, **kwargs):
+        super(AdminCredentials, self).__init__(customer_id, username, password, fetch, **kwargs)
+        self._path = path
+        self._wall = wall
+        self._basic = _daas_wire.ONPREM_BASIC_FORMAT.format(
+            credentials=base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii"))
+
+    @property
+    def path(self):
+        return self._path
+
+    def form(self):
+        return None
+
+    def basic(self):
+        """The Authorization header of the sign-in (holds the password: never log or echo it)."""
+        return self._basic
+
+    def secrets(self):
+        return super(AdminCredentials, self).secrets() + (self._basic, self._basic.split(" ", 1)[1])
+
+    def _store(self, data):
+        token = data.get(_daas_wire.ONPREM_TOKEN.json) if isinstance(data, dict) else None
+        if not token or not isinstance(token, str):
+            raise IPSAuthError(200, "the Delivery Controller's token endpoint answered without a %s" % _daas_wire.ONPREM_TOKEN.json)
+        expires = _epoch(data.get(_daas_wire.ONPREM_TOKEN_EXPIRES_AT.json))
+        # ExpiresAt is the controller's wall clock; a skewed or unreadable one falls back to the documented hour, a past one to a minute
+        lifetime = DEFAULT_LIFETIME if expires is None else max(60.0, expires - self._wall())
         now = self._clock()
         self._spent.append(token)
         self._token = token

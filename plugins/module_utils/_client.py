@@ -272,15 +272,17 @@ class IPSClient:
         status = getattr(resp, "status", None) or resp.code
         return status, dict((k.lower(), v) for k, v in resp.headers.items()), raw
 
-    def _exchange(self, method, path, query, data, content_type, authenticated=True, customer_header=True, extra_secrets=(), idempotent=None):
-        """One call through the shared retry loop: each attempt is `_attempt`, `classify` says what may be tried again."""
+    def _exchange(self, method, path, query, data, content_type, authenticated=True, customer_header=True, extra_secrets=(), idempotent=None,
+                  extra_headers=None):
+        """One call through the shared retry loop: each attempt is `_attempt`, `classify` says what may be tried again.
+        `extra_headers` go on every attempt (the DaaS on-premises sign-in's HTTP Basic header)."""
         url = self._url(path, query)
         shown = "/" + path
         retrier = _retries.Retrier(self._policy, sleep=self._sleep, rand=self._rand)
         tried = {"reauthenticated": False}
 
         def attempt():
-            return self._attempt(method, url, shown, data, content_type, authenticated, customer_header, tried)
+            return self._attempt(method, url, shown, data, content_type, authenticated, customer_header, tried, extra_headers)
 
         def classify(exc):
             if isinstance(exc, _Reauthenticate):
@@ -305,9 +307,10 @@ class IPSClient:
             raise IPSApiError(err.status, redact(service_message(err.text), secrets), err.transaction_id, method, shown,
                               redact(err.text, secrets), retrier.retries, hint)
 
-    def _attempt(self, method, url, shown, data, content_type, authenticated, customer_header, tried):
+    def _attempt(self, method, url, shown, data, content_type, authenticated, customer_header, tried, extra_headers=None):
         """One request -> Response; raises _Dropped, _Reauthenticate or _Refused for the retry loop to judge."""
         headers = self._headers(authenticated, content_type, customer_header)
+        headers.update(extra_headers or {})
         sent_id = headers[_wire.HEADER_TRANSACTION_ID.json]
         try:
             status, resp_headers, raw = self._open(method, url, data, headers)

@@ -5,7 +5,10 @@
 
 It is an IPSClient (same token and token cache, same retries, transaction ids, TLS and error
 handling) whose calls go under `cvad/manage/` with the site id in `Citrix-InstanceId`. The site
-id comes from `/me` when not given. Jobs are followed with the shared waiter; a hosting unit's
+id comes from `/me` when not given. On premises (a Delivery Controller's `citrix/orchestration/api`,
+chosen by giving an administrator's user name) the token is the administrator's (`_auth.AdminCredentials`,
+HTTP Basic at `<base>/tokens`), the customer is `CitrixOnPremises`, and the routes move under
+`<base>/CitrixOnPremises/<site>/` (`/me` stays on the base). Jobs are followed with the shared waiter; a hosting unit's
 resources are looked up through the service's cache first and again with `noCache` when the
 artifact is not (yet) there.
 """
@@ -14,9 +17,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 from urllib.parse import quote, urlsplit
 
-from ansible_collections.citrix_community.ips.plugins.module_utils import _daas_wire as W
+from ansible_collections.citrix_community.ips.plugins.module_utils import _daas_wire as W, _wire
+from ansible_collections.citrix_community.ips.plugins.module_utils._auth import AdminCredentials, TokenCache
 from ansible_collections.citrix_community.ips.plugins.module_utils._client import IPSClient
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSApiError, IPSError
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status, WaitTimeout
@@ -69,16 +75,32 @@ def is_stale_image_error(err):
 class DaasClient(IPSClient):
     """Authenticated, retrying calls to the DaaS orchestration API of one site."""
 
-    def __init__(self, site_id=None, daas_url=None, **kwargs):
+    def __init__(self, site_id=None, daas_url=None, username=None, password=None, **kwargs):
         self.base = W.BASE_PATH
+        self.onprem = bool(username)
+        if self.onprem and not daas_url:
+            raise IPSError("daas_username signs in to a Delivery Controller: set daas_url to its Orchestration API, e.g. %s."
+                           % W.ONPREM_BASE_EXAMPLE)
+        if self.onprem and not password:
+            raise IPSError("daas_username needs daas_password (or CITRIX_DAAS_PASSWORD): the Citrix administrator's password.")
         if daas_url:
             parts = urlsplit(daas_url)
             if parts.scheme not in ("https", "http") or not parts.netloc:
-                raise IPSError("daas_url %r is not an http(s) URL; use e.g. https://api.cloud.com/cvad/manage." % daas_url)
+                raise IPSError("daas_url %r is not an http(s) URL; use e.g. https://api.cloud.com/cvad/manage or %s."
+                               % (daas_url, W.ONPREM_BASE_EXAMPLE))
             kwargs["api_url"] = "%s://%s" % (parts.scheme, parts.netloc)
             self.base = parts.path.strip("/") + "/" if parts.path.strip("/") else ""
+        if self.onprem:
+            kwargs.update(customer_id=W.ONPREM_CUSTOMER_ID, client_id=username, client_secret=password)
+        token_cache = kwargs.get("token_cache")
         super(DaasClient, self).__init__(**kwargs)
+        if self.onprem:
+            # the administrator's token instead of the API client's: same renewal, cache (keyed by URL and credentials), 401 handling
+            cache = TokenCache(token_cache, self.api_url + "/" + self.base, self.customer_id, username, password) if token_cache else None
+            self._auth = AdminCredentials(self.customer_id, username, password, self._fetch_token, self.base + W.ONPREM_TOKEN_ROUTE.path,
+                                          clock=kwargs.get("clock", time.monotonic), cache=cache)
         self._site_id = site_id
+        self._username = username
 
     # --- site ---------------------------------------------------------------------------------
 
@@ -88,10 +110,31 @@ class DaasClient(IPSClient):
             self._site_id = self._site_from_me()
         return self._site_id
 
+    def _fetch_token(self, path, form):
+        if not self.onprem:
+            return super(DaasClient, self)._fetch_token(path, form)
+        try:
+            # like the cloud token, asking again has no side effect
+            return self._exchange(W.ONPREM_TOKEN_ROUTE.method, path, None, None, None, authenticated=False, customer_header=False,
+                                  idempotent=True, extra_headers={_wire.HEADER_AUTHORIZATION.json: self._auth.basic()}).data
+        except IPSApiError as err:
+            if 400 <= err.status < 500 and err.status != 429:
+                raise IPSError("The Delivery Controller refused the sign-in of %s (HTTP %s): check daas_username (domain\\user of a Citrix "
+                               "administrator) and daas_password." % (self._username, err.status), err.transaction_id)
+            raise
+
+    def _scope(self, route_key):
+        """The base of a route: cvad/manage/ in the cloud; on premises the base, <customer>/ or <customer>/<site>/."""
+        if not self.onprem:
+            return self.base
+        scope = W.ONPREM_SCOPE.get(route_key, W.ONPREM_SITE_SCOPE)
+        return self.base + scope.format(customer=quote(self.customer_id, safe=""),
+                                        site=quote(self.site_id, safe="") if "{site}" in scope else "")
+
     def _site_from_me(self):
         route = W.ROUTES["me"]
         try:
-            me = self.request(route.method, route.path, base=self.base).data or {}
+            me = self.request(route.method, route.path, base=self._scope("me")).data or {}
         except IPSApiError as err:
             if err.status == W.STATUS_NOT_ACTIVATED:
                 raise IPSError("Citrix DaaS is not activated for customer %s (/me answered %d): activate DaaS in Citrix Cloud, or set "
@@ -117,7 +160,7 @@ class DaasClient(IPSClient):
         self.site_id  # noqa: B018 - resolves the site (from /me) before the first orchestration call
         route = W.ROUTES[route_key]
         params = dict((k, quote(str(v), safe="")) for k, v in (path_params or {}).items())
-        return self.request(route.method, route.path.format(**params), query=query, body=body, base=self.base)
+        return self.request(route.method, route.path.format(**params), query=query, body=body, base=self._scope(route_key))
 
     def items(self, route_key, path_params=None, query=None):
         data = self.call(route_key, path_params, query).data or {}
@@ -216,11 +259,17 @@ def daas_argument_spec():
     return dict(
         daas_url=dict(type="str", fallback=(env_fallback, ["CITRIX_DAAS_URL"])),
         site_id=dict(type="str", fallback=(env_fallback, ["CITRIX_DAAS_SITE_ID"])),
+        daas_username=dict(type="str", fallback=(env_fallback, ["CITRIX_DAAS_USERNAME"])),
+        daas_password=dict(type="str", no_log=True, fallback=(env_fallback, ["CITRIX_DAAS_PASSWORD"])),
     )
 
 
 def from_params(p):
-    """A DaasClient from a module's auth and daas options; IPSError names what is missing."""
+    """A DaasClient from a module's auth and daas options; IPSError names what is missing. With daas_username, the
+    Delivery Controller's Orchestration API (on premises) with that administrator; else Citrix Cloud with the API client."""
     from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import client_from_params
 
-    return client_from_params(p, cls=DaasClient, site_id=p.get("site_id"), daas_url=p.get("daas_url"))
+    username = p.get("daas_username")
+    credentials = (W.ONPREM_CUSTOMER_ID, username, p.get("daas_password") or "") if username else None
+    return client_from_params(p, cls=DaasClient, credentials=credentials, site_id=p.get("site_id"), daas_url=p.get("daas_url"),
+                              username=username, password=p.get("daas_password"))

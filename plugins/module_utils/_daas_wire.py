@@ -21,6 +21,19 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._wire import 
 
 BASE_PATH = "cvad/manage/"  # SEEN: https://api.cloud.com/cvad/manage
 
+# On premises (a Delivery Controller's Orchestration API, https://<DDC>/citrix/orchestration/api): SEEN in the generated
+# client's set-up. The token comes from POST <base>/tokens with HTTP Basic (a Citrix administrator), no body; the answer
+# is TrustAuthResponse {Token, Principal, UserId, CustomerId, ExpiresAt (RFC 3339)}; a status above 200 is a failure.
+# /me stays on the base; the site route moves under /{customer}; every other route under /{customer}/{site}.
+ONPREM_BASE_EXAMPLE = "https://<DDC>/citrix/orchestration/api"
+ONPREM_CUSTOMER_ID = "CitrixOnPremises"  # SEEN: the provider's default, and the API doc's
+ONPREM_TOKEN_ROUTE = Route("POST", "tokens", SEEN)
+ONPREM_TOKEN = Name("Token", SEEN)
+ONPREM_TOKEN_EXPIRES_AT = Name("ExpiresAt", SEEN)
+ONPREM_BASIC_FORMAT = "Basic {credentials}"  # RFC 7617; SEEN (HTTP Basic of username:password)
+ONPREM_SCOPE = {"me": "", "site": "{customer}/"}  # SEEN; any other route: ONPREM_SITE_SCOPE
+ONPREM_SITE_SCOPE = "{customer}/{site}/"  # SEEN
+
 HEADER_INSTANCE_ID = Name("Citrix-InstanceId", SEEN)  # the site id; required on every orchestration call
 QUERY_ASYNC = Name("async", SEEN)
 QUERY_PATH = Name("path", SEEN)
@@ -78,12 +91,14 @@ SCHEME_RESOURCE_POOL = Name("ResourcePool", SEEN)
 SCHEME_MASTER_IMAGE = Name("MasterImage", SEEN)
 SCHEME_MASTER_IMAGE_NOTE = Name("MasterImageNote", INFERRED)  # SEEN in the request model; in the response model inferred
 SCHEME_CURRENT_IMAGE_VERSION = Name("CurrentImageVersion", SEEN)
+SCHEME_MACHINE_PROFILE = Name("MachineProfile", INFERRED)  # the response's profile ref (XDPath inside); the request's MachineProfilePath is SEEN
 PROVISIONING_MCS = "MCS"  # SEEN
 PROVISIONING_PVS = ("PVS", "PVSStreaming")  # SEEN (PVSStreaming: terraform's name)
 
 # $UpdateProvisioningScheme body (UpdateMachineCatalogProvisioningSchemeRequestModel)
 UPDATE_IMAGE_FIELDS = {
     "master_image_path": Name("MasterImagePath", SEEN),
+    "machine_profile_path": Name("MachineProfilePath", SEEN),
     "image_version": Name("AssignImageVersionToProvisioningScheme", SEEN),
     "store_old_image": Name("StoreOldImage", SEEN),
     "note": Name("MasterImageNote", SEEN),
@@ -117,6 +132,7 @@ CREATE_CATALOG_FIELDS = {
 CREATE_SCHEME_FIELDS = {
     "resource_pool": Name("ResourcePool", SEEN),
     "master_image_path": Name("MasterImagePath", SEEN),
+    "machine_profile_path": Name("MachineProfilePath", SEEN),
     "image_version": Name("AssignImageVersionToProvisioningScheme", SEEN),
     "note": Name("MasterImageNote", SEEN),
     "machine_count": Name("NumTotalMachines", SEEN),
@@ -179,5 +195,7 @@ AZURE_DISK = "{disk}.manageddisk"
 AWS_TEMPLATE = "{name} ({ami}).template"
 GCP_IMAGES_FOLDER = "images.folder"
 GCP_IMAGE = "{name}.image"
+# A GCP instance template is a machine profile (MachineProfilePath), never the master image (INFERRED from the
+# reference's machine-profile rows and the terraform provider's notes; the folder and suffix are INFERRED too)
 GCP_TEMPLATES_FOLDER = "instanceTemplates.folder"  # INFERRED
 GCP_TEMPLATE = "{name}.template"  # INFERRED

@@ -6,7 +6,10 @@ the catalog and image-version shapes the MCS modules return.
 
   Azure  the managed disk as is:  image.folder\\<rg>.resourcegroup\\<disk>.manageddisk
   AWS    an AMI:                  <name> (ami-...).template
-  GCP    an image or an instance template: images.folder\\<name>.image, instanceTemplates.folder\\<name>.template
+  GCP    an image:                images.folder\\<name>.image
+
+An instance template (GCP) is not a master image but a machine profile, sent as MachineProfilePath:
+  GCP    instanceTemplates.folder\\<name>.template
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,6 +21,8 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._errors impor
 
 # The module options that name the artifact (one of them), and master_image_path (an XDPath given whole).
 ARTIFACT_OPTIONS = ("master_image_path", "azure_disk", "aws_ami", "gcp_image", "gcp_instance_template")
+# The options that name the machine profile (at most one).
+PROFILE_OPTIONS = ("machine_profile_path", "gcp_machine_profile")
 
 
 def artifact_spec():
@@ -29,6 +34,20 @@ def artifact_spec():
         gcp_image=dict(type="str"),
         gcp_instance_template=dict(type="str"),
     )
+
+
+def profile_spec():
+    """The argument spec of the machine-profile options (catalog create and image update)."""
+    return dict(machine_profile_path=dict(type="str"), gcp_machine_profile=dict(type="str"))
+
+
+def _xdpath(path, option, what):
+    """(option, folder, matcher, description) of an XDPath given whole."""
+    if not path.lower().startswith(W.HOSTING_UNITS.lower()):
+        raise IPSError("%s must be an XDPath starting with %s (got %r)." % (option, W.HOSTING_UNITS, path))
+    relative = path[len(W.HOSTING_UNITS):].partition("\\")[2]
+    folder, _sep, name = relative.rpartition("\\")
+    return option, folder, lambda n: n.lower() == name.lower(), "%s %s" % (what, path)
 
 
 def locate(params):
@@ -46,22 +65,38 @@ def locate(params):
         wanted = W.GCP_IMAGE.format(name=params["gcp_image"]).lower()
         return "gcp_image", W.GCP_IMAGES_FOLDER, lambda n: n.lower() == wanted, "the GCP image '%s'" % params["gcp_image"]
     if params.get("gcp_instance_template"):
-        wanted = W.GCP_TEMPLATE.format(name=params["gcp_instance_template"]).lower()
-        return ("gcp_instance_template", W.GCP_TEMPLATES_FOLDER, lambda n: n.lower() == wanted,
-                "the GCP instance template '%s'" % params["gcp_instance_template"])
+        raise IPSError("gcp_instance_template: MCS on Google Cloud takes an instance template as the catalog's machine profile, "
+                       "not as its master image. Give the disk image as gcp_image and the template '%s' as gcp_machine_profile."
+                       % params["gcp_instance_template"])
     if params.get("master_image_path"):
-        path = params["master_image_path"]
-        if not path.lower().startswith(W.HOSTING_UNITS.lower()):
-            raise IPSError("master_image_path must be an XDPath starting with %s (got %r)." % (W.HOSTING_UNITS, path))
-        relative = path[len(W.HOSTING_UNITS):].partition("\\")[2]
-        folder, _sep, name = relative.rpartition("\\")
-        return "master_image_path", folder, lambda n: n.lower() == name.lower(), "the image %s" % path
+        return _xdpath(params["master_image_path"], "master_image_path", "the image")
     return None
+
+
+def locate_profile(params):
+    """(option, folder, matcher, description) of the machine profile the options name; None if none is named."""
+    if params.get("gcp_machine_profile"):
+        wanted = W.GCP_TEMPLATE.format(name=params["gcp_machine_profile"]).lower()
+        return ("gcp_machine_profile", W.GCP_TEMPLATES_FOLDER, lambda n: n.lower() == wanted,
+                "the GCP instance template '%s'" % params["gcp_machine_profile"])
+    if params.get("machine_profile_path"):
+        return _xdpath(params["machine_profile_path"], "machine_profile_path", "the machine profile")
+    return None
+
+
+def resolve_profile(client, connection, pool, params):
+    """The XDPath of the machine profile in the hosting unit, or None when no profile option is given."""
+    located = locate_profile(params)
+    return _find(client, connection, pool, located) if located else None
 
 
 def resolve(client, connection, pool, params):
     """The XDPath of the artifact in the hosting unit (looked up through the cache, then with noCache)."""
-    option, folder, match, what = locate(params)
+    return _find(client, connection, pool, locate(params))
+
+
+def _find(client, connection, pool, located):
+    option, folder, match, what = located
     found = client.find_resource(connection, pool, folder, match)
     if found is None:
         raise IPSError("%s (%s) is not in hosting unit '%s', not even with a fresh (noCache) look-up: check %s, and that the "
@@ -87,6 +122,7 @@ def catalog_summary(raw):
         "master_image_path": image.get(W.RESOURCE_XDPATH.json),
         "master_image_name": image.get(W.NAME.json),
         "master_image_note": scheme.get(W.SCHEME_MASTER_IMAGE_NOTE.json),
+        "machine_profile_path": (scheme.get(W.SCHEME_MACHINE_PROFILE.json) or {}).get(W.RESOURCE_XDPATH.json),
         "image_definition": _name(version.get(W.ASSIGN_VERSION_FIELDS["definition"].json)),
         "image_version": (version.get(W.ASSIGN_VERSION_FIELDS["version"].json) or {}).get(W.VERSION_NUMBER.json),
     }
@@ -117,8 +153,11 @@ def version_summary(raw):
             "resource_pools": [_name(p) for p in specs[0].get(W.SPEC_RESOURCE_POOLS.json) or []]}
 
 
-def on_target(summary, path=None, definition=None, version=None):
-    """Whether the catalog is already on the image path (and no image version), or on that image version."""
+def on_target(summary, path=None, definition=None, version=None, profile=None):
+    """Whether the catalog is already on the image path (and no image version), or on that image version, and on the
+    machine profile when one is asked for."""
+    if profile and (summary.get("machine_profile_path") or "").lower() != profile.lower():
+        return False
     if definition:
         return (str(summary["image_definition"] or "").lower() == definition.lower() and str(summary["image_version"]) == str(version))
     return (summary["master_image_path"] or "").lower() == (path or "").lower() and not summary["image_definition"]

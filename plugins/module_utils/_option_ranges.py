@@ -56,6 +56,7 @@ RANGES = {
     "source.preflight.timeout": (1, 3600, "seconds to wait for vCenter"),
     # the MCS last mile (ips_mcs_catalog, ips_mcs_catalog_image) and the PVS one (ips_pvs_vdisk)
     "machine_count": (0, 10000, "machines the catalog creates"),
+    "disk_size_gb": (10, 65536, "GB of the template's boot disk"),
     "reboot.duration": (-1, 10080, "minutes, -1 at the next shutdown"),
     "reboot.warning_duration": (0, 10080, "minutes of warning before a restart"),
     "reboot.warning_repeat_interval": (0, 10080, "minutes between two warnings"),

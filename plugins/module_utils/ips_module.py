@@ -59,23 +59,25 @@ _ERROR_RESULT_FIELDS = {
 }
 
 
-def client_from_params(p, cls=None, **extra):
+def client_from_params(p, cls=None, credentials=None, **extra):
     """An IPSClient (or `cls`, e.g. the DaaS client, with `extra` arguments) from the auth options (a module's params, or an
-    action plugin's args); IPSError names what is missing."""
+    action plugin's args); IPSError names what is missing. `credentials` (customer id, client id, secret) replace the
+    Citrix Cloud API client's (the DaaS client on premises signs in as a Citrix administrator instead)."""
     # Imported here so modules that never call the service don't pay for it.
     from ansible_collections.citrix_community.ips.plugins.module_utils._auth import default_cache_dir
     from ansible_collections.citrix_community.ips.plugins.module_utils._client import IPSClient
 
-    missing = ["%s (or %s)" % (opt, env) for opt, env in _REQUIRED_AUTH if not p.get(opt)]
+    missing = [] if credentials else ["%s (or %s)" % (opt, env) for opt, env in _REQUIRED_AUTH if not p.get(opt)]
     if missing:
         raise IPSError("Citrix Cloud credentials are incomplete: set %s. Create an API client under "
                        "Identity and Access Management > API Access." % ", ".join(missing))
     if p["max_retries"] < 0:
         raise IPSError("max_retries must be 0 or more, got %s." % p["max_retries"])
+    customer_id, client_id, client_secret = credentials or (p["customer_id"], p["client_id"], p["client_secret"])
     return (cls or IPSClient)(
-        customer_id=p["customer_id"],
-        client_id=p["client_id"],
-        client_secret=p["client_secret"],
+        customer_id=customer_id,
+        client_id=client_id,
+        client_secret=client_secret,
         region=p["region"],
         api_url=p["api_url"],
         validate_certs=p["validate_certs"],

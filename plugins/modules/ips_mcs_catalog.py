@@ -27,6 +27,7 @@ extends_documentation_fragment:
   - citrix_community.ips.auth
   - citrix_community.ips.daas
   - citrix_community.ips.daas.ARTIFACT
+  - citrix_community.ips.daas.PROFILE
 attributes:
   check_mode:
     support: full
@@ -94,7 +95,8 @@ options:
   extra_provisioning_scheme:
     description:
       - Fields of the request's C(ProvisioningScheme) the module does not set (for example C(CustomProperties),
-        C(MachineProfilePath), C(NetworkMapping), C(MachineAccountCreationRules), C(ServiceOfferingPath)).
+        C(NetworkMapping), C(MachineAccountCreationRules), C(ServiceOfferingPath)). The machine profile has its own
+        options, O(machine_profile_path) and O(gcp_machine_profile).
     type: dict
   wait:
     description: Follow the creation job until it ends.
@@ -138,6 +140,10 @@ master_image_path:
   description: The image the catalog was created on (the XDPath found in the resource pool); null with O(image_version).
   returned: always
   type: str
+machine_profile_path:
+  description: The machine profile the catalog was created with (the XDPath found in the resource pool); null without one.
+  returned: always
+  type: str
 job:
   description: The creation job (see M(citrix_community.ips.ips_mcs_catalog_image)); null when nothing was submitted.
   returned: always
@@ -160,7 +166,7 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._waiter impor
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule
 
 
-def desired_body(p, pool_name, path):
+def desired_body(p, pool_name, path, profile=None):
     """The create request: the minimal documented fields, then the pass-through ones (JSON names from _daas_wire only)."""
     f, s = W.CREATE_CATALOG_FIELDS, W.CREATE_SCHEME_FIELDS
     scheme = dict(p["extra_provisioning_scheme"] or {})
@@ -171,6 +177,8 @@ def desired_body(p, pool_name, path):
         scheme[s["image_version"].json] = {v["definition"].json: p["image_version"]["definition"], v["version"].json: p["image_version"]["version"]}
     else:
         scheme[s["master_image_path"].json] = path
+    if profile:
+        scheme[s["machine_profile_path"].json] = profile
     if p["note"] is not None:
         scheme[s["note"].json] = p["note"]
     body = dict(p["extra_body"] or {})
@@ -193,7 +201,7 @@ def running_create(client, name):
 def main(mod):
     p = mod.params
     client = mod.client
-    result = {"resumed": False, "job": None, "master_image_path": None, "request": None}
+    result = {"resumed": False, "job": None, "master_image_path": None, "machine_profile_path": None, "request": None}
     # find what exists: the catalog by name, a creation of it still running
     existing = client.get("catalog", {"catalog": p["name"]})
     if existing is not None:
@@ -207,7 +215,8 @@ def main(mod):
                            "of the hosting unit." % (p["resource_pool"], client.site_id))
         if not p["image_version"]:
             result["master_image_path"] = _mcs.resolve(client, pool[0], pool[1], p)
-        result["request"] = desired_body(p, pool[2], result["master_image_path"])
+        result["machine_profile_path"] = _mcs.resolve_profile(client, pool[0], pool[1], p)
+        result["request"] = desired_body(p, pool[2], result["master_image_path"], result["machine_profile_path"])
         if mod.check_mode:
             mod.exit(changed=True, catalog=None, **result)
         job = client.submit_image_change("catalog_create", None, result["request"], result["master_image_path"])
@@ -244,8 +253,9 @@ def run():
     )
     spec.update(daas_argument_spec())
     spec.update(_mcs.artifact_spec())
+    spec.update(_mcs.profile_spec())
     images = list(_mcs.ARTIFACT_OPTIONS) + ["image_version"]
-    IPSModule(spec, client_factory=from_params, supports_check_mode=True, mutually_exclusive=[images],
+    IPSModule(spec, client_factory=from_params, supports_check_mode=True, mutually_exclusive=[images, list(_mcs.PROFILE_OPTIONS)],
               required_one_of=[images]).run(main)
 
 

@@ -27,6 +27,7 @@ extends_documentation_fragment:
   - citrix_community.ips.auth
   - citrix_community.ips.daas
   - citrix_community.ips.daas.ARTIFACT
+  - citrix_community.ips.daas.PROFILE
 attributes:
   check_mode:
     support: full
@@ -163,6 +164,7 @@ catalog:
     master_image_path: XDHyp:\HostingUnits\azure-unit\image.folder\rg-images.resourcegroup\win11-prepared.manageddisk
     master_image_name: win11-prepared.manageddisk
     master_image_note: Migrated with Image Portability
+    machine_profile_path: null
     image_definition: null
     image_version: null
 master_image_path:
@@ -175,6 +177,17 @@ previous_master_image_path:
   returned: always
   type: str
   sample: XDHyp:\HostingUnits\azure-unit\image.folder\rg-images.resourcegroup\win11-old.manageddisk
+machine_profile_path:
+  description:
+    - The machine profile the catalog was asked to use (the XDPath found in the hosting unit). It is null without
+      O(machine_profile_path) or O(gcp_machine_profile); the catalog then keeps its profile.
+    - With a profile, the task changes nothing only when the catalog is on both the image and the profile.
+  returned: always
+  type: str
+previous_machine_profile_path:
+  description: The catalog's machine profile before the task (C(MachineProfile) in the catalog, an inferred name).
+  returned: always
+  type: str
 job:
   description: The DaaS job that changed the catalog; null when nothing was submitted.
   returned: always
@@ -219,7 +232,7 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._waiter impor
 from ansible_collections.citrix_community.ips.plugins.module_utils.ips_module import IPSModule
 
 
-def desired_body(p, path):
+def desired_body(p, path, profile=None):
     """The $UpdateProvisioningScheme request (JSON names from _daas_wire only)."""
     f = W.UPDATE_IMAGE_FIELDS
     body = dict(p["extra_body"] or {})
@@ -232,6 +245,8 @@ def desired_body(p, path):
         body[f["master_image_path"].json] = path
         if p["note"] is not None:
             body[f["note"].json] = p["note"]
+    if profile:
+        body[f["machine_profile_path"].json] = profile
     body[f["store_old_image"].json] = p["store_old_image"]
     if p["minimum_functional_level"]:
         body[f["minimum_functional_level"].json] = p["minimum_functional_level"]
@@ -251,10 +266,13 @@ def main(mod):
     _mcs.refuse_unless_mcs(raw)
     before = _mcs.catalog_summary(raw)
     connection, pool, pool_name = _mcs.pool_and_connection(raw)
-    path = None
+    path = profile = None
     if not p["rollback"] and not p["image_version"]:
         path = _mcs.resolve(client, connection, pool_name or pool, p)
-    result = {"previous_master_image_path": before["master_image_path"], "master_image_path": path, "resumed": False, "job": None}
+    if not p["rollback"]:
+        profile = _mcs.resolve_profile(client, connection, pool_name or pool, p)
+    result = {"previous_master_image_path": before["master_image_path"], "master_image_path": path,
+              "previous_machine_profile_path": before["machine_profile_path"], "machine_profile_path": profile, "resumed": False, "job": None}
     # decide
     version = p["image_version"] or {}
     # an update of this catalog still running: to this image, attach to it; to another one, the catalog is not settled,
@@ -262,10 +280,11 @@ def main(mod):
     running = _mcs.running_update(client, before["id"])
     job = running if running and path and not p["rollback"] and \
         (running["parameters"].get(W.JOB_PARAM_IMAGE_PATH) or "").lower() == path.lower() else None
-    if running is None and not p["rollback"] and _mcs.on_target(before, path, version.get("definition"), version.get("version")):
+    if running is None and not p["rollback"] and _mcs.on_target(before, path, version.get("definition"), version.get("version"), profile):
         mod.exit(changed=False, catalog=before, **result)
     if mod.diff_mode:
-        result["diff"] = {"before": {"master_image_path": before["master_image_path"]}, "after": {"master_image_path": path or "(rollback)"}}
+        result["diff"] = {"before": {"master_image_path": before["master_image_path"], "machine_profile_path": before["machine_profile_path"]},
+                          "after": {"master_image_path": path or "(rollback)", "machine_profile_path": profile or before["machine_profile_path"]}}
     if mod.check_mode:
         mod.exit(changed=True, catalog=before, **result)
     # submit (or attach), wait, shape
@@ -274,7 +293,7 @@ def main(mod):
     elif p["rollback"]:
         job = client.submit("catalog_rollback_image", {"catalog": before["id"]}, dict(p["extra_body"] or {}))
     else:
-        job = client.submit_image_change("catalog_update_image", {"catalog": before["id"]}, desired_body(p, path), path)
+        job = client.submit_image_change("catalog_update_image", {"catalog": before["id"]}, desired_body(p, path, profile), path)
     waiter = for_options(p["wait"], p["wait_timeout"], p["wait_sleep"])
     job = client.wait(job, waiter, "The image update of catalog '%s'" % before["name"])
     if job["state"] == "warning":
@@ -301,8 +320,9 @@ def run():
     )
     spec.update(daas_argument_spec())
     spec.update(_mcs.artifact_spec())
+    spec.update(_mcs.profile_spec())
     images = list(_mcs.ARTIFACT_OPTIONS) + ["image_version"]
-    mod = IPSModule(spec, client_factory=from_params, supports_check_mode=True, mutually_exclusive=[images])
+    mod = IPSModule(spec, client_factory=from_params, supports_check_mode=True, mutually_exclusive=[images, list(_mcs.PROFILE_OPTIONS)])
     named = [o for o in images if mod.params[o]]
     if mod.params["rollback"] and named:
         mod.fail("rollback returns the catalog to its previous image; it takes no %s. Remove one of them." % named[0])

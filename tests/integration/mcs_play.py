@@ -1,6 +1,7 @@
 """Run an MCS playbook (the ips_mcs_* modules) against the lab's DaaS stand-in, and read the lab back.
 
-The modules find the DaaS API through CITRIX_DAAS_URL (the lab's IPS_LAB_DAAS_URL) and the site from /me.
+The modules find the DaaS API through CITRIX_DAAS_URL (the lab's IPS_LAB_DAAS_URL; ONPREM_ENV switches to its
+on-premises Orchestration API with the lab's Citrix admin) and the site from /me.
 Jobs of the DaaS stand-in take `daas_job_seconds` of lab time (JOB_SECONDS here); the plays look every second (wait_sleep: 1).
 """
 
@@ -30,19 +31,26 @@ class Run(object):
         return json.loads(self._results_file.read_text())
 
 
-def run_play(lab_env, tmp_path, play, extra_vars=None, check=False):
+def run_play(lab_env, tmp_path, play, extra_vars=None, check=False, env_extra=None):
     path = tmp_path / "mcs.yml"
-    path.write_text(play.replace("#IMAGE#\n", IMAGE_ARGS))
+    path.write_text(play.replace("#IMAGE#\n", IMAGE_ARGS).replace("#PROFILE#\n", PROFILE_ARGS))
     extra_vars = dict(extra_vars or {}, results_file=str(tmp_path / "results.json"))
     env = dict(os.environ)
     env.update(lab_env)
     env.update(CITRIX_DAAS_URL=lab_env["IPS_LAB_DAAS_URL"], ANSIBLE_NOCOLOR="1", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
                ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False", XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    env.update(env_extra or {})
     cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e", json.dumps(extra_vars), str(path)]
     if check:
         cmd.append("--check")
     return Run(subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False),
                tmp_path / "results.json")
+
+
+def onprem_env(lab_env):
+    """The environment that points the modules at the lab's on-premises Orchestration API, signing in as its admin."""
+    return {"CITRIX_DAAS_URL": lab_env["IPS_LAB_DAAS_ONPREM_URL"], "CITRIX_DAAS_USERNAME": lab_env["IPS_LAB_DAAS_ADMIN_USER"],
+            "CITRIX_DAAS_PASSWORD": lab_env["IPS_LAB_DAAS_ADMIN_PASSWORD"]}
 
 
 def catalog(lab_env, name):
@@ -62,6 +70,9 @@ IMAGE_ARGS = """        azure_disk: "{{ azure_disk | default(omit) }}"
         aws_ami: "{{ aws_ami | default(omit) }}"
         gcp_image: "{{ gcp_image | default(omit) }}"
 """
+# The machine-profile option of the update and create (GCP: an instance template), omitted unless set.
+PROFILE_ARGS = """        gcp_machine_profile: "{{ gcp_machine_profile | default(omit) }}"
+"""
 
 # The three paths for one cloud: update an existing catalog (check mode first, then for real, then again), create a
 # catalog (check mode, real, again), make an image version and assign it (real, again); the registered results go to
@@ -77,6 +88,7 @@ PATHS_PLAY = """
         note: from integration
         wait_sleep: 1
 #IMAGE#
+#PROFILE#
       check_mode: true
       register: update_check
     - name: Update
@@ -85,6 +97,7 @@ PATHS_PLAY = """
         note: from integration
         wait_sleep: 1
 #IMAGE#
+#PROFILE#
       register: update
     - name: Update again
       citrix_community.ips.ips_mcs_catalog_image:
@@ -92,6 +105,7 @@ PATHS_PLAY = """
         note: from integration
         wait_sleep: 1
 #IMAGE#
+#PROFILE#
       register: update_again
     - name: Info
       citrix_community.ips.ips_mcs_info:
@@ -104,6 +118,7 @@ PATHS_PLAY = """
         session_support: MultiSession
         wait_sleep: 1
 #IMAGE#
+#PROFILE#
       check_mode: true
       register: create_check
     - name: Create
@@ -113,6 +128,7 @@ PATHS_PLAY = """
         session_support: MultiSession
         wait_sleep: 1
 #IMAGE#
+#PROFILE#
       register: create
     - name: Create again
       citrix_community.ips.ips_mcs_catalog:
@@ -120,6 +136,7 @@ PATHS_PLAY = """
         resource_pool: "{{ pool }}"
         wait_sleep: 1
 #IMAGE#
+#PROFILE#
       register: create_again
     - name: Image version, shared and assigned to the new catalog
       citrix_community.ips.ips_mcs_image_version:
@@ -149,7 +166,7 @@ PATHS_PLAY = """
 """
 
 
-def assert_paths(lab_env, run, existing, new_catalog, definition, path):
+def assert_paths(lab_env, run, existing, new_catalog, definition, path, profile=None):
     """What PATHS_PLAY must leave: `existing` moved to `path`, `new_catalog` made on it, a version of `definition` from it assigned
     to `new_catalog`; every re-run unchanged; check mode submitted nothing (one job per real change)."""
     run.assert_ok()
@@ -167,4 +184,9 @@ def assert_paths(lab_env, run, existing, new_catalog, definition, path):
     assigned = catalog(lab_env, new_catalog)["ProvisioningScheme"]["CurrentImageVersion"]
     assert assigned["ImageDefinition"]["Name"] == definition
     assert len(jobs(lab_env)) == 4
-    assert lab_env["CITRIX_CLOUD_CLIENT_SECRET"] not in run.output
+    if profile:  # the machine profile: sent with the update and the create, kept on both catalogs, returned
+        assert r["update"]["machine_profile_path"] == profile and r["update"]["catalog"]["machine_profile_path"] == profile
+        assert r["create"]["machine_profile_path"] == profile and r["create"]["catalog"]["machine_profile_path"] == profile
+        for name in (existing, new_catalog):
+            assert catalog(lab_env, name)["ProvisioningScheme"]["MachineProfile"]["XDPath"] == profile
+    assert lab_env["CITRIX_CLOUD_CLIENT_SECRET"] not in run.output and lab_env["IPS_LAB_DAAS_ADMIN_PASSWORD"] not in run.output

@@ -1,5 +1,12 @@
 """The DaaS REST stand-in (/cvad/manage on the Citrix Cloud stand-in): its own rules, against a real
-moto server holding real AMIs (the hosting unit's resources are read from it, never invented)."""
+moto server holding real AMIs (the hosting unit's resources are read from it, never invented); and the
+same site on premises (/citrix/orchestration/api) with the Delivery Controller's own sign-in."""
+
+import base64
+import json
+import re
+import urllib.request
+import uuid
 
 import pytest
 from ipslab_helpers import Api, lab_config
@@ -199,3 +206,134 @@ def test_image_definition_version_share_and_assign(daas):
     scheme = daas("GET", "/MachineCatalogs/lab-mcs-catalog-aws").json["ProvisioningScheme"]
     assert scheme["CurrentImageVersion"]["ImageVersion"]["Number"] == 1
     assert scheme["MasterImage"]["Name"] == "daas-version (%s).template" % ami
+
+
+ONPREM = "/citrix/orchestration/api"
+
+
+@pytest.fixture()
+def onprem(tmp_path):
+    """The stand-in's on-premises Orchestration API (no cloud plane needed for these rules)."""
+    config = lab_config(daas_job_seconds=0, daas_admin_user="LAB\\ctxadmin", daas_admin_password="pw-" + uuid.uuid4().hex, token_ttl=600)
+    server = start_in_thread(str(tmp_path / "state"), config)
+    api = Api(server, config)
+    api.server = server
+    yield api
+    server.stop()
+
+
+def basic(user, password):
+    return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+
+
+def test_onprem_sign_in_routes_and_tokens(onprem):
+    cfg = onprem.config
+    nobody = onprem.send("POST", ONPREM + "/tokens")
+    assert nobody.status == 401 and nobody.headers["WWW-Authenticate"].startswith("Basic")
+    wrong = onprem.send("POST", ONPREM + "/tokens", headers={"Authorization": basic(cfg["daas_admin_user"], "nope")})
+    assert wrong.status == 401 and cfg["daas_admin_password"] not in wrong.raw.decode()
+    assert onprem.send("GET", ONPREM + "/tokens", headers={"Authorization": basic(cfg["daas_admin_user"], "x")}).status == 405
+    signed = onprem.send("POST", ONPREM + "/tokens", headers={"Authorization": basic("lab\\CTXADMIN", cfg["daas_admin_password"])})
+    assert signed.status == 200, signed.raw
+    assert signed.json["CustomerId"] == "CitrixOnPremises" and signed.json["Principal"] == cfg["daas_admin_user"]
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", signed.json["ExpiresAt"]), signed.json
+    headers = {"Authorization": "CWSAuth bearer=%s" % signed.json["Token"], "Citrix-CustomerId": "CitrixOnPremises"}
+    me = onprem.send("GET", ONPREM + "/me", headers=headers)
+    assert me.status == 200 and me.json["Customers"][0]["Id"] == "CitrixOnPremises"
+    site = me.json["Customers"][0]["Sites"][0]["Id"]
+    assert onprem.send("GET", ONPREM + "/CitrixOnPremises/Sites/" + site, headers=headers).json["Id"] == site
+    scoped = dict(headers, **{"Citrix-InstanceId": site})
+    catalogs = onprem.send("GET", "%s/CitrixOnPremises/%s/MachineCatalogs" % (ONPREM, site), headers=scoped)
+    assert catalogs.status == 200 and "lab-mcs-catalog" in [c["Name"] for c in catalogs.json["Items"]]
+    # a long-running call answers with the job on the on-premises base
+    made = onprem.send("POST", "%s/CitrixOnPremises/%s/ImageDefinitions?async=true" % (ONPREM, site), headers=scoped,
+                       body={"Name": "onprem-def", "OsType": "Windows", "VDASessionSupport": "MultiSession"})
+    assert made.status == 202 and made.headers["Location"].startswith("%s/CitrixOnPremises/%s/Jobs/" % (ONPREM, site)), made.raw
+    job = onprem.send("GET", made.headers["Location"], headers=scoped)
+    assert job.status == 200 and job.json["Type"] == "CreateImageDefinition"
+    # what a Delivery Controller does not serve, or not to this caller
+    assert onprem.send("GET", "%s/CitrixOnPremises/%s/MachineCatalogs" % (ONPREM, uuid.uuid4()), headers=scoped).status == 404
+    assert onprem.send("GET", "%s/OtherCustomer/%s/MachineCatalogs" % (ONPREM, site), headers=scoped).status == 404
+    assert onprem.send("GET", "%s/CitrixOnPremises/%s/me" % (ONPREM, site), headers=scoped).status == 404
+    anonymous = {k: v for k, v in scoped.items() if k != "Authorization"}
+    assert onprem.send("GET", "%s/CitrixOnPremises/%s/MachineCatalogs" % (ONPREM, site), headers=anonymous).status == 401
+    cloud = dict(onprem.auth_headers(), **{"Citrix-InstanceId": site})
+    assert onprem.send("GET", "%s/CitrixOnPremises/%s/MachineCatalogs" % (ONPREM, site), headers=cloud).status == 401
+    assert onprem.send("GET", BASE + "/MachineCatalogs", headers=scoped).status == 401
+    # the token expires on the lab clock like a cloud one
+    onprem.server.admin.advance_clock(601)
+    assert onprem.send("GET", "%s/CitrixOnPremises/%s/MachineCatalogs" % (ONPREM, site), headers=scoped).status == 401
+
+
+@pytest.fixture()
+def gcp_daas(tmp_path):
+    """The DaaS stand-in on the lab's GCE plane (run in-process). The plane makes images only from a GCS object, and
+    this file runs without the GCS emulator, so one READY image is put into the plane's own state as images.insert
+    leaves it; the instance templates are made through the plane's API and its rules."""
+    from ips_lab.planes import gce_plane
+
+    token = "gce-" + uuid.uuid4().hex
+    (tmp_path / "gce").mkdir()
+    plane = gce_plane.start(str(tmp_path / "gce"), {"project": "ips-lab", "token": token, "gcs_url": "http://127.0.0.1:9",
+                                                    "operation_seconds": 0})
+    base = "%s/compute/v1/projects/ips-lab/global" % plane.url
+    plane.plane.store.put("image", "gcp-master", {
+        "kind": "compute#image", "id": "1", "name": "gcp-master", "status": "READY", "diskSizeGb": "10", "sourceType": "RAW",
+        "selfLink": base + "/images/gcp-master", "archiveSizeBytes": "1"})
+    config = lab_config(gce={"url": plane.url, "project": "ips-lab", "token": token}, daas_job_seconds=10)
+    server = start_in_thread(str(tmp_path / "state"), config)
+    api = Api(server, config)
+    site = api.send("GET", BASE + "/me", headers=api.auth_headers()).json["Customers"][0]["Sites"][0]["Id"]
+
+    def call(method, path, body=None):
+        return api.send(method, BASE + path, body, headers=dict(api.auth_headers(), **{"Citrix-InstanceId": site}))
+
+    def make_template(name):
+        body = {"name": name, "properties": {"machineType": "n2-standard-4", "disks": [
+            {"boot": True, "initializeParams": {"sourceImage": "global/images/gcp-master", "diskSizeGb": "10"}}]}}
+        req = urllib.request.Request(base + "/instanceTemplates", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.status == 200
+
+    call.admin, call.make_template = server.admin, make_template
+    yield call
+    server.stop()
+    plane.stop()
+
+
+GCP_UNIT = "XDHyp:\\HostingUnits\\lab-gcp-pool\\"
+
+
+def test_gcp_template_is_a_machine_profile_not_a_master_image(gcp_daas):
+    image, template = GCP_UNIT + "images.folder\\gcp-master.image", GCP_UNIT + "instanceTemplates.folder\\gcp-tpl.template"
+    catalog = "/MachineCatalogs/lab-mcs-catalog-gcp/$UpdateProvisioningScheme?async=true"
+    listing = "/hypervisors/lab-gcp/resourcePools/lab-gcp-pool/resources?path=instanceTemplates.folder&children=true"
+    assert gcp_daas("GET", listing).json["Children"] == []  # cached now, before the template exists
+    gcp_daas.make_template("gcp-tpl")
+    # the profile must be among the pool's resources, seen through the same cache as images
+    stale = gcp_daas("POST", catalog, {"MasterImagePath": image, "MachineProfilePath": template})
+    assert stale.status == 400 and "machine profile" in stale.json["detail"] and "could not find" in stale.json["detail"], stale.raw
+    assert gcp_daas("GET", listing + "&noCache=true").json["Children"][0]["XDPath"] == template
+    # a template as the master image is refused on GCP
+    refused = gcp_daas("POST", catalog, {"MasterImagePath": template})
+    assert refused.status == 400 and "machine profile" in refused.json["detail"] and "instance template" in refused.json["detail"], refused.raw
+    definition = {"Name": "gcp-def", "OsType": "Windows", "VDASessionSupport": "SingleSession",
+                  "AssignedHypervisorConnection": {"HypervisorConnection": "lab-gcp"}}
+    version = gcp_daas("POST", "/ImageDefinitions?async=false", definition)
+    assert version.status in (200, 201), version.raw
+    as_version = gcp_daas("POST", "/ImageDefinitions/gcp-def/ImageVersions?async=true",
+                          {"MasterImagePath": template, "ResourcePool": "lab-gcp-pool", "ImageScheme": {}})
+    assert as_version.status == 400 and "instance template" in as_version.json["detail"], as_version.raw
+    missing = gcp_daas("POST", catalog, {"MasterImagePath": image, "MachineProfilePath": GCP_UNIT + "instanceTemplates.folder\\nope.template"})
+    assert missing.status == 400 and "machine profile" in missing.json["detail"] and "nope.template" in missing.json["detail"], missing.raw
+    # the image as master, the template as profile: kept on the scheme and returned in the catalog
+    job = job_of(gcp_daas, gcp_daas("POST", catalog, {"MasterImagePath": image, "MachineProfilePath": template}))
+    assert finish(gcp_daas, job)["Status"] == "Complete"
+    scheme = gcp_daas("GET", "/MachineCatalogs/lab-mcs-catalog-gcp").json["ProvisioningScheme"]
+    assert scheme["MasterImage"]["XDPath"] == image and scheme["MachineProfile"]["XDPath"] == template
+    body = {"Name": "gcp-new", "AllocationType": "Random", "ProvisioningType": "MCS", "SessionSupport": "SingleSession",
+            "ProvisioningScheme": {"ResourcePool": "lab-gcp-pool", "MasterImagePath": image, "MachineProfilePath": template}}
+    job = job_of(gcp_daas, gcp_daas("POST", "/MachineCatalogs?async=true", body))
+    assert finish(gcp_daas, job)["Status"] == "Complete"
+    assert gcp_daas("GET", "/MachineCatalogs/gcp-new").json["ProvisioningScheme"]["MachineProfile"]["XDPath"] == template

@@ -86,7 +86,7 @@ def test_needs_the_lab_token(gce):
 
 
 @pytest.mark.skipif(not shutil.which("tar"), reason="GNU tar makes the sparse archive")
-def test_image_from_sparse_raw_then_disk(gce):
+def test_image_from_sparse_raw_then_disk_and_template(gce):
     archive = sparse_raw_tar_gz(gce.tmp)
     assert archive.stat().st_size < 16 * 1024 * 1024
     source = upload(gce, archive)
@@ -114,6 +114,60 @@ def test_image_from_sparse_raw_then_disk(gce):
     disk = gce.session.get(disks + "/win-disk-1", timeout=10).json()
     assert disk["status"] == "READY" and disk["sizeGb"] == "2" and disk["sourceImageId"] == image["id"]
     assert gce.session.get(gce.base + "/zones/nowhere-1/disks", timeout=10).status_code == 404
+    template_rules(gce)
+
+
+def template_rules(gce):
+    """instanceTemplates of the READY image win-img-1 and the READY disk win-disk-1 (made above)."""
+    templates = gce.base + "/global/instanceTemplates"
+
+    def body(name="tpl-1", **props):
+        init = {"sourceImage": "global/images/win-img-1", "diskType": "pd-balanced", "diskSizeGb": "2"}
+        properties = {"machineType": "n2-standard-4", "disks": [{"boot": True, "autoDelete": True, "initializeParams": init}],
+                      "networkInterfaces": [{"network": "global/networks/default"}]}
+        return {"name": name, "description": "MCS", "properties": dict(properties, **props)}
+
+    answer = gce.session.post(templates, json=body(), timeout=10)
+    assert answer.status_code == 200, answer.text
+    op = gce.session.post(gce.base + "/global/operations/%s/wait" % answer.json()["name"], timeout=60).json()
+    assert op["status"] == "DONE" and "error" not in op and op["targetLink"].endswith("/global/instanceTemplates/tpl-1")
+    made = gce.session.get(templates + "/tpl-1", timeout=10).json()
+    assert made["kind"] == "compute#instanceTemplate" and made["properties"]["machineType"] == "n2-standard-4"
+    assert made["properties"]["disks"][0]["initializeParams"]["sourceImage"] == "global/images/win-img-1" and "pending" not in made
+    assert [t["name"] for t in gce.session.get(templates, timeout=10).json()["items"]] == ["tpl-1"]
+    again = gce.session.post(templates, json=body(), timeout=10)
+    assert again.status_code == 409 and again.json()["error"]["errors"][0]["reason"] == "alreadyExists"
+    on_disk = gce.session.post(templates, json=body("tpl-disk", disks=[{"boot": True, "source": "win-disk-1"}]), timeout=10)
+    assert on_disk.status_code == 200, on_disk.text
+    # while its operation runs the template is not there yet (and cannot be deleted); then it is
+    if on_disk.json()["status"] != "DONE" and gce.session.get(templates + "/tpl-disk", timeout=10).status_code != 200:
+        assert gce.session.delete(templates + "/tpl-disk", timeout=10).status_code == 404
+    gce.session.post(gce.base + "/global/operations/%s/wait" % on_disk.json()["name"], timeout=60)
+    bad = {
+        "zonal machine type URL": (400, body("t2", machineType="zones/us-central1-a/machineTypes/n2-standard-4")),
+        "no machine type": (400, body("t2", machineType=None)),
+        "no boot disk": (400, body("t2", disks=[{"initializeParams": {"sourceImage": "global/images/win-img-1"}}])),
+        "two boot disks": (400, body("t2", disks=[{"boot": True, "source": "win-disk-1"}] * 2)),
+        "missing image": (404, body("t2", disks=[{"boot": True, "initializeParams": {"sourceImage": "global/images/no-such"}}])),
+        "disk smaller than the image": (400, body("t2", disks=[{"boot": True, "initializeParams": {
+            "sourceImage": "global/images/win-img-1", "diskSizeGb": "0"}}])),
+        "disk type as a URL": (400, body("t2", disks=[{"boot": True, "initializeParams": {
+            "sourceImage": "global/images/win-img-1", "diskType": "zones/us-central1-a/diskTypes/pd-ssd"}}])),
+        "missing disk": (404, body("t2", disks=[{"boot": True, "source": "no-such-disk"}])),
+        "source and initializeParams": (400, body("t2", disks=[{
+            "boot": True, "source": "win-disk-1", "initializeParams": {"sourceImage": "global/images/win-img-1"}}])),
+        "unknown property": (400, body("t2", colour="blue")),
+        "bad name": (400, body("T2")),
+    }
+    for case, (status, payload) in bad.items():
+        payload["properties"] = dict((k, v) for k, v in payload["properties"].items() if v is not None)
+        answer = gce.session.post(templates, json=payload, timeout=10)
+        assert answer.status_code == status, (case, answer.text)
+        assert answer.json()["error"]["code"] == status
+    assert gce.session.get(templates + "/t2", timeout=10).status_code == 404
+    gone = gce.session.delete(templates + "/tpl-disk", timeout=10)
+    assert gone.status_code == 200 and gone.json()["operationType"] == "delete"
+    assert gce.session.get(templates + "/tpl-disk", timeout=10).status_code == 404
 
 
 @pytest.mark.skipif(not shutil.which("tar"), reason="GNU tar makes the sparse archive")

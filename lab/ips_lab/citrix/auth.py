@@ -55,6 +55,11 @@ class Tokens(object):
             raise ApiError(401, "The client id or client secret is not valid.", field="client_id")
         return self._new_token(customer, values["client_id"])
 
+    def new_token(self, customer, subject):
+        """A token of `customer` for `subject` (the DaaS on-premises sign-in issues its own): (token, expires_at)."""
+        answer = self._new_token(customer, subject)
+        return answer["access_token"], self._clock.now() + float(answer["expires_in"])
+
     def _new_token(self, customer, client_id):
         ttl = self._runtime.get("token_ttl")
         now = self._clock.now()

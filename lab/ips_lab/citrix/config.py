@@ -2,6 +2,7 @@
 /_lab/config may change (common/config.py keeps them)."""
 
 import json
+import secrets
 import uuid
 
 from ..common import rules
@@ -22,7 +23,9 @@ MUTABLE = {
 DEFAULTS = {"host": "127.0.0.1", "port": 0, "token_ttl": 3600, "job_seconds": 4, "progress_step": 1,
             "retention_seconds": rules.RETENTION_SECONDS, "smb": {},
             "moto_url": None, "azure": None, "gce": None,
-            "daas_site_id": None, "daas_job_seconds": 4, "daas_cache_seconds": 3600, "daas_activated": True}
+            "daas_site_id": None, "daas_job_seconds": 4, "daas_cache_seconds": 3600, "daas_activated": True,
+            # the on-premises Orchestration API's Citrix admin (HTTP Basic at <onprem base>/tokens); the password is random per lab
+            "daas_admin_user": "ipslab\\ctxadmin", "daas_admin_password": None}
 REQUIRED = ("customer_id", "client_id", "client_secret", "admin_token", "resource_location_ids")
 
 
@@ -38,5 +41,6 @@ def load_config(config):
     given = {k: v for k, v in (out.get("smb") or {}).items() if v is not None}
     # the DaaS site id: given by the launcher (env IPS_LAB_DAAS_SITE_ID), else one derived from the customer
     out["daas_site_id"] = out["daas_site_id"] or str(uuid.uuid5(uuid.NAMESPACE_URL, "ips-lab-site/" + out["customer_id"]))
+    out["daas_admin_password"] = out["daas_admin_password"] or secrets.token_urlsafe(18)
     out["smb"] = dict({"host": "127.0.0.1", "port": 445}, **given)
     return out

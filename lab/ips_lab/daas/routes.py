@@ -1,12 +1,14 @@
 """The DaaS REST routes the stand-in serves under /cvad/manage (names seen in the generated client,
 reference successor-and-mcs.md section 4). Every route needs the Citrix Cloud token (the Citrix
-stand-in's own check, citrix/auth.py) and, except /me, the site id in Citrix-InstanceId."""
+stand-in's own check, citrix/auth.py) and, except /me, the site id in Citrix-InstanceId. The same
+resource routes are served on premises under /citrix/orchestration/api/CitrixOnPremises/{site}/, with
+the Delivery Controller's own sign-in (onprem.py)."""
 
 import re
 from collections import namedtuple
 
 from ..common.errors import ApiError
-from . import rules
+from . import onprem, rules
 from .site import error
 
 Route = namedtuple("Route", ["method", "pattern", "func", "site"])
@@ -22,7 +24,7 @@ def _flag(req, name):
 def _job_answer(req, job):
     """async=true: 202 + Location of the job (seen); else the initial job in the body."""
     if _flag(req, "async"):
-        return 202, None, {"Location": "%s/Jobs/%s" % (rules.BASE, job["Id"])}
+        return 202, None, {"Location": "%s/Jobs/%s" % (getattr(req, "daas_base", rules.BASE), job["Id"])}
     return 200, job, {}
 
 
@@ -156,13 +158,36 @@ _COMPILED = [(route, re.compile(route.pattern + r"/?\Z", re.IGNORECASE)) for rou
 
 
 def owns(path):
-    return path == rules.BASE or path.startswith(rules.BASE + "/")
+    return any(path == base or path.startswith(base + "/") for base in (rules.BASE, rules.ONPREM_BASE))
 
 
 def dispatch(daas, tokens, req):
-    """Answer one /cvad/manage request: (status, body, headers)."""
-    path = req.route[len(rules.BASE):] or "/"
-    matches = [(route, m.groupdict()) for route, pattern in _COMPILED for m in [pattern.match(path)] if m]
+    """Answer one /cvad/manage or on-premises /citrix/orchestration/api request: (status, body, headers)."""
+    if req.route == rules.ONPREM_BASE or req.route.startswith(rules.ONPREM_BASE + "/"):
+        return _onprem(daas, tokens, req)
+    if req.headers.get("Citrix-CustomerId") == rules.ONPREM_CUSTOMER:
+        raise ApiError(401, "An on-premises token (customer %s) is not valid on Citrix Cloud." % rules.ONPREM_CUSTOMER, field="Authorization")
+    return _route(daas, req, req.route[len(rules.BASE):] or "/", lambda: tokens.check(req.headers), site_only=False)
+
+
+def _onprem(daas, tokens, req):
+    kind, rest = onprem.split(daas, req.route[len(rules.ONPREM_BASE):])
+    if kind == "tokens":
+        return onprem.sign_in(daas, tokens, req)
+    if req.method != "GET" and kind in ("me", "sites"):
+        raise ApiError(405, "%s is not allowed on %s; allowed: GET." % (req.method, req.path), field="method", headers={"Allow": "GET"})
+    onprem.check(tokens, req.headers)
+    if kind == "me":
+        return 200, daas.me(rules.ONPREM_CUSTOMER), {}
+    if kind == "sites":
+        return (200, daas.site(rest), {}) if rest else (200, {"Items": [daas.site()]}, {})
+    req.daas_base = "%s/%s/%s" % (rules.ONPREM_BASE, rules.ONPREM_CUSTOMER, daas.site_id)
+    return _route(daas, req, rest, lambda: None, site_only=True)
+
+
+def _route(daas, req, path, authorize, site_only):
+    """One resource route of ROUTES (site_only: under /{customer}/{site}/, where /me and /Sites are not served)."""
+    matches = [(route, m.groupdict()) for route, pattern in _COMPILED for m in [pattern.match(path)] if m and (route.site or not site_only)]
     if not matches:
         raise error(404, "There is no route %s %s." % (req.method, req.path), "NotFound")
     chosen = [(r, g) for r, g in matches if r.method == req.method]
@@ -170,7 +195,7 @@ def dispatch(daas, tokens, req):
         allowed = ", ".join(sorted(set(r.method for r, g in matches)))
         raise ApiError(405, "%s is not allowed on %s; allowed: %s." % (req.method, req.path, allowed), field="method", headers={"Allow": allowed})
     route, groups = chosen[0]
-    tokens.check(req.headers)
+    authorize()
     if route.site:
         daas.check_instance(req.headers)
     daas.jobs.settle()

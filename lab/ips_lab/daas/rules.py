@@ -6,6 +6,12 @@ or inferred). A wrong name in the collection then fails against the lab instead 
 """
 
 BASE = "/cvad/manage"                                   # seen: api.cloud.com/cvad/manage
+# On-premises Orchestration API on a Delivery Controller (seen: the generated client's on-prem set-up): a token from
+# POST <base>/tokens with HTTP Basic (a Citrix admin), GET <base>/me, then <base>/{customer}/Sites/{site} and every
+# resource route under <base>/{customer}/{site}/.
+ONPREM_BASE = "/citrix/orchestration/api"               # seen
+ONPREM_CUSTOMER = "CitrixOnPremises"                    # seen: the provider's default customer id on premises
+ONPREM_TOKEN_FIELDS = ("Token", "Principal", "UserId", "CustomerId", "ExpiresAt")  # seen (TrustAuthResponse); ExpiresAt RFC3339
 PRODUCT_VERSION = "7.45"                                # inferred: a current cloud site
 ORCHESTRATION_API_VERSION = 125                         # seen name (with its typo) OrchestationApiVersion; value inferred
 

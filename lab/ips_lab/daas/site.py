@@ -44,6 +44,7 @@ class DaasSite(object):
         self.runtime = runtime
         self.customer = config["customer_id"]
         self.site_id = config["daas_site_id"]
+        self.admin = (config.get("daas_admin_user"), config.get("daas_admin_password"))  # the on-premises sign-in (onprem.py)
         self.clouds = {"azure": config.get("azure"), "moto_url": config.get("moto_url"), "gce": config.get("gce")}
         self.jobs = DaasJobs(self.store, clock, runtime)
         for kind, func in (("scheme", self._apply_scheme), ("rollback", self._apply_rollback), ("catalog", self._apply_catalog),
@@ -84,7 +85,7 @@ class DaasSite(object):
         scheme = None
         if provisioning == "MCS":
             scheme = {"ResourcePool": {"Id": pool["Id"], "Name": pool["Name"], "XDPath": pool["XDPath"]}, "MasterImage": image,
-                      "MasterImageNote": note, "CurrentImageVersion": None, "MachineCount": 0}
+                      "MasterImageNote": note, "CurrentImageVersion": None, "MachineProfile": None, "MachineCount": 0}
         return {"Id": str(uuid.uuid4()), "Name": name, "ProvisioningType": provisioning, "SessionSupport": session,
                 "AllocationType": allocation, "PersistUserChanges": persist, "MinimumFunctionalLevel": "L7_34",
                 "HypervisorConnection": {"Id": conn["Id"], "Name": conn["Name"]}, "ProvisioningScheme": scheme,
@@ -111,11 +112,14 @@ class DaasSite(object):
         if instance != self.site_id:
             raise error(404, "The site '%s' (Citrix-InstanceId) was not found for this customer." % instance, "SiteNotFound")
 
-    def me(self):
-        if not self.runtime.get("daas_activated"):
+    def me(self, customer=None):
+        """/me of the cloud customer, or of `customer` (CitrixOnPremises on a Delivery Controller, always activated)."""
+        if customer is None and not self.runtime.get("daas_activated"):
             raise error(530, "DaaS is not activated for customer '%s'." % self.customer, "ServiceNotActivated")
-        return {"UserId": "lab-api-client", "DisplayName": "ips-lab API client", "VerifiedEmail": "", "IsCspCustomer": False,
-                "Customers": [{"Id": self.customer, "Name": "ips-lab", "Sites": [{"Id": self.site_id, "Name": "ips-lab-site"}]}]}
+        user = "lab-api-client" if customer is None else self.admin[0]
+        return {"UserId": user, "DisplayName": "ips-lab " + ("API client" if customer is None else "administrator"), "VerifiedEmail": "",
+                "IsCspCustomer": False, "Customers": [{"Id": customer or self.customer, "Name": "ips-lab",
+                                                       "Sites": [{"Id": self.site_id, "Name": "ips-lab-site"}]}]}
 
     def site(self, ident=None):
         if ident is not None and ident.lower() not in (self.site_id, "ips-lab-site"):
@@ -170,14 +174,14 @@ class DaasSite(object):
             found["Children"] = self.children(conn, pool, path, no_cache)
         return found
 
-    def resolve_image(self, path, pool=None, field="MasterImagePath"):
+    def resolve_image(self, path, pool=None, field="MasterImagePath", what="master image"):
         """(pool, resource) of an XDPath, seen through the resource cache (a fresh artifact needs a noCache look-up first)."""
         if not isinstance(path, str) or not path.lower().startswith(rules.HOSTING_UNITS.lower()):
             raise error(400, "The field '%s' must be an XDPath starting with %s (got '%s')." % (field, rules.HOSTING_UNITS, path), "InvalidField")
         unit, _sep, relative = path[len(rules.HOSTING_UNITS):].partition("\\")
         conn, found_pool = self.any_pool(unit)
         if pool is not None and found_pool["Id"] != pool["Id"]:
-            raise error(400, "The image '%s' is not in the catalog's hosting unit '%s'." % (path, pool["Name"]), "InvalidField")
+            raise error(400, "The %s '%s' is not in the catalog's hosting unit '%s'." % (what, path, pool["Name"]), "InvalidField")
         parent, _sep, name = relative.rpartition("\\")
         try:
             listed = self.children(conn, found_pool, parent)
@@ -186,8 +190,8 @@ class DaasSite(object):
         for item in listed:
             if item["Name"].lower() == name.lower() and not item["IsContainer"]:
                 return found_pool, item
-        raise error(400, "Failed to locate the master image '%s': could not find the resource in hosting unit '%s'."
-                    % (path, found_pool["Name"]), "ResourceNotFound")
+        raise error(400, "Failed to locate the %s '%s': could not find the resource in hosting unit '%s'."
+                    % (what, path, found_pool["Name"]), "ResourceNotFound")
 
     # --- catalogs ------------------------------------------------------------------------------
 
@@ -243,9 +247,28 @@ class DaasSite(object):
         if has_path == has_version:
             raise error(400, "Give exactly one of MasterImagePath and AssignImageVersionToProvisioningScheme.", "InvalidField")
         if has_path:
-            _pool, item = self.resolve_image(body["MasterImagePath"], pool)
+            item = self.master_image(body["MasterImagePath"], pool)
             return {"Name": item["Name"], "XDPath": item["XDPath"], "RelativePath": item["RelativePath"]}, None
         return self._version_for(body["AssignImageVersionToProvisioningScheme"], pool)
+
+    def master_image(self, path, pool):
+        """The resource of a MasterImagePath; on GCP an instance template is refused (it is a machine profile)."""
+        found_pool, item = self.resolve_image(path, pool)
+        conn = self.any_pool(found_pool["Id"])[0]
+        if conn["Kind"] == "gcp" and item["RelativePath"].lower().startswith(rules.GCP_TEMPLATES_FOLDER.lower() + "\\"):
+            # seen: on GCP MCS takes a VM, its snapshot or a disk image as master image; the wording and error type are inferred
+            raise error(400, "The master image '%s' is an instance template; on Google Cloud an instance template is a machine "
+                        "profile (MachineProfilePath), not a master image. Use a VM, a snapshot or a disk image." % path,
+                        "InvalidMasterImage")
+        return item
+
+    def _profile(self, body, pool):
+        """The machine profile a scheme body names (None when it names none); it must be listed in the pool's resources."""
+        path = body.get("MachineProfilePath")
+        if path is None:
+            return None
+        _pool, item = self.resolve_image(path, pool, "MachineProfilePath", "machine profile")
+        return {"Name": item["Name"], "XDPath": item["XDPath"], "RelativePath": item["RelativePath"]}
 
     def update_scheme(self, ident, body):
         _fields(body, rules.UPDATE_SCHEME_FIELDS, "UpdateMachineCatalogProvisioningSchemeRequestModel")
@@ -260,7 +283,8 @@ class DaasSite(object):
                 if key in reboot and (isinstance(reboot[key], bool) or not isinstance(reboot[key], int) or reboot[key] < -1):
                     raise error(400, "The field 'RebootOptions.%s' must be a whole number >= -1." % key, "InvalidField")
         image, version = self._image_choice(body, self._pool_of(cat))
-        effect = {"kind": "scheme", "catalog": cat["Id"], "image": image, "version": version, "note": body.get("MasterImageNote"),
+        profile = self._profile(body, self._pool_of(cat))
+        effect = {"kind": "scheme", "catalog": cat["Id"], "image": image, "version": version, "profile": profile, "note": body.get("MasterImageNote"),
                   "store_old": bool(body.get("StoreOldImage")), "reboot": reboot, "result": "MachineCatalogs/" + cat["Id"]}
         parameters = [{"Name": "Id", "Value": cat["Id"]}, {"Name": "Name", "Value": cat["Name"]},
                       {"Name": "MasterImageXDPath", "Value": image["XDPath"]}, {"Name": "MasterImageRelativePath", "Value": image["RelativePath"]}]
@@ -279,6 +303,8 @@ class DaasSite(object):
             cat["MasterImageHistory"].insert(0, {"MasterImage": scheme["MasterImage"], "MasterImageNote": scheme["MasterImageNote"],
                                                  "CurrentImageVersion": scheme["CurrentImageVersion"]})
         scheme.update({"MasterImage": effect["image"], "MasterImageNote": effect["note"], "CurrentImageVersion": effect["version"]})
+        if effect.get("profile"):
+            scheme["MachineProfile"] = effect["profile"]
         self._update_catalog(cat)
 
     def rollback(self, ident, body):
@@ -322,9 +348,11 @@ class DaasSite(object):
         if any(r["name"].lower() == name.lower() for r in self.store.all("SELECT name FROM catalogs")) or self.jobs.running_create(name):
             raise error(409, "A machine catalog named '%s' already exists." % name, "MachineCatalogNameExists")
         image, version = self._image_choice(scheme, pool)
+        profile = self._profile(scheme, pool)
         cat = self._catalog(name, "MCS", conn, pool, image, scheme.get("MasterImageNote"), body["SessionSupport"], body["AllocationType"],
                             body.get("PersistUserChanges") or "Discard")
         cat["ProvisioningScheme"]["CurrentImageVersion"] = version
+        cat["ProvisioningScheme"]["MachineProfile"] = profile
         cat["ProvisioningScheme"]["MachineCount"] = int(scheme.get("NumTotalMachines") or 0)
         cat["Description"] = body.get("Description")
         if body.get("MinimumFunctionalLevel"):
@@ -402,7 +430,7 @@ class DaasSite(object):
         conn, pool = self.any_pool(str(body["ResourcePool"]))
         if definition["HypervisorConnections"] and definition["HypervisorConnections"][0]["Id"] != conn["Id"]:
             raise error(400, "The resource pool '%s' is not in the image definition's hosting connection." % pool["Name"], "InvalidField")
-        _pool, item = self.resolve_image(body["MasterImagePath"], pool)
+        item = self.master_image(body["MasterImagePath"], pool)
         with self.store.lock:
             number = 1 + max([r["number"] for r in self.store.all("SELECT number FROM versions WHERE definition = ?", (definition["Id"],))] or [0])
             version = {"Id": str(uuid.uuid4()), "Number": number, "Description": body.get("Description") or "",

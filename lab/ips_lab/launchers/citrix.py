@@ -60,6 +60,8 @@ class Citrix(StandIn):
             "token_ttl": TOKEN_TTL,
             "job_seconds": JOB_SECONDS,
             "daas_site_id": old.get("IPS_LAB_DAAS_SITE_ID") or str(uuid.uuid4()),
+            "daas_admin_user": old.get("IPS_LAB_DAAS_ADMIN_USER") or "ipslab\\ctxadmin",
+            "daas_admin_password": old.get("IPS_LAB_DAAS_ADMIN_PASSWORD") or secrets.token_urlsafe(18),
         }
         from ips_lab.common.tls import ensure_ca
 
@@ -78,6 +80,10 @@ class Citrix(StandIn):
             # the DaaS REST stand-in (lab/ips_lab/daas/) on the same host, like api.cloud.com/cvad/manage
             "IPS_LAB_DAAS_URL": "https://%s:%d/cvad/manage" % (HOST, port),
             "IPS_LAB_DAAS_SITE_ID": config["daas_site_id"],
+            # the same site through the on-premises Orchestration API (a Delivery Controller's), with its own admin sign-in
+            "IPS_LAB_DAAS_ONPREM_URL": "https://%s:%d/citrix/orchestration/api" % (HOST, port),
+            "IPS_LAB_DAAS_ADMIN_USER": config["daas_admin_user"],
+            "IPS_LAB_DAAS_ADMIN_PASSWORD": config["daas_admin_password"],
         }
         return Launch(argv, self.python_env(), values)
 

@@ -6,6 +6,7 @@ emulator. docs/lab.md, "The GCE plane", lists the rules.
 Serves, under /compute/v1/projects/{project}:
     global/images (POST insert, GET list), global/images/{name} (GET, DELETE),
     global/images/family/{family} (GET), global/operations/{op} (GET, POST .../wait),
+    global/instanceTemplates (POST insert, GET list), global/instanceTemplates/{name} (GET, DELETE),
     zones/{zone}/disks (POST insert, GET list), zones/{zone}/disks/{name} (GET, DELETE),
     zones/{zone}/operations/{op} (GET, POST .../wait).
 Every call needs `Authorization: Bearer <token>` (the config's token, IPS_LAB_GCP_TOKEN).
@@ -15,7 +16,9 @@ gzip'd tar whose single member is `disk.raw` (regular, GNU/oldgnu or PAX sparse)
 number of GiB. The operation stays RUNNING for at least `operation_seconds`, then ends DONE;
 on a bad object it carries `error` and the image is removed. images.insert with sourceDisk copies a
 READY disk of the project (the image of a prepared disk, what MCS on GCP uses); it is READY when its
-operation ends. State: <state-dir>/gce.sqlite.
+operation ends. instanceTemplates.insert checks what GCE checks of a template's properties
+(machineType, one boot disk from initializeParams.sourceImage or an existing disk as `source`, each READY);
+the template exists when its operation ends. State: <state-dir>/gce.sqlite.
 """
 
 import gzip
@@ -53,6 +56,20 @@ DISK_FIELDS = ("name", "description", "sourceImage", "sizeGb", "type", "labels",
                "physicalBlockSizeBytes", "architecture")
 DISK_TYPES = ("pd-standard", "pd-balanced", "pd-ssd", "pd-extreme", "hyperdisk-balanced", "hyperdisk-extreme", "hyperdisk-throughput")
 RAW_MEMBER = "disk.raw"
+# instanceTemplates (compute/v1 InstanceTemplate, InstanceProperties, AttachedDisk, AttachedDiskInitializeParams field names)
+TEMPLATE_FIELDS = ("name", "description", "properties", "kind", "sourceInstance", "sourceInstanceParams")
+PROPERTY_FIELDS = ("description", "tags", "resourceManagerTags", "machineType", "canIpForward", "networkInterfaces", "disks", "metadata",
+                   "serviceAccounts", "scheduling", "labels", "guestAccelerators", "minCpuPlatform", "reservationAffinity",
+                   "shieldedInstanceConfig", "resourcePolicies", "confidentialInstanceConfig", "privateIpv6GoogleAccessType",
+                   "advancedMachineFeatures", "networkPerformanceConfig", "keyRevocationActionType")
+ATTACHED_DISK_FIELDS = ("kind", "type", "mode", "source", "deviceName", "index", "boot", "initializeParams", "autoDelete", "licenses",
+                        "interface", "guestOsFeatures", "diskEncryptionKey", "diskSizeGb", "architecture")
+INITIALIZE_FIELDS = ("diskName", "sourceImage", "diskSizeGb", "diskType", "sourceImageEncryptionKey", "labels", "sourceSnapshot",
+                     "description", "resourcePolicies", "onUpdateAction", "provisionedIops", "provisionedThroughput", "architecture")
+NETWORK_INTERFACE_FIELDS = ("kind", "network", "subnetwork", "networkIP", "name", "accessConfigs", "aliasIpRanges", "stackType",
+                            "nicType", "queueCount")
+# a predefined machine type (family-shape-vCPUs, e.g. n2-standard-4, e2-medium) or custom-CPUS-MB; a template names it, not a URL
+MACHINE_TYPE_RE = re.compile(r"^([a-z][a-z0-9]*-)?(custom-\d+-\d+(-ext)?|[a-z][a-z0-9]*-[a-z0-9]+(-\d+)?(-[a-z0-9]+)?)$")
 COMPUTE_HOST = "compute.googleapis.com"
 # Injected faults without a raw body: (reason, status, message) as Google's JSON errors carry them.
 FAULTS = {429: ("rateLimitExceeded", "RESOURCE_EXHAUSTED", "Rate Limit Exceeded"),
@@ -201,6 +218,8 @@ class GcePlane(object):
         if rest[:1] == ["global"] and len(rest) >= 2:
             if rest[1] == "images":
                 return self.images(request, rest[2:])
+            if rest[1] == "instanceTemplates":
+                return self.templates(request, rest[2:])
             if rest[1] == "operations" and len(rest) in (3, 4):
                 return self.get_operation(request, "global", rest[2], wait=len(rest) == 4 and rest[3] == "wait" and method == "POST")
         if rest[:1] == ["zones"] and len(rest) >= 3:
@@ -350,6 +369,11 @@ class GcePlane(object):
             if image is not None and image["id"] == op["targetId"]:
                 image["status"] = "READY"
                 self.store.put("image", work["name"], image)
+        elif kind == "template":
+            template = self.store.get("template", work["name"])
+            if template is not None and template["id"] == op["targetId"]:
+                template.pop("pending", None)
+                self.store.put("template", work["name"], template)
         elif kind == "disk":
             disk = self.store.get("disk", work["key"])
             if disk is not None and disk["id"] == op["targetId"]:
@@ -405,7 +429,7 @@ class GcePlane(object):
         raise gerror(405, "methodNotAllowed", "%s is not allowed on %s." % (method, request.path))
 
     def _list(self, request, kind, prefix, list_kind, self_link):
-        items = self.store.list(kind, prefix)
+        items = [i for i in self.store.list(kind, prefix) if not i.get("pending")]
         try:
             max_results = int(request.params.get("maxResults") or 500)
             start = int(request.params.get("pageToken") or 0)
@@ -540,6 +564,135 @@ class GcePlane(object):
                     image[key] = body[key]
             self.store.put("image", name, image)
             op = self._new_op("global", "insert", image["selfLink"], image_id, {"type": "image_from_disk", "name": name})
+        return Answer(200, self._public_op(op))
+
+    # --- instance templates ---------------------------------------------------------------------
+
+    def templates(self, request, rest):
+        method = request.method
+        self._advance_all()
+        if not rest:
+            if method == "POST":
+                return self.insert_template(request)
+            if method == "GET":
+                return self._list(request, "template", "", "compute#instanceTemplateList", self.link("global", "instanceTemplates"))
+        elif len(rest) == 1:
+            template = self.store.get("template", rest[0])
+            if template is not None and template.get("pending"):
+                template = None  # being made: not there until its operation ends
+            if method in ("GET", "DELETE") and template is None:
+                raise gerror(404, "notFound", "The resource 'projects/%s/global/instanceTemplates/%s' was not found" % (self.project, rest[0]))
+            if method == "GET":
+                return Answer(200, template)
+            if method == "DELETE":
+                self.store.delete("template", rest[0])
+                return Answer(200, self._public_op(self._new_op("global", "delete", template["selfLink"], template["id"])))
+        raise gerror(405, "methodNotAllowed", "%s is not allowed on %s." % (method, request.path))
+
+    @staticmethod
+    def _unknown(body, allowed, where):
+        unknown = sorted(set(body) - set(allowed))
+        if unknown:
+            raise gerror(400, "invalid", "Invalid JSON payload received. Unknown name \"%s\" at '%s': Cannot find field." % (unknown[0], where))
+
+    def _template_disk(self, disk, index):
+        """Check one properties.disks[] entry; returns it with the source's selfLink filled in."""
+        where = "resource.properties.disks[%d]" % index
+        if not isinstance(disk, dict):
+            raise gerror(400, "invalid", "Invalid value for field '%s': an AttachedDisk object." % where)
+        self._unknown(disk, ATTACHED_DISK_FIELDS, "instance_template.properties.disks[%d]" % index)
+        if disk.get("type", "PERSISTENT") not in ("PERSISTENT", "SCRATCH"):
+            raise gerror(400, "invalid", "Invalid value for field '%s.type': '%s'. Must be PERSISTENT or SCRATCH." % (where, disk["type"]))
+        if disk.get("mode", "READ_WRITE") not in ("READ_WRITE", "READ_ONLY"):
+            raise gerror(400, "invalid", "Invalid value for field '%s.mode': '%s'. Must be READ_WRITE or READ_ONLY." % (where, disk["mode"]))
+        if disk.get("interface", "SCSI") not in ("SCSI", "NVME"):
+            raise gerror(400, "invalid", "Invalid value for field '%s.interface': '%s'. Must be SCSI or NVME." % (where, disk["interface"]))
+        params = disk.get("initializeParams")
+        if params is not None and not isinstance(params, dict):
+            raise gerror(400, "invalid", "Invalid value for field '%s.initializeParams': an object." % where)
+        params = params or {}
+        self._unknown(params, INITIALIZE_FIELDS, "instance_template.properties.disks[%d].initialize_params" % index)
+        out = dict(disk)
+        if disk.get("source") is not None and params:
+            raise gerror(400, "invalid", "Invalid value for field '%s': specify either source or initializeParams, not both." % where)
+        if disk.get("source") is not None:
+            # an existing zonal disk, by name in a template (a URL works too); it must exist and be READY
+            source = str(disk["source"])
+            name = source.rstrip("/").rsplit("/", 1)[-1]
+            found = [d for d in self.store.list("disk") if d["name"] == name and ("/zones/" not in source or source.endswith(
+                "zones/%s/disks/%s" % (d["zone"].rsplit("/", 1)[-1], name)))]
+            if not found:
+                raise gerror(404, "notFound", "The resource 'projects/%s/zones/-/disks/%s' was not found" % (self.project, name))
+            if found[0]["status"] != "READY":
+                raise gerror(400, "resourceNotReady", "The resource '%s' is not ready" % found[0]["selfLink"].split("/compute/v1/", 1)[1])
+            return out
+        if disk.get("boot") and not params.get("sourceImage") and not params.get("sourceSnapshot"):
+            raise gerror(400, "required", "Required field '%s.initializeParams.sourceImage' not specified: a boot disk needs a source "
+                         "image or an existing disk (source)." % where)
+        if params.get("sourceSnapshot"):
+            raise gerror(400, "invalid", "The lab's GCE plane has no snapshots ('%s.initializeParams.sourceSnapshot')." % where)
+        image = self._resolve_image(params["sourceImage"]) if params.get("sourceImage") else None
+        if params.get("diskSizeGb") is not None:
+            try:
+                size = int(params["diskSizeGb"])
+            except (TypeError, ValueError):
+                raise gerror(400, "invalid", "Invalid value for field '%s.initializeParams.diskSizeGb': '%s'." % (where, params["diskSizeGb"]))
+            if image is not None and size < int(image["diskSizeGb"]):
+                raise gerror(400, "invalid", "Invalid value for field '%s.initializeParams.diskSizeGb': '%d'. Requested disk size cannot be "
+                             "smaller than the image size (%s GB)" % (where, size, image["diskSizeGb"]))
+        disk_type = params.get("diskType")
+        if disk_type is not None and (not isinstance(disk_type, str) or disk_type not in DISK_TYPES):
+            raise gerror(400, "invalid", "Invalid value for field '%s.initializeParams.diskType': '%s'. In an instance template the disk type "
+                         "is a name: one of %s." % (where, disk_type, ", ".join(DISK_TYPES)))
+        self._check_labels(params.get("labels"), where + ".initializeParams.labels")
+        return out
+
+    def insert_template(self, request):
+        body = request.json()
+        if not isinstance(body, dict):
+            raise gerror(400, "parseError", "The request body must be a JSON object.")
+        self._unknown(body, TEMPLATE_FIELDS, "instance_template")
+        self._check_name(body.get("name"))
+        name = body["name"]
+        if body.get("sourceInstance") is not None:
+            raise gerror(400, "invalid", "The lab's GCE plane has no instances ('resource.sourceInstance'); give properties.")
+        props = body.get("properties")
+        if not isinstance(props, dict):
+            raise gerror(400, "required", "Required field 'resource.properties' not specified")
+        self._unknown(props, PROPERTY_FIELDS, "instance_template.properties")
+        machine_type = props.get("machineType")
+        if not machine_type:
+            raise gerror(400, "required", "Required field 'resource.properties.machineType' not specified")
+        if not isinstance(machine_type, str) or not MACHINE_TYPE_RE.match(machine_type):
+            raise gerror(400, "invalid", "Invalid value for field 'resource.properties.machineType': '%s'. An instance template names the "
+                         "machine type (e.g. n2-standard-4), not a zonal URL." % machine_type)
+        disks = props.get("disks")
+        if not isinstance(disks, list) or not disks:
+            raise gerror(400, "required", "Required field 'resource.properties.disks' not specified")
+        disks = [self._template_disk(disk, i) for i, disk in enumerate(disks)]
+        boots = [i for i, disk in enumerate(disks) if disk.get("boot")]
+        if len(boots) != 1:
+            raise gerror(400, "invalid", "Invalid value for field 'resource.properties.disks': exactly one disk must have boot: true (got %d)."
+                         % len(boots))
+        interfaces = props.get("networkInterfaces") or []
+        if not isinstance(interfaces, list) or any(not isinstance(n, dict) for n in interfaces):
+            raise gerror(400, "invalid", "Invalid value for field 'resource.properties.networkInterfaces': a list of NetworkInterface objects.")
+        for i, nic in enumerate(interfaces):
+            self._unknown(nic, NETWORK_INTERFACE_FIELDS, "instance_template.properties.network_interfaces[%d]" % i)
+        self._check_labels(props.get("labels"), "resource.properties.labels")
+        if body.get("description") is not None and not isinstance(body["description"], str):
+            raise gerror(400, "invalid", "Invalid value for field 'resource.description'.")
+        with self.store.lock:
+            if self.store.get("template", name) is not None:
+                raise gerror(409, "alreadyExists", "The resource 'projects/%s/global/instanceTemplates/%s' already exists" % (self.project, name))
+            template_id = self.new_id()
+            properties = dict(props, disks=[dict({"kind": "compute#attachedDisk", "type": "PERSISTENT", "mode": "READ_WRITE"}, **d) for d in disks])
+            template = {"kind": "compute#instanceTemplate", "id": template_id, "creationTimestamp": iso(time.time(), digits=3), "name": name,
+                        "properties": properties, "selfLink": self.link("global", "instanceTemplates", name), "pending": True}
+            if body.get("description") is not None:
+                template["description"] = body["description"]
+            self.store.put("template", name, template)
+            op = self._new_op("global", "insert", template["selfLink"], template_id, {"type": "template", "name": name})
         return Answer(200, self._public_op(op))
 
     # --- disks --------------------------------------------------------------------------------

@@ -41,6 +41,18 @@ def test_artifact_paths_per_cloud():
     assert _mcs.locate({}) is None
 
 
+def test_a_gcp_template_is_a_machine_profile():
+    with pytest.raises(IPSError, match="machine profile.*gcp_image.*gcp_machine_profile"):
+        _mcs.locate({"gcp_instance_template": "tpl"})
+    option, folder, match, _what = _mcs.locate_profile({"gcp_machine_profile": "tpl"})
+    assert (option, folder) == ("gcp_machine_profile", W.GCP_TEMPLATES_FOLDER) and match("TPL.template") and not match("tpl.image")
+    option, folder, match, _what = _mcs.locate_profile({"machine_profile_path": "XDHyp:\\HostingUnits\\unit\\t.folder\\p.template"})
+    assert (option, folder) == ("machine_profile_path", "t.folder") and match("p.template")
+    with pytest.raises(IPSError, match="machine_profile_path must be an XDPath"):
+        _mcs.locate_profile({"machine_profile_path": "p.template"})
+    assert _mcs.locate_profile({}) is None
+
+
 def test_catalog_shape_and_target():
     raw = {"Id": "c1", "Name": "Pooled", "ProvisioningType": "MCS", "SessionSupport": "SingleSession",
            "HypervisorConnection": {"Id": "h1", "Name": "azure"},
@@ -52,6 +64,13 @@ def test_catalog_shape_and_target():
     assert _mcs.on_target(summary, "xdhyp:\\hostingunits\\unit\\D.manageddisk")
     assert not _mcs.on_target(summary, "XDHyp:\\HostingUnits\\unit\\e.manageddisk")
     assert not _mcs.on_target(summary, definition="def", version="1")
+    # with a machine profile asked for, the catalog is on target only on that profile too
+    assert summary["machine_profile_path"] is None
+    profiled = _mcs.catalog_summary(dict(raw, ProvisioningScheme=dict(raw["ProvisioningScheme"], MachineProfile={"XDPath": "XDHyp:\\x\\p.template"})))
+    assert profiled["machine_profile_path"] == "XDHyp:\\x\\p.template"
+    assert _mcs.on_target(profiled, "XDHyp:\\HostingUnits\\unit\\d.manageddisk", profile="xdhyp:\\X\\p.template")
+    assert not _mcs.on_target(profiled, "XDHyp:\\HostingUnits\\unit\\d.manageddisk", profile="XDHyp:\\x\\q.template")
+    assert not _mcs.on_target(summary, "XDHyp:\\HostingUnits\\unit\\d.manageddisk", profile="XDHyp:\\x\\p.template")
     with pytest.raises(IPSError, match="PVS-streamed"):
         _mcs.refuse_unless_mcs(dict(raw, ProvisioningType="PVSStreaming"))
 
