@@ -196,7 +196,7 @@ def test_recorded_requests(cloud_lab, plane):
     assert len(recorded) == 3
     for entry in recorded:
         signed = {"aws_key", "aws_region", "aws_token_sha256"} if name == "ebs" else set()  # a SigV4 call's signer
-        assert set(entry) == {"time", "ts", "method", "path", "status", "length", "fault"} | signed
+        assert set(entry) == {"time", "ts", "method", "path", "host", "status", "length", "fault"} | signed
         assert entry["method"] == method and entry["status"] == normal and "?" not in entry["path"]
         assert entry["length"] == {"azure": 4096, "ebs": BLOCK, "gce": 0}[name]
     text = json.dumps(recorded)
@@ -214,8 +214,10 @@ def test_reset_and_config(plane):
     admin.reset()
     assert admin.faults() == [] and admin.requests() == []
     assert probe.send().status_code == normal
-    # each plane's settings at their defaults (the permission settings: nothing taken away)
-    defaults = {"azure": {"operation_seconds": 0, "rbac_removed_actions": []}, "ebs": {}, "gce": {"iam_removed_permissions": []}}[name]
+    # each plane's settings at their defaults (the permission settings: nothing taken away; the per-object caps: off)
+    defaults = {"azure": {"operation_seconds": 0, "rbac_removed_actions": [], "disk_upload_cap": 0},
+                "ebs": {"snapshot_block_cap": 0},
+                "gce": {"iam_removed_permissions": [], "object_write_cap": 0}}[name]
     assert admin.config() == defaults
     with pytest.raises(LabAdminError) as exc:
         admin.set_config(operation_seconds="slow")
