@@ -223,15 +223,34 @@ class GcpTarget(Target):
     def _part_name(self, index):
         return "%s.part-%05d" % (self.object_name, index)
 
+    def progress_total(self, journal):
+        """(archive bytes, bytes of the parts the journal has done): what the progress counts."""
+        size = self.layout.size
+        return size, sum(min(PART, size - i * PART) for i in journal.done)
+
+    def send_part(self, i, view, journal, retry):
+        """Checksum, deflate and upload archive part `i` (its bytes in `view`), journaled; returns the bytes sent."""
+        parts = ceil_div(self.layout.size, PART)
+        crc = zlib.crc32(view) & 0xFFFFFFFF
+        data = deflate_part(view, last=(i == parts - 1), level=self.level, prefix=GZIP_HEADER if i == 0 else b"")
+        journal.start(i)
+        retry.call(self.classify, self._put, self._part_name(i), data)
+        journal.complete(i, "%08x:%d" % (crc, len(view)))
+        return len(data)
+
+    def lane(self, journal, progress, concurrency):
+        """This target's share of a fan-out's read-once pass (pipeline.run_lanes)."""
+        return PartLane(self, journal, progress, concurrency)
+
     def transfer(self, journal, progress, concurrency, stop=None):
+        """Send every part the journal has not done, reading the image for each: the whole upload of a GCP target
+        alone, or in a fan-out the parts its shared pass left (see PartLane)."""
         layout = self.layout
         parts = ceil_div(layout.size, PART)
         todo = queue.Queue()
         for i in range(parts):
             if i not in journal.done:
                 todo.put(i)
-        progress.total = layout.size
-        progress.resume(sum(min(PART, layout.size - i * PART) for i in journal.done))
         stats = Stats()
         stats.units_skipped = len(journal.done)
         retry = retrier(tries=self.tries)
@@ -250,13 +269,9 @@ class GcpTarget(Target):
                     n = min(PART, layout.size - start)
                     view = memoryview(buf)[:n]
                     read = layout.fill(self.image.source, start, view)
-                    crc = zlib.crc32(view) & 0xFFFFFFFF
-                    data = deflate_part(view, last=(i == parts - 1), level=self.level, prefix=GZIP_HEADER if i == 0 else b"")
-                    journal.start(i)
-                    retry.call(self.classify, self._put, self._part_name(i), data)
-                    journal.complete(i, "%08x:%d" % (crc, n))
-                    stats.add(bytes_read=read, bytes_sent=len(data), units_sent=1, requests=1)
-                    progress.add(done=n, sent=len(data), read=read)
+                    sent = self.send_part(i, view, journal, retry)
+                    stats.add(bytes_read=read, bytes_sent=sent, units_sent=1, requests=1)
+                    progress.add(done=n, sent=sent, read=read)
             except Exception as exc:  # pylint: disable=broad-except
                 errors.append(exc)
                 stop.set()
@@ -357,3 +372,147 @@ class GcpTarget(Target):
             raise UploadError("verify: gs://%s/%s or the image %s does not match the upload; re-run with overwrite: always"
                               % (self.bucket_name, self.object_name, self.image_name))
         return {"object_size": blob.size, "disk_size_gb": int(img["diskSizeGb"]), "ok": True}
+
+
+class PartLane(object):
+    """The GCP target's lane in a fan-out (pipeline.run_lanes): archive parts are assembled from the shared reads.
+
+    The reads come in file order, the archive is in virtual order, so a part can need bytes of several reads. Each
+    part being assembled holds one of `concurrency + 2` part buffers (its header and hole bytes filled in, the
+    image's bytes copied in as the reads pass); a complete part goes to `concurrency` workers (CRC, deflate,
+    upload, journal) and its buffer back to the lane. When every buffer holds a part still waiting for bytes, a
+    newly touched part is dropped from the shared pass: `transfer` sends it afterwards, reading only that part
+    (so memory stays bounded however the file is ordered). Parts with no image bytes (the archive's end) are
+    left to `transfer` too. A full lane makes the readers wait: back-pressure, as a unit lane's queue does.
+    """
+
+    def __init__(self, target, journal, progress, concurrency):
+        self.target = target
+        self.layout = layout = target.layout
+        self.journal = journal
+        self.progress = progress
+        self.concurrency = max(1, int(concurrency))
+        self.parts = ceil_div(layout.size, PART)
+        self.expect = {}  # part -> image bytes it needs (parts not done that hold any)
+        for i in range(self.parts):
+            if i not in journal.done:
+                n = layout.file_bytes(i * PART, min(layout.size, (i + 1) * PART))
+                if n:
+                    self.expect[i] = n
+        self.limit = self.concurrency + 2
+        self.made = 0
+        self.free = []
+        self.slots = {}  # part -> [buffer, image bytes still expected]
+        self.dropped = set()
+        self.cond = threading.Condition()
+        self.work = queue.Queue()
+        self.stats = Stats()
+        self.retry = retrier(tries=target.tries)
+        self.stop = threading.Event()
+        self.errors = []
+        self.threads = []
+
+    def memory(self):
+        return 0  # copies out of the shared buffers at once: its own part buffers are its bound
+
+    def fail(self, exc):
+        self.errors.append(exc)
+        self.stop.set()
+        with self.cond:
+            self.cond.notify_all()
+
+    def _parts_of(self, r):
+        t = self.layout.tar_offset(r.file_offset)
+        return t, range(t // PART, (t + r.length - 1) // PART + 1)
+
+    def wants(self, r):
+        _t, parts = self._parts_of(r)
+        return any(i in self.expect and i not in self.dropped for i in parts)
+
+    def _slot(self, i, halt):
+        with self.cond:
+            while not self.stop.is_set() and not halt.is_set():
+                if i in self.slots:
+                    return self.slots[i]
+                if i in self.dropped:
+                    return None
+                if self.free or self.made < self.limit:
+                    if self.free:
+                        buf = self.free.pop()
+                    else:
+                        buf = bytearray(PART)
+                        self.made += 1
+                    n = min(PART, self.layout.size - i * PART)
+                    self.layout.fill(None, i * PART, memoryview(buf)[:n])
+                    slot = self.slots[i] = [buf, self.expect[i]]
+                    return slot
+                if not any(s[1] == 0 for s in self.slots.values()):
+                    self.dropped.add(i)  # every buffer waits for bytes still to come: this part goes to the second pass
+                    return None
+                self.cond.wait(0.2)  # a complete part is being sent: its buffer comes back
+        return None
+
+    def take(self, r, view, buf, pool, halt):  # pylint: disable=unused-argument
+        t, _parts = self._parts_of(r)
+        pos, end = t, t + r.length
+        while pos < end and not self.stop.is_set():
+            i = pos // PART
+            upto = min(end, (i + 1) * PART)
+            a, pos = pos, upto
+            if i not in self.expect or i in self.dropped:
+                continue
+            slot = self._slot(i, halt)
+            if slot is None:
+                continue
+            slot[0][a - i * PART:upto - i * PART] = view[a - t:upto - t]
+            with self.cond:
+                slot[1] -= upto - a
+                ready = slot[1] == 0
+            if ready:
+                self.work.put(i)
+
+    def _worker(self, halt, done_reading):
+        while True:
+            try:
+                i = self.work.get(timeout=0.2)
+            except queue.Empty:
+                if self.stop.is_set() or halt.is_set() or (done_reading.is_set() and self.work.empty()):
+                    return
+                continue
+            try:
+                if self.stop.is_set() or halt.is_set():
+                    continue
+                n = min(PART, self.layout.size - i * PART)
+                sent = self.target.send_part(i, memoryview(self.slots[i][0])[:n], self.journal, self.retry)
+                self.stats.add(bytes_sent=sent, units_sent=1, requests=1)
+                self.progress.add(done=n, sent=sent)
+            except Exception as exc:  # pylint: disable=broad-except
+                self.fail(exc)
+            finally:
+                with self.cond:
+                    slot = self.slots.pop(i, None)
+                    if slot is not None:
+                        self.free.append(slot[0])
+                    self.cond.notify_all()
+
+    def launch(self, pool, halt, done_reading):  # pylint: disable=unused-argument
+        self.threads = [threading.Thread(target=self._worker, args=(halt, done_reading), name="ips-gcs-fan-%d" % k)
+                        for k in range(self.concurrency)]
+        for t in self.threads:
+            t.daemon = True
+            t.start()
+
+    def join(self):
+        for t in self.threads:
+            t.join()
+        with self.cond:
+            self.slots.clear()  # parts still waiting for bytes: the second pass sends them
+            self.free = []
+
+    def result(self):
+        if self.errors:
+            err = self.errors[0]
+            raise err if isinstance(err, UploadError) else self.target._wrap(err, "upload part objects to gs://%s" % self.target.bucket_name)
+        self.stats.retries = self.retry.retries
+        self.stats.throttled = self.retry.throttled
+        return self.stats

@@ -117,9 +117,31 @@ class TarLayout(object):
         self.stored = stored
         self.realsize = realsize
         self._starts = [p[0] for p in self.pieces]
+        self._by_file = sorted((p[3], p[0], p[1]) for p in self.pieces if p[2] == "f")
+        self._file_starts = [f[0] for f in self._by_file]
+
+    def tar_offset(self, file_offset):
+        """Where image file byte `file_offset` (a stored byte) sits in the archive."""
+        i = bisect.bisect_right(self._file_starts, file_offset) - 1
+        foff, toff, length = self._by_file[max(i, 0)]
+        if i < 0 or file_offset >= foff + length:
+            raise ValueError("file offset %d is not stored data of the image" % file_offset)
+        return toff + file_offset - foff
+
+    def file_bytes(self, start, end):
+        """How many archive bytes in [start, end) come from the image file."""
+        total = 0
+        i = max(bisect.bisect_right(self._starts, start) - 1, 0)
+        while i < len(self.pieces) and self.pieces[i][0] < end:
+            off, length, kind, _ref = self.pieces[i]
+            if kind == "f":
+                total += max(0, min(off + length, end) - max(off, start))
+            i += 1
+        return total
 
     def fill(self, source, start, buf):
-        """Fill memoryview `buf` with archive bytes [start, start + len(buf)); returns bytes read from the source."""
+        """Fill memoryview `buf` with archive bytes [start, start + len(buf)); returns bytes read from the source.
+        With `source` None the image file's bytes are left as they are (a fan-out copies them in from its shared reads)."""
         end = start + len(buf)
         i = max(bisect.bisect_right(self._starts, start) - 1, 0)
         read = 0
@@ -132,7 +154,7 @@ class TarLayout(object):
                     dst[:] = ref[a - off:b - off]
                 elif kind == "z":
                     dst[:] = bytes(b - a)
-                else:
+                elif source is not None:
                     got = source.readinto_at(ref + a - off, dst)
                     if got != b - a:
                         raise IOError("short read at %d" % (ref + a - off))
