@@ -335,6 +335,27 @@ EXAMPLES = r"""
       guest_os_features: [WINDOWS, UEFI_COMPATIBLE]
       delete_object: true
 
+- name: One image to three clouds, the share read once (a re-run resumes or skips each target on its own)
+  citrix_community.ips.ips_upload:
+    source:
+      location: smb://files.example.com/images/base-2026-01.vhdx
+      username: svc-images
+      password: "{{ vault_smb_password }}"
+    target: [azure, aws, gcp]
+    azure:
+      resource_group: rg-images
+      location: westeurope
+      disk_name: base-2026-01
+    aws:
+      region: eu-west-1
+      snapshot_name: base-2026-01
+    gcp:
+      project: images-prod
+      bucket: images-prod-upload
+      image_name: base-2026-01
+  register: fan_out
+  # fan_out.targets.azure.disk_id, fan_out.targets.aws.snapshot_id, fan_out.targets.gcp.image_self_link
+
 - name: Sign in once per cloud for the whole play (the aws, azure and gcp action groups)
   hosts: localhost
   gather_facts: false

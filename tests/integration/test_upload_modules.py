@@ -690,6 +690,11 @@ def run_module_raw(args, tmp_path, timeout=300):
     return done.returncode, json.loads(done.stdout)
 
 
+def gcs_front(lab_env, name):
+    """The GCP target through the GCE plane's Cloud Storage front: Cloud Storage's rules, and the plane's faults."""
+    return dict(gcp_opts(lab_env, name), storage_endpoint=lab_env["IPS_LAB_GCE_URL"])
+
+
 def test_fan_out_reads_once_resumes_each_target_and_reports_a_failing_one(lab, lab_env, images, tmp_path, find_leaks):
     """One source, three clouds (target: [azure, aws, gcp]).
 
@@ -706,7 +711,7 @@ def test_fan_out_reads_once_resumes_each_target_and_reports_a_failing_one(lab, l
     source, ref, _path = images["dynamic.vhdx"]
     names = {"azure": "fan-" + tag, "aws": "fan-" + tag, "gcp": "fan-" + tag}
     args = {"source": source, "target": ["azure", "aws", "gcp"], "azure": azure_opts(lab_env, names["azure"]),
-            "aws": aws_opts(lab_env, names["aws"]), "gcp": gcp_opts(lab_env, names["gcp"]), "journal_dir": str(tmp_path / "j1")}
+            "aws": aws_opts(lab_env, names["aws"]), "gcp": gcs_front(lab_env, names["gcp"]), "journal_dir": str(tmp_path / "j1")}
     rc, predicted = run_module_raw(dict(args, _ansible_check_mode=True), tmp_path)
     assert rc == 0 and predicted["changed"] and predicted["failed_targets"] == []
     assert set(predicted["targets"]) == {"azure", "aws", "gcp"}
@@ -738,7 +743,7 @@ def test_fan_out_reads_once_resumes_each_target_and_reports_a_failing_one(lab, l
     journal_dir = tmp_path / "j2"
     concurrency = 2
     args = {"source": {"location": str(path)}, "target": ["azure", "aws", "gcp"], "azure": azure_opts(lab_env, name),
-            "aws": aws_opts(lab_env, name), "gcp": gcp_opts(lab_env, name), "journal_dir": str(journal_dir),
+            "aws": aws_opts(lab_env, name), "gcp": gcs_front(lab_env, name), "journal_dir": str(journal_dir),
             "concurrency": concurrency, "rate_limit": 8}
     ebs = PlaneAdmin.from_env(lab_env, "ebs")
     ebs.clear_requests()

@@ -190,7 +190,7 @@ def _totals(targets, results):
 
 
 def _decide(target, overwrite, check_mode):
-    """The result so far and what to do: None (complete, nothing to do), "upload" (after removing what must go)."""
+    """(the result so far, whether to upload, the target's state: None, "partial" or "removed")."""
     image = target.image
     result = {"target": target.name, "fingerprint": target.fingerprint, "virtual_size": image.virtual_size,
               "allocated_bytes": image.allocated_bytes, "target_size": target.target_size()}
@@ -200,20 +200,20 @@ def _decide(target, overwrite, check_mode):
     if state == "complete" and overwrite != "always":
         result.update(changed=False, bytes_read=0, bytes_sent=0, resumed=False)
         result.update(target.result)
-        return result, None
+        return result, False, state
     if state in ("different", "complete") or (state == "partial" and overwrite == "always"):
         if overwrite == "never" and state == "different":
             raise UploadError("the %s target %s already exists and holds another image (its source fingerprint differs); set "
                               "overwrite: different (replace it) or choose another name" % (target.name, target.describe_name()))
         if check_mode:
             result.update(changed=True, action="replace", plan=_summary(target))
-            return result, None
+            return result, False, state
         target.remove()
         state = "removed"
     if check_mode:
         result.update(changed=True, action="resume" if state == "partial" else "create", plan=_summary(target))
-        return result, None
-    return result, state
+        return result, False, state
+    return result, True, state
 
 
 class _Job(object):
@@ -252,11 +252,11 @@ def _fan_out(targets, overwrite="different", check_mode=False, journal_dir=None,
         job = _Job(target, {"target": target.name})
         jobs.append(job)
         try:
-            job.result, state = _decide(target, overwrite, check_mode)
+            job.result, upload, state = _decide(target, overwrite, check_mode)
         except Exception as exc:  # pylint: disable=broad-except
             failed(job, exc)
             continue
-        if state is None:
+        if not upload:
             job.target = None  # nothing to upload
             continue
         job.journal = Journal(journal_dir, target.key(), image.identity, target.unit_size)

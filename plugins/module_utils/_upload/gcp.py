@@ -386,6 +386,8 @@ class PartLane(object):
     left to `transfer` too. A full lane makes the readers wait: back-pressure, as a unit lane's queue does.
     """
 
+    unit = 512  # how the shared reads are cut does not matter to it (bytes are copied by archive offset)
+
     def __init__(self, target, journal, progress, concurrency):
         self.target = target
         self.layout = layout = target.layout
