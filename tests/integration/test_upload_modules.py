@@ -733,8 +733,8 @@ def test_fan_out_reads_once_resumes_each_target_and_reports_a_failing_one(lab, l
     path, ref = folder / "big.vhdx", folder / "big.ref.raw"
     raw = folder / "big.raw"
     with open(raw, "wb") as f:
-        f.truncate(160 * MIB)
-        for k in range(48):
+        f.truncate(96 * MIB)
+        for k in range(24):
             f.seek(k * 2 * MIB + (k % 3) * 4096)
             f.write(os.urandom(MIB + 512 * k))
     subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic,block_size=2M", str(raw), str(path)], check=True)
