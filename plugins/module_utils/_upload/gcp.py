@@ -504,7 +504,7 @@ class PartLane(object):
             t.daemon = True
             t.start()
 
-    def join(self):
+    def join(self, pool):  # pylint: disable=unused-argument
         for t in self.threads:
             t.join()
         with self.cond:

@@ -301,7 +301,7 @@ class UnitLane(object):
             t.daemon = True
             t.start()
 
-    def join(self):
+    def join(self, pool):
         for t in self.threads:
             t.join()
         if not self.errors and self.partial:
@@ -313,7 +313,7 @@ class UnitLane(object):
             except queue.Empty:
                 break
             if buf is not None:
-                self._pool.release(buf)
+                pool.release(buf)
 
     def result(self):
         """Stats of this lane, or raises its first failure (an UploadError naming the target)."""
@@ -341,8 +341,6 @@ def run_lanes(image, reads, lanes, read_size, stop=None):
     readers = max(1, int(getattr(image.source, "parallel_reads", 1) or 1))
     hungriest = max(lanes, key=lambda lane: lane.memory())
     pool = _Pool(pool_size(1, max(hungriest.memory(), read_size), read_size, readers), read_size)
-    for lane in lanes:
-        lane._pool = pool  # pylint: disable=protected-access
     todo = queue.Queue()
     for r in reads:
         todo.put(r)
@@ -398,7 +396,7 @@ def run_lanes(image, reads, lanes, read_size, stop=None):
         t.join()
     done_reading.set()
     for lane in lanes:
-        lane.join()
+        lane.join(pool)
     return read_stats.bytes_read
 
 
