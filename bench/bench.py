@@ -11,6 +11,9 @@
    Ours reads over as many SMB connections (source.connections) as the read limit's best lane count
    (--connections N / BENCH_CONNECTIONS=N to set it).
 3. Ours once for the other targets: EBS front (moto), GCS emulator + GCE plane, with the same SMB connections.
+3b. With all three targets: one fan-out upload (target: [azure, aws, gcp]) of the same image: fanout_ratio = its
+   wall time / the slowest single-target wall time of this run (Azure: the median round), fanout_read_ratio =
+   its bytes read / allocated.
 4. Peak RSS and CPU-seconds per GiB sent of our upload: the ips_upload module run as Ansible runs it, in
    its own process; wall time, ru_maxrss and CPU come from wait4 on that process.
 
@@ -356,28 +359,39 @@ def ingest_limit(env, nbytes, virtual, via, threads_list):
     return best
 
 
-def ours(env, target, source, name, work, concurrency=None):
+def target_opts(env, target, name):
+    """The options dict of our upload to `target` in the lab."""
     if target == "azure":
-        opts = {"subscription_id": env["IPS_LAB_AZURE_SUBSCRIPTION_ID"], "resource_group": env["IPS_LAB_AZURE_RESOURCE_GROUP"],
+        return {"subscription_id": env["IPS_LAB_AZURE_SUBSCRIPTION_ID"], "resource_group": env["IPS_LAB_AZURE_RESOURCE_GROUP"],
                 "location": env["IPS_LAB_AZURE_LOCATION"], "tenant_id": env["IPS_LAB_AZURE_TENANT_ID"], "client_id": env["IPS_LAB_AZURE_CLIENT_ID"],
                 "client_secret": env["IPS_LAB_AZURE_CLIENT_SECRET"], "authority": env["IPS_LAB_AZURE_AUTHORITY"],
                 "arm_endpoint": env["IPS_LAB_AZURE_URL"], "ca_path": env["IPS_LAB_AZURE_CA_PATH"], "disk_name": name}
-    elif target == "aws":
-        opts = {"region": "us-east-1", "access_key_id": env["IPS_LAB_AWS_ACCESS_KEY_ID"],
+    if target == "aws":
+        return {"region": "us-east-1", "access_key_id": env["IPS_LAB_AWS_ACCESS_KEY_ID"],
                 "secret_access_key": env["IPS_LAB_AWS_SECRET_ACCESS_KEY"], "ebs_endpoint_url": env["IPS_LAB_EBS_URL"],
                 "ec2_endpoint_url": env["IPS_LAB_MOTO_URL"], "snapshot_name": name}
-    else:
-        from google.auth.credentials import AnonymousCredentials
-        from google.cloud import storage
-        client = storage.Client(project="p", credentials=AnonymousCredentials(), client_options={"api_endpoint": env["IPS_LAB_GCS_URL"]})
-        try:
-            client.create_bucket("ips-bench")
-        except Exception:
-            pass
-        opts = {"project": env["IPS_LAB_GCP_PROJECT"], "token": env["IPS_LAB_GCP_TOKEN"], "bucket": "ips-bench", "image_name": name,
-                "storage_endpoint": env["IPS_LAB_GCS_URL"], "compute_endpoint": env["IPS_LAB_GCE_URL"], "compression_level": 1}
-    return run_module(target, {"source": source, "target": target, target: opts, "journal_dir": str(work / "journal"),
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+    client = storage.Client(project="p", credentials=AnonymousCredentials(), client_options={"api_endpoint": env["IPS_LAB_GCS_URL"]})
+    try:
+        client.create_bucket("ips-bench")
+    except Exception:
+        pass
+    return {"project": env["IPS_LAB_GCP_PROJECT"], "token": env["IPS_LAB_GCP_TOKEN"], "bucket": "ips-bench", "image_name": name,
+            "storage_endpoint": env["IPS_LAB_GCS_URL"], "compute_endpoint": env["IPS_LAB_GCE_URL"], "compression_level": 1}
+
+
+def ours(env, target, source, name, work, concurrency=None):
+    return run_module(target, {"source": source, "target": target, target: target_opts(env, target, name), "journal_dir": str(work / "journal"),
                                "concurrency": concurrency, "overwrite": "always"}, work)
+
+
+def fan_out(env, targets, source, name, work):
+    """One ips_upload with target: [azure, aws, gcp] - the source read once for all three."""
+    args = {"source": source, "target": list(targets), "journal_dir": str(work / "journal"), "overwrite": "always"}
+    for target in targets:
+        args[target] = target_opts(env, target, name)
+    return run_module("fanout", args, work)
 
 
 def run_module(target, args, work):
@@ -713,6 +727,25 @@ def run(env, args, targets, virtual, rounds, share, work, meter):
             % (target, r["wall"], r["bytes_read"] / MIB, r["bytes_sent"] / MIB, r["bytes_read"] / MIB / r["wall"], r["peak_rss_mib"], r["cpu_s"],
                standins))
 
+    fan = None
+    if all(t in runs for t in ("azure", "aws", "gcp")):
+        connections = args.connections or (lanes[0] if lanes else None)
+        say("bench: 3b. ours, one fan-out to azure+aws+gcp, end to end from the share (the image read once)")
+        if room_for(work, 3 * nonzero, "our fan-out upload"):
+            drop_cache(image)
+            name = "bench-fan-%s" % uuid.uuid4().hex[:6]
+            try:
+                (fan, _wall, _client, per_part) = measured(meter, ("samba", "azure", "azurite", "ebs", "moto", "gcs", "gce"), fan_out, env,
+                                                           ("azure", "aws", "gcp"), dict(smb_source(env, rel), connections=connections), name, work)
+            finally:
+                for target in ("azure", "aws", "gcp"):
+                    remove_ours(env, target, name)
+            fan["standins_cpu_s"] = sum(per_part.values())
+            slowest = max(runs[t]["wall"] for t in ("azure", "aws", "gcp"))
+            say("  fan-out %.1f s (slowest single-target upload %.1f s), read %.0f MiB once, sent %.0f MiB, peak RSS %.0f MiB, CPU %.1f s "
+                "(+ stand-ins %.1f s)" % (fan["wall"], slowest, fan["bytes_read"] / MIB, fan["bytes_sent"] / MIB, fan["peak_rss_mib"],
+                                          fan["cpu_s"], fan["standins_cpu_s"]))
+
     say("bench: 4. figures")
     ncpu = os.cpu_count() or 1
     eff_tr, eff_bound = [], []
@@ -755,6 +788,10 @@ def run(env, args, targets, virtual, rounds, share, work, meter):
         say("  %s: read_ratio=%.3f sent_ratio=%.3f cpu_s_per_gib=%.2f peak_rss_mib=%.0f wall=%.1f s" % (
             target, r["bytes_read"] / float(allocated), r["bytes_sent"] / float(nonzero), r["cpu_s"] / max(r["bytes_sent"] / float(GIB), 1e-9),
             r["peak_rss_mib"], r["wall"]))
+    fan_figures = ""
+    if fan is not None:
+        fan_figures = " fanout_ratio=%.2f fanout_read_ratio=%.3f fanout_peak_rss_mib=%.0f" % (
+            fan["wall"] / max(runs[t]["wall"] for t in ("azure", "aws", "gcp")), fan["bytes_read"] / float(allocated), fan["peak_rss_mib"])
     peak = max([r["peak_rss_mib"] for r in runs.values()] + [x["ours"]["peak_rss_mib"] for x in az_rounds])
     az = runs.get("azure")
     if not az:
@@ -765,8 +802,8 @@ def run(env, args, targets, virtual, rounds, share, work, meter):
     sent_gib = az["bytes_sent"] / float(GIB)
     cpu_per_gib = med([x["ours"]["cpu_s"] for x in az_rounds]) / sent_gib if sent_gib else 0.0
     return ("bench: read_ratio=%.3f sent_ratio=%.3f speedup_vs_naive=%.2f efficiency=%.2f peak_rss_mib=%.0f cpu_s_per_gib=%.2f "
-            "efficiency_bound=%.2f efficiency_transfer=%.2f"
-            % (read_ratio, sent_ratio, speedup, med(eff), peak, cpu_per_gib, med(eff_bound), med(eff_tr)))
+            "efficiency_bound=%.2f efficiency_transfer=%.2f%s"
+            % (read_ratio, sent_ratio, speedup, med(eff), peak, cpu_per_gib, med(eff_bound), med(eff_tr), fan_figures))
 
 
 if __name__ == "__main__":

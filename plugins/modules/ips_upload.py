@@ -50,10 +50,19 @@ requirements:
   - google-auth, google-cloud-storage (target gcp)
 options:
   target:
-    description: Where the image goes.
-    type: str
+    description:
+      - Where the image goes - V(azure), V(aws) or V(gcp), each with its options in the dict of the same name.
+      - A list of them (for example V([azure, aws, gcp])) fans out - the source is read once and each allocated block goes to
+        every target that still needs it. Each target keeps its own journal, resume and idempotency - a re-run leaves finished
+        targets alone (C(changed=false) for them) and resumes the others.
+      - In a fan-out the targets share the bounded buffer pool - the slowest target sets the pace of the reads (back-pressure),
+        so memory stays bounded. A GCP archive part whose bytes are spread over more reads than its part buffers hold is
+        sent after the shared pass, reading only that part.
+      - A target that fails does not stop the others - the task fails at the end naming the failed targets, with every
+        target's result in RV(targets).
+      - A single string returns the single-target shape; a list returns RV(targets) (one result per target) and totals.
+    type: raw
     required: true
-    choices: [azure, aws, gcp]
   overwrite:
     description:
       - V(never) fails when the target exists with another source; V(different) replaces a target made from another source
@@ -326,6 +335,27 @@ EXAMPLES = r"""
       guest_os_features: [WINDOWS, UEFI_COMPATIBLE]
       delete_object: true
 
+- name: One image to three clouds, the share read once (a re-run resumes or skips each target on its own)
+  citrix_community.ips.ips_upload:
+    source:
+      location: smb://files.example.com/images/base-2026-01.vhdx
+      username: svc-images
+      password: "{{ vault_smb_password }}"
+    target: [azure, aws, gcp]
+    azure:
+      resource_group: rg-images
+      location: westeurope
+      disk_name: base-2026-01
+    aws:
+      region: eu-west-1
+      snapshot_name: base-2026-01
+    gcp:
+      project: images-prod
+      bucket: images-prod-upload
+      image_name: base-2026-01
+  register: fan_out
+  # fan_out.targets.azure.disk_id, fan_out.targets.aws.snapshot_id, fan_out.targets.gcp.image_self_link
+
 - name: Sign in once per cloud for the whole play (the aws, azure and gcp action groups)
   hosts: localhost
   gather_facts: false
@@ -355,7 +385,22 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed: {description: "Whether bytes were uploaded (or, in check mode, would be).", returned: always, type: bool, sample: true}
-target: {description: "azure, aws or gcp.", returned: always, type: str, sample: "azure"}
+target: {description: "azure, aws or gcp.", returned: when O(target) is a single string, type: str, sample: "azure"}
+targets:
+  description:
+    - A fan-out (O(target) is a list) - one result per target, keyed by target name, each with the keys a single-target upload
+      returns; a failed one has C(failed=true) and C(msg), and C(bytes_read_shared) / C(bytes_read_own) split its reads into the
+      shared pass and its own second pass.
+  returned: when O(target) is a list
+  type: dict
+  sample: {"azure": {"changed": true, "disk_id": "/subscriptions/.../disks/base", "bytes_sent": 5368709632},
+           "aws": {"changed": false, "snapshot_id": "snap-0123456789abcdef0"}}
+failed_targets:
+  description: A fan-out - the names of the targets that failed (the task fails when this is not empty).
+  returned: when O(target) is a list
+  type: list
+  elements: str
+  sample: ["gcp"]
 existing: {description: "What was found before (complete, partial, different or null).", returned: always, type: str, sample: "partial"}
 fingerprint: {description: "The source fingerprint the target is tagged with.", returned: always, type: str, sample: "e5f6c55dc3bba08cf7ef1ad15f67d1567d10afb8"}
 disk_id:
@@ -413,7 +458,7 @@ def _s(**kw):
 
 SPEC = dict(
     source=SOURCE_SPEC,
-    target=_s(required=True, choices=["azure", "aws", "gcp"]),
+    target=dict(type="raw", required=True),
     overwrite=_s(default="different", choices=["never", "different", "always"]),
     verify=dict(type="bool", default=False),
     concurrency=dict(type="int"),
@@ -495,11 +540,10 @@ def target_options(p, name):
     return options
 
 
-def build_target(m, image):
+def build_target(m, image, name):
     from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import MissingLibrary, fingerprint
 
     p = m.params
-    name = p["target"]
     if not p.get(name):
         m.fail("target is %s: set the %s options (see ansible-doc citrix_community.ips.ips_upload)" % (name, name))
     options = target_options(p, name)
@@ -529,12 +573,27 @@ def build_target(m, image):
     return target
 
 
+TARGETS = ("azure", "aws", "gcp")
+
+
+def target_names(m):
+    """(names, many): the targets of O(target) - one name, or a list of distinct names (a fan-out)."""
+    value = m.params["target"]
+    many = isinstance(value, list)
+    names = value if many else [value]
+    bad = [n for n in names if not isinstance(n, str) or n not in TARGETS]
+    if bad or not names or len(set(names)) != len(names):
+        m.fail("target must be one of azure, aws, gcp, or a list of distinct ones (a fan-out, e.g. [azure, aws, gcp]); got %r" % (value,))
+    return names, many
+
+
 def main(m):
     from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import run_upload
     from ansible_collections.citrix_community.ips.plugins.module_utils._upload.memory import limit_arenas
 
     limit_arenas()  # this module's own process only, before the upload's threads exist (see _upload/memory.py)
     p = m.params
+    names, many = target_names(m)
     if p["concurrency"] is not None and p["concurrency"] < 1:
         m.fail("concurrency must be 1 or more, got %s" % p["concurrency"])
     if p["retries"] < 1:
@@ -544,21 +603,33 @@ def main(m):
     sas_duration = (p.get("azure") or {}).get("sas_duration")
     if sas_duration is not None and sas_duration < 300:
         m.fail("azure.sas_duration must be 300 seconds or more (it must outlast the upload), got %s" % sas_duration)
-    problems = option_problems(p, target_options(p, p["target"]) if p.get(p["target"]) else {})
+    missing = [n for n in names if not p.get(n)]
+    if missing:
+        m.fail("target is %s: set the %s options (see ansible-doc citrix_community.ips.ips_upload)"
+               % (", ".join(names), " and ".join(missing)))
+    problems = []
+    for name in names:
+        problems += option_problems(dict(p, target=name), target_options(p, name))
     if problems:
-        m.fail("; ".join(problems))
+        m.fail("; ".join(sorted(set(problems), key=problems.index)))
     src, image = open_disk(p["source"])
     try:
-        target = build_target(m, image)
-        result = run_upload(target, overwrite=p["overwrite"], check_mode=m.check_mode, journal_dir=p["journal_dir"],
+        targets = [build_target(m, image, name) for name in names]
+        result = run_upload(targets if many else targets[0], overwrite=p["overwrite"], check_mode=m.check_mode, journal_dir=p["journal_dir"],
                             progress_file=p["progress_file"], concurrency=p["concurrency"], verify=p["verify"],
                             rate_limit=p["rate_limit"] * 1048576 if p["rate_limit"] else None)
     finally:
         src.close()
     result["source"] = image.name
+    if many:
+        failed = result.pop("failed")
+        result["failed_targets"] = failed
+        if failed:
+            m.fail("the upload to %s failed (%s); the other targets finished - run the task again: it resumes the failed "
+                   "target(s) and leaves the finished ones alone"
+                   % (", ".join(failed), "; ".join("%s: %s" % (n, result["targets"][n].get("msg")) for n in failed)), **result)
     m.exit(**result)
 
 
 if __name__ == "__main__":
-    IPSModule(SPEC, auth=False, supports_check_mode=True,
-              required_if=[("target", "azure", ("azure",)), ("target", "aws", ("aws",)), ("target", "gcp", ("gcp",))]).run(main)
+    IPSModule(SPEC, auth=False, supports_check_mode=True).run(main)

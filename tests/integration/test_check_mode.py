@@ -142,6 +142,10 @@ def test_check_mode_predicts_every_stage_and_creates_nothing(workflow, lab, lab_
     assert prepared.returncode == 0, prepared.stderr
     host_vars = scenario_vars(workflow)
     host_vars.update(migrate_source="{{ mol_sources[mol_source] }}", migrate_target="{{ mol_targets[mol_target] }}")
+    # PVS -> MCS (AWS) also goes to Azure: one fan-out upload (predicted per target, nothing written) and a prepare on each
+    more = ["azure"] if workflow == "pvs_to_mcs" else []
+    if more:
+        host_vars.update(migrate_more_targets="{{ %s | map('extract', mol_targets) | list }}" % more)
     (tmp_path / "scenario.json").write_text(json.dumps(host_vars))
     stages = yaml.safe_load((REPO / "roles" / "migrate" / "vars" / "main.yml").read_text())["migrate_workflow_table"][workflow]["stages"]
     job_stages = [s for s in stages if s not in ("upload", "catalog")]
@@ -155,8 +159,12 @@ def test_check_mode_predicts_every_stage_and_creates_nothing(workflow, lab, lab_
     report = report_of(output)
     assert sorted(report) == sorted(stages), output[-3000:]
     assert all(report[s] == "would_run" for s in stages if s != "catalog"), report
-    assert output.count("not validated yet: it names credentials the credentials role would create") >= len(job_stages), output[-3000:]
+    assert output.count("not validated yet: it names credentials the credentials role would create") >= len(job_stages) + len(more), \
+        output[-3000:]
     assert "outputDiskName" in output or "outputImageFilename" in output, "the diff shows no request body"
+    for platform in more + ([host_vars["mol_target"]] if more else []):
+        for stage in ("upload", "prepare"):
+            assert re.search(r'"%s\s+would_run\s+%s\b' % (stage, platform), output), "no %s line for %s: %s" % (stage, platform, output[-3000:])
     posts = assert_nothing_created(lab, planes, before, lab_state(lab_env, api), ephemeral)
     assert not posts, "a request naming a credential the wallet lacks was sent: %s" % posts
 
@@ -170,4 +178,5 @@ def test_check_mode_predicts_every_stage_and_creates_nothing(workflow, lab, lab_
     assert output.count("validated by the service (dryRun)") >= len(job_stages), output[-3000:]
     posts = assert_nothing_created(lab, planes, before, lab_state(lab_env, api), ephemeral)
     validated = [r["path"] for r in posts if "dryRun=true" in (r.get("query") or "")]
-    assert len(validated) == len(job_stages), validated  # one dryRun per job stage (a publish is an export job)
+    # one dryRun per job stage (a publish is an export job), and one more prepare per more target
+    assert len(validated) == len(job_stages) + len(more), validated

@@ -25,7 +25,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "plugins" / "module_utils" / "upload"))
 from test_upload_modules import (aws_opts, azure_opts, check_aws, check_azure, check_gcp, ensure_bucket,  # noqa: E402
-                                 gcp_opts, run_module)
+                                 gcp_opts, nonzero_units, run_module)
 from upload_images import MIB, make_image  # noqa: E402
 
 SECTOR = 512
@@ -33,17 +33,6 @@ EBS_BLOCK = 512 * 1024
 # the GCP archive's own bytes: the head segment (gzip header, tar header, a few sparse entries) and the tail
 # (tar padding to a 10 KiB record, the final deflate block, the gzip trailer), each deflated
 GCP_OVERHEAD = 4096
-
-
-def nonzero_units(ref, unit):
-    """How many `unit`-byte pieces of the raw file `ref` hold a non-zero byte."""
-    zero = bytes(unit)
-    count = 0
-    with open(ref, "rb") as f:
-        for piece in iter(lambda: f.read(unit), b""):
-            if piece != zero[:len(piece)]:
-                count += 1
-    return count
 
 
 @pytest.fixture(scope="module")

@@ -141,6 +141,7 @@ def check_aws(lab_env, name, ref):
 
 
 def check_gcp(lab_env, name, ref):
+    """The image's archive reads back byte-exact; returns the bytes its sparse map stores."""
     blob = ensure_bucket(lab_env).blob(name + ".tar.gz")
     with tarfile.open(fileobj=io.BytesIO(gzip.decompress(blob.download_as_bytes())), mode="r:") as tar:
         members = tar.getmembers()
@@ -149,6 +150,18 @@ def check_gcp(lab_env, name, ref):
         total = -(-os.path.getsize(ref) // GIB) * GIB
         assert members[0].size == total
         assert_chunks_equal(((offset, raw.read(CHUNK)) for offset in range(0, total, CHUNK)), ref, total)
+        return sum(length for _offset, length in members[0].sparse)
+
+
+def nonzero_units(ref, unit):
+    """How many `unit`-byte pieces of the raw file `ref` hold a non-zero byte."""
+    zero = bytes(unit)
+    count = 0
+    with open(ref, "rb") as f:
+        for piece in iter(lambda: f.read(unit), b""):
+            if piece != zero[:len(piece)]:
+                count += 1
+    return count
 
 
 def read_azure(lab_env, disk):
@@ -681,3 +694,129 @@ def test_wait_timeout_bounds_a_slow_cloud_operation_and_names_the_option(lab, la
     again = run_module(dict(args, wait_timeout=120), tmp_path)
     assert again["changed"] and again["existing"] == "partial"
     check_azure(lab_env, name, ref)
+
+
+def run_module_raw(args, tmp_path, timeout=300):
+    """ips_upload in its own process; (return code, JSON result) - for runs that are meant to fail."""
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    assert "Traceback" not in done.stdout + done.stderr, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.returncode, json.loads(done.stdout)
+
+
+def gcs_front(lab_env, name):
+    """The GCP target through the GCE plane's Cloud Storage front: Cloud Storage's rules, and the plane's faults."""
+    return dict(gcp_opts(lab_env, name), storage_endpoint=lab_env["IPS_LAB_GCE_URL"])
+
+
+def test_fan_out_reads_once_resumes_each_target_and_reports_a_failing_one(lab, lab_env, images, tmp_path, find_leaks):
+    """One source, three clouds (target: [azure, aws, gcp]).
+
+    1. Over SMB: check mode predicts each target; the upload reads the image once (bytes read <= 1.02 x allocated)
+       and all three targets are byte-exact; a re-run changes nothing.
+    2. A larger image, with Cloud Storage refusing every upload (403 from the GCS front): the upload is killed
+       (SIGKILL) half way; the re-run resumes Azure and AWS from their journals - re-sending no more than was in
+       flight, counted at the EBS front - and they finish while GCP fails: the task fails naming gcp, with the
+       others' results. With the fault gone, the next run leaves Azure and AWS alone and finishes GCP."""
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import read_journal
+    ensure_bucket(lab_env)
+    tag = uuid.uuid4().hex[:6]
+    # -- 1. read once, over SMB, to three clouds --
+    source, ref, _path = images["dynamic.vhdx"]
+    names = {"azure": "fan-" + tag, "aws": "fan-" + tag, "gcp": "fan-" + tag}
+    args = {"source": source, "target": ["azure", "aws", "gcp"], "azure": azure_opts(lab_env, names["azure"]),
+            "aws": aws_opts(lab_env, names["aws"]), "gcp": gcs_front(lab_env, names["gcp"]), "journal_dir": str(tmp_path / "j1")}
+    rc, predicted = run_module_raw(dict(args, _ansible_check_mode=True), tmp_path)
+    assert rc == 0 and predicted["changed"] and predicted["failed_targets"] == []
+    assert set(predicted["targets"]) == {"azure", "aws", "gcp"}
+    assert all(t["action"] == "create" and t["plan"]["bytes_to_read"] > 0 for t in predicted["targets"].values()), predicted
+    rc, result = run_module_raw(args, tmp_path)
+    assert rc == 0 and result["changed"] and result["failed_targets"] == [], result
+    assert "target" not in result and all(t["changed"] for t in result["targets"].values())
+    allocated = result["allocated_bytes"]
+    assert 0 < result["bytes_read"] <= 1.02 * allocated, "the source was read %d bytes for %d allocated" % (result["bytes_read"], allocated)
+    check_azure(lab_env, names["azure"], ref)
+    check_aws(lab_env, names["aws"], ref)
+    stored = check_gcp(lab_env, names["gcp"], ref)
+    # GCP's lane sends the sparse layout of a GCP upload alone: the zero runs inside allocated blocks, which the shared
+    # reads do hold, are left to the sparse map (the archive holds the non-zero 512-byte runs, gaps bridged within 1 %)
+    nonzero = nonzero_units(ref, 512) * 512
+    assert nonzero * 1.01 < allocated and nonzero <= stored <= nonzero * 1.01, (stored, nonzero, allocated)
+    rc, again = run_module_raw(args, tmp_path)
+    assert rc == 0 and not again["changed"] and again["bytes_read"] == 0
+    assert all(not t["changed"] for t in again["targets"].values()), again
+    # -- 2. kill, resume, one target failing --
+    folder = Path(lab_env["IPS_LAB_SMB_EXPORT_DIR"]) / ("fan-kill-" + tag)
+    folder.mkdir()
+    path, ref = folder / "big.vhdx", folder / "big.ref.raw"
+    raw = folder / "big.raw"
+    with open(raw, "wb") as f:
+        f.truncate(96 * MIB)
+        for k in range(24):
+            f.seek(k * 2 * MIB + (k % 3) * 4096)
+            f.write(os.urandom(MIB + 512 * k))
+    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic,block_size=2M", str(raw), str(path)], check=True)
+    subprocess.run(["qemu-img", "convert", "-f", "vhdx", "-O", "raw", str(path), str(ref)], check=True)
+    name = "fankill-" + tag
+    journal_dir = tmp_path / "j2"
+    concurrency = 2
+    args = {"source": {"location": str(path)}, "target": ["azure", "aws", "gcp"], "azure": azure_opts(lab_env, name),
+            "aws": aws_opts(lab_env, name), "gcp": gcs_front(lab_env, name), "journal_dir": str(journal_dir),
+            "concurrency": concurrency, "rate_limit": 8}
+    ebs = PlaneAdmin.from_env(lab_env, "ebs")
+    ebs.clear_requests()
+    gce = PlaneAdmin.from_env(lab_env, "gce")
+    assert gce.add_fault(r"^/upload/storage/", method="POST", status=403, times=1000)
+    try:
+        args_file = tmp_path / "kill.json"
+        args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+        proc = subprocess.Popen([sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        units = {4 * MIB: "azure", 524288: "aws"}
+        deadline = time.monotonic() + 120
+        journals = {}
+        while time.monotonic() < deadline and proc.poll() is None:
+            journals = {}
+            for found in journal_dir.glob("*.journal"):
+                header, _started, done = read_journal(str(found))
+                if header["unit"] in units and len([d for d in done.values() if d is not None]) >= 4:
+                    journals[units[header["unit"]]] = found
+            if len(journals) == 2:
+                break
+            time.sleep(0.02)
+        assert len(journals) == 2, "the fan-out did not get going: %s" % (proc.communicate()[0][-2000:] if proc.poll() is not None else journals)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        before = dict((t, read_journal(str(j))) for t, j in journals.items())
+        rc, result = run_module_raw(dict(args, rate_limit=None), tmp_path)
+    finally:
+        gce.clear_faults()
+    # GCP failed, the others finished, and the task says so
+    assert rc != 0 and result["failed"] and result["failed_targets"] == ["gcp"], result
+    assert "gcp" in result["msg"] and "403" in result["msg"] and "Traceback" not in result["msg"], result["msg"]
+    assert result["targets"]["gcp"]["failed"]
+    data = Path(ref).read_bytes()
+    for target, unit in (("azure", 4 * MIB), ("aws", 524288)):
+        got = result["targets"][target]
+        assert got["changed"] and got["resumed"], got
+        _header, started, done = before[target]
+        in_flight = started - set(done)
+        assert len(in_flight) <= concurrency + 1
+        sent_before = set(u for u, d in done.items() if d is not None)
+        nonzero = set(i for i in range(-(-len(data) // unit)) if data[i * unit:(i + 1) * unit].rstrip(b"\x00"))
+        assert got["units_sent"] == len(nonzero - sent_before), (target, got)  # the re-run sent only what was not acknowledged
+    check_azure(lab_env, name, ref)
+    sid = check_aws(lab_env, name, ref)
+    indexes = [int(p.rsplit("/", 1)[1]) for p, _n, status in data_puts(ebs, "aws", sid) if status and 200 <= status < 300]
+    in_flight = before["aws"][1] - set(before["aws"][2])
+    assert len(indexes) - len(set(indexes)) <= len(in_flight), "PutSnapshotBlock re-sent more blocks than were in flight at the kill"
+    rc, last = run_module_raw(dict(args, rate_limit=None), tmp_path)
+    assert rc == 0 and last["changed"] and last["failed_targets"] == [], last
+    assert not last["targets"]["azure"]["changed"] and not last["targets"]["aws"]["changed"] and last["targets"]["gcp"]["changed"]
+    check_gcp(lab_env, name, ref)
+    secrets = [lab_env["IPS_LAB_AZURE_CLIENT_SECRET"], "testing-secret", lab_env["IPS_LAB_GCP_TOKEN"]]
+    assert not find_leaks(secrets, paths=[journal_dir], admins=[ebs])
+    assert not any(s in json.dumps(r) for s in secrets for r in (result, last))
+    shutil.rmtree(str(folder), ignore_errors=True)

@@ -20,8 +20,10 @@ A target waits for cloud-side operations (disk creation, snapshot completion, im
 only through `self.waiter(what)`: the shared waiter, bounded by the module's `wait_timeout`.
 Errors it raises name no secret: `self.redact(text)` masks `self.secrets` and SAS signatures.
 
-Unit targets (Azure, AWS) run through pipeline.run_units; a stream target (GCP) implements
-`transfer(image, journal, progress, stop)` itself.
+Unit targets (Azure, AWS) are lanes of pipeline.run_lanes (UnitLane); a stream target (GCP) implements
+`transfer(journal, progress, concurrency, stop)` itself (reading what it sends), `progress_total(journal)`, and
+`lane(journal, progress, concurrency)`: its lane in a fan-out's shared pass, after which `transfer` sends what the
+lane left. run_upload drives one target or several (fan-out: one read of the source feeds every target).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,10 +33,10 @@ __metaclass__ = type
 import hashlib
 import time
 
-from ansible_collections.citrix_community.ips.plugins.module_utils._errors import redact
+from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError, redact
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import Journal
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.lock import UploadLock
-from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import RateLimit, UploadError, retrier, run_units
+from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import RateLimit, UnitLane, UploadError, retrier, run_lanes
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import Plan, plan_summary
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.progress import Progress
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.watchdog import Watchdog
@@ -146,26 +148,50 @@ class Target(object):
         raise NotImplementedError
 
 
-def run_upload(target, check_mode=False, journal_dir=None, **options):
-    """Decide, then upload: the module's whole flow below the option parsing. Returns the result dict.
-    A real run holds the target object's lock from its first look at the target to the end."""
-    if check_mode:
-        result = _decide_and_upload(target, check_mode=True, journal_dir=journal_dir, **options)
-        # a background upload to this object, as the lock shows it: a re-run attaches to a live one only
-        result["worker"] = UploadLock(journal_dir, target.object_key()).holder()
-        return result
-    lock = UploadLock(journal_dir, target.object_key()).acquire(target.describe_name())
+def run_upload(targets, check_mode=False, journal_dir=None, **options):
+    """Decide, then upload to one target or fan out to several: the module's whole flow below the option parsing.
+
+    `targets` is one Target (the result is that target's dict, a failure raises) or a list of them (one per cloud;
+    the result is {"targets": {name: result}, "failed": [names], totals}; a target that fails is reported in its
+    entry and the others go on). Both are the same code: one target is a fan-out of one.
+    A real run holds every target object's lock from its first look at the target to the end."""
+    many = isinstance(targets, (list, tuple))
+    targets = list(targets) if many else [targets]
+    locks = []
     try:
-        return _decide_and_upload(target, check_mode=check_mode, journal_dir=journal_dir, **options)
+        if not check_mode:
+            for target in targets:
+                locks.append(UploadLock(journal_dir, target.object_key()).acquire(target.describe_name()))
+        results = _fan_out(targets, check_mode=check_mode, journal_dir=journal_dir, raise_first=not many, **options)
     finally:
-        if lock is not None:
-            lock.release()
+        for lock in locks:
+            if lock is not None:
+                lock.release()
+    if check_mode:
+        for target, result in zip(targets, results):
+            # a background upload to this object, as the lock shows it: a re-run attaches to a live one only
+            result["worker"] = UploadLock(journal_dir, target.object_key()).holder()
+    if not many:
+        return results[0]
+    return _totals(targets, results)
 
 
-def _decide_and_upload(target, overwrite="different", check_mode=False, journal_dir=None, progress_file=None, concurrency=None,
-                       verify=False, read_size=8 * 1024 * 1024, stop=None, rate_limit=None):
+def _totals(targets, results):
+    out = {"targets": dict((t.name, r) for t, r in zip(targets, results)),
+           "failed": [t.name for t, r in zip(targets, results) if r.get("failed")]}
+    first = results[0]
+    out.update(changed=any(r.get("changed") for r in results), fingerprint=first["fingerprint"], virtual_size=first["virtual_size"],
+               allocated_bytes=first["allocated_bytes"])
+    out["bytes_read"] = max([r.get("bytes_read_shared", 0) for r in results] or [0]) + sum(r.get("bytes_read_own", 0) for r in results)
+    out["bytes_sent"] = sum(r.get("bytes_sent", 0) for r in results)
+    durations = [r.get("duration", 0) for r in results]
+    out["duration"] = max(durations or [0])
+    return out
+
+
+def _decide(target, overwrite, check_mode):
+    """(the result so far, whether to upload, the target's state: None, "partial" or "removed")."""
     image = target.image
-    started = time.monotonic()
     result = {"target": target.name, "fingerprint": target.fingerprint, "virtual_size": image.virtual_size,
               "allocated_bytes": image.allocated_bytes, "target_size": target.target_size()}
     result.update(target.describe())
@@ -174,65 +200,168 @@ def _decide_and_upload(target, overwrite="different", check_mode=False, journal_
     if state == "complete" and overwrite != "always":
         result.update(changed=False, bytes_read=0, bytes_sent=0, resumed=False)
         result.update(target.result)
-        return result
+        return result, False, state
     if state in ("different", "complete") or (state == "partial" and overwrite == "always"):
         if overwrite == "never" and state == "different":
             raise UploadError("the %s target %s already exists and holds another image (its source fingerprint differs); set "
                               "overwrite: different (replace it) or choose another name" % (target.name, target.describe_name()))
         if check_mode:
             result.update(changed=True, action="replace", plan=_summary(target))
-            return result
+            return result, False, state
         target.remove()
         state = "removed"
     if check_mode:
         result.update(changed=True, action="resume" if state == "partial" else "create", plan=_summary(target))
-        return result
-    journal = Journal(journal_dir, target.key(), image.identity, target.unit_size)
-    if state == "removed" or (state is None and not target.journal_outlives_target):
-        journal.reset()
-    progress = Progress(progress_file, total=0, target=target.name, rate_limit=rate_limit)
+        return result, False, state
+    return result, True, state
+
+
+class _Job(object):
+    """One target's upload inside a fan-out: its result so far, journal, lane and stats."""
+
+    def __init__(self, target, result):
+        self.target = target
+        self.result = result
+        self.journal = None
+        self.lane = None
+        self.stats = None
+        self.read_shared = 0
+        self.error = None
+
+
+def _fan_out(targets, overwrite="different", check_mode=False, journal_dir=None, progress_file=None, concurrency=None,
+             verify=False, read_size=8 * 1024 * 1024, stop=None, rate_limit=None, raise_first=True):
+    """Every target: decide; then one read-once pass feeds every target that uploads (pipeline.run_lanes), then
+    each target's own second pass if it has one (GCP parts the shared pass left), then finish and verify each.
+    A target's failure ends that target only (raise_first: the first failure is raised, the single-target shape)."""
+    image = targets[0].image
+    started = time.monotonic()
+    jobs = []
+
+    def failed(job, exc):
+        if raise_first:
+            raise exc
+        if not isinstance(exc, IPSError):
+            exc = job.target.send_error(exc)
+        job.error = exc
+        job.result.update(failed=True, changed=job.result.get("changed", False), msg=job.target.redact(str(exc)))
+        if job.journal is not None:
+            job.journal.close()
+
+    for target in targets:
+        job = _Job(target, {"target": target.name})
+        jobs.append(job)
+        try:
+            job.result, upload, state = _decide(target, overwrite, check_mode)
+        except Exception as exc:  # pylint: disable=broad-except
+            failed(job, exc)
+            continue
+        if not upload:
+            job.target = None  # nothing to upload
+            continue
+        job.journal = Journal(journal_dir, target.key(), image.identity, target.unit_size)
+        if state == "removed" or (state is None and not target.journal_outlives_target):
+            job.journal.reset()
+    live = [j for j in jobs if j.target is not None and j.error is None]
+    if not live:
+        return [j.result for j in jobs]
+    progress = Progress(progress_file, total=0, target="+".join(j.target.name for j in live), rate_limit=rate_limit)
     watchdog = Watchdog(progress).start() if progress.path else None
     try:
-        target.start(journal)
-        if target.stream:
-            progress.set_phase("upload")
-            stats = target.transfer(journal, progress, concurrency or target.default_concurrency, stop)
-        else:
-            plan = Plan(image, target.unit_size, read_size=read_size, done=set(journal.done))
-            left = sum(plan.coverage.values())
-            # a resumed upload: the whole image's stored bytes, those the journal has done already counted as done
-            whole = sum(Plan(image, target.unit_size, read_size=read_size).coverage.values()) if journal.done else left
-            progress.total = whole
-            if whole > left:
-                progress.resume(whole - left)
-            progress.set_phase("upload")  # with its total known: never "0.0 of 0.0 MiB"
-            retry = retrier(tries=target.tries)
-            stats = run_units(image, plan, target, journal, progress, concurrency=concurrency or target.default_concurrency,
-                              retry=retry, stop=stop, rate=RateLimit(rate_limit) if rate_limit else None)
-            stats.units_skipped = len(plan.skipped_units)
+        total = resumed = 0
+        for job in list(live):
+            try:
+                job.target.start(job.journal)
+                whole, done = _progress_total(job.target, job.journal, read_size)
+                total += whole
+                resumed += done
+            except Exception as exc:  # pylint: disable=broad-except
+                failed(job, exc)
+                live.remove(job)
+        progress.total = total
+        if resumed:
+            progress.resume(resumed)
+        progress.set_phase("upload")  # with its total known: never "0.0 of 0.0 MiB"
+        # the lanes of the shared pass: every unit target; a stream target (GCP) only beside another target
+        for job in live:
+            conc = concurrency or job.target.default_concurrency
+            if not job.target.stream:
+                plan = Plan(image, job.target.unit_size, read_size=read_size, done=set(job.journal.done))
+                job.lane = UnitLane(image, plan, job.target, job.journal, progress, concurrency=conc,
+                                    retry=retrier(tries=job.target.tries), rate=RateLimit(rate_limit) if rate_limit else None)
+            elif len(live) > 1:
+                job.lane = job.target.lane(job.journal, progress, conc)
+        lanes = [j.lane for j in live if j.lane is not None]
+        if lanes:
+            unit = max(lane.unit for lane in lanes)
+            reads = Plan(image, unit, read_size=read_size).reads
+            bytes_read = run_lanes(image, reads, lanes, max(read_size, unit), stop=stop)
+        for job in list(live):
+            try:
+                if job.lane is not None:
+                    job.stats = job.lane.result()
+                    job.read_shared = bytes_read
+                    job.stats.bytes_read = 0
+                if job.target.stream:
+                    more = job.target.transfer(job.journal, progress, concurrency or job.target.default_concurrency, stop)
+                    job.stats = _merged(job.stats, more)
+            except Exception as exc:  # pylint: disable=broad-except
+                failed(job, exc)
+                live.remove(job)
         progress.set_phase("finish")
-        target.finish(journal)
-        if verify:
-            progress.set_phase("verify")
-            result["verify"] = target.verify(journal)
-        progress.set_phase("done")
+        for job in list(live):
+            try:
+                job.target.finish(job.journal)
+                if verify:
+                    progress.set_phase("verify")
+                    job.result["verify"] = job.target.verify(job.journal)
+            except Exception as exc:  # pylint: disable=broad-except
+                failed(job, exc)
+                live.remove(job)
+        progress.set_phase("done" if len(live) == len([j for j in jobs if j.target is not None]) else "failed")
     except BaseException:
-        journal.close()
+        for job in jobs:
+            if job.journal is not None:
+                job.journal.close()
         raise
     finally:
         if watchdog is not None:
             watchdog.stop()
         progress.close()
-    resumed = journal.resumed
-    journal.remove()
     duration = time.monotonic() - started
-    result.update(target.result)
-    result.update(changed=True, resumed=resumed, bytes_read=stats.bytes_read, bytes_sent=stats.bytes_sent + target.finish_sent,
-                  units_sent=stats.units_sent, units_zero=stats.units_zero, units_skipped=getattr(stats, "units_skipped", 0),
-                  requests=stats.requests, retries=getattr(stats, "retries", 0), throttled=getattr(stats, "throttled", 0),
-                  duration=round(duration, 3),
-                  throughput_mib_s=round(stats.bytes_read / 1048576.0 / duration, 2) if duration > 0 else 0.0)
-    return result
+    for job in live:
+        target, stats, journal = job.target, job.stats, job.journal
+        resumed = journal.resumed
+        journal.remove()
+        read = job.read_shared + stats.bytes_read
+        job.result.update(target.result)
+        job.result.update(changed=True, resumed=resumed, bytes_read=read, bytes_sent=stats.bytes_sent + target.finish_sent,
+                          units_sent=stats.units_sent, units_zero=stats.units_zero, units_skipped=getattr(stats, "units_skipped", 0),
+                          requests=stats.requests, retries=getattr(stats, "retries", 0), throttled=getattr(stats, "throttled", 0),
+                          duration=round(duration, 3),
+                          throughput_mib_s=round(read / 1048576.0 / duration, 2) if duration > 0 else 0.0)
+        if len(jobs) > 1:
+            job.result.update(bytes_read_shared=job.read_shared, bytes_read_own=stats.bytes_read)
+    return [j.result for j in jobs]
+
+
+def _progress_total(target, journal, read_size):
+    """(bytes the target's upload counts, bytes its journal has done already)."""
+    if target.stream:
+        return target.progress_total(journal)
+    left = sum(Plan(target.image, target.unit_size, read_size=read_size, done=set(journal.done)).coverage.values())
+    whole = sum(Plan(target.image, target.unit_size, read_size=read_size).coverage.values()) if journal.done else left
+    return whole, whole - left
+
+
+def _merged(first, second):
+    """Stats of a lane and of its target's second pass, added up."""
+    if first is None:
+        return second
+    for key in ("bytes_read", "bytes_sent", "units_sent", "units_zero", "requests", "retries", "throttled"):
+        setattr(first, key, getattr(first, key, 0) + getattr(second, key, 0))
+    first.units_skipped = getattr(second, "units_skipped", 0)
+    return first
 
 
 def _summary(target):

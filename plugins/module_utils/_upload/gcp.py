@@ -242,15 +242,44 @@ class GcpTarget(Target):
     def _part_name(self, index):
         return "%s.part-%05d" % (self.object_name, index)
 
-    def transfer(self, journal, progress, concurrency, stop=None):
+    def progress_total(self, journal):
+        """(the image's stored bytes, those of the parts the journal has done): what the progress counts."""
         stream = self.stored
-        parts = stream.parts
+        return stream.stored, sum(stream.part_length(i) for i in journal.done if i < stream.parts)
+
+    def send_part(self, i, buf, journal, retry):
+        """Part `i` (its stored bytes in `buf`): keep its non-zero runs, deflate and upload them, journal it.
+        Returns (bytes sent, whether it was all zeros: no part object at all)."""
+        entries, chunks = sparse_part([(voff, view) for voff, _foff, view in self.stored.pieces(i, buf)], nonzero_runs)
+        crc, length = 0, 0
+        for chunk in chunks:
+            crc = zlib.crc32(chunk, crc)
+            length += len(chunk)
+        journal.start(i)
+        if length:
+            data = deflate_part(chunks, last=False, level=self.level)
+            ccrc = crc32c(data)
+            retry.call(self.classify, self._put, self._part_name(i), data, ccrc)
+            sent = len(data)
+        else:
+            ccrc, sent = 0, 0
+        # CRC-32 and length of the tar bytes; crc32c and length of the object; the sparse entries
+        journal.complete(i, "%08x:%d:%s:%d:%s" % (crc & 0xFFFFFFFF, length, "-" if ccrc is None else "%08x" % ccrc, sent,
+                                                  encode_entries(entries) or "-"))
+        return sent, not length
+
+    def lane(self, journal, progress, concurrency):
+        """This target's share of a fan-out's read-once pass (pipeline.run_lanes)."""
+        return PartLane(self, journal, progress, concurrency)
+
+    def transfer(self, journal, progress, concurrency, stop=None):
+        """Send every part the journal has not done, reading the image for each: the whole upload of a GCP target
+        alone, or in a fan-out the parts its shared pass left (see PartLane)."""
+        stream = self.stored
         todo = queue.Queue()
-        for i in range(parts):
+        for i in range(stream.parts):
             if i not in journal.done:
                 todo.put(i)
-        progress.total = stream.stored
-        progress.resume(sum(stream.part_length(i) for i in journal.done if i < parts))
         stats = Stats()
         stats.units_skipped = len(journal.done)
         retry = retrier(tries=self.tries)
@@ -266,23 +295,10 @@ class GcpTarget(Target):
                     except queue.Empty:
                         return
                     n = stream.part_length(i)
-                    entries, chunks = sparse_part(stream.fill(self.image.source, i, buf), nonzero_runs)
-                    crc, length = 0, 0
-                    for chunk in chunks:
-                        crc = zlib.crc32(chunk, crc)
-                        length += len(chunk)
-                    journal.start(i)
-                    if length:
-                        data = deflate_part(chunks, last=False, level=self.level)
-                        ccrc = crc32c(data)
-                        retry.call(self.classify, self._put, self._part_name(i), data, ccrc)
-                        sent = len(data)
-                    else:  # all zeros: no part object at all
-                        ccrc, sent = 0, 0
-                    # CRC-32 and length of the tar bytes; crc32c and length of the object; the sparse entries
-                    journal.complete(i, "%08x:%d:%s:%d:%s" % (crc & 0xFFFFFFFF, length, "-" if ccrc is None else "%08x" % ccrc, sent,
-                                                              encode_entries(entries) or "-"))
-                    stats.add(bytes_read=n, bytes_sent=sent, units_sent=1 if sent else 0, units_zero=0 if sent else 1, requests=1 if sent else 0)
+                    stream.fill(self.image.source, i, buf)
+                    sent, zero = self.send_part(i, buf, journal, retry)
+                    stats.add(bytes_read=n, bytes_sent=sent, units_sent=0 if zero else 1, units_zero=1 if zero else 0,
+                              requests=0 if zero else 1)
                     progress.add(done=n, sent=sent, read=n)
             except Exception as exc:  # pylint: disable=broad-except
                 errors.append(exc)
@@ -425,3 +441,142 @@ class GcpTarget(Target):
             raise UploadError("verify: gs://%s/%s or the image %s does not match the upload; re-run with overwrite: always"
                               % (self.bucket_name, self.object_name, self.image_name))
         return {"object_size": blob.size, "disk_size_gb": int(img["diskSizeGb"]), "ok": True}
+
+
+class PartLane(object):
+    """The GCP target's lane in a fan-out (pipeline.run_lanes): parts of the image's stored bytes are assembled
+    from the shared reads, then sent the same way `transfer` sends them (`GcpTarget.send_part`: zero runs into the
+    sparse map, the non-zero runs deflated, the sparse entries journaled; the head and tail come in `finish`).
+
+    The reads come in file order, the parts in virtual order, so a part can need bytes of several reads. Each part
+    being assembled holds one of `concurrency + 2` part buffers, its bytes copied in as the reads pass; a complete
+    part goes to `concurrency` workers (scan, deflate, upload, journal) and its buffer back to the lane. When every
+    buffer holds a part still waiting for bytes, a newly touched part is dropped from the shared pass: `transfer`
+    sends it afterwards, reading only that part (so memory stays bounded however the file is ordered). A full lane
+    makes the readers wait: back-pressure, as a unit lane's queue does.
+    """
+
+    unit = 512  # how the shared reads are cut does not matter to it (bytes are copied by stream offset)
+
+    def __init__(self, target, journal, progress, concurrency):
+        self.target = target
+        self.stream = stream = target.stored
+        self.journal = journal
+        self.progress = progress
+        self.concurrency = max(1, int(concurrency))
+        self.expect = dict((i, stream.part_length(i)) for i in range(stream.parts) if i not in journal.done)
+        self.limit = self.concurrency + 2
+        self.made = 0
+        self.free = []
+        self.slots = {}  # part -> [buffer, stored bytes still expected]
+        self.dropped = set()
+        self.cond = threading.Condition()
+        self.work = queue.Queue()
+        self.stats = Stats()
+        self.retry = retrier(tries=target.tries)
+        self.stop = threading.Event()
+        self.errors = []
+        self.threads = []
+
+    def memory(self):
+        return 0  # copies out of the shared buffers at once: its own part buffers are its bound
+
+    def fail(self, exc):
+        self.errors.append(exc)
+        self.stop.set()
+        with self.cond:
+            self.cond.notify_all()
+
+    def _parts_of(self, r):
+        t = self.stream.stream_offset(r.virtual_offset)
+        return t, range(t // PART, (t + r.length - 1) // PART + 1)
+
+    def wants(self, r):
+        _t, parts = self._parts_of(r)
+        return any(i in self.expect and i not in self.dropped for i in parts)
+
+    def _slot(self, i, halt):
+        with self.cond:
+            while not self.stop.is_set() and not halt.is_set():
+                if i in self.slots:
+                    return self.slots[i]
+                if i in self.dropped:
+                    return None
+                if self.free or self.made < self.limit:
+                    if self.free:
+                        buf = self.free.pop()
+                    else:
+                        buf = bytearray(PART)
+                        self.made += 1
+                    slot = self.slots[i] = [buf, self.expect[i]]
+                    return slot
+                if not any(s[1] == 0 for s in self.slots.values()):
+                    self.dropped.add(i)  # every buffer waits for bytes still to come: this part goes to the second pass
+                    return None
+                self.cond.wait(0.2)  # a complete part is being sent: its buffer comes back
+        return None
+
+    def take(self, r, view, buf, pool, halt):  # pylint: disable=unused-argument
+        t, _parts = self._parts_of(r)
+        pos, end = t, t + r.length
+        while pos < end and not self.stop.is_set():
+            i = pos // PART
+            upto = min(end, (i + 1) * PART)
+            a, pos = pos, upto
+            if i not in self.expect or i in self.dropped:
+                continue
+            slot = self._slot(i, halt)
+            if slot is None:
+                continue
+            slot[0][a - i * PART:upto - i * PART] = view[a - t:upto - t]
+            with self.cond:
+                slot[1] -= upto - a
+                ready = slot[1] == 0
+            if ready:
+                self.work.put(i)
+
+    def _worker(self, halt, done_reading):
+        while True:
+            try:
+                i = self.work.get(timeout=0.2)
+            except queue.Empty:
+                if self.stop.is_set() or halt.is_set() or (done_reading.is_set() and self.work.empty()):
+                    return
+                continue
+            try:
+                if self.stop.is_set() or halt.is_set():
+                    continue
+                n = self.stream.part_length(i)
+                sent, zero = self.target.send_part(i, self.slots[i][0], self.journal, self.retry)
+                self.stats.add(bytes_sent=sent, units_sent=0 if zero else 1, units_zero=1 if zero else 0, requests=0 if zero else 1)
+                self.progress.add(done=n, sent=sent)
+            except Exception as exc:  # pylint: disable=broad-except
+                self.fail(exc)
+            finally:
+                with self.cond:
+                    slot = self.slots.pop(i, None)
+                    if slot is not None:
+                        self.free.append(slot[0])
+                    self.cond.notify_all()
+
+    def launch(self, pool, halt, done_reading):  # pylint: disable=unused-argument
+        self.threads = [threading.Thread(target=self._worker, args=(halt, done_reading), name="ips-gcs-fan-%d" % k)
+                        for k in range(self.concurrency)]
+        for t in self.threads:
+            t.daemon = True
+            t.start()
+
+    def join(self, pool):  # pylint: disable=unused-argument
+        for t in self.threads:
+            t.join()
+        with self.cond:
+            self.slots.clear()  # parts still waiting for bytes: the second pass sends them
+            self.free = []
+
+    def result(self):
+        if self.errors:
+            err = self.errors[0]
+            raise err if isinstance(err, UploadError) else self.target._wrap(err, "upload part objects to gs://%s" % self.target.bucket_name)
+        self.stats.retries = self.retry.retries
+        self.stats.throttled = self.retry.throttled
+        return self.stats

@@ -1,20 +1,30 @@
 # -*- coding: utf-8 -*-
 # Copyright: citrix_community.ips contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The read-once pipeline: readers -> zero skip -> bounded queue -> senders, for unit targets
-(Azure 4 MiB windows, EBS 512 KiB blocks).
+"""The read-once pipeline: readers -> zero skip -> bounded queue -> senders, for one target or
+several (fan-out: one read of the source feeds every target).
 
-    readers (source.parallel_reads threads)  take the plan's reads in file order, fill buffers
-                                             from a fixed pool, cut them into units
+    readers (source.parallel_reads threads)  take the reads in file order, fill buffers from a
+                                             fixed pool, offer each buffer to every lane that
+                                             still needs some of it
+    lanes (one per target)                   UnitLane (Azure 4 MiB windows, EBS 512 KiB blocks)
+                                             cuts a buffer into units; the GCP target's PartLane
+                                             (gcp.py) copies bytes into archive parts
     zero skip                                `ZERO.startswith(view)`: memcmp, no copy
     bounded queue                            the buffer pool is the bound: memory is
-                                             pool x read_size whatever the disk size
-                                             (pool_size: senders' share + readers + 2)
-    senders (`concurrency` threads)          target.send(unit, data) with retries and back-off
-    journal                                  S before a send, D after the acknowledgement
+                                             pool x read_size whatever the disk size and the
+                                             number of targets (pool_size: the hungriest lane's
+                                             senders + readers + 2); a buffer is free again
+                                             when the last lane releases it
+    back-pressure                            each lane's work queue is bounded: a full one makes
+                                             the readers wait, so the slowest target sets the
+                                             pace and nothing piles up in memory
+    senders (`concurrency` threads per lane) target.send(unit, data) with retries and back-off
+    journal (one per target)                 S before a send, D after the acknowledgement
 
-Pieces of one unit that arrive in several reads are copied into one unit buffer (uncovered bytes
-stay zero, as they read on the virtual disk) and emitted when the unit's planned bytes are in.
+A lane that fails stops alone; the others go on. Pieces of one unit that arrive in several reads
+are copied into one unit buffer (uncovered bytes stay zero, as they read on the virtual disk) and
+emitted when the unit's planned bytes are in.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -90,6 +100,7 @@ class _Buffer(object):
 
 class _Pool(object):
     def __init__(self, count, size):
+        self._lock = threading.Lock()
         self._free = queue.Queue()
         for _i in range(count):
             self._free.put(_Buffer(size))
@@ -104,6 +115,18 @@ class _Pool(object):
 
     def put(self, buf):
         self._free.put(buf)
+
+    def ref(self, buf):
+        with self._lock:
+            buf.refs += 1
+
+    def release(self, buf):
+        """One holder is done with `buf`; the last one gives it back to the pool."""
+        with self._lock:
+            buf.refs -= 1
+            free = buf.refs == 0
+        if free:
+            self._free.put(buf)
 
 
 class Stats(object):
@@ -129,191 +152,269 @@ def pool_size(concurrency, unit, read_size, readers):
     return -(-concurrency * unit // read_size) + readers + 2
 
 
-def run_units(image, plan, target, journal, progress, concurrency=8, read_size=None, retry=None, stop=None, rate=None):
-    """Upload every unit of `plan` to `target`; returns Stats. Raises the first failure.
+class UnitLane(object):
+    """One unit target's share of the read-once pass: the units it still needs (its own plan), its journal, its
+    bounded work queue and its `concurrency` senders. A lane that fails stops alone (`lane.stop`); the others go on.
 
     target: `whole_units` (EBS: a unit is sent whole; Azure: any aligned piece), `send(index, virtual_offset, view)
     -> (bytes_sent, requests, digest)`, `classify(exc) -> (retry, throttled, wait_seconds)`.
     """
-    retry = retry or retrier()
-    stop = stop or threading.Event()
-    stats = Stats()
-    unit = plan.unit_size
-    read_size = plan.read_size
-    readers = max(1, int(getattr(image.source, "parallel_reads", 1) or 1))
-    concurrency = max(1, int(concurrency))
-    # the bound on memory: every buffer in use is in this pool (plus unit copies for split units)
-    pool = _Pool(pool_size(concurrency, unit, read_size, readers), read_size)
-    reads = queue.Queue()
-    for r in plan.reads:
-        reads.put(r)
-    work = queue.Queue(maxsize=concurrency * 2)
-    errors = []
-    partial = {}  # unit -> [bytearray(unit), bytes still expected]
-    partial_lock = threading.Lock()
 
-    def fail(exc):
-        errors.append(exc)
-        stop.set()
+    def __init__(self, image, plan, target, journal, progress, concurrency=8, retry=None, rate=None):
+        self.image = image
+        self.plan = plan
+        self.target = target
+        self.journal = journal
+        self.progress = progress
+        self.concurrency = max(1, int(concurrency))
+        self.retry = retry or retrier()
+        self.rate = rate
+        self.unit = plan.unit_size
+        self.whole = getattr(target, "whole_units", True)
+        self.stats = Stats()
+        self.stop = threading.Event()
+        self.errors = []
+        # back-pressure: a sender-bound queue; a full one makes the readers wait (the slowest lane sets the pace)
+        self.work = queue.Queue(maxsize=self.concurrency * 2)
+        self.partial = {}  # unit -> [bytearray(unit), bytes still expected]
+        self.lock = threading.Lock()
+        self.remaining = dict(plan.coverage)  # piece targets: stored bytes of a unit not yet acknowledged
+        self.touched = set()  # piece targets: units of which something non-zero was sent
+        self.started = set()
+        self.threads = []
 
-    def release(buf):
-        with partial_lock:
-            buf.refs -= 1
-            free = buf.refs == 0
-        if free:
-            pool.put(buf)
+    def memory(self):
+        """Bytes of read buffers this lane's senders can hold at once (what the shared pool must cover)."""
+        return self.concurrency * self.unit
 
-    whole = getattr(target, "whole_units", True)
-    remaining = dict(plan.coverage)  # piece targets: stored bytes of a unit not yet acknowledged
-    touched = set()  # piece targets: units of which something non-zero was sent
+    def wants(self, r):
+        first, last = r.virtual_offset // self.unit, (r.virtual_offset + r.length - 1) // self.unit
+        return any(i in self.plan.coverage for i in range(first, last + 1))
 
-    def counted(index, view):
+    def fail(self, exc):
+        self.errors.append(exc)
+        self.stop.set()
+
+    def counted(self, index, view):
         """The progress a unit or piece is worth: its stored bytes (what progress.total adds up), not a whole unit's
         padded length (an EBS block holding a few KiB of data is 512 KiB long)."""
-        return plan.coverage.get(index, len(view)) if whole else len(view)
+        return self.plan.coverage.get(index, len(view)) if self.whole else len(view)
 
-    def settle(index, nbytes, sent_something):
+    def settle(self, index, nbytes, sent_something):
         """Piece targets: a piece of `index` is acknowledged (or was zero); journal the unit when all are."""
-        with partial_lock:
-            remaining[index] -= nbytes
+        with self.lock:
+            self.remaining[index] -= nbytes
             if sent_something:
-                touched.add(index)
-            last = remaining[index] == 0
-            any_sent = index in touched
+                self.touched.add(index)
+            last = self.remaining[index] == 0
+            any_sent = index in self.touched
         if last:
             if any_sent:
-                journal.complete(index)
+                self.journal.complete(index)
             else:
-                journal.zero(index)
+                self.journal.zero(index)
 
-    def emit(index, voff, view, buf):
-        """A complete unit (or, for piece targets, one piece): zeros are journaled, the rest queued for a sender."""
+    def emit(self, index, voff, view, buf, pool, halt):
+        """A complete unit (or, for piece targets, one piece): zeros are journaled, the rest queued for a sender
+        (holding a reference on `buf` until the sender is done with it)."""
         if is_zero(view):
-            if whole:
-                journal.zero(index)
+            if self.whole:
+                self.journal.zero(index)
             else:
-                settle(index, len(view), False)
-            stats.add(units_zero=1 if whole else 0)
-            progress.add(done=counted(index, view))
-            if buf is not None:
-                release(buf)
+                self.settle(index, len(view), False)
+            self.stats.add(units_zero=1 if self.whole else 0)
+            self.progress.add(done=self.counted(index, view))
             return
-        while not stop.is_set():
+        if buf is not None:
+            pool.ref(buf)
+        while not self.stop.is_set() and not halt.is_set():
             try:
-                work.put((index, voff, view, buf), timeout=0.2)
+                self.work.put((index, voff, view, buf), timeout=0.2)
                 return
             except queue.Full:
                 continue
         if buf is not None:
-            release(buf)
+            pool.release(buf)
+
+    def take(self, r, view, buf, pool, halt):
+        """The pieces of read `r` (its bytes in `view`, in pool buffer `buf`) that this lane still needs."""
+        unit, whole = self.unit, self.whole
+        pos = r.virtual_offset
+        end = r.virtual_offset + r.length
+        while pos < end and not self.stop.is_set():
+            idx = pos // unit
+            stop_at = min(end, (idx + 1) * unit)
+            start, pos = pos, stop_at
+            if idx not in self.plan.coverage:
+                continue  # done already (a resumed lane)
+            piece = view[start - r.virtual_offset:stop_at - r.virtual_offset]
+            aligned = start % 512 == 0 and stop_at % 512 == 0
+            if (not whole and aligned) or (start == idx * unit and stop_at - start == unit):
+                self.emit(idx, start, piece, buf, pool, halt)
+                continue
+            if not whole:
+                raise UploadError("%s stores data at virtual bytes %d to %d, not on 512-byte sectors; a VHD/VHDX cannot do "
+                                  "that: copy the image again from its origin" % (self.image.name, start, stop_at))
+            # EBS: a unit in several pieces, or a short last unit: copy into a zeroed unit buffer
+            # (bytes no piece covers are zeros on the virtual disk too)
+            with self.lock:
+                slot = self.partial.get(idx)
+                if slot is None:
+                    slot = self.partial[idx] = [bytearray(unit), self.plan.coverage[idx]]
+                slot[0][start - idx * unit:stop_at - idx * unit] = piece
+                slot[1] -= stop_at - start
+                ready = slot[1] == 0
+                if ready:
+                    del self.partial[idx]
+            if ready:
+                self.emit(idx, idx * unit, memoryview(slot[0]), None, pool, halt)
+
+    def sender(self, pool, halt, done_reading):
+        journal, target, stats = self.journal, self.target, self.stats
+        while True:
+            try:
+                item = self.work.get(timeout=0.2)
+            except queue.Empty:
+                if self.stop.is_set() or halt.is_set() or (done_reading.is_set() and self.work.empty()):
+                    return
+                continue
+            index, voff, view, buf = item
+            try:
+                if self.stop.is_set() or halt.is_set():
+                    continue
+                if self.rate is not None:
+                    self.rate.take(len(view))
+                if self.whole or index not in self.started:
+                    self.started.add(index)
+                    journal.start(index)
+                sent, requests, digest = self.retry.call(target.classify, target.send, index, voff, view)
+                if self.whole:
+                    journal.complete(index, digest or "")
+                    stats.add(units_sent=1)
+                else:
+                    self.settle(index, len(view), sent > 0)
+                stats.add(bytes_sent=sent, requests=requests)
+                self.progress.add(done=self.counted(index, view), sent=sent)
+            except Exception as exc:  # pylint: disable=broad-except
+                self.fail(exc)
+            finally:
+                if buf is not None:
+                    pool.release(buf)
+
+    def launch(self, pool, halt, done_reading):
+        def run():
+            try:
+                self.sender(pool, halt, done_reading)
+            except Exception as exc:  # pylint: disable=broad-except
+                self.fail(exc)
+        self.threads = [threading.Thread(target=run, name="ips-send-%s-%d" % (self.target.name, i)) for i in range(self.concurrency)]
+        for t in self.threads:
+            t.daemon = True
+            t.start()
+
+    def join(self, pool):
+        for t in self.threads:
+            t.join()
+        if not self.errors and self.partial:
+            self.fail(UploadError("internal error: %d units of %s were never completed" % (len(self.partial), self.image.name)))
+        # a failed lane: what is still queued gives its buffers back
+        while True:
+            try:
+                _i, _v, _view, buf = self.work.get_nowait()
+            except queue.Empty:
+                break
+            if buf is not None:
+                pool.release(buf)
+
+    def result(self):
+        """Stats of this lane, or raises its first failure (an UploadError naming the target)."""
+        if self.errors:
+            if isinstance(self.errors[0], IPSError):
+                raise self.errors[0]
+            raise self.target.send_error(self.errors[0])
+        stats = self.stats
+        if not self.whole:
+            stats.units_sent = len(self.touched)
+            stats.units_zero = sum(1 for u in self.plan.coverage if u not in self.touched)
+        stats.retries = self.retry.retries
+        stats.throttled = self.retry.throttled
+        stats.units_skipped = len(self.plan.skipped_units)
+        return stats
+
+
+def run_lanes(image, reads, lanes, read_size, stop=None):
+    """The read-once pass shared by every lane (one per target): readers take `reads` in file order into buffers
+    of one pool and offer each buffer to every lane that is still running and needs some of it; a buffer goes back
+    to the pool when the last lane is done with it. Memory is the pool (sized for the hungriest lane, not for
+    their number) plus each lane's own bounded buffers. A lane that fails stops alone; the others go on.
+    Returns the bytes read. Every lane's outcome is then in `lane.result()`."""
+    halt = stop or threading.Event()
+    readers = max(1, int(getattr(image.source, "parallel_reads", 1) or 1))
+    hungriest = max(lanes, key=lambda lane: lane.memory())
+    pool = _Pool(pool_size(1, max(hungriest.memory(), read_size), read_size, readers), read_size)
+    todo = queue.Queue()
+    for r in reads:
+        todo.put(r)
+    read_stats = Stats()
+    failures = []
+    done_reading = threading.Event()
 
     def reader():
         try:
-            while not stop.is_set():
+            while not halt.is_set():
+                live = [lane for lane in lanes if not lane.stop.is_set()]
+                if not live:
+                    return
                 try:
-                    r = reads.get_nowait()
+                    r = todo.get_nowait()
                 except queue.Empty:
                     return
-                buf = pool.get(stop)
+                wanting = [lane for lane in live if lane.wants(r)]
+                if not wanting:
+                    continue
+                buf = pool.get(halt)
                 if buf is None:
                     return
-                view = memoryview(buf.data)[:r.length]
-                got = image.source.readinto_at(r.file_offset, view)
-                if got != r.length:
-                    raise UploadError("%s ended while reading %d bytes at offset %d (the file is shorter than its allocation table "
-                                      "says); copy the image again from its origin" % (image.name, r.length, r.file_offset))
-                stats.add(bytes_read=got)
-                progress.add(read=got)
-                pieces = []
-                pos = r.virtual_offset
-                end = r.virtual_offset + r.length
-                while pos < end:
-                    idx = pos // unit
-                    stop_at = min(end, (idx + 1) * unit)
-                    pieces.append((idx, pos, stop_at))
-                    pos = stop_at
-                with partial_lock:
-                    buf.refs = len(pieces) + 1
-                for idx, start, stop_at in pieces:
-                    piece = view[start - r.virtual_offset:stop_at - r.virtual_offset]
-                    aligned = start % 512 == 0 and stop_at % 512 == 0
-                    if (not whole and aligned) or (start == idx * unit and stop_at - start == unit):
-                        emit(idx, start, piece, buf)
-                        continue
-                    if not whole:
-                        raise UploadError("%s stores data at virtual bytes %d to %d, not on 512-byte sectors; a VHD/VHDX cannot do "
-                                          "that: copy the image again from its origin" % (image.name, start, stop_at))
-                    # EBS: a unit in several pieces, or a short last unit: copy into a zeroed unit buffer
-                    # (bytes no piece covers are zeros on the virtual disk too)
-                    with partial_lock:
-                        slot = partial.get(idx)
-                        if slot is None:
-                            slot = partial[idx] = [bytearray(unit), plan.coverage[idx]]
-                        slot[0][start - idx * unit:stop_at - idx * unit] = piece
-                        slot[1] -= stop_at - start
-                        ready = slot[1] == 0
-                        if ready:
-                            del partial[idx]
-                    release(buf)
-                    if ready:
-                        emit(idx, idx * unit, memoryview(slot[0]), None)
-                release(buf)
-        except Exception as exc:  # pylint: disable=broad-except
-            fail(exc)
-
-    def sender():
-        try:
-            while True:
+                buf.refs = 1  # the reader's own, until every lane has taken its pieces
                 try:
-                    item = work.get(timeout=0.2)
-                except queue.Empty:
-                    if stop.is_set() or (done_reading.is_set() and work.empty()):
-                        return
-                    continue
-                index, voff, view, buf = item
-                try:
-                    if stop.is_set():
-                        continue
-                    if rate is not None:
-                        rate.take(len(view))
-                    if whole or index not in started:
-                        started.add(index)
-                        journal.start(index)
-                    sent, requests, digest = retry.call(target.classify, target.send, index, voff, view)
-                    if whole:
-                        journal.complete(index, digest or "")
-                        stats.add(units_sent=1)
-                    else:
-                        settle(index, len(view), sent > 0)
-                    stats.add(bytes_sent=sent, requests=requests)
-                    progress.add(done=counted(index, view), sent=sent)
+                    view = memoryview(buf.data)[:r.length]
+                    got = image.source.readinto_at(r.file_offset, view)
+                    if got != r.length:
+                        raise UploadError("%s ended while reading %d bytes at offset %d (the file is shorter than its allocation "
+                                          "table says); copy the image again from its origin" % (image.name, r.length, r.file_offset))
+                    read_stats.add(bytes_read=got)
+                    wanting[0].progress.add(read=got)  # the lanes of one upload share its progress: counted once
+                    for lane in wanting:
+                        try:
+                            lane.take(r, view, buf, pool, halt)
+                        except Exception as exc:  # pylint: disable=broad-except
+                            lane.fail(exc)
                 finally:
-                    if buf is not None:
-                        release(buf)
+                    pool.release(buf)
         except Exception as exc:  # pylint: disable=broad-except
-            fail(exc)
+            # the source failed: every lane stops with that error
+            failures.append(exc)
+            for lane in lanes:
+                lane.fail(exc)
 
-    started = set()
-    done_reading = threading.Event()
+    for lane in lanes:
+        lane.launch(pool, halt, done_reading)
     reader_threads = [threading.Thread(target=reader, name="ips-read-%d" % i) for i in range(readers)]
-    sender_threads = [threading.Thread(target=sender, name="ips-send-%d" % i) for i in range(concurrency)]
-    for t in reader_threads + sender_threads:
+    for t in reader_threads:
         t.daemon = True
         t.start()
     for t in reader_threads:
         t.join()
-    if not errors and partial:
-        fail(UploadError("internal error: %d units of %s were never completed" % (len(partial), image.name)))
     done_reading.set()
-    for t in sender_threads:
-        t.join()
-    if errors:
-        if isinstance(errors[0], IPSError):
-            raise errors[0]
-        raise target.send_error(errors[0])
-    if not whole:
-        stats.units_sent = len(touched)
-        stats.units_zero = sum(1 for u in plan.coverage if u not in touched)
-    stats.retries = retry.retries
-    stats.throttled = retry.throttled
+    for lane in lanes:
+        lane.join(pool)
+    return read_stats.bytes_read
+
+
+def run_units(image, plan, target, journal, progress, concurrency=8, read_size=None, retry=None, stop=None, rate=None):
+    """Upload every unit of `plan` to `target` (a fan-out of one); returns Stats. Raises the failure."""
+    lane = UnitLane(image, plan, target, journal, progress, concurrency=concurrency, retry=retry, rate=rate)
+    bytes_read = run_lanes(image, plan.reads, [lane], plan.read_size, stop=stop)
+    stats = lane.result()
+    stats.bytes_read = bytes_read
     return stats

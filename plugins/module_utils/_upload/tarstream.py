@@ -112,6 +112,7 @@ class StoredStream(object):
             else:
                 merged.append([voff, length, foff])
         self.runs = merged
+        self._voffs = [voff for voff, _length, _foff in merged]
         self._starts = []
         pos = 0
         for _voff, length, _foff in merged:
@@ -125,23 +126,36 @@ class StoredStream(object):
     def part_length(self, index):
         return min(self.part, self.stored - index * self.part)
 
-    def fill(self, source, index, buf):
-        """Read part `index` into `buf` (len >= part); returns its pieces [(virtual offset, memoryview)] in virtual order."""
+    def stream_offset(self, virtual_offset):
+        """Where the image's stored byte at `virtual_offset` sits in the stream (a fan-out copies its shared reads by it)."""
+        i = bisect.bisect_right(self._voffs, virtual_offset) - 1
+        if i < 0 or virtual_offset >= self.runs[i][0] + self.runs[i][1]:
+            raise ValueError("virtual offset %d is not stored data of the image" % virtual_offset)
+        return self._starts[i] + virtual_offset - self.runs[i][0]
+
+    def pieces(self, index, buf):
+        """Part `index` as it lies in `buf` (len >= part): its pieces [(virtual offset, file offset, memoryview)] in virtual order."""
         start = index * self.part
         end = start + self.part_length(index)
         view = memoryview(buf)
-        pieces = []
+        out = []
         i = max(bisect.bisect_right(self._starts, start) - 1, 0)
         while i < len(self.runs) and self._starts[i] < end:
             voff, length, foff = self.runs[i]
             a, b = max(self._starts[i], start), min(self._starts[i] + length, end)
             if a < b:
-                dst = view[a - start:b - start]
-                got = source.readinto_at(foff + a - self._starts[i], dst)
-                if got != b - a:
-                    raise IOError("short read at %d" % (foff + a - self._starts[i]))
-                pieces.append((voff + a - self._starts[i], dst))
+                out.append((voff + a - self._starts[i], foff + a - self._starts[i], view[a - start:b - start]))
             i += 1
+        return out
+
+    def fill(self, source, index, buf):
+        """Read part `index` into `buf` (len >= part); returns its pieces [(virtual offset, memoryview)] in virtual order."""
+        pieces = []
+        for voff, foff, dst in self.pieces(index, buf):
+            got = source.readinto_at(foff, dst)
+            if got != len(dst):
+                raise IOError("short read at %d" % foff)
+            pieces.append((voff, dst))
         return pieces
 
 

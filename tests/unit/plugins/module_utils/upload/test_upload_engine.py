@@ -218,3 +218,79 @@ def test_progress_heartbeat_refreshes_the_file_while_nothing_happens_and_stops_o
     last = path.read_text()
     time.sleep(0.3)
     assert path.read_text() == last, "the heartbeat goes on after close()"
+
+
+class _Recorder(object):
+    """What a target receives, kept in memory: the engine's lanes are plain Python here (the lab's
+    planes test the real targets, tests/integration/test_upload_modules.py)."""
+
+    name = "recorder"
+    whole_units = True
+    tries = 1
+
+    def __init__(self, stored=None):
+        self.stored = stored
+        self.units = {}
+        self.parts = {}
+
+    def send(self, index, voff, view):
+        self.units[index] = bytes(view)
+        return len(view), 1, ""
+
+    def send_part(self, i, buf, journal, retry):
+        self.parts[i] = bytes(memoryview(buf)[:self.stored.part_length(i)])
+        journal.complete(i, "")
+        return len(self.parts[i]), False
+
+    def classify(self, exc):
+        return False, False, 0
+
+
+def test_fan_out_reads_once_and_feeds_a_unit_lane_and_a_part_lane(tmp_path):
+    """One read pass, two lanes: a unit lane (EBS-like 512 KiB blocks) and the GCP part lane. The file stores
+    the virtual blocks out of order, and the part lane has few buffers, so some parts are dropped to the
+    second pass: what it sent must still be byte for byte the image's stored bytes (what GCP scans and sends),
+    and the image is read once."""
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.gcp import PART, PartLane
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import UnitLane, run_lanes
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.progress import Progress
+    rnd = random.Random(5)
+    block = 2 * MIB
+    order = list(range(24))
+    rnd.shuffle(order)  # virtual block v is stored at file slot order.index(v)
+    data = rnd.randbytes(len(order) * block)
+    extents = [Ext(v * block, block, order.index(v) * block) for v in order]
+    img = FakeImage(extents, 64 * MIB, data)
+    img.name = "scrambled"
+    stream = StoredStream(img, 1024 * MIB, PART)
+    progress = Progress()
+    unit_target, part_target = _Recorder(), _Recorder(stream)
+    unit_journal = Journal(str(tmp_path), "unit", "id", 524288)
+    part_journal = Journal(str(tmp_path), "part", "id", PART)
+    plan = Plan(img, 524288, read_size=8 * MIB)
+    unit_lane = UnitLane(img, plan, unit_target, unit_journal, progress, concurrency=2)
+    part_lane = PartLane(part_target, part_journal, progress, concurrency=1)
+    part_lane.limit = 2
+    read = run_lanes(img, Plan(img, 524288, read_size=8 * MIB).reads, [unit_lane, part_lane], 8 * MIB)
+    assert read == len(data)  # every stored byte once, for both lanes
+    assert unit_lane.result().units_sent == len(plan.coverage)
+    for index, got in unit_target.units.items():
+        assert got == bytes(_virtual(img, index * 524288, 524288))
+    part_lane.result()
+    assert part_lane.made <= 2  # memory: never more part buffers than the limit
+    for i, got in part_target.parts.items():
+        want = bytearray(stream.part_length(i))
+        stream.fill(img, i, want)
+        assert got == bytes(want), "part %d differs from the image's stored bytes" % i
+    # what the shared pass did not send is exactly what the second pass (transfer) still has to
+    assert set(part_target.parts) == set(part_journal.done)
+    assert part_lane.dropped and part_lane.dropped.isdisjoint(part_journal.done)
+
+
+def _virtual(img, offset, length):
+    out = bytearray(length)
+    for e in img.extents():
+        a, b = max(offset, e.virtual_offset), min(offset + length, e.virtual_offset + e.length)
+        if a < b:
+            out[a - offset:b - offset] = img.data[e.file_offset + a - e.virtual_offset:e.file_offset + b - e.virtual_offset]
+    return out
