@@ -73,7 +73,8 @@ options:
     description:
       - Refused with a message. On Google Cloud, MCS takes a VM, its snapshot or a disk image as the master image.
         An instance template is a machine profile. Give the image as O(gcp_image), and give the template as
-        O(gcp_machine_profile) of M(citrix_community.ips.ips_mcs_catalog) or M(citrix_community.ips.ips_mcs_catalog_image).
+        O(citrix_community.ips.ips_mcs_catalog#module:gcp_machine_profile) of M(citrix_community.ips.ips_mcs_catalog) or
+        O(citrix_community.ips.ips_mcs_catalog_image#module:gcp_machine_profile) of M(citrix_community.ips.ips_mcs_catalog_image).
     type: str
 notes:
   - The image is looked up among the hosting unit's resources through the service's cache, then once more with
