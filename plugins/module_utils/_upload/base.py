@@ -179,9 +179,10 @@ def run_upload(targets, check_mode=False, journal_dir=None, **options):
 def _totals(targets, results):
     out = {"targets": dict((t.name, r) for t, r in zip(targets, results)),
            "failed": [t.name for t, r in zip(targets, results) if r.get("failed")]}
-    first = results[0]
-    out.update(changed=any(r.get("changed") for r in results), fingerprint=first["fingerprint"], virtual_size=first["virtual_size"],
-               allocated_bytes=first["allocated_bytes"])
+    # from the source, not from a result: a target that failed early has none of these in its result
+    image = targets[0].image
+    out.update(changed=any(r.get("changed") for r in results), fingerprint=targets[0].fingerprint, virtual_size=image.virtual_size,
+               allocated_bytes=image.allocated_bytes)
     out["bytes_read"] = max([r.get("bytes_read_shared", 0) for r in results] or [0]) + sum(r.get("bytes_read_own", 0) for r in results)
     out["bytes_sent"] = sum(r.get("bytes_sent", 0) for r in results)
     durations = [r.get("duration", 0) for r in results]

@@ -294,3 +294,21 @@ def _virtual(img, offset, length):
         if a < b:
             out[a - offset:b - offset] = img.data[e.file_offset + a - e.virtual_offset:e.file_offset + b - e.virtual_offset]
     return out
+
+
+def test_fan_out_totals_when_the_first_target_failed_before_it_had_a_result():
+    """A target that fails at its first look-up (its cloud refused the credentials) has only the error in its result;
+    the fan-out's totals still come out, from the source, naming the failed target (it raised KeyError before)."""
+    from types import SimpleNamespace
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import _totals
+    img = FakeImage([Ext(0, MIB, 0)], 64 * MIB, bytes(MIB))
+    img.allocated_bytes = MIB
+    aws = SimpleNamespace(name="aws", fingerprint="f1", image=img)
+    azure = SimpleNamespace(name="azure", fingerprint="f1", image=img)
+    results = [{"target": "aws", "failed": True, "msg": "the EBS front refused the key"},
+               {"target": "azure", "fingerprint": "f1", "virtual_size": 64 * MIB, "allocated_bytes": MIB, "changed": True,
+                "bytes_read_shared": MIB, "bytes_sent": 4096, "duration": 1.5}]
+    out = _totals([aws, azure], results)
+    assert out["failed"] == ["aws"] and out["fingerprint"] == "f1" and out["virtual_size"] == 64 * MIB
+    assert out["allocated_bytes"] == MIB
+    assert out["bytes_read"] == MIB and out["bytes_sent"] == 4096 and out["changed"] is True
