@@ -199,12 +199,15 @@ class ClientCredentials:
         token, left, lifetime = found
         if left <= refresh_margin(lifetime) or token == self._refused:
             return False  # renewed shortly before expiry; the token just refused is not taken again
-        now = self._clock()
+        self._keep(token, left, lifetime)
+        return True
+
+    def _keep(self, token, left, lifetime):
+        """Use `token` for the `left` seconds it has, renewed `refresh_margin(lifetime)` before it ends."""
         self._spent.append(token)
         self._token = token
-        self._expires_at = now + left
+        self._expires_at = self._clock() + left
         self._renew_at = self._expires_at - refresh_margin(lifetime)
-        return True
 
     def _store(self, data):
         names = _wire.TOKEN_RESPONSE
@@ -212,11 +215,7 @@ class ClientCredentials:
         if not token or not isinstance(token, str):
             raise IPSAuthError(200, "the token endpoint answered without an %s" % names["access_token"].json)
         lifetime = _lifetime(data.get(names["expires_in"].json))
-        now = self._clock()
-        self._spent.append(token)
-        self._token = token
-        self._expires_at = now + lifetime
-        self._renew_at = self._expires_at - refresh_margin(lifetime)
+        self._keep(token, lifetime, lifetime)
         return lifetime
 
 
@@ -270,9 +269,5 @@ class AdminCredentials(ClientCredentials):
         expires = _epoch(data.get(_daas_wire.ONPREM_TOKEN_EXPIRES_AT.json))
         # ExpiresAt is the controller's wall clock; a skewed or unreadable one falls back to the documented hour, a past one to a minute
         lifetime = DEFAULT_LIFETIME if expires is None else max(60.0, expires - self._wall())
-        now = self._clock()
-        self._spent.append(token)
-        self._token = token
-        self._expires_at = now + lifetime
-        self._renew_at = self._expires_at - refresh_margin(lifetime)
+        self._keep(token, lifetime, lifetime)
         return lifetime
