@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: citrix_community.ips contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Compute Engine calls of ips_gcp_image: one call (retried by the shared Retrier on throttling and outages; a POST
+"""Compute Engine calls of ips_gcp_image and ips_gcp_instance_template: the client made from a module's options, one
+call (retried by the shared Retrier on throttling and outages; a POST
 only where Google did not act on it), and an operation followed with the shared Waiter."""
 
 from __future__ import absolute_import, division, print_function
@@ -13,6 +14,21 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._errors impor
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status
 
 COMPUTE_URL = "https://compute.googleapis.com"
+
+
+def from_module(module, project_holds):
+    """The client of a module's gcp_* options (_gcp_auth.module_options); every secret met joins the module's
+    no_log values. `project_holds` says what lives in the project, for the error when none is given."""
+    from ansible_collections.citrix_community.ips.plugins.module_utils._gcp_auth import credentials
+
+    p = module.params
+    if not p["gcp_project"]:
+        raise IPSError("gcp_project (or GCP_PROJECT) is required: the project of %s." % project_holds)
+    secrets = []
+    creds = credentials(p["gcp_access_token"], p["gcp_service_account_contents"], p["gcp_service_account_file"], secrets)
+    for secret in secrets:
+        module.no_log_values.add(secret)
+    return Gce(creds, p["gcp_project"], p["compute_endpoint"], secrets=secrets)
 
 
 class GceError(IPSError):

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: citrix_community.ips contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""GCP sign-in for the modules that call Google Cloud themselves (ips_upload target gcp, ips_gcp_image): an
+"""GCP sign-in for the modules that call Google Cloud themselves (ips_upload target gcp, ips_gcp_image,
+ips_gcp_instance_template): an
 OAuth access token, a service-account key (JSON text or dict), a key file, or application default credentials.
 The secrets it meets are appended to `secrets`, so the caller can keep them out of every message."""
 
@@ -11,6 +12,8 @@ __metaclass__ = type
 
 import json
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
 
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
@@ -18,6 +21,18 @@ NO_CREDENTIALS = ("no GCP credentials: set gcp.service_account_key, gcp.service_
                   "gcp_service_account_contents, gcp_service_account_file, gcp_access_token; GCP_SERVICE_ACCOUNT_CONTENTS, "
                   "GCP_SERVICE_ACCOUNT_FILE, GOOGLE_APPLICATION_CREDENTIALS, GCP_ACCESS_TOKEN), or give the host application "
                   "default credentials (%s)")
+
+
+def module_options():
+    """The argument spec of the project, sign-in and endpoint options of a module that calls Compute Engine itself
+    (documented once, in the doc fragment citrix_community.ips.gcp)."""
+    return dict(
+        gcp_project=dict(type="str", fallback=(env_fallback, ["GCP_PROJECT"])),
+        gcp_access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["GCP_ACCESS_TOKEN", "GOOGLE_OAUTH_ACCESS_TOKEN"])),
+        gcp_service_account_contents=dict(type="raw", no_log=True, fallback=(env_fallback, ["GCP_SERVICE_ACCOUNT_CONTENTS"])),
+        gcp_service_account_file=dict(type="path", fallback=(env_fallback, ["GCP_SERVICE_ACCOUNT_FILE", "GOOGLE_APPLICATION_CREDENTIALS"])),
+        compute_endpoint=dict(type="str"),
+    )
 
 
 class GcpAuthError(IPSError):

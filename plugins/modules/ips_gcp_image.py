@@ -18,6 +18,8 @@ description:
   - Idempotent by name. An image with that name made from that disk returns C(changed=false) (one still being made
     is waited for); an image with that name made from another source is an error naming both.
   - Signs in to Google Cloud itself, like M(citrix_community.ips.ips_upload) does.
+extends_documentation_fragment:
+  - citrix_community.ips.gcp
 author:
   - citrix_community.ips maintainers (@citrix-community)
 attributes:
@@ -56,29 +58,6 @@ options:
   labels:
     description: Labels of the image.
     type: dict
-  gcp_project:
-    description:
-      - The project of the disk and the image.
-      - If not set, the value of the E(GCP_PROJECT) environment variable is used.
-    type: str
-  gcp_access_token:
-    description:
-      - An OAuth access token. Without a token or a key, the host's application default credentials are used.
-      - If not set, the value of the E(GCP_ACCESS_TOKEN) or E(GOOGLE_OAUTH_ACCESS_TOKEN) environment variable is used.
-    type: str
-  gcp_service_account_contents:
-    description:
-      - A service account key (JSON text or dict).
-      - If not set, the value of the E(GCP_SERVICE_ACCOUNT_CONTENTS) environment variable is used.
-    type: raw
-  gcp_service_account_file:
-    description:
-      - A service account key file.
-      - If not set, the value of the E(GCP_SERVICE_ACCOUNT_FILE) or E(GOOGLE_APPLICATION_CREDENTIALS) environment variable is used.
-    type: path
-  compute_endpoint:
-    description: The Compute Engine API base URL (a private endpoint, or the local lab).
-    type: str
   wait_timeout:
     description:
       - Seconds to wait for the image. When they run out the task fails with the operation id; nothing is cancelled, and
@@ -89,8 +68,6 @@ options:
     description: Seconds between two looks at the operation. From 1 to 3600.
     type: int
     default: 5
-requirements:
-  - google-auth
 seealso:
   - module: citrix_community.ips.ips_mcs_catalog_image
   - module: citrix_community.ips.ips_aws_image
@@ -128,9 +105,10 @@ image:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
+from ansible_collections.citrix_community.ips.plugins.module_utils._gcp_auth import module_options
 from ansible_collections.citrix_community.ips.plugins.module_utils._option_ranges import range_problems
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status, Waiter
 
@@ -147,17 +125,10 @@ def same_disk(image, zone, disk):
 
 
 def main(module):
-    from ansible_collections.citrix_community.ips.plugins.module_utils._gce import Gce
-    from ansible_collections.citrix_community.ips.plugins.module_utils._gcp_auth import credentials
+    from ansible_collections.citrix_community.ips.plugins.module_utils._gce import from_module
 
     p = module.params
-    if not p["gcp_project"]:
-        raise IPSError("gcp_project (or GCP_PROJECT) is required: the project of the disk and the image.")
-    secrets = []
-    creds = credentials(p["gcp_access_token"], p["gcp_service_account_contents"], p["gcp_service_account_file"], secrets)
-    for secret in secrets:
-        module.no_log_values.add(secret)
-    gce = Gce(creds, p["gcp_project"], p["compute_endpoint"], secrets=secrets)
+    gce = from_module(module, "the disk and the image")
     disk_path = "zones/%s/disks/%s" % (p["zone"], p["source_disk"])
     waiter = Waiter(p["wait_timeout"], p["wait_sleep"], resume="run the task again to wait for the same image")
     # find what exists: the image by name
@@ -193,17 +164,13 @@ def main(module):
 def run():
     module = AnsibleModule(
         argument_spec=dict(
+            module_options(),
             name=dict(type="str", required=True),
             source_disk=dict(type="str", required=True),
             zone=dict(type="str", required=True),
             description=dict(type="str"),
             family=dict(type="str"),
             labels=dict(type="dict"),
-            gcp_project=dict(type="str", fallback=(env_fallback, ["GCP_PROJECT"])),
-            gcp_access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["GCP_ACCESS_TOKEN", "GOOGLE_OAUTH_ACCESS_TOKEN"])),
-            gcp_service_account_contents=dict(type="raw", no_log=True, fallback=(env_fallback, ["GCP_SERVICE_ACCOUNT_CONTENTS"])),
-            gcp_service_account_file=dict(type="path", fallback=(env_fallback, ["GCP_SERVICE_ACCOUNT_FILE", "GOOGLE_APPLICATION_CREDENTIALS"])),
-            compute_endpoint=dict(type="str"),
             wait_timeout=dict(type="int", default=3600),
             wait_sleep=dict(type="int", default=5),
         ),

@@ -22,6 +22,8 @@ description:
     network, labels and description returns C(changed=false). GCE cannot change a template, so one that differs is an
     error naming each difference, unless O(overwrite=true) replaces it (deleted, then made again).
   - Signs in to Google Cloud itself, like M(citrix_community.ips.ips_gcp_image) does.
+extends_documentation_fragment:
+  - citrix_community.ips.gcp
 author:
   - citrix_community.ips maintainers (@citrix-community)
 attributes:
@@ -79,29 +81,6 @@ options:
     description: Replace a template of that name that differs from the one asked for (GCE cannot change a template in place).
     type: bool
     default: false
-  gcp_project:
-    description:
-      - The project of the image and the template.
-      - If not set, the value of the E(GCP_PROJECT) environment variable is used.
-    type: str
-  gcp_access_token:
-    description:
-      - An OAuth access token. Without a token or a key, the host's application default credentials are used.
-      - If not set, the value of the E(GCP_ACCESS_TOKEN) or E(GOOGLE_OAUTH_ACCESS_TOKEN) environment variable is used.
-    type: str
-  gcp_service_account_contents:
-    description:
-      - A service account key (JSON text or dict).
-      - If not set, the value of the E(GCP_SERVICE_ACCOUNT_CONTENTS) environment variable is used.
-    type: raw
-  gcp_service_account_file:
-    description:
-      - A service account key file.
-      - If not set, the value of the E(GCP_SERVICE_ACCOUNT_FILE) or E(GOOGLE_APPLICATION_CREDENTIALS) environment variable is used.
-    type: path
-  compute_endpoint:
-    description: The Compute Engine API base URL (a private endpoint, or the local lab).
-    type: str
   wait_timeout:
     description:
       - Seconds to wait for the template's operation. When they run out the task fails with the operation id; nothing is
@@ -112,8 +91,6 @@ options:
     description: Seconds between two looks at the operation. From 1 to 3600.
     type: int
     default: 5
-requirements:
-  - google-auth
 notes:
   - Machine images are not made, because Compute Engine makes a machine image only from an instance and the
     prepared artifact is a disk.
@@ -174,26 +151,20 @@ replaced:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.citrix_community.ips.plugins.module_utils import _gce_template as T
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
+from ansible_collections.citrix_community.ips.plugins.module_utils._gcp_auth import module_options
 from ansible_collections.citrix_community.ips.plugins.module_utils._option_ranges import range_problems
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status, Waiter
 
 
 def main(module):
-    from ansible_collections.citrix_community.ips.plugins.module_utils._gce import Gce, GceError
-    from ansible_collections.citrix_community.ips.plugins.module_utils._gcp_auth import credentials
+    from ansible_collections.citrix_community.ips.plugins.module_utils._gce import GceError, from_module
 
     p = module.params
-    if not p["gcp_project"]:
-        raise IPSError("gcp_project (or GCP_PROJECT) is required: the project of the image and the template.")
-    secrets = []
-    creds = credentials(p["gcp_access_token"], p["gcp_service_account_contents"], p["gcp_service_account_file"], secrets)
-    for secret in secrets:
-        module.no_log_values.add(secret)
-    gce = Gce(creds, p["gcp_project"], p["compute_endpoint"], secrets=secrets)
+    gce = from_module(module, "the image and the template")
     waiter = Waiter(p["wait_timeout"], p["wait_sleep"], resume="run the task again to find the same template")
     path = "global/instanceTemplates/%s" % p["name"]
     # the template wanted
@@ -241,6 +212,7 @@ def main(module):
 def run():
     module = AnsibleModule(
         argument_spec=dict(
+            module_options(),
             name=dict(type="str", required=True),
             source_image=dict(type="str"),
             source_disk=dict(type="str"),
@@ -253,11 +225,6 @@ def run():
             description=dict(type="str"),
             labels=dict(type="dict"),
             overwrite=dict(type="bool", default=False),
-            gcp_project=dict(type="str", fallback=(env_fallback, ["GCP_PROJECT"])),
-            gcp_access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["GCP_ACCESS_TOKEN", "GOOGLE_OAUTH_ACCESS_TOKEN"])),
-            gcp_service_account_contents=dict(type="raw", no_log=True, fallback=(env_fallback, ["GCP_SERVICE_ACCOUNT_CONTENTS"])),
-            gcp_service_account_file=dict(type="path", fallback=(env_fallback, ["GCP_SERVICE_ACCOUNT_FILE", "GOOGLE_APPLICATION_CREDENTIALS"])),
-            compute_endpoint=dict(type="str"),
             wait_timeout=dict(type="int", default=3600),
             wait_sleep=dict(type="int", default=5),
         ),
