@@ -2,13 +2,17 @@
 scenario drives it) whose prepare job fails names each stage with its state, elapsed time, bytes and artifact in the
 platform's own words (the file's smb:// URL, the disk's ARM id), the stage the run stopped in and the one it never
 reached; the re-run reports export and upload skipped, the prepare done, with the prepared disk's ARM id, and the catalog
-on the prepared disk."""
+on the prepared disk.
+
+The same three runs (credentials, the stopped migration, its re-run) ask the lab for one Citrix Cloud token: every
+module task and the controller's job follower take the token the first task cached (plugins/module_utils/_auth.py
+TokenCache), across playbook runs."""
 
 import re
 import subprocess
 
 from test_check_mode import BIN, MOLECULE, playbook
-from test_token_reuse import setup_run
+from test_token_reuse import api_calls, setup_run, token_requests
 
 
 def report_lines(output):
@@ -42,3 +46,12 @@ def test_report_of_a_stopped_run_and_its_rerun(lab, lab_env, tmp_path):
     assert re.match(r"prepare\s+done\s+/subscriptions/[^ ]+/disks/[^ ]+-mcs \(\d+\.\d s\)$", prepare), prepare
     # the molecule vars name the lab's seeded catalog: the last mile points it at the prepared disk
     assert re.match(r"catalog\s+done\s+lab-mcs-catalog on [^ ]+-mcs\.manageddisk \(\d+\.\d s\) - update$", catalog), catalog
+
+    # one token for the whole migration, stopped and re-run
+    calls = len(api_calls(lab))
+    assert len(token_requests(lab)) == 1, "%d token requests for %d API calls" % (len(token_requests(lab)), calls)
+    assert calls > 20  # the figure means something: many tasks shared the one token
+    cache = tmp_path / "cache" / "citrix_community.ips" / "tokens"
+    assert [oct(p.stat().st_mode & 0o777) for p in cache.iterdir()] == ["0o600"]
+    assert oct(cache.stat().st_mode & 0o777) == "0o700"
+    assert lab_env["CITRIX_CLOUD_CLIENT_SECRET"] not in failed.stdout + failed.stderr + again

@@ -1,18 +1,19 @@
-"""The collection against the clouds' own host names: a migration per cloud (the credentials and migrate roles, what
-playbooks/migrate.yml and the molecule scenarios run: export from vSphere, upload, prepare) with NO endpoint
-override at all. The playbook's environment holds no URL of the lab: only HTTPS_PROXY (the lab's real-host
-proxy) and the proxy's CA as the CA bundle, so the code that turns a region or a cloud name into
-api-eu.cloud.com, management.azure.com, login.microsoftonline.com, md-....blob.storage.azure.net,
-ebs/ec2.us-east-1.amazonaws.com, storage.googleapis.com and compute.googleapis.com is what runs.
+"""The collection against the clouds' own host names: one migration to every cloud (the credentials and migrate roles,
+what playbooks/migrate.yml and the molecule scenarios run: export from vSphere, one fan-out upload to Azure, AWS and
+Google Cloud (migrate_more_targets), a prepare on each) with NO endpoint override at all. The playbook's environment
+holds no URL of the lab: only HTTPS_PROXY (the lab's real-host proxy) and the proxy's CA as the CA bundle, so the
+code that turns a region or a cloud name into api-eu.cloud.com, management.azure.com, login.microsoftonline.com,
+md-....blob.storage.azure.net, ebs/ec2.us-east-1.amazonaws.com, storage.googleapis.com and compute.googleapis.com is
+what runs.
 """
 
 import os
+import re
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
-import pytest
 import yaml
 
 # the env file's keys that point at the lab; none may reach the playbook
@@ -50,13 +51,7 @@ def target_of(cloud, lab_env, name):
             "upload": {"project": lab_env["IPS_LAB_GCP_PROJECT"], "token": lab_env["IPS_LAB_GCP_TOKEN"], "bucket": lab_env["IPS_LAB_GCS_BUCKET"]}}
 
 
-def wallet(lab_env, cloud):
-    """The wallet credentials a migration to `cloud` names (fewer module runs than the whole wallet)."""
-    project = lab_env["IPS_LAB_GCP_PROJECT"]
-    return [c for c in _wallet(lab_env, project) if c["name"] in ("rh-smb", "rh-vcenter", "rh-" + cloud)]
-
-
-def _wallet(lab_env, project):
+def wallet(lab_env, project):
     return [
         {"name": "rh-smb", "type": "username_password", "username": lab_env["IPS_LAB_SMB_USER"], "password": lab_env["IPS_LAB_SMB_PASSWORD"]},
         {"name": "rh-vcenter", "type": "username_password", "username": lab_env["IPS_LAB_VCSIM_USER"],
@@ -71,13 +66,13 @@ def _wallet(lab_env, project):
     ]
 
 
-@pytest.mark.parametrize("cloud", ["azure", "aws", "gcp"])
-def test_a_migration_reaches_every_cloud_by_its_real_host_names(lab, lab_env, tmp_path, cloud):
+def test_a_migration_reaches_every_cloud_by_its_real_host_names(lab, lab_env, tmp_path):
+    """One migration to the three clouds: the fan-out upload and each cloud's prepare reach them by their real names."""
     lab.set_config(job_seconds=1)
-    run = "rh%s%s" % (cloud, uuid.uuid4().hex[:6])
+    run = "rh%s" % uuid.uuid4().hex[:6]
     smb_host, share, port = lab_env["IPS_LAB_SMB_HOST"], lab_env["IPS_LAB_SMB_EXPORT_SHARE"], lab_env["IPS_LAB_SMB_PORT"]
     play_vars = {
-        "credentials_wallet": wallet(lab_env, cloud),
+        "credentials_wallet": wallet(lab_env, lab_env["IPS_LAB_GCP_PROJECT"]),
         "migrate_workflow": "mcs_to_mcs",
         "migrate_image_name": run,
         "migrate_resource_location_id": lab_env["IPS_LAB_RESOURCE_LOCATION_ID"],
@@ -91,7 +86,8 @@ def test_a_migration_reaches_every_cloud_by_its_real_host_names(lab, lab_env, tm
                            "connection": {"host": lab_env["IPS_LAB_VCSIM_HOST"], "port": int(lab_env["IPS_LAB_VCSIM_PORT"]),
                                           "credential_id": "rh-vcenter", "ssl_fingerprint": lab_env["IPS_LAB_VCSIM_SSL_FINGERPRINT"]},
                            "preflight": {"username": lab_env["IPS_LAB_VCSIM_USER"], "password": lab_env["IPS_LAB_VCSIM_PASSWORD"]}},
-        "migrate_target": target_of(cloud, lab_env, run),
+        "migrate_target": target_of("azure", lab_env, run),
+        "migrate_more_targets": [target_of("aws", lab_env, run), target_of("gcp", lab_env, run)],
     }
     (tmp_path / "vars.yml").write_text(yaml.safe_dump(play_vars))
     (tmp_path / "play.yml").write_text(
@@ -102,9 +98,16 @@ def test_a_migration_reaches_every_cloud_by_its_real_host_names(lab, lab_env, tm
     done = subprocess.run([str(Path(sys.executable).with_name("ansible-playbook")), "play.yml"], env=env, cwd=str(tmp_path),
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
-    assert "prepare" in done.stdout and "done" in done.stdout
+    # the report names each cloud's upload and prepare, all done
+    for cloud in ("azure", "aws", "gcp"):
+        for stage in ("upload", "prepare"):
+            assert re.search(r'"%s\s+done\s+%s\b' % (stage, cloud), done.stdout), "no %s done for %s: %s" % (stage, cloud, done.stdout[-4000:])
+    # the export ran once, and the fan-out read its file once: one export job for three clouds
+    exports = [r for r in lab.requests() if r["method"] == "POST" and r["path"].endswith("/$export") and "dryRun" not in (r.get("query") or "")]
+    assert len(exports) == 1, exports
     # what each cloud holds now, read back at the lab's own endpoints
-    check_target(cloud, lab_env, run)
+    for cloud in ("azure", "aws", "gcp"):
+        check_target(cloud, lab_env, run)
 
 
 def check_target(cloud, lab_env, name):
