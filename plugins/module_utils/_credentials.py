@@ -53,6 +53,19 @@ def parse_gcp_key(value):
     return key
 
 
+def action_for(existing, ctype, state, update_secret):
+    """What ips_credential does with credential `existing` (its shape, or None): None, 'create', 'update' or 'delete'.
+    The wallet never shows a secret, so a credential of the right type is kept unless update_secret is 'always'. Also
+    what ips_credential_info's `wanted` answers, so the credentials role calls ips_credential only where it acts."""
+    if state == "absent":
+        return "delete" if existing else None
+    if existing is None:
+        return "create"
+    if existing["type"] != ctype or update_secret == "always":
+        return "update"
+    return None
+
+
 def build_body(name, ctype, params):
     """The wallet request body for a credential of type `ctype` from module params."""
     missing = [opt for opt, field in _wire.CREDENTIAL_FIELDS[ctype].items() if field.required and params.get(opt) in (None, "")]

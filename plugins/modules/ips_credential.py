@@ -193,17 +193,6 @@ def argument_spec():
     return spec
 
 
-def decide(existing, ctype, state, update_secret):
-    """-> the action to take: None, 'create', 'update' or 'delete'."""
-    if state == "absent":
-        return "delete" if existing else None
-    if existing is None:
-        return "create"
-    if existing["type"] != ctype or update_secret == "always":
-        return "update"
-    return None
-
-
 def main():
     mod = IPSModule(argument_spec(), supports_check_mode=True, required_if=[("state", "present", ["type"])])
     mod.run(run)
@@ -229,7 +218,7 @@ def run(mod):
     existing = _credentials.shape(meta) if meta else None
 
     # Decide.
-    action = decide(existing, ctype, state, p["update_secret"])
+    action = _credentials.action_for(existing, ctype, state, p["update_secret"])
     body = _credentials.build_body(name, ctype, p) if action in ("create", "update") else None
     result = dict(changed=action is not None, secret_sent=body is not None, credential=existing or {})
     if mod.diff_mode:

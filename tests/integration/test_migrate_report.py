@@ -47,6 +47,12 @@ def test_report_of_a_stopped_run_and_its_rerun(lab, lab_env, tmp_path):
     # the molecule vars name the lab's seeded catalog: the last mile points it at the prepared disk
     assert re.match(r"catalog\s+done\s+lab-mcs-catalog on [^ ]+-mcs\.manageddisk \(\d+\.\d s\) - update$", catalog), catalog
 
+    # the wallet the first run filled: the credentials role lists it once and pushes none of it again
+    push = again[again.index("Push each credential the wallet lacks"):]
+    push = push[:push.index("TASK [", 10)]
+    assert "changed: [" not in push and "ok: [" not in push and push.count("skipping: [") > 2, push
+    assert again.count("): unchanged") >= 2, again[-3000:]
+
     # one token for the whole migration, stopped and re-run
     calls = len(api_calls(lab))
     assert len(token_requests(lab)) == 1, "%d token requests for %d API calls" % (len(token_requests(lab)), calls)

@@ -56,3 +56,15 @@ def test_public_view_never_holds_secrets():
 def test_shape_maps_wallet_type_back_to_option_value():
     meta = {"id": "a", "type": "Azure", "state": "Ok", "createdAt": "c", "updatedAt": "u"}
     assert _credentials.shape(meta) == {"name": "a", "type": "azure", "state": "Ok", "created_at": "c", "updated_at": "u"}
+
+
+@pytest.mark.parametrize("existing,ctype,state,update_secret,action", [
+    (None, "aws", "present", "on_create", "create"),
+    ({"name": "a", "type": "aws"}, "aws", "present", "on_create", None),  # the wallet shows no secret: kept
+    ({"name": "a", "type": "aws"}, "aws", "present", "always", "update"),
+    ({"name": "a", "type": "aws"}, "azure", "present", "on_create", "update"),  # another type is rewritten
+    ({"name": "a", "type": "aws"}, None, "absent", "on_create", "delete"),
+    (None, None, "absent", "always", None),
+])
+def test_action_for_is_the_one_rule_of_ips_credential_and_its_info_module(existing, ctype, state, update_secret, action):
+    assert _credentials.action_for(existing, ctype, state, update_secret) == action
