@@ -162,10 +162,11 @@ if "$VENV/bin/ips-lab" up; then
 else
   failed+=("lab-up")
 fi
-# The steps below end long before integration, the longest: they run at a lower priority (--nice), so integration
-# takes the CPU when both want it and these fill the time it spends waiting on its labs.
-step --nice "pytest tests/unit tests/badinput tests/tools tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs -- tests/unit tests/badinput tests/tools tests/lab tests/lab_clouds tests/lab_lifecycle
-step --nice "unit tests on the newest ansible-core" tools/core-matrix.sh
+step "pytest tests/unit tests/badinput tests/tools tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs -- tests/unit tests/badinput tests/tools tests/lab tests/lab_clouds tests/lab_lifecycle
+step "unit tests on the newest ansible-core" tools/core-matrix.sh
+# The static checks end long before integration, the longest step, and nothing in them waits on a clock: they run at
+# a lower priority (--nice), so integration takes the CPU when both want it and they fill the time it waits on its
+# labs. (Not the tests: their deadlines, which catch hangs, are wall-clock.)
 step --nice "sanity" tools/sanity.sh
 step --nice "lint" env PATH="$VENV/bin:$PATH" "$VENV/bin/ansible-lint" --offline --profile production
 while [ "${#STEP_PID[@]}" -gt 0 ]; do finish_one; done
