@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from job_clock import run_and_finish_when_watched
+from lab_api import LabApi
 
 BIN = Path(sys.executable).parent
 
@@ -139,12 +140,16 @@ def test_killed_in_a_stage_rerun_skips_done_stages_and_resumes_it(lab, lab_env, 
             proc.wait(10)
     assert proc.returncode == -signal.SIGKILL
     assert len(job_posts(lab, "export")) == 1 and len(job_posts(lab, "prepare")) == 1
+    # the prepare job the killed run left running: the clock ends it once the re-run watches it - not when the re-run
+    # first looks at the finished export's job, which on a loaded machine ended the prepare before its stage came
+    running = [j["id"] for j in LabApi(lab_env).call("GET", "jobs")["items"] if j["type"] == "prepare" and j["status"] == "inProgress"]
+    assert len(running) == 1, running
 
     def rerun():
         return subprocess.run(playbook_cmd(inventory, verbose=True), env=env, cwd=str(tmp_path), capture_output=True, text=True,
                               timeout=600, check=False)
 
-    again = run_and_finish_when_watched(lab, rerun, 600)
+    again = run_and_finish_when_watched(lab, rerun, 600, job_id=running[0])
     output = again.stdout + again.stderr
     assert again.returncode == 0, output[-6000:]
     assert report_of(output) == {"export": "skipped", "upload": "skipped", "prepare": "resumed", "catalog": "not_run"}, output[-3000:]
