@@ -56,6 +56,7 @@ class Jobs(object):
         self._runtime = runtime
         self._wallet = wallet
         self._resource_locations = tuple(resource_location_ids)
+        self.on_submit = None  # the worker's poke: a new job starts at once
 
     def _step(self):
         """The lab's progress_step: every job's overallProgressPercent is a multiple of it."""
@@ -81,6 +82,8 @@ class Jobs(object):
                 "fail_message": failure["message"] if failure else None, "artifacts": {}, "warnings": [],
             }
             self._store.insert("jobs", row)
+        if self.on_submit is not None:
+            self.on_submit()
         return 202, self.view(self._get_row(row["id"]))
 
     def add_failure(self, body):

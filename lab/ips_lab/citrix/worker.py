@@ -11,6 +11,7 @@ import sqlite3
 import threading
 
 from ..common import rules
+from ..common.ticks import Ticks
 from ..jobwork.errors import WorkFailed
 from ..jobwork.export import run_export
 from ..jobwork.prepare import run_prepare
@@ -18,7 +19,6 @@ from ..jobwork.pvs import run_diagnostics, run_pvs
 from ..jobwork.smb import SmbShare
 
 LOG = logging.getLogger(__name__)
-TICK_SECONDS = 0.05
 
 
 class Worker(object):
@@ -28,38 +28,33 @@ class Worker(object):
         self._wallet = wallet
         self._smb = smb
         self._scratch = scratch_dir
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="ips-lab-worker", daemon=True)
+        self._ticks = Ticks(self.tick, "ips-lab-worker")
+        jobs.on_submit = self._ticks.poke  # a new job's stages start at once, even after an idle spell
         self._work_threads = []
         self._work = {"export": self._export, "prepare": self._prepare, "prepareAndPublish": self._prepare_and_publish,
                       "convertToUefi": self._pvs, "upgradePvs": self._pvs, "reverseImage": self._pvs, "diagnostics": self._diagnostics}
 
     def start(self):
         self._jobs.requeue_interrupted_work()
-        self._thread.start()
+        self._ticks.start()
 
     def stop(self, timeout=30):
-        self._stop.set()
-        self._thread.join(timeout)
+        self._ticks.stop(timeout)
         for thread in list(self._work_threads):
             thread.join(timeout)
 
-    def _loop(self):
-        while not self._stop.wait(TICK_SECONDS):
-            try:
-                self.tick()
-            except Exception:  # a worker that dies would freeze every job; log and go on
-                LOG.exception("worker tick failed")
-
     def tick(self):
+        """One round: purge, start the work of jobs that reached their work stage; whether jobs still run."""
         self._jobs.purge_expired()
         self._work_threads = [t for t in self._work_threads if t.is_alive()]
-        for row in self._jobs.running_rows():
-            row = self._jobs.claim_work(row) if not self._stop.is_set() else None
+        running = self._jobs.running_rows()
+        for row in running:
+            row = self._jobs.claim_work(row) if not self._ticks.stopping.is_set() else None
             if row is not None:
                 thread = threading.Thread(target=self._run, args=(row,), name="ips-lab-work-%s" % row["id"][:8], daemon=True)
                 self._work_threads.append(thread)
                 thread.start()
+        return bool(running or self._work_threads)
 
     def _run(self, row):
         try:

@@ -76,6 +76,7 @@ class Tasks(object):
         self._clock = clock
         self._runtime = runtime
         self._faults = faults
+        self.on_create = None  # the worker's poke: a new task starts at once
 
     def _step(self):
         return self._runtime.get("progress_step")
@@ -90,6 +91,8 @@ class Tasks(object):
                 "fail_stage": failure["stage"] if failure else None, "fail_message": failure["message"] if failure else None,
                 "result": {}, "message": "", "session": session})
             task_id = self._store.one("SELECT last_insert_rowid() AS id")["id"]
+        if self.on_create is not None:
+            self.on_create()
         return self.get(task_id)
 
     def refresh(self, row):

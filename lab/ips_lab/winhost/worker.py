@@ -21,13 +21,13 @@ import time
 import urllib.parse
 import zipfile
 
+from ..common.ticks import Ticks
 from ..jobwork.errors import WorkFailed
 from ..jobwork.export import run_export
 from ..jobwork.prepare import _Arm, check_azure
 from ..jobwork.smb import SmbShare
 
 LOG = logging.getLogger(__name__)
-TICK_SECONDS = 0.05
 DISK_FORMATS = {"VHDX": "VhdxDiskFormat", "VHD": "VhdDiskFormat"}
 
 
@@ -37,37 +37,31 @@ class TaskWorker(object):
         self._config = config
         self._scratch = scratch_dir
         self._task_rows = task_rows  # () -> every task row, for diagnostics
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="winhost-worker", daemon=True)
+        self._ticks = Ticks(self.tick, "winhost-worker")
+        tasks.on_create = self._ticks.poke  # a new task's stages start at once, even after an idle spell
         self._threads = []
         self._work = {"IpsExport": self._export, "IpsPrepare": self._prepare, "IpsPublish": self._publish, "IpsDiagnostics": self._diagnostics}
 
     def start(self):
         self._tasks.requeue_interrupted_work()
-        self._thread.start()
+        self._ticks.start()
 
     def stop(self, timeout=30):
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        self._ticks.stop(timeout)
         for thread in list(self._threads):
             thread.join(timeout)
 
-    def _loop(self):
-        while not self._stop.wait(TICK_SECONDS):
-            try:
-                self.tick()
-            except Exception:  # a dead worker would freeze every task
-                LOG.exception("winhost worker tick failed")
-
     def tick(self):
+        """One round: start the work of tasks that reached their work stage; whether tasks still run."""
         self._threads = [t for t in self._threads if t.is_alive()]
-        for row in self._tasks.running():
-            row = self._tasks.claim_work(row) if not self._stop.is_set() else None
+        running = self._tasks.running()
+        for row in running:
+            row = self._tasks.claim_work(row) if not self._ticks.stopping.is_set() else None
             if row is not None:
                 thread = threading.Thread(target=self._run, args=(row,), name="winhost-task-%s" % row["id"], daemon=True)
                 self._threads.append(thread)
                 thread.start()
+        return bool(running or self._threads)
 
     def _run(self, row):
         try:
