@@ -7,6 +7,9 @@ and what the target holds afterwards is checked against what was sent.
   + the gzip/tar head and tail), and the target reads back byte-exact against `qemu-img convert -O raw` (for GCP the
   archive is read the way the GCE plane reads it: gzip, then the sparse tar member disk.raw).
 - After an EBS snapshot completed, its block list is compared with the blocks sent (both ways).
+- A GCP upload whose image creation failed (a lab fault on images.insert) after its parts were composed and deleted is
+  run again: it goes straight to the image from the composed object (its size and crc32c checked again), re-sending
+  no part; when the object is gone or holds other bytes, it starts afresh and says so in a warning.
 - A part changed in the bucket between its upload and the compose is caught: the GCP target's own steps are driven
   in-process against the lab (transfer, then one part object overwritten in the GCS emulator, then finish) and the
   composed object's crc32c, which the emulator computes over what it holds, no longer matches the one combined from
@@ -24,8 +27,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "plugins" / "module_utils" / "upload"))
+from ips_lab.common.admin import LabAdmin as PlaneAdmin  # noqa: E402
 from test_upload_modules import (aws_opts, azure_opts, check_aws, check_azure, check_gcp, ensure_bucket,  # noqa: E402
-                                 gcp_opts, nonzero_units, run_module)
+                                 gcp_opts, nonzero_units, run_module, run_module_raw)
 from upload_images import MIB, make_image  # noqa: E402
 
 SECTOR = 512
@@ -71,6 +75,51 @@ def test_bytes_sent_are_the_nonzero_bytes_within_one_percent(lab, lab_env, tmp_p
             stored = sum(length for _offset, length in member.sparse)
         assert nonzero <= stored <= nonzero * 1.01, (stored, nonzero)
     {"azure": check_azure, "aws": check_aws, "gcp": check_gcp}[target](lab_env, name, ref)
+
+
+def _media_uploads(admin):
+    """Media uploads (parts, head, tail) the GCE plane's Cloud Storage front answered 2xx."""
+    return [r for r in admin.requests() if r["method"] == "POST" and r["path"].startswith("/upload/storage/v1/")
+            and r["status"] and 200 <= r["status"] < 300]
+
+
+def test_gcp_rerun_after_a_failed_image_creation_resumes_from_the_composed_object(lab, lab_env, tmp_path):
+    gce = PlaneAdmin.from_env(lab_env, "gce")
+    gce.clear_faults()
+    bucket = ensure_bucket(lab_env)
+    folder = Path(lab_env["IPS_LAB_SMB_EXPORT_DIR"]) / ("composed-" + uuid.uuid4().hex[:6])
+    folder.mkdir(parents=True)
+    path, ref = make_image(folder, "dynamic.vhdx", size=24 * MIB, seed=18)
+    for case in ("kept", "gone", "changed"):
+        name = "composed-%s-%s" % (case, uuid.uuid4().hex[:6])
+        obj = name + ".tar.gz"
+        args = {"source": {"location": str(path)}, "target": "gcp", "gcp": gcp_opts(lab_env, name), "journal_dir": str(tmp_path / case)}
+        gce.add_fault(r"/global/images$", method="POST", action="status", status=503)  # images.insert is not retried
+        gce.clear_requests()
+        rc, first = run_module_raw(args, tmp_path)
+        first_sent = len(_media_uploads(gce))
+        assert rc != 0 and "create the image %s" % name in first["msg"], first
+        assert not gce.faults()
+        held = bucket.get_blob(obj)
+        assert held is not None and [b.name for b in bucket.list_blobs(prefix=obj + ".")] == [], "the parts outlived the compose"
+        if case == "gone":
+            held.delete()
+        elif case == "changed":
+            bucket.blob(obj).upload_from_string(b"\x1f\x8b" + bytes(held.size - 2))  # its size, other bytes
+        gce.clear_requests()
+        result = run_module(args, tmp_path)
+        sent = _media_uploads(gce)
+        if case == "kept":
+            assert result["resumed"] and result["bytes_sent"] == 0 and not sent, (result, sent)
+            assert not result.get("warnings"), result["warnings"]
+        else:
+            assert len(sent) == first_sent >= 3 and result["bytes_sent"] > 0, (sent, first_sent)  # the parts, the head and the tail
+            (warning,) = result["warnings"]
+            warning = warning["event"]["msg"] if isinstance(warning, dict) else warning  # ansible-core 2.19 returns a summary
+            assert "gs://%s/%s" % (bucket.name, obj) in warning and "started afresh" in warning, warning
+            assert ("is gone" if case == "gone" else "holds other bytes") in warning, warning
+        assert result["archive_size"] == bucket.get_blob(obj).size
+        check_gcp(lab_env, name, ref)
 
 
 def test_a_part_changed_in_the_bucket_is_caught_by_the_composed_crc32c(lab, lab_env, tmp_path, zero_heavy):
