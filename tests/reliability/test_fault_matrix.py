@@ -10,6 +10,7 @@ export and prepare; test_migrate_role: the whole migration) and are listed in do
 """
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -32,6 +33,8 @@ UPLOAD_FAULT_PATHS = {"azure": ("azure", r"^/md-impexp/", "PUT"), "aws": ("ebs",
 BURST = (dict(action="status", status=429, retry_after=1, times=3), dict(action="status", status=503, times=2), dict(action="drop", times=2))
 # one job poll in a row meets them all: within the client's default budget of 5 retries per request (max_retries)
 JOB_BURST = (dict(action="status", status=429, retry_after=1, times=2), dict(action="status", status=503, times=1), dict(action="drop", times=1))
+# two answers later than the request_timeout (3 s) the slow-answer cells set
+SLOW = (dict(action="slow", delay=4, times=2),)
 
 
 def _faults(admin, path, method, burst):
@@ -75,22 +78,28 @@ def _creates(lab_env, target, name, plane_admin):
     return len(ec2.describe_snapshots(OwnerIds=["self"], Filters=[{"Name": "tag:Name", "Values": [name]}])["Snapshots"])
 
 
-@pytest.mark.parametrize("target", ["azure", "aws", "gcp"])
-def test_upload_survives_a_fault_burst(lab, lab_env, tmp_path, target):
+def _upload_cell(lab_env, tmp_path, target, prefix, burst, **args):
+    """One upload to `target` with `burst` on the stage's own requests (UPLOAD_FAULT_PATHS): it completes byte-exact with
+    every fault met and one target object. Returns (the plane's admin, the module's result, faults tried)."""
     plane, path, method = UPLOAD_FAULT_PATHS[target]
     admin = PlaneAdmin.from_env(lab_env, plane)
     admin.clear_faults()
     admin.clear_requests()
-    image, ref = _image(lab_env)
-    name = "fault-%s" % uuid.uuid4().hex[:6]
-    tried = _faults(admin, path, method, BURST)
-    args = {"source": {"location": str(image)}, "target": target, target: _opts(lab_env, target, name),
-            "journal_dir": str(tmp_path / "journal"), "retries": 8}
-    result = _up.run_module(args, tmp_path)
+    image, ref = _image(lab_env, size=args.pop("size", 24 * MIB))
+    name = "%s-%s" % (prefix, uuid.uuid4().hex[:6])
+    tried = _faults(admin, path, method, burst)
+    result = _up.run_module(dict({"source": {"location": str(image)}, "target": target, target: _opts(lab_env, target, name),
+                                  "journal_dir": str(tmp_path / "journal"), "retries": 8}, **args), tmp_path)
     survived = _survived(admin, tried)
     assert result["changed"] and survived == tried, (survived, tried)
     _check(lab_env, target, name, ref)
     assert _creates(lab_env, target, name, admin) == 1, "the target was created more than once"
+    return admin, result, tried
+
+
+@pytest.mark.parametrize("target", ["azure", "aws", "gcp"])
+def test_upload_survives_a_fault_burst(lab, lab_env, tmp_path, target):
+    admin, result, tried = _upload_cell(lab_env, tmp_path, target, "fault", BURST)
     resent = 0
     if target in ("azure", "aws"):
         puts = _up.data_puts(admin, target, result.get("snapshot_id"))
@@ -100,8 +109,7 @@ def test_upload_survives_a_fault_burst(lab, lab_env, tmp_path, target):
         assert resent == 0, "the plane stored %d bytes more than bytes_sent" % resent
         if target == "aws":
             assert len(stored) == len(set(p for p, _n in stored)), "a block was stored twice"
-    TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + tried, faults_survived=TALLY["faults_survived"] + survived,
-                 bytes_resent=TALLY["bytes_resent"] + resent)
+    _tally(tried, resent=resent)
 
 
 @pytest.mark.parametrize("target", ["azure", "aws", "gcp"])
@@ -110,46 +118,178 @@ def test_upload_survives_answers_slower_than_the_request_timeout(lab, lab_env, t
     module's request_timeout of 3 s: the client gives up on each, the shared retry sends it again, and the upload
     completes byte-exact with one target. (The plane still carries out a write it answers late, as a cloud does: the
     same bytes at the same place, so it is stored twice and harmlessly.)"""
-    plane, path, method = UPLOAD_FAULT_PATHS[target]
-    admin = PlaneAdmin.from_env(lab_env, plane)
-    admin.clear_faults()
-    admin.clear_requests()
-    image, ref = _image(lab_env)
-    name = "slow-%s" % uuid.uuid4().hex[:6]
-    tried = _faults(admin, path, method, [dict(action="slow", delay=4, times=2)])
-    result = _up.run_module({"source": {"location": str(image)}, "target": target, target: _opts(lab_env, target, name),
-                             "journal_dir": str(tmp_path / "journal"), "request_timeout": 3, "retries": 8}, tmp_path)
-    survived = _survived(admin, tried)
-    assert result["changed"] and survived == tried, (survived, tried)
+    _admin, result, tried = _upload_cell(lab_env, tmp_path, target, "slow", SLOW, request_timeout=3)
     if target != "gcp":  # `retries` counts the data writes' retries (GCP's faults are on its Compute Engine polls)
         assert result["retries"] >= tried, result["retries"]
-    _check(lab_env, target, name, ref)
-    assert _creates(lab_env, target, name, admin) == 1, "the target was created more than once"
-    TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + tried, faults_survived=TALLY["faults_survived"] + survived)
+    _tally(tried)
 
 
-@pytest.mark.parametrize("target,verb,case", [("ips_export", "export", "attach"), ("ips_prepare", "prepare", "attach")])
-def test_job_stage_survives_a_fault_burst_and_token_expiry(lab, lab_env, run_target, test_secrets, tmp_path, target, verb, case):
-    """Job polls answered 429 (Retry-After), 503 and dropped, while the token expires every 2 s: the stage completes
-    with one job submitted."""
+def _tally(tried, resent=0, duplicates=0):
+    """Count one cell whose `tried` faults were all survived."""
+    TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + tried, faults_survived=TALLY["faults_survived"] + tried,
+                 bytes_resent=TALLY["bytes_resent"] + resent, duplicate_jobs=TALLY["duplicate_jobs"] + duplicates)
+
+
+def _job_cell(lab, lab_env, run_target, test_secrets, tmp_path, target, verb, burst, token_ttl=None, **extra):
+    """One job stage (ips_export, ips_prepare, ips_publish: their `attach` case) with `burst` on its job polls, the token
+    expiring every `token_ttl` s: it completes with every fault met and one job submitted. Returns the faults tried."""
     _jobs.seed_wallet(lab_env, test_secrets)
-    t = _jobs.ips_t(lab_env, case, aws_snapshot="snap-0")
+    t = _jobs.ips_t(lab_env, "attach", aws_snapshot="snap-0", **extra)
     if target == "ips_prepare":
         _jobs.seed_clouds(lab_env, tmp_path, t["run"], azure=["win11-%s"])
-    lab.set_config(job_seconds=6, token_ttl=2)
-    tried = _faults(lab, r"/jobs/", "GET", JOB_BURST)
+    lab.set_config(job_seconds=6, token_ttl=token_ttl or 3600)
+    tried = _faults(lab, r"/jobs/", "GET", burst)
     try:
         run = run_target(target, dict(ips_t=t), env=_jobs.module_env(lab_env))
-        assert run.rc == 0, "\n".join(line for line in run.output.splitlines() if '"msg"' in line or "FAILED" in line)[-4000:]
+        assert run.rc == 0, _jobs.failures(run.output) or run.output[-4000:]
         run.assert_no_secret(_jobs.secrets_of(lab_env, test_secrets))
     finally:
         lab.set_config(token_ttl=3600)
     survived = _survived(lab, tried)
     posts = len(_jobs.job_posts(lab, verb))
-    tokens = len([r for r in lab.requests() if "/tokens/clients" in r["path"]])
-    assert survived == tried and posts == 1 and tokens >= 2, (survived, tried, posts, tokens)
-    TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + tried + 1, faults_survived=TALLY["faults_survived"] + survived + 1,
-                 duplicate_jobs=TALLY["duplicate_jobs"] + posts - 1)
+    assert survived == tried and posts == 1, (survived, tried, posts)
+    if token_ttl:
+        tokens = len([r for r in lab.requests() if "/tokens/clients" in r["path"]])
+        assert tokens >= 2, tokens
+    return tried
+
+
+JOB_STAGES = [("ips_export", "export"), ("ips_prepare", "prepare"), ("ips_publish", "export")]
+
+
+@pytest.mark.parametrize("target,verb", JOB_STAGES)
+def test_job_stage_survives_a_fault_burst_and_token_expiry(lab, lab_env, run_target, test_secrets, tmp_path, target, verb):
+    """Job polls answered 429 (Retry-After), 503 and dropped, while the token expires every 2 s: the stage completes
+    with one job submitted. (ips_publish's job is an export into the PVS store.)"""
+    tried = _job_cell(lab, lab_env, run_target, test_secrets, tmp_path, target, verb, JOB_BURST, token_ttl=2)
+    _tally(tried + 1)  # the token expiry is a fault too
+
+
+@pytest.mark.parametrize("target,verb", [("ips_prepare", "prepare"), ("ips_publish", "export")])
+def test_job_stage_survives_answers_slower_than_the_request_timeout(lab, lab_env, run_target, test_secrets, tmp_path, target, verb):
+    """Two job polls answered after 4 s, past request_timeout 3: each is given up and asked again (a GET), one job."""
+    _tally(_job_cell(lab, lab_env, run_target, test_secrets, tmp_path, target, verb, SLOW, request_timeout=3))
+
+
+CRED_PLAY = """
+- name: Credential push under faults
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Push the credential
+      citrix_community.ips.ips_credential:
+        name: "{{ cred }}"
+        type: username_password
+        username: fault-user
+        password: "{{ secret }}"
+        request_timeout: "{{ request_timeout }}"
+"""
+CATALOG_PLAY = """
+- name: Catalog update under faults
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Update the catalog's master image
+      citrix_community.ips.ips_mcs_catalog_image:
+        catalog: lab-mcs-catalog
+        azure_disk: {resource_group: ips-lab-rg, name: "{{ disk }}"}
+        wait_sleep: 1
+        request_timeout: "{{ request_timeout }}"
+"""
+CATALOG_JOB = "UpdateMachineCatalogProvisioningScheme"
+
+
+def _play_cell(lab, lab_env, tmp_path, play, extra_vars, faults, request_timeout=60, token_ttl=None, secret=None):
+    """Run `play` (one task) against the lab with `faults` ([(path, method, burst)]) on the Citrix stand-in and the token
+    expiring every `token_ttl` s. Returns (the run, faults tried, faults met)."""
+    from mcs_play import run_play
+    lab.clear_faults()
+    lab.clear_requests()
+    tried = sum(_faults(lab, path, method, burst) for path, method, burst in faults)
+    lab.set_config(token_ttl=token_ttl or 3600, daas_job_seconds=6)
+    try:
+        run = run_play(lab_env, tmp_path, play, dict(extra_vars, request_timeout=request_timeout), env_extra=_jobs.module_env(lab_env))
+    finally:
+        lab.set_config(token_ttl=3600, daas_job_seconds=4)  # the defaults
+    assert secret is None or secret not in run.output, "the secret is in the output"
+    assert lab_env["CITRIX_CLOUD_CLIENT_SECRET"] not in run.output
+    if token_ttl:
+        assert len([r for r in lab.requests() if "/tokens/clients" in r["path"]]) >= 2, "the token was never renewed"
+    return run, tried, _survived(lab, tried)
+
+
+def _credential_writes(lab, name):
+    """The credential writes the stand-in carried out (2xx): a duplicate push would be 2."""
+    return [r for r in lab.requests() if r["method"] in ("POST", "PUT") and re.search(r"/credentials(/%s)?$" % name, r["path"])
+            and r["status"] and 200 <= r["status"] < 300]
+
+
+# the credential's look-up (GET credentials/<name>) and its write (POST credentials): a POST is retried after a 429
+# or a 503 (the service did not take it), never after a dropped connection (it may have)
+CRED_LOOKUP, CRED_WRITE = r"/credentials/fault-[0-9a-f]+$", r"/credentials$"
+WRITE_BURST = (dict(action="status", status=429, retry_after=1, times=2), dict(action="status", status=503, times=1))
+
+
+def test_credential_push_survives_a_fault_burst_and_a_dropped_write(lab, lab_env, tmp_path):
+    """ips_credential under 429 (Retry-After), 503 and a drop on its look-up and 429/503 on its write: one credential in
+    the wallet. Then a dropped write, which the module must not repeat blindly: the task fails naming what to do, and
+    the re-run pushes it once."""
+    from lab_api import LabApi
+    secret = "S3cret-%s" % uuid.uuid4().hex
+    for phase in ("burst", "dropped"):
+        name = "fault-%s" % uuid.uuid4().hex[:8]
+        faults = [(CRED_LOOKUP, "GET", JOB_BURST), (CRED_WRITE, "POST", WRITE_BURST)] if phase == "burst" else \
+            [(CRED_WRITE, "POST", (dict(action="drop", times=1),))]
+        run, tried, survived = _play_cell(lab, lab_env, tmp_path, CRED_PLAY, {"cred": name, "secret": secret}, faults, secret=secret)
+        assert survived == tried, (survived, tried)
+        writes = len(_credential_writes(lab, name))
+        if phase == "dropped":
+            assert run.rc != 0 and "not retried automatically" in run.output and "Traceback" not in run.output, run.output[-3000:]
+            run, _t, _s = _play_cell(lab, lab_env, tmp_path, CRED_PLAY, {"cred": name, "secret": secret}, [], secret=secret)
+            writes += len(_credential_writes(lab, name))
+        assert run.rc == 0, run.output[-4000:]
+        assert writes == 1, "the credential was written %d times" % writes
+        held = LabApi(lab_env).call("GET", "credentials/%s" % name)  # the wallet shows metadata only
+        assert (held["id"], held["type"]) == (name, "UsernamePassword"), held
+        _tally(tried)
+
+
+def _catalog_cell(lab, lab_env, tmp_path, faults, **kw):
+    """ips_mcs_catalog_image moves the lab's catalog to a new Azure disk under `faults`: one DaaS job, the catalog on the disk."""
+    from mcs_play import jobs
+    from ips_lab.planes.seed import azure_uploaded_disk
+    disk = "fault-%s" % uuid.uuid4().hex[:6]
+    azure_uploaded_disk(lab_env, disk)
+    before = len([j for j in jobs(lab_env) if j["Type"] == CATALOG_JOB])
+    run, tried, survived = _play_cell(lab, lab_env, tmp_path, CATALOG_PLAY, {"disk": disk}, faults, **kw)
+    assert run.rc == 0, run.output[-4000:]
+    made = len([j for j in jobs(lab_env) if j["Type"] == CATALOG_JOB]) - before
+    from mcs_play import catalog
+    held = catalog(lab_env, "lab-mcs-catalog")["ProvisioningScheme"]["MasterImage"]["XDPath"]
+    assert survived == tried and made == 1 and held.endswith("\\%s.manageddisk" % disk), (survived, tried, made, held)
+    return tried
+
+
+def test_catalog_update_survives_a_fault_burst_and_token_expiry(lab, lab_env, tmp_path):
+    """The DaaS job polls answered 429 (Retry-After), 503 and dropped, the update itself 429 and 503, the token expiring
+    every 2 s: the catalog moves with one job."""
+    tried = _catalog_cell(lab, lab_env, tmp_path, [(r"/cvad/manage/Jobs/", "GET", JOB_BURST),
+                                                   (r"/\$UpdateProvisioningScheme$", "POST", WRITE_BURST)], token_ttl=2)
+    _tally(tried + 1)
+
+
+@pytest.mark.parametrize("stage", ["credential", "catalog"])
+def test_citrix_stage_survives_answers_slower_than_the_request_timeout(lab, lab_env, tmp_path, stage):
+    """Two of the stage's reads (the credential's look-up; the catalog update's job polls) answered after 4 s, past
+    request_timeout 3: each is given up and asked again, and the stage completes once."""
+    if stage == "credential":
+        name = "fault-%s" % uuid.uuid4().hex[:8]
+        run, tried, survived = _play_cell(lab, lab_env, tmp_path, CRED_PLAY, {"cred": name, "secret": "s-" + name},
+                                          [(CRED_LOOKUP, "GET", SLOW)], request_timeout=3)
+        assert run.rc == 0 and survived == tried and len(_credential_writes(lab, name)) == 1, run.output[-4000:]
+    else:
+        tried = _catalog_cell(lab, lab_env, tmp_path, [(r"/cvad/manage/Jobs/", "GET", SLOW)], request_timeout=3)
+    _tally(tried)
 
 
 # -- long variants -------------------------------------------------------------------------------
