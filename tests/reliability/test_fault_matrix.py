@@ -508,31 +508,34 @@ def test_upload_survives_samba_restarted_mid_upload(lab, lab_env, tmp_path):
 
 
 @pytest.mark.long
-def test_export_survives_the_citrix_stand_in_restarted_mid_job(lab, lab_env, run_target, test_secrets, tmp_path):
-    """The Citrix Cloud stand-in is stopped and started again while an export job runs and the module polls it: the
-    job's state is persisted, the polls that meet the outage are retried, and the export completes with one job."""
+@pytest.mark.parametrize("target,verb", JOB_STAGES)
+def test_job_stage_survives_the_citrix_stand_in_restarted_mid_job(lab, lab_env, run_target, test_secrets, tmp_path, target, verb):
+    """The Citrix Cloud stand-in is stopped and started again while the stage's job runs and the module polls it: the
+    job's state is persisted, the polls that meet the outage are retried, and the stage completes with one job."""
     import threading
     _jobs.seed_wallet(lab_env, test_secrets)
     t = _jobs.ips_t(lab_env, "attach", aws_snapshot="snap-0")
+    if target == "ips_prepare":
+        _jobs.seed_clouds(lab_env, tmp_path, t["run"], azure=["win11-%s"])
     lab.set_config(job_seconds=12)
     done = {}
 
     def play():
-        done["run"] = run_target("ips_export", dict(ips_t=t), env=_jobs.module_env(lab_env))
+        done["run"] = run_target(target, dict(ips_t=t), env=_jobs.module_env(lab_env))
 
     player = threading.Thread(target=play)
     player.start()
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not _jobs.job_posts(lab, "export"):
+    while time.monotonic() < deadline and not _jobs.job_posts(lab, verb):
         time.sleep(0.2)
-    before = len(_jobs.job_posts(lab, "export"))
-    assert before == 1, "the export was not submitted once"
+    before = len(_jobs.job_posts(lab, verb))
+    assert before == 1, "the job was not submitted once"
     time.sleep(2)
     _restart("cloud")  # the stand-in's record of requests starts empty again; its jobs are persisted
     player.join(300)
     run = done["run"]
     assert run.rc == 0, "\n".join(line for line in run.output.splitlines() if '"msg"' in line or "FAILED" in line)[-4000:]
-    posts = before + len(_jobs.job_posts(lab, "export"))
-    assert posts == 1, "the export was submitted again after the restart"
+    posts = before + len(_jobs.job_posts(lab, verb))
+    assert posts == 1, "the job was submitted again after the restart"
     TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + 1, faults_survived=TALLY["faults_survived"] + 1,
                  duplicate_jobs=TALLY["duplicate_jobs"] + posts - 1)
