@@ -74,6 +74,17 @@ class CommandFailed(PSRPError):
 class _Dropped(Exception):
     """The connection broke under a call: retried only where the call is read-only."""
 
+    throttled = False
+
+
+class _Busy(_Dropped):
+    """The host answered 429 or 503 (HTTP.sys while WinRM's queue is full): the request was not carried out, so it is
+    retried where a dropped connection is. pypsrp keeps no headers of the answer: no Retry-After, the policy's backoff."""
+
+    def __init__(self, text, status):
+        super(_Busy, self).__init__(text)
+        self.throttled = status == 429
+
 
 def plain(value):
     """A value pypsrp deserialised -> plain Python (dicts of the object's properties, lists), for results."""
@@ -203,7 +214,7 @@ class Session(object):
         except _Dropped as exc:
             if read_only:
                 raise self.final(exc)
-            raise PSRPError("the connection to %s:%s broke while %s ran: %s. The appliance may have started the task; "
+            raise PSRPError("the call to %s:%s failed while %s ran: %s. The appliance may have started the task; "
                             "run the task again: it looks for the task before starting another." % (self.host, self.port, cmdlet, exc),
                             self.option)
 
@@ -220,11 +231,9 @@ class Session(object):
 
     @staticmethod
     def _classify_open(exc):
-        return _retries.Verdict(True) if isinstance(exc, _Dropped) else _retries.FINAL
+        return _retries.Verdict(True, exc.throttled) if isinstance(exc, _Dropped) else _retries.FINAL
 
-    @staticmethod
-    def _classify_read(exc):
-        return _retries.Verdict(True) if isinstance(exc, _Dropped) else _retries.FINAL
+    _classify_read = _classify_open  # a read-only cmdlet is retried as opening the pool is
 
     def _guarded(self, func, *args):
         """func(*args) with pypsrp's and requests' failures turned into PSRPError (or _Dropped, to retry)."""
@@ -241,7 +250,10 @@ class Session(object):
             if err.code == 401:
                 raise PSRPError("%s.password (or %s.username) was refused by %s (HTTP 401). Check the account and %s.auth."
                                 % (opt, opt, where, opt), opt + ".password")
-            raise PSRPError("%s answered HTTP %s: %s" % (where, err.code, self._safe(err.response_text)[:300]), opt)
+            text = "%s answered HTTP %s: %s" % (where, err.code, self._safe(err.response_text)[:300])
+            if err.code in _retries.RETRY_ANY_METHOD:
+                raise _Busy(text.rstrip(": "), err.code)
+            raise PSRPError(text, opt)
         except requests.exceptions.SSLError as err:
             raise PSRPError("the certificate of %s is not trusted (%s): set %s.ca_path to the CA bundle (PEM) that signed it, "
                             "or %s.validate_certs: false (labs only)." % (where, self._safe(err)[:200], opt, opt), opt + ".ca_path")
@@ -263,5 +275,5 @@ class Session(object):
 
     def final(self, exc):
         """A _Dropped that outlived its retries, as the error a user reads."""
-        return PSRPError("the connection to %s:%s broke and did not come back after %d retries: %s"
+        return PSRPError("the call to %s:%s failed again after %d retries: %s"
                          % (self.host, self.port, self.retrier.retries, exc), self.option)

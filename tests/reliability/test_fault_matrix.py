@@ -292,6 +292,37 @@ def test_citrix_stage_survives_answers_slower_than_the_request_timeout(lab, lab_
     _tally(tried)
 
 
+# the appliance backend's task polls (Get-AlTask, read-only: retried up to 3 times in a row) at the PSRP stand-in
+APPLIANCE_BURST = (dict(action="status", status=429, retry_after=1), dict(action="status", status=503), dict(action="drop"))
+
+
+def _appliance_cell(lab_env, tmp_path, burst):
+    """An export with backend: appliance (vSphere) with `burst` on its task polls at the Windows host stand-in: the task
+    completes, every fault met, one task started. Returns the faults tried."""
+    from ips_lab.common.admin import LabAdmin
+    ap = _load("integration_appliance_helpers_for_reliability", INTEGRATION / "test_appliance_jobs.py")
+    host = LabAdmin.from_env(lab_env, "winhost")
+    host.reset()
+    host.set_config(task_seconds=3, appliance_certificate_trusted=False)
+    try:
+        for fault in burst:
+            host.host_fault(cmdlet="Get-AlTask", **fault)
+        tried = len(burst)
+        args = ap.export_args(lab_env, tmp_path / "journal", ap.unique("appl-fault"))
+        done, out = ap.ApplianceRun(lab_env, tmp_path)("ips_export", args)
+        left = len(host.faults())
+        assert done.get("changed") and done["job"]["state"] == "complete", out[-3000:]
+        assert left == 0 and len(ap.calls(host, "Start-AlIpsExport")) == 1, (left, ap.calls(host, "Start-AlIpsExport"))
+    finally:
+        host.reset()
+    return tried
+
+
+def test_appliance_task_survives_a_fault_burst(lab_env, tmp_path):
+    """The task polls answered 429 (Retry-After), 503 and dropped by the PSRP host: the export completes with one task."""
+    _tally(_appliance_cell(lab_env, tmp_path, APPLIANCE_BURST))
+
+
 # -- long variants -------------------------------------------------------------------------------
 
 
