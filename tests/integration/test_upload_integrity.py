@@ -6,7 +6,8 @@ and what the target holds afterwards is checked against what was sent.
   target's granularity (Azure 512-byte sectors + the footer, EBS 512 KiB blocks, GCP the sparse map's 512-byte runs
   + the gzip/tar head and tail), and the target reads back byte-exact against `qemu-img convert -O raw` (for GCP the
   archive is read the way the GCE plane reads it: gzip, then the sparse tar member disk.raw).
-- After an EBS snapshot completed, its block list is compared with the blocks sent (both ways).
+- After an EBS snapshot completed, its block list is compared with the blocks sent (both ways): a block the EBS front
+  acknowledged and did not keep (its fault `lose`) fails the upload naming the block, and the re-run finishes.
 - A GCP upload whose image creation failed (a lab fault on images.insert) after its parts were composed and deleted is
   run again: it goes straight to the image from the composed object (its size and crc32c checked again), re-sending
   no part; when the object is gone or holds other bytes, it starts afresh and says so in a warning.
@@ -16,6 +17,7 @@ and what the target holds afterwards is checked against what was sent.
   what was sent.
 """
 
+import contextlib
 import gzip
 import io
 import sys
@@ -122,73 +124,83 @@ def test_gcp_rerun_after_a_failed_image_creation_resumes_from_the_composed_objec
         check_gcp(lab_env, name, ref)
 
 
-def test_a_part_changed_in_the_bucket_is_caught_by_the_composed_crc32c(lab, lab_env, tmp_path, zero_heavy):
+@contextlib.contextmanager
+def in_process(target_class, opts, path, tmp_path):
+    """The target's own steps driven in-process against the lab: (target, journal) after start() and the whole transfer
+    (run_units for a unit target, transfer() for a stream one), for a test to tamper with before finish()."""
     from ansible_collections.citrix_community.ips.plugins.module_utils._disk import open_image
     from ansible_collections.citrix_community.ips.plugins.module_utils._sources import LocalFileSource
     from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import fingerprint
-    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.gcp import GcpTarget
     from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import Journal
-    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import UploadError
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import run_units
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import Plan
     from ansible_collections.citrix_community.ips.plugins.module_utils._upload.progress import Progress
-    path, _ref = zero_heavy
-    bucket = ensure_bucket(lab_env)
-    name = "crc-%s" % uuid.uuid4().hex[:6]
     source = LocalFileSource(str(path))
     try:
         image = open_image(source)
-        target = GcpTarget(gcp_opts(lab_env, name), image, fingerprint(image.identity), tries=2)
+        target = target_class(opts, image, fingerprint(image.identity), tries=2)
         journal = Journal(str(tmp_path), target.key(), image.identity, target.unit_size)
         target.start(journal)
-        target.transfer(journal, Progress(None, total=0, target="gcp"), 2)
+        progress = Progress(None, total=0, target=target.name)
+        if target.stream:
+            target.transfer(journal, progress, 2)
+        else:
+            run_units(image, Plan(image, target.unit_size), target, journal, progress, concurrency=4)
+        yield target, journal
+        journal.close()
+    finally:
+        source.close()
+
+
+def test_a_part_changed_in_the_bucket_is_caught_by_the_composed_crc32c(lab, lab_env, tmp_path, zero_heavy):
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.gcp import GcpTarget
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import UploadError
+    path, _ref = zero_heavy
+    bucket = ensure_bucket(lab_env)
+    name = "crc-%s" % uuid.uuid4().hex[:6]
+    with in_process(GcpTarget, gcp_opts(lab_env, name), path, tmp_path) as (target, journal):
         part = bucket.blob(target._part_name(0))  # pylint: disable=protected-access
         held = bytearray(part.download_as_bytes())
         held[len(held) // 2] ^= 0x01  # one bit, the length unchanged: only a content check can see it
         part.upload_from_string(bytes(held))
         with pytest.raises(UploadError) as err:
             target.finish(journal)
-        journal.close()
-    finally:
-        source.close()
     msg = str(err.value)
     assert "gs://%s/%s.tar.gz holds other bytes than were sent" % (bucket.name, name) in msg and "crc32c" in msg
     assert "overwrite: always" in msg
     assert target.exists() is None, "an image was made from the changed archive"
 
 
-def test_ebs_block_list_after_completion_is_compared_with_the_blocks_sent(lab, lab_env, tmp_path, zero_heavy):
-    """The AWS target's own steps in-process against the EBS front (moto behind it): after the snapshot completed, the
-    block list the front answers (ListSnapshotBlocks) is compared with the journal's blocks. The lab cannot lose a
-    block it acknowledged (its CompleteSnapshot checks the count and the aggregate first), so the difference is made
-    on the journal's side: one block more than was sent, then one block fewer."""
-    from ansible_collections.citrix_community.ips.plugins.module_utils._disk import open_image
-    from ansible_collections.citrix_community.ips.plugins.module_utils._sources import LocalFileSource
-    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.aws import AwsTarget
-    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import fingerprint
-    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.journal import Journal
-    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import UploadError, run_units
-    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.plan import Plan
-    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.progress import Progress
+def test_a_block_ebs_lost_fails_the_upload_naming_it_and_the_rerun_finishes(lab, lab_env, tmp_path, zero_heavy):
+    """The EBS front acknowledges block 0 and counts it, but does not keep it (its fault `lose`): after CompleteSnapshot
+    the block list (ListSnapshotBlocks) lacks it, the upload fails naming the block and what to do, and running the task
+    again that way finishes byte-exact."""
     path, ref = zero_heavy
-    name = "blocks-%s" % uuid.uuid4().hex[:6]
-    source = LocalFileSource(str(path))
-    try:
-        image = open_image(source)
-        target = AwsTarget(aws_opts(lab_env, name), image, fingerprint(image.identity), tries=2)
-        journal = Journal(str(tmp_path), target.key(), image.identity, target.unit_size)
-        target.start(journal)
-        run_units(image, Plan(image, target.unit_size), target, journal, Progress(None, total=0, target="aws"), concurrency=4)
-        target.finish(journal)  # completes, lists the blocks: they match
+    ebs = PlaneAdmin.from_env(lab_env, "ebs")
+    ebs.clear_faults()
+    name = "lost-%s" % uuid.uuid4().hex[:6]
+    ebs.add_fault(r"^/snapshots/[^/]+/blocks/0$", action="lose", method="PUT")
+    args = {"source": {"location": str(path)}, "target": "aws", "aws": aws_opts(lab_env, name), "journal_dir": str(tmp_path / "journal")}
+    rc, failed = run_module_raw(args, tmp_path)
+    assert rc != 0 and "lacks block 0 (bytes 0 to %d)" % EBS_BLOCK in failed["msg"], failed
+    assert "run the task again with overwrite: always" in failed["msg"] and not ebs.faults()
+    result = run_module(dict(args, overwrite="always"), tmp_path)
+    assert result["changed"] and result["existing"] == "partial", result  # completed, never tagged complete: replaced
+    check_aws(lab_env, name, ref)
+
+
+def test_a_block_the_journal_never_sent_is_caught_in_the_block_list(lab, lab_env, tmp_path, zero_heavy):
+    """The other direction, which no EBS fault can make: the snapshot holds a block the journal never sent (the AWS
+    target's own steps in-process: the snapshot completes and its blocks check out, then the journal loses its last block
+    and the check runs again)."""
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.aws import AwsTarget
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.pipeline import UploadError
+    path, ref = zero_heavy
+    with in_process(AwsTarget, aws_opts(lab_env, "blocks-%s" % uuid.uuid4().hex[:6]), path, tmp_path) as (target, journal):
         sent = sorted(i for i, d in journal.done.items() if d)
-        assert len(sent) == nonzero_units(ref, EBS_BLOCK) and 250 not in sent
-        journal.done[250] = "00" * 32  # the journal says block 250 went; the snapshot does not hold it
+        assert len(sent) == nonzero_units(ref, EBS_BLOCK)
+        target.finish(journal)
+        del journal.done[sent[-1]]
         with pytest.raises(UploadError) as err:
             target._check_blocks(journal)  # pylint: disable=protected-access
-        assert "lacks block 250 (bytes %d to %d)" % (250 * EBS_BLOCK, 251 * EBS_BLOCK) in str(err.value)
-        del journal.done[250]
-        del journal.done[sent[-1]]  # the snapshot holds a block the journal never sent
-        with pytest.raises(UploadError) as err:
-            target._check_blocks(journal)  # pylint: disable=protected-access
-        assert "holds an unsent block %d" % sent[-1] in str(err.value) and "overwrite: always" in str(err.value)
-        journal.close()
-    finally:
-        source.close()
+    assert "holds an unsent block %d" % sent[-1] in str(err.value) and "overwrite: always" in str(err.value)

@@ -30,8 +30,10 @@ def times_of(body):
 
 
 class Faults(object):
-    def __init__(self, store):
+    def __init__(self, store, extra_actions=()):
+        """`extra_actions`: the stand-in's own actions beyond status, drop and slow (the EBS front's `lose`)."""
         self._store = store
+        self._actions = ACTIONS + tuple(extra_actions)
 
     def add(self, body):
         if not isinstance(body, dict):
@@ -40,8 +42,8 @@ class Faults(object):
         if unknown:
             raise ApiError(400, "The fault field '%s' is not known; allowed: %s." % (unknown[0], ", ".join(RULE_KEYS)), field=unknown[0])
         action = body.get("action")
-        if action not in ACTIONS:
-            raise ApiError(400, "The fault field 'action' must be one of %s." % ", ".join(ACTIONS), field="action")
+        if action not in self._actions:
+            raise ApiError(400, "The fault field 'action' must be one of %s." % ", ".join(self._actions), field="action")
         path = body.get("path", ".*")
         try:
             re.compile(path)
