@@ -348,27 +348,12 @@ def test_upload_survives_its_plane_restarted(lab, lab_env, tmp_path, target):
     """The plane is stopped and started again while the upload sends (rate-limited, so it is mid-way): the upload retries
     through the outage, or fails clearly and the re-run resumes; the target is byte-exact either way."""
     plane = UPLOAD_FAULT_PATHS[target][0]
-    stop = _load("lab_restart_helpers_for_reliability", INTEGRATION.parent / "lab_clouds" / "test_restart.py").stop
     image, ref = _image(lab_env, size=48 * MIB)
     name = "restart-%s" % uuid.uuid4().hex[:6]
     args = {"source": {"location": str(image)}, "target": target, target: _opts(lab_env, target, name),
             "journal_dir": str(tmp_path / "journal"), "retries": 12, "rate_limit": 8, "progress_file": str(tmp_path / "p.json")}
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if json.loads((tmp_path / "p.json").read_text()).get("percent", 0) >= 20:
-                break
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.1)
-    run_dir = _it_run_dir()
-    stop(run_dir, plane)
-    subprocess.run([str(Path(sys.executable).with_name("ips-lab")), "up"], env=dict(__import__("os").environ, IPS_LAB_RUN_DIR=str(run_dir)),
-                   check=True, capture_output=True, timeout=300)
+    proc = _upload_in_background(args, tmp_path, percent=20)
+    _restart(plane)
     out, _err = proc.communicate(timeout=300)
     if proc.returncode != 0:
         result = _up.run_module(dict(args, rate_limit=None), tmp_path)
@@ -378,6 +363,33 @@ def test_upload_survives_its_plane_restarted(lab, lab_env, tmp_path, target):
 
 def _it_run_dir():
     return integration_conftest().lab_run_dir()
+
+
+def _restart(part):
+    """Stop one part of the lab (SIGTERM, waited for) and start it again with `ips-lab up` (same port, same state)."""
+    stop = _load("lab_restart_helpers_for_reliability", INTEGRATION.parent / "lab_clouds" / "test_restart.py").stop
+    run_dir = _it_run_dir()
+    stop(run_dir, part)
+    subprocess.run([str(Path(sys.executable).with_name("ips-lab")), "up"], env=dict(__import__("os").environ, IPS_LAB_RUN_DIR=str(run_dir)),
+                   check=True, capture_output=True, timeout=300)
+
+
+def _upload_in_background(args, tmp_path, percent=None):
+    """ips_upload in its own process (as Ansible runs it); with `percent`, returned once its progress file (args'
+    progress_file) shows that much done, or after 120 s."""
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while percent is not None and time.monotonic() < deadline:
+        try:
+            if json.loads(Path(args["progress_file"]).read_text()).get("percent", 0) >= percent:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    return proc
 
 
 def _gcp_front_opts(lab_env, name):
@@ -424,11 +436,8 @@ def test_gcp_upload_killed_and_run_again_resends_only_what_was_in_flight(lab, la
     concurrency = 2
     args = {"source": {"location": str(image)}, "target": "gcp", "gcp": _gcp_front_opts(lab_env, name), "journal_dir": str(journal_dir),
             "concurrency": concurrency}
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
     admin.add_fault(r"^/upload/storage/v1/", method="POST", action="slow", delay=1.0, times=1000)
-    cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = _upload_in_background(args, tmp_path)
     deadline = time.monotonic() + 120
     journal = None
     while time.monotonic() < deadline and journal is None:
@@ -463,30 +472,15 @@ def test_gcp_upload_survives_its_plane_restarted(lab, lab_env, tmp_path):
     """The GCE plane (Compute Engine and the Cloud Storage front) is stopped and started again while parts are sent
     (each answered after 1 s; the slow rule persists across the restart): the upload retries through the outage, or
     fails clearly and the re-run resumes; the archive is byte-exact either way."""
-    stop = _load("lab_restart_helpers_for_reliability", INTEGRATION.parent / "lab_clouds" / "test_restart.py").stop
     admin = PlaneAdmin.from_env(lab_env, "gce")
     admin.clear_faults()
     image, ref = _many_parts_image(lab_env, parts=8)
     name = "restart-gcp-%s" % uuid.uuid4().hex[:6]
     args = {"source": {"location": str(image)}, "target": "gcp", "gcp": _gcp_front_opts(lab_env, name), "journal_dir": str(tmp_path / "journal"),
             "retries": 12, "concurrency": 2, "progress_file": str(tmp_path / "p.json")}
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
     admin.add_fault(r"^/upload/storage/v1/", method="POST", action="slow", delay=1.0, times=8)
-    cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if json.loads((tmp_path / "p.json").read_text()).get("percent", 0) >= 20:
-                break
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.1)
-    run_dir = _it_run_dir()
-    stop(run_dir, "gce")
-    subprocess.run([str(Path(sys.executable).with_name("ips-lab")), "up"], env=dict(__import__("os").environ, IPS_LAB_RUN_DIR=str(run_dir)),
-                   check=True, capture_output=True, timeout=300)
+    proc = _upload_in_background(args, tmp_path, percent=20)
+    _restart("gce")
     _out, _err = proc.communicate(timeout=300)
     if proc.returncode != 0:
         result = _up.run_module(args, tmp_path)
@@ -494,15 +488,6 @@ def test_gcp_upload_survives_its_plane_restarted(lab, lab_env, tmp_path):
     PlaneAdmin.from_env(lab_env, "gce").clear_faults()
     _check(lab_env, "gcp", name, ref)
     TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + 1, faults_survived=TALLY["faults_survived"] + 1)
-
-
-def _restart(part):
-    """Stop one part of the lab (SIGTERM, waited for) and start it again with `ips-lab up` (same port, same state)."""
-    stop = _load("lab_restart_helpers_for_reliability", INTEGRATION.parent / "lab_clouds" / "test_restart.py").stop
-    run_dir = _it_run_dir()
-    stop(run_dir, part)
-    subprocess.run([str(Path(sys.executable).with_name("ips-lab")), "up"], env=dict(__import__("os").environ, IPS_LAB_RUN_DIR=str(run_dir)),
-                   check=True, capture_output=True, timeout=300)
 
 
 @pytest.mark.long
@@ -515,18 +500,7 @@ def test_upload_survives_samba_restarted_mid_upload(lab, lab_env, tmp_path):
     name = "smb-restart-%s" % uuid.uuid4().hex[:6]
     args = {"source": _up.smb_source(lab_env, rel), "target": "azure", "azure": _opts(lab_env, "azure", name),
             "journal_dir": str(tmp_path / "journal"), "retries": 12, "rate_limit": 4, "progress_file": str(tmp_path / "p.json")}
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if json.loads((tmp_path / "p.json").read_text()).get("percent", 0) >= 20:
-                break
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.1)
+    proc = _upload_in_background(args, tmp_path, percent=20)
     _restart("samba")
     out, _err = proc.communicate(timeout=300)
     first = json.loads(out)
