@@ -23,9 +23,10 @@ import traceback
 
 from ansible_collections.citrix_community.ips.plugins.module_utils import _retries
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError, redact
+from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status, Waiter, WaitTimeout
 
 try:
-    from pypsrp.complex_objects import GenericComplexObject, PSCredential
+    from pypsrp.complex_objects import GenericComplexObject, PSCredential, PSInvocationState
     from pypsrp.exceptions import AuthenticationError, WinRMError, WinRMTransportError, WSManFaultError
     from pypsrp.powershell import PowerShell, RunspacePool
     from pypsrp.serializer import TaggedValue
@@ -138,6 +139,9 @@ class Session(object):
         self._wsman_args = dict(server=host, port=self.port, username=username, password=password, ssl=transport == "https",
                                 auth=auth, cert_validation=cert, connection_timeout=connection_timeout,
                                 operation_timeout=operation_timeout, read_timeout=operation_timeout + 10)
+        # a read-only call's whole answer: pypsrp re-sends a Receive that timed out, and when the first one's output was
+        # lost on the way it polls for ever; past this the call counts as dropped (and is retried)
+        self.read_deadline = 3 * (operation_timeout + 10)
         kwargs = {} if sleep is None else {"sleep": sleep}
         self.retrier = _retries.Retrier(retry_policy or _retries.policy(max_retries=3, max_delay=10), **kwargs)
 
@@ -200,7 +204,7 @@ class Session(object):
             ps.add_cmdlet(cmdlet)
             for name, value in parameters:
                 ps.add_parameter(name, value)
-            output = ps.invoke()
+            output = self._bounded(ps, cmdlet) if read_only else ps.invoke()
             errors = list(ps.streams.error)
             if ps.had_errors or errors:
                 records = [self._record(e) for e in errors] or [("", "the pipeline failed without an error record")]
@@ -217,6 +221,17 @@ class Session(object):
             raise PSRPError("the call to %s:%s failed while %s ran: %s. The appliance may have started the task; "
                             "run the task again: it looks for the task before starting another." % (self.host, self.port, cmdlet, exc),
                             self.option)
+
+    def _bounded(self, ps, cmdlet):
+        """ps.invoke() within `read_deadline`; a longer one raises _Dropped."""
+        ps.begin_invoke()
+        waiter = Waiter(self.read_deadline, 0.2, option=self.option + ".operation_timeout")
+        try:
+            waiter.until(cmdlet, lambda: ps.poll_invoke() or ps.state, lambda state: state != PSInvocationState.RUNNING,
+                         lambda state: Status(cmdlet, "running", None, None), first=ps.state)
+        except WaitTimeout:
+            raise _Dropped("%s got no complete answer within %d s" % (cmdlet, self.read_deadline))
+        return ps.output
 
     def _record(self, error):
         fq = str(getattr(error, "fq_error", "") or "")

@@ -296,7 +296,7 @@ def test_citrix_stage_survives_answers_slower_than_the_request_timeout(lab, lab_
 APPLIANCE_BURST = (dict(action="status", status=429, retry_after=1), dict(action="status", status=503), dict(action="drop"))
 
 
-def _appliance_cell(lab_env, tmp_path, burst):
+def _appliance_cell(lab_env, tmp_path, burst, **windows_host):
     """An export with backend: appliance (vSphere) with `burst` on its task polls at the Windows host stand-in: the task
     completes, every fault met, one task started. Returns the faults tried."""
     from ips_lab.common.admin import LabAdmin
@@ -309,6 +309,7 @@ def _appliance_cell(lab_env, tmp_path, burst):
             host.host_fault(cmdlet="Get-AlTask", **fault)
         tried = len(burst)
         args = ap.export_args(lab_env, tmp_path / "journal", ap.unique("appl-fault"))
+        args["windows_host"] = ap.windows_host(lab_env, **windows_host)
         done, out = ap.ApplianceRun(lab_env, tmp_path)("ips_export", args)
         left = len(host.faults())
         assert done.get("changed") and done["job"]["state"] == "complete", out[-3000:]
@@ -321,6 +322,15 @@ def _appliance_cell(lab_env, tmp_path, burst):
 def test_appliance_task_survives_a_fault_burst(lab_env, tmp_path):
     """The task polls answered 429 (Retry-After), 503 and dropped by the PSRP host: the export completes with one task."""
     _tally(_appliance_cell(lab_env, tmp_path, APPLIANCE_BURST))
+
+
+@pytest.mark.long  # about 40 s of waiting: the read deadline is 3 x (1 + 10) s at the smallest operation_timeout
+def test_appliance_task_survives_an_answer_slower_than_the_read_timeout(lab_env, tmp_path):
+    """A task poll answered after 12 s, past the PSRP read timeout (windows_host.operation_timeout 1 + 10 s): pypsrp
+    gives up and asks again, the late answer's output is lost on the way, and the call ends at its deadline (3 x the
+    read timeout) and is made again; the export completes with one task. (Before, pypsrp polled the lost pipeline for
+    ever and the task hung.)"""
+    _tally(_appliance_cell(lab_env, tmp_path, (dict(action="slow", delay=12),), operation_timeout=1))
 
 
 # -- long variants -------------------------------------------------------------------------------
