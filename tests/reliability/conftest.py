@@ -12,8 +12,27 @@ _it = integration_conftest()
 lab_env, lab_admin, lab, own_token_cache, test_secrets, run_target, find_leaks = (
     _it.lab_env, _it.lab_admin, _it.lab, _it.own_token_cache, _it.test_secrets, _it.run_target, _it.find_leaks)
 # each cell's CPU-seconds, measured as the integration tests' are (the suite's report lists both)
-pytest_runtest_setup, pytest_runtest_makereport, pytest_runtest_logreport = (
-    _it.pytest_runtest_setup, _it.pytest_runtest_makereport, _it.pytest_runtest_logreport)
+pytest_runtest_setup = _it.pytest_runtest_setup
+# the tally as the controller sums it from each cell's report (under xdist the cells count in the workers)
+SUMMED = dict((key, 0) for key in TALLY)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    _it.pytest_runtest_makereport(item, call)
+    if call.when == "setup":
+        item.user_properties.append(("tally_start", dict(TALLY)))
+    elif call.when == "teardown":
+        start = dict(item.user_properties).get("tally_start")
+        if start is not None:
+            item.user_properties.append(("tally", dict((key, TALLY[key] - start[key]) for key in TALLY)))
+
+
+def pytest_runtest_logreport(report):
+    _it.pytest_runtest_logreport(report)
+    if report.when == "teardown":
+        for key, value in (dict(report.user_properties).get("tally") or {}).items():
+            SUMMED[key] += value
 
 
 def _integration_conftest_loaded():
@@ -38,6 +57,8 @@ def pytest_configure(config):
 def pytest_terminal_summary(terminalreporter, config):
     if not _integration_conftest_loaded():
         _it.pytest_terminal_summary(terminalreporter, config)
-    if TALLY["cells"]:
+    if hasattr(config, "workerinput"):
+        return
+    if SUMMED["cells"]:
         terminalreporter.write_line("fault matrix: %(cells)d cells, %(faults_tried)d faults tried, %(faults_survived)d survived, "
-                                    "%(bytes_resent)d bytes re-sent beyond what was in flight, %(duplicate_jobs)d duplicate jobs" % TALLY)
+                                    "%(bytes_resent)d bytes re-sent beyond what was in flight, %(duplicate_jobs)d duplicate jobs" % SUMMED)
