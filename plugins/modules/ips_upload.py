@@ -638,9 +638,6 @@ def main(m):
     if many:
         failed = result.pop("failed")
         result["failed_targets"] = failed
-        lifted = ["%s: %s" % (n, w) for n in sorted(result["targets"]) for w in result["targets"][n].pop("warnings", [])]
-        if lifted:
-            result["warnings"] = lifted  # the task's warnings, not buried in one target's result
         if failed:
             m.fail("the upload to %s failed (%s); the other targets finished - run the task again: it resumes the failed "
                    "target(s) and leaves the finished ones alone"
