@@ -231,8 +231,8 @@ WRITE_BURST = (dict(action="status", status=429, retry_after=1, times=2), dict(a
 
 
 def test_credential_push_survives_a_fault_burst_and_a_dropped_write(lab, lab_env, tmp_path):
-    """ips_credential under 429 (Retry-After), 503 and a drop on its look-up and 429/503 on its write: one credential in
-    the wallet. Then a dropped write, which the module must not repeat blindly: the task fails naming what to do, and
+    """ips_credential under 429 (Retry-After), 503 and a drop on its look-up and 429/503 on its write, the token
+    expiring every 2 s (the Retry-After waits outlast it): one credential in the wallet. Then a dropped write, which the module must not repeat blindly: the task fails naming what to do, and
     the re-run pushes it once."""
     from lab_api import LabApi
     secret = "S3cret-%s" % uuid.uuid4().hex
@@ -240,7 +240,8 @@ def test_credential_push_survives_a_fault_burst_and_a_dropped_write(lab, lab_env
         name = "fault-%s" % uuid.uuid4().hex[:8]
         faults = [(CRED_LOOKUP, "GET", JOB_BURST), (CRED_WRITE, "POST", WRITE_BURST)] if phase == "burst" else \
             [(CRED_WRITE, "POST", (dict(action="drop", times=1),))]
-        run, tried, survived = _play_cell(lab, lab_env, tmp_path, CRED_PLAY, {"cred": name, "secret": secret}, faults, secret=secret)
+        run, tried, survived = _play_cell(lab, lab_env, tmp_path, CRED_PLAY, {"cred": name, "secret": secret}, faults, secret=secret,
+                                          token_ttl=2 if phase == "burst" else None)
         assert survived == tried, (survived, tried)
         writes = len(_credential_writes(lab, name))
         if phase == "dropped":
@@ -251,7 +252,7 @@ def test_credential_push_survives_a_fault_burst_and_a_dropped_write(lab, lab_env
         assert writes == 1, "the credential was written %d times" % writes
         held = LabApi(lab_env).call("GET", "credentials/%s" % name)  # the wallet shows metadata only
         assert (held["id"], held["type"]) == (name, "UsernamePassword"), held
-        _tally(tried)
+        _tally(tried + (phase == "burst"))
 
 
 def _catalog_cell(lab, lab_env, tmp_path, faults, **kw):
