@@ -232,8 +232,8 @@ WRITE_BURST = (dict(action="status", status=429, retry_after=1, times=2), dict(a
 
 def test_credential_push_survives_a_fault_burst_and_a_dropped_write(lab, lab_env, tmp_path):
     """ips_credential under 429 (Retry-After), 503 and a drop on its look-up and 429/503 on its write, the token
-    expiring every 2 s (the Retry-After waits outlast it): one credential in the wallet. Then a dropped write, which the module must not repeat blindly: the task fails naming what to do, and
-    the re-run pushes it once."""
+    expiring every 2 s (the Retry-After waits outlast it): one credential in the wallet. Then a dropped write, which the
+    module must not repeat blindly: the task fails naming what to do, and the re-run pushes it once."""
     from lab_api import LabApi
     secret = "S3cret-%s" % uuid.uuid4().hex
     for phase in ("burst", "dropped"):
