@@ -73,6 +73,8 @@ options:
       operation_timeout:
         description:
           - Seconds the Windows host may take to answer one WS-Management request, from 1 to 3600.
+          - An answer later than this + 10 s counts as lost; a read-only call (a task poll, a look-up) without a complete
+            answer within three times that is made again.
         type: int
         default: 20
 requirements:
@@ -140,6 +142,8 @@ options:
       operation_timeout:
         description:
           - Seconds the Windows host may take to answer one WS-Management request, from 1 to 3600.
+          - An answer later than this + 10 s counts as lost; a read-only call (a task poll, a look-up) without a complete
+            answer within three times that is made again.
         type: int
         default: 20
 requirements:

@@ -23,9 +23,10 @@ import traceback
 
 from ansible_collections.citrix_community.ips.plugins.module_utils import _retries
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError, redact
+from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status, Waiter, WaitTimeout
 
 try:
-    from pypsrp.complex_objects import GenericComplexObject, PSCredential
+    from pypsrp.complex_objects import GenericComplexObject, PSCredential, PSInvocationState
     from pypsrp.exceptions import AuthenticationError, WinRMError, WinRMTransportError, WSManFaultError
     from pypsrp.powershell import PowerShell, RunspacePool
     from pypsrp.serializer import TaggedValue
@@ -73,6 +74,17 @@ class CommandFailed(PSRPError):
 
 class _Dropped(Exception):
     """The connection broke under a call: retried only where the call is read-only."""
+
+    throttled = False
+
+
+class _Busy(_Dropped):
+    """The host answered 429 or 503 (HTTP.sys while WinRM's queue is full): the request was not carried out, so it is
+    retried where a dropped connection is. pypsrp keeps no headers of the answer: no Retry-After, the policy's backoff."""
+
+    def __init__(self, text, status):
+        super(_Busy, self).__init__(text)
+        self.throttled = status == 429
 
 
 def plain(value):
@@ -127,6 +139,9 @@ class Session(object):
         self._wsman_args = dict(server=host, port=self.port, username=username, password=password, ssl=transport == "https",
                                 auth=auth, cert_validation=cert, connection_timeout=connection_timeout,
                                 operation_timeout=operation_timeout, read_timeout=operation_timeout + 10)
+        # a read-only call's whole answer: pypsrp re-sends a Receive that timed out, and when the first one's output was
+        # lost on the way it polls for ever; past this the call counts as dropped (and is retried)
+        self.read_deadline = 3 * (operation_timeout + 10)
         kwargs = {} if sleep is None else {"sleep": sleep}
         self.retrier = _retries.Retrier(retry_policy or _retries.policy(max_retries=3, max_delay=10), **kwargs)
 
@@ -189,7 +204,7 @@ class Session(object):
             ps.add_cmdlet(cmdlet)
             for name, value in parameters:
                 ps.add_parameter(name, value)
-            output = ps.invoke()
+            output = self._bounded(ps, cmdlet) if read_only else ps.invoke()
             errors = list(ps.streams.error)
             if ps.had_errors or errors:
                 records = [self._record(e) for e in errors] or [("", "the pipeline failed without an error record")]
@@ -203,9 +218,20 @@ class Session(object):
         except _Dropped as exc:
             if read_only:
                 raise self.final(exc)
-            raise PSRPError("the connection to %s:%s broke while %s ran: %s. The appliance may have started the task; "
+            raise PSRPError("the call to %s:%s failed while %s ran: %s. The appliance may have started the task; "
                             "run the task again: it looks for the task before starting another." % (self.host, self.port, cmdlet, exc),
                             self.option)
+
+    def _bounded(self, ps, cmdlet):
+        """ps.invoke() within `read_deadline`; a longer one raises _Dropped."""
+        ps.begin_invoke()
+        waiter = Waiter(self.read_deadline, 0.2, option=self.option + ".operation_timeout")
+        try:
+            waiter.until(cmdlet, lambda: ps.poll_invoke() or ps.state, lambda state: state != PSInvocationState.RUNNING,
+                         lambda state: Status(cmdlet, "running", None, None), first=ps.state)
+        except WaitTimeout:
+            raise _Dropped("%s got no complete answer within %d s" % (cmdlet, self.read_deadline))
+        return ps.output
 
     def _record(self, error):
         fq = str(getattr(error, "fq_error", "") or "")
@@ -220,11 +246,9 @@ class Session(object):
 
     @staticmethod
     def _classify_open(exc):
-        return _retries.Verdict(True) if isinstance(exc, _Dropped) else _retries.FINAL
+        return _retries.Verdict(True, exc.throttled) if isinstance(exc, _Dropped) else _retries.FINAL
 
-    @staticmethod
-    def _classify_read(exc):
-        return _retries.Verdict(True) if isinstance(exc, _Dropped) else _retries.FINAL
+    _classify_read = _classify_open  # a read-only cmdlet is retried as opening the pool is
 
     def _guarded(self, func, *args):
         """func(*args) with pypsrp's and requests' failures turned into PSRPError (or _Dropped, to retry)."""
@@ -241,7 +265,10 @@ class Session(object):
             if err.code == 401:
                 raise PSRPError("%s.password (or %s.username) was refused by %s (HTTP 401). Check the account and %s.auth."
                                 % (opt, opt, where, opt), opt + ".password")
-            raise PSRPError("%s answered HTTP %s: %s" % (where, err.code, self._safe(err.response_text)[:300]), opt)
+            text = "%s answered HTTP %s: %s" % (where, err.code, self._safe(err.response_text)[:300])
+            if err.code in _retries.RETRY_ANY_METHOD:
+                raise _Busy(text.rstrip(": "), err.code)
+            raise PSRPError(text, opt)
         except requests.exceptions.SSLError as err:
             raise PSRPError("the certificate of %s is not trusted (%s): set %s.ca_path to the CA bundle (PEM) that signed it, "
                             "or %s.validate_certs: false (labs only)." % (where, self._safe(err)[:200], opt, opt), opt + ".ca_path")
@@ -263,5 +290,5 @@ class Session(object):
 
     def final(self, exc):
         """A _Dropped that outlived its retries, as the error a user reads."""
-        return PSRPError("the connection to %s:%s broke and did not come back after %d retries: %s"
+        return PSRPError("the call to %s:%s failed again after %d retries: %s"
                          % (self.host, self.port, self.retrier.retries, exc), self.option)

@@ -416,6 +416,20 @@ image_self_link:
   type: str
   sample: https://www.googleapis.com/compute/v1/projects/images-prod/global/images/base-2026-01
 object: {description: "The gs:// archive object.", returned: target gcp, type: str, sample: "gs://images-prod-upload/base-2026-01.tar.gz"}
+archive_size:
+  description:
+    - GCP - bytes of the composed gs:// object (the gzip'd sparse tar of C(disk.raw)), as Cloud Storage holds it; a re-run that
+      resumes from an object composed by an earlier run reports that object's size.
+  returned: target gcp, when uploaded
+  type: int
+  sample: 4219904
+retries:
+  description:
+    - Requests sent again after a transient failure (throttling, 5xx, a dropped connection, an answer later than O(request_timeout))
+      - of the data writes only (Azure Put Page, EBS PutSnapshotBlock, GCP part uploads); retries of the other calls are not counted.
+  returned: when uploaded
+  type: int
+  sample: 3
 bytes_read: {description: "Bytes read from the image.", returned: always, type: int, sample: 24696061952}
 bytes_sent: {description: "Bytes sent, the Azure footer and the GCP archive's trailer included.", returned: always, type: int, sample: 21474836992}
 worker:

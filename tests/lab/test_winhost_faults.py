@@ -2,6 +2,7 @@
 can be found again), a task failed at a stage with a message, a start answering task id 0, stop, pipes, reset."""
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -117,6 +118,30 @@ def test_admin_rules_and_settings_are_checked(winhost):
     with pytest.raises(LabAdminError):
         winhost.admin.set_config(task_seconds=-1)
     assert winhost.admin.faults() == []
+
+
+def test_a_receive_answered_with_an_error_status_or_late_then_the_next_one_answers(winhost):
+    """`status` answers the next Receive of a pipeline running the cmdlet with that HTTP status (Retry-After when
+    given, an empty body) instead of its output; `slow` answers it `delay` seconds late. Both count down."""
+    from pypsrp.exceptions import WinRMTransportError
+    winhost.admin.set_config(task_seconds=600)
+    with winhost.pool() as pool:
+        task = export(winhost, pool)
+        winhost.admin.host_fault("status", cmdlet="Get-AlTask", status=503, retry_after=2)
+        with pytest.raises(WinRMTransportError) as caught:
+            run(pool, "Get-AlTask", WorkTicketId=task["WorkTicketId"])
+        assert caught.value.code == 503
+        assert winhost.admin.faults() == []
+        winhost.admin.host_fault("slow", cmdlet="Get-AlTask", delay=1.5)
+        started = time.monotonic()
+        now, ps = run(pool, "Get-AlTask", WorkTicketId=task["WorkTicketId"])
+        assert time.monotonic() - started >= 1.5 and not ps.had_errors and now[0]["WorkTicketId"] == task["WorkTicketId"]
+        now, ps = run(pool, "Get-AlTask", WorkTicketId=task["WorkTicketId"])  # the rules are used up
+        assert not ps.had_errors and now[0]["State"] == "Running"
+    for bad in ({"action": "status", "status": 200}, {"action": "status", "retry_after": -1}, {"action": "slow", "delay": "x"}):
+        with pytest.raises(LabAdminError) as caught:
+            winhost.admin._call("POST", "/_lab/faults", bad)
+        assert caught.value.status == 400 and next(iter(set(bad) - {"action"})) in str(caught.value.body), caught.value
 
 
 def test_ctrl_c_stops_a_waiting_pipeline_not_the_task(winhost):

@@ -168,3 +168,24 @@ def test_a_temporary_key_needs_its_session_token_and_the_signer_is_recorded(clou
     seen = [(r["aws_key"], r["aws_region"], r["aws_token_sha256"], r["status"]) for r in admin.requests() if r["path"] == "/snapshots"]
     assert seen == [(key, "eu-west-1", None, 403), (key, "eu-west-1", hashlib.sha256(token.encode()).hexdigest(), 201)]
     assert token not in str(admin.requests())
+
+
+def test_a_lost_block_is_acknowledged_and_counted_but_never_listed(cloud_lab, aws):
+    """Fault action `lose` (the EBS front's own): PutSnapshotBlock answers as EBS does and CompleteSnapshot counts the
+    block (count and LINEAR aggregate), but the completed snapshot does not hold it. The other planes refuse `lose`."""
+    from ips_lab.common.admin import LabAdmin, LabAdminError
+    ebs, _ec2 = aws
+    admin = LabAdmin.from_env(cloud_lab.env, "ebs")
+    snapshot_id = ebs.start_snapshot(VolumeSize=1, Timeout=60)["SnapshotId"]
+    admin.add_fault(r"^/snapshots/%s/blocks/7$" % snapshot_id, action="lose", method="PUT")
+    blocks = {0: b"\x01" * BLOCK, 7: b"\x07" * BLOCK}
+    for index, data in blocks.items():
+        assert put(ebs, snapshot_id, index, data)["Checksum"] == b64(hashlib.sha256(data).digest())
+    assert admin.faults() == []
+    done = ebs.complete_snapshot(SnapshotId=snapshot_id, ChangedBlocksCount=2, Checksum=linear(blocks), ChecksumAlgorithm="SHA256",
+                                 ChecksumAggregationMethod="LINEAR")
+    assert done["Status"] == "completed"
+    assert [b["BlockIndex"] for b in ebs.list_snapshot_blocks(SnapshotId=snapshot_id)["Blocks"]] == [0]
+    with pytest.raises(LabAdminError) as exc:
+        LabAdmin.from_env(cloud_lab.env, "azure").add_fault("/", action="lose")
+    assert exc.value.status == 400 and "action" in str(exc.value.body)

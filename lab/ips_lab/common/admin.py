@@ -148,8 +148,9 @@ class LabAdmin(object):
         self._call("DELETE", "/_lab/calls")
 
     def host_fault(self, action, **fields):
-        """A Windows host fault: action "drop" (cmdlet=...), "task_id_zero" (cmdlet=...), "fail_task" (type=, stage=,
-        message=) or "expire_sessions" (at once); `times` counts down. Returns the rule id (None for expire_sessions)."""
+        """A Windows host fault: action "drop" (cmdlet=...), "status" (cmdlet=, status=, retry_after=), "slow" (cmdlet=,
+        delay=), "task_id_zero" (cmdlet=...), "fail_task" (type=, stage=, message=) or "expire_sessions" (at once);
+        `times` counts down. Returns the rule id (None for expire_sessions)."""
         return self._call("POST", "/_lab/faults", dict(fields, action=action))["id"]
 
     def tasks(self):

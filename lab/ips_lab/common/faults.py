@@ -12,7 +12,7 @@ ACTIONS = ("status", "drop", "slow")
 RULE_KEYS = ("method", "path", "action", "status", "retry_after", "delay", "times")
 
 
-def _number(body, key, default, minimum):
+def number_field(body, key, default, minimum):
     value = body.get(key, default)
     if value is None:
         return None
@@ -23,15 +23,17 @@ def _number(body, key, default, minimum):
 
 def times_of(body):
     """The rule's `times` (default 1): a whole number >= 1, else 400."""
-    times = _number(body, "times", 1, 1)
+    times = number_field(body, "times", 1, 1)
     if int(times) != times:
         raise ApiError(400, "The field 'times' must be a whole number >= 1.", field="times")
     return int(times)
 
 
 class Faults(object):
-    def __init__(self, store):
+    def __init__(self, store, extra_actions=()):
+        """`extra_actions`: the stand-in's own actions beyond status, drop and slow (the EBS front's `lose`)."""
         self._store = store
+        self._actions = ACTIONS + tuple(extra_actions)
 
     def add(self, body):
         if not isinstance(body, dict):
@@ -40,18 +42,18 @@ class Faults(object):
         if unknown:
             raise ApiError(400, "The fault field '%s' is not known; allowed: %s." % (unknown[0], ", ".join(RULE_KEYS)), field=unknown[0])
         action = body.get("action")
-        if action not in ACTIONS:
-            raise ApiError(400, "The fault field 'action' must be one of %s." % ", ".join(ACTIONS), field="action")
+        if action not in self._actions:
+            raise ApiError(400, "The fault field 'action' must be one of %s." % ", ".join(self._actions), field="action")
         path = body.get("path", ".*")
         try:
             re.compile(path)
         except (re.error, TypeError) as exc:
             raise ApiError(400, "The fault field 'path' is not a valid regular expression: %s." % exc, field="path")
         method = str(body.get("method", "*")).upper()
-        rule = {"method": method, "path": path, "action": action, "retry_after": _number(body, "retry_after", None, 0),
-                "delay": _number(body, "delay", 1.0, 0), "status": None}
+        rule = {"method": method, "path": path, "action": action, "retry_after": number_field(body, "retry_after", None, 0),
+                "delay": number_field(body, "delay", 1.0, 0), "status": None}
         if action == "status":
-            status = _number(body, "status", 503, 100)
+            status = number_field(body, "status", 503, 100)
             if int(status) != status or status > 599:
                 raise ApiError(400, "The fault field 'status' must be an HTTP status code.", field="status")
             rule["status"] = int(status)

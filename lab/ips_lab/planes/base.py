@@ -219,6 +219,7 @@ class PlaneHandler(BaseHTTPRequestHandler):
             return
         started = time.time()
         fault = lab.take(request.method, request.path) if lab is not None else None
+        request.fault = fault  # a plane's own fault action (the EBS front's `lose`) is carried out in its handle()
         if fault and fault["action"] == "drop":
             # The whole request arrives, then the connection closes with no answer at all.
             request.discard_body()

@@ -18,6 +18,9 @@ Rules (docs/lab.md, "The EBS direct front"):
 - Signed calls only, with the lab's keys (sigv4.py): unsigned 403 MissingAuthenticationTokenException; a key the lab
   did not issue, or its temporary key without its session token, 403 UnrecognizedClientException; a wrong signature
   403 InvalidSignatureException. EC2 calls (POST /) answer EC2's codes: AuthFailure (401), SignatureDoesNotMatch (403).
+- Fault action `lose` (POST /_lab/faults {"action": "lose", "method": "PUT", "path": "/blocks/7$"}): a PutSnapshotBlock that
+  passes every check is answered 201 as usual and counted for CompleteSnapshot (count and aggregate), but its block is
+  never stored: ListSnapshotBlocks does not list it. A block EBS acknowledged and then does not hold.
 - Reads (ListSnapshotBlocks, GetSnapshotBlock, ListChangedBlocks) only on completed snapshots;
   the lists page by MaxResults/NextToken here (moto ignores both).
 Per-snapshot block digests are kept in <state-dir>/ebs.sqlite.
@@ -112,7 +115,8 @@ class EbsFront(object):
         self.region = config.get("region", "us-east-1")
         self.url = None
         self.lab = PlaneLab(state_dir, config.get("admin_token"), settings={
-            "snapshot_block_cap": (caps.OFF, caps.valid_cap, caps.CAP_WANTS + " (PutSnapshotBlock requests per second per snapshot)")})
+            "snapshot_block_cap": (caps.OFF, caps.valid_cap, caps.CAP_WANTS + " (PutSnapshotBlock requests per second per snapshot)")},
+            extra_actions=("lose",))
         self.buckets = caps.Buckets()
         # the lab's own AWS keys, the only ones it takes ({access key id: (secret, session token or None)})
         self.aws_keys = sigv4.keys_of(config)
@@ -348,7 +352,11 @@ class EbsFront(object):
         progress = request.headers.get("x-amz-Progress")
         if progress is not None and (not progress.isdigit() or int(progress) > 100):
             raise validation("Progress must be 0 to 100 (got %s)." % progress)
-        status, headers, body = self._moto("PUT", request.raw_path + ("?" + request.query if request.query else ""), request, data)
+        fault = getattr(request, "fault", None)
+        if fault and fault["action"] == "lose":  # acknowledged as EBS does, counted, never stored (moto never sees it)
+            status, headers, body = 201, {"x-amz-Checksum": checksum.strip(), "x-amz-Checksum-Algorithm": "SHA256"}, b""
+        else:
+            status, headers, body = self._moto("PUT", request.raw_path + ("?" + request.query if request.query else ""), request, data)
         if status in (200, 201):
             with self.store.lock:
                 self.store.execute("INSERT OR REPLACE INTO blocks (snapshot, idx, digest) VALUES (?, ?, ?)", (snapshot_id, index, digest))

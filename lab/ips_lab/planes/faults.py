@@ -65,10 +65,11 @@ def sigv4_identity(headers):
 class PlaneLab(object):
     """The lab side of one plane: fault rules, recorded requests, the admin API."""
 
-    def __init__(self, state_dir, admin_token, settings=None):
-        """`settings`: {key: (default, check, what the check wants)} for `/_lab/config`."""
+    def __init__(self, state_dir, admin_token, settings=None, extra_actions=()):
+        """`settings`: {key: (default, check, what the check wants)} for `/_lab/config`; `extra_actions`: fault actions
+        the plane carries out itself in `handle` (it finds the rule as `request.fault`)."""
         self.store = Store(os.path.join(str(state_dir), "lab_faults.sqlite"))
-        self.faults = Faults(self.store)
+        self.faults = Faults(self.store, extra_actions)
         settings = settings or {}
         self.runtime = RuntimeConfig(self.store, {k: v[0] for k, v in settings.items()},
                                      {k: (v[1], v[2]) for k, v in settings.items()})

@@ -11,6 +11,11 @@
   {"action": "expire_sessions"}                         every appliance session expires now (applied at once)
   {"action": "fail_merge", "message": "..."}            the next Merge-PvsDisk's work fails with that message: the
                                                         new version disappears, no file is written (pvs.py)
+  {"action": "status", "cmdlet": "Get-AlTask", "status": 503, "retry_after": 1}  the next Receive of a pipeline
+                                                        running that cmdlet is answered with that HTTP status (an
+                                                        empty body, Retry-After when given) and not carried out:
+                                                        HTTP.sys answers 503 while WinRM's queue is full
+  {"action": "slow", "cmdlet": "Get-AlTask", "delay": 12}  the next such Receive is answered `delay` seconds late
 
 Each rule counts down `times` (default 1). `cmdlet` may be omitted (any cmdlet).
 """
@@ -18,12 +23,12 @@ Each rule counts down `times` (default 1). `cmdlet` may be omitted (any cmdlet).
 import uuid
 
 from ..common.errors import ApiError
-from ..common.faults import times_of
+from ..common.faults import number_field, times_of
 from .cmdlets import ALL_CMDLETS as CMDLETS
 from .tasks import TASK_TYPES
 
-ACTIONS = ("drop", "task_id_zero", "fail_task", "expire_sessions", "fail_merge")
-RULE_KEYS = ("action", "cmdlet", "type", "stage", "message", "times")
+ACTIONS = ("drop", "task_id_zero", "fail_task", "expire_sessions", "fail_merge", "status", "slow")
+RULE_KEYS = ("action", "cmdlet", "type", "stage", "message", "times", "status", "retry_after", "delay")
 
 
 class HostFaults(object):
@@ -57,6 +62,13 @@ class HostFaults(object):
             if not isinstance(body.get("message"), str) or not body["message"]:
                 raise ApiError(400, "The field 'message' must be the failure message (a non-empty string).", field="message")
             rule.update(message=body["message"])
+        if action == "status":
+            status = number_field(body, "status", 503, 400)
+            if int(status) != status or status > 599:
+                raise ApiError(400, "The fault field 'status' must be an HTTP error status (400 to 599).", field="status")
+            rule.update(status=int(status), retry_after=number_field(body, "retry_after", None, 0))
+        if action == "slow":
+            rule.update(delay=number_field(body, "delay", 1.0, 0))
         fault_id = str(uuid.uuid4())
         self._store.insert("host_faults", {"id": fault_id, "rule": rule, "remaining": times_of(body)})
         return fault_id

@@ -8,6 +8,7 @@ import base64
 import json
 import logging
 import socket
+import time
 from http.server import BaseHTTPRequestHandler
 
 from ..common.errors import ApiError
@@ -21,6 +22,15 @@ SOAP_TYPE = "application/soap+xml;charset=UTF-8"
 
 class DropConnection(Exception):
     """Close the TCP connection without an answer (fault injection)."""
+
+
+class StatusAnswer(Exception):
+    """Answer an HTTP error status with an empty body instead of the request (fault injection)."""
+
+    def __init__(self, rule):
+        super().__init__(rule["status"])
+        self.status = rule["status"]
+        self.headers = {} if rule.get("retry_after") is None else {"Retry-After": "%g" % rule["retry_after"]}
 
 
 class WinHostHandler(BaseHTTPRequestHandler):
@@ -67,6 +77,8 @@ class WinHostHandler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return None
+        except StatusAnswer as exc:
+            return self._send(exc.status, b"", None, exc.headers)
         status, data = answer
         return self._send(status, data, SOAP_TYPE, extra)
 
@@ -78,7 +90,7 @@ class WinHostHandler(BaseHTTPRequestHandler):
             return 200, self._dispatch(host, req)
         except wsman.WsmanFault as exc:
             return 500, wsman.fault(message_id, exc)
-        except DropConnection:
+        except (DropConnection, StatusAnswer):
             raise
         except Exception as exc:  # answer a fault rather than drop the connection on a lab bug
             LOG.exception("winhost error")
@@ -106,8 +118,8 @@ class WinHostHandler(BaseHTTPRequestHandler):
             return wsman.response(req, wsman.send_body(), endpoint)
         if req.action == "Receive":
             command_id = req.receive()
-            if command_id and host.faults.take("drop", cmdlet=shell.cmdlets.get(command_id)):
-                raise DropConnection()
+            if command_id:
+                self._receive_faults(host, shell.cmdlets.get(command_id))
             chunks, done = shell.receive(command_id, req.timeout)
             return wsman.response(req, wsman.receive_body(chunks, command_id, done), endpoint)
         if req.action == "Signal":
@@ -115,6 +127,18 @@ class WinHostHandler(BaseHTTPRequestHandler):
             shell.signal(command_id, stop=(code == wsman.SIGNAL_CTRL_C))
             return wsman.response(req, wsman.signal_body(), endpoint)
         raise wsman.WsmanFault(wsman.ACTION_NOT_SUPPORTED, "Unsupported action %s." % req.action_uri)
+
+    @staticmethod
+    def _receive_faults(host, cmdlets):
+        """The fault rules for a Receive of a pipeline running `cmdlets`: drop, answer late, answer an error status."""
+        if host.faults.take("drop", cmdlet=cmdlets):
+            raise DropConnection()
+        slow = host.faults.take("slow", cmdlet=cmdlets)
+        if slow:
+            time.sleep(slow["delay"])
+        status = host.faults.take("status", cmdlet=cmdlets)
+        if status:
+            raise StatusAnswer(status)
 
     @staticmethod
     def _start_created(host, shell, created):

@@ -84,6 +84,7 @@ class Target(object):
         self.secrets = []
         self.result = {}
         self.finish_sent = 0  # bytes finish() sends itself (the Azure footer, the gzip trailer): part of bytes_sent
+        self.warnings = []  # what the user should know of how the upload went (returned as the task's warnings)
 
     def waiter(self):
         """The shared waiter for one cloud-side operation, bounded by the module's wait_timeout."""

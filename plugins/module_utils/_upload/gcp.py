@@ -237,7 +237,24 @@ class GcpTarget(Target):
         if meta and (meta.get("object") != self.object_name or meta.get("stored") != self.stored.stored or meta.get("part") != PART
                      or meta.get("layout") != LAYOUT):
             journal.reset()  # another object, or a journal of the old layout (parts of archive bytes): start afresh
+        composed = journal.meta.get("composed")
+        if composed:
+            # an earlier run composed the object and deleted its parts: only that object can be resumed from
+            held = self._held()
+            if held != (composed.get("size"), composed.get("crc32c")):
+                where = "gs://%s/%s" % (self.bucket_name, self.object_name)
+                self.warnings.append("%s, which an earlier run composed (deleting its parts), %s: the upload started afresh"
+                                     % (where, "is gone" if held is None else "holds other bytes (size %s, crc32c %s)" % held))
+                journal.reset()
         journal.set_meta(object=self.object_name, stored=self.stored.stored, part=PART, layout=LAYOUT)
+
+    def _held(self):
+        """(size, crc32c) of the object as Cloud Storage holds it, or None when it is not there."""
+        try:
+            blob = self.bucket.get_blob(self.object_name, timeout=self.timeout)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self._wrap(exc, "read gs://%s/%s" % (self.bucket_name, self.object_name))
+        return None if blob is None else (blob.size, blob.crc32c)
 
     def _part_name(self, index):
         return "%s.part-%05d" % (self.object_name, index)
@@ -331,7 +348,7 @@ class GcpTarget(Target):
             resp.raise_for_status()
 
     def _compose(self, names, final):
-        """Compose part objects into `final`, 32 at a time (intermediates composed again), deleting the parts."""
+        """Compose part objects into `final`, 32 at a time (intermediates composed again); returns the intermediates."""
         level = 0
         current = list(names)
         made = []
@@ -345,11 +362,14 @@ class GcpTarget(Target):
             current = nxt
             level += 1
         self.bucket.blob(final).compose([self.bucket.blob(n) for n in current], timeout=self.timeout)
-        for name in list(names) + made:
+        return made
+
+    def _delete(self, names):
+        for name in names:
             try:
                 self.bucket.blob(name).delete(timeout=self.timeout)
             except Exception:  # pylint: disable=broad-except
-                pass
+                pass  # a part left behind costs storage only: the object is composed and checked
 
     def _segments(self, journal):
         """Upload the head and tail segments; returns the objects to compose in order, with each one's crc32c and length."""
@@ -381,7 +401,8 @@ class GcpTarget(Target):
         return [out[0]] + parts + [out[1]]
 
     def _check_composed(self, segments):
-        """The composed object's crc32c and size (what Cloud Storage holds) against those combined from what was sent."""
+        """The composed object's crc32c and size (what Cloud Storage holds) against those combined from what was sent;
+        returns (size, crc32c) as held."""
         blob = self.bucket.get_blob(self.object_name, timeout=self.timeout)
         size = sum(length for _n, _c, length in segments)
         where = "gs://%s/%s" % (self.bucket_name, self.object_name)
@@ -391,7 +412,7 @@ class GcpTarget(Target):
             raise UploadError("%s holds %s bytes after compose where %d were sent in %d objects; run the task again with overwrite: always"
                               % (where, blob.size, size, len(segments)))
         if any(c is None for _n, c, _l in segments) or not blob.crc32c:
-            return  # without google-crc32c the parts carried MD5s, which a composite object does not keep: the size is checked
+            return blob.size, blob.crc32c  # without google-crc32c the parts carried MD5s, which a composite object does not keep: the size is checked
         want = 0
         for _n, ccrc, length in segments:
             want = crc32_combine(want, ccrc, length, CRC32C)
@@ -399,16 +420,24 @@ class GcpTarget(Target):
         if held != want:
             raise UploadError("%s holds other bytes than were sent: its crc32c is %08x, the parts sent combine to %08x (a part changed "
                               "in the bucket or on the way); run the task again with overwrite: always" % (where, held, want))
+        return blob.size, blob.crc32c
 
     def finish(self, journal):
-        try:
-            segments = self._segments(journal)
-            self._compose([name for name, _c, _l in segments], self.object_name)
-            self._check_composed(segments)
-        except UploadError:
-            raise
-        except Exception as exc:  # pylint: disable=broad-except
-            raise self._wrap(exc, "compose gs://%s/%s" % (self.bucket_name, self.object_name))
+        composed = journal.meta.get("composed")  # start() found it held as composed: straight to the image
+        if not composed:
+            try:
+                segments = self._segments(journal)
+                names = [name for name, _c, _l in segments]
+                made = self._compose(names, self.object_name)
+                size, crc = self._check_composed(segments)
+            except UploadError:
+                raise
+            except Exception as exc:  # pylint: disable=broad-except
+                raise self._wrap(exc, "compose gs://%s/%s" % (self.bucket_name, self.object_name))
+            # journaled before the parts go, so a re-run after a failed image creation resumes from the object
+            composed = {"size": size, "crc32c": crc}
+            journal.set_meta(composed=composed)
+            self._delete(names + made)
         body = {"name": self.image_name, "rawDisk": {"source": "https://storage.googleapis.com/%s/%s" % (self.bucket_name, self.object_name)},
                 "labels": dict(self.options.get("labels") or {}, **{FINGERPRINT_TAG: self.fingerprint}),
                 "description": (self.options.get("description") or "Uploaded by citrix_community.ips from %s" % self.image.name)[:2048]}
@@ -425,7 +454,9 @@ class GcpTarget(Target):
             raise UploadError("the image %s is %s after images.insert; check it in the console and re-run" % (self.image_name, img.get("status")))
         self.result = {"image_id": img.get("id"), "image_self_link": img.get("selfLink"), "image_status": img.get("status"),
                        "object": "gs://%s/%s" % (self.bucket_name, self.object_name),
-                       "archive_size": sum(length for _n, _c, length in segments)}
+                       "archive_size": composed["size"]}
+        if self.warnings:
+            self.result["warnings"] = list(self.warnings)
         if self.options.get("delete_object"):
             try:
                 self.bucket.blob(self.object_name).delete(timeout=self.timeout)

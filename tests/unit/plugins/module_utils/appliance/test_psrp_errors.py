@@ -75,3 +75,14 @@ def test_typed_values_are_what_powershell_binds():
     assert _psrp.typed("timespan", 90).value == "PT90S"
     assert _psrp.typed("switch", 1) is True
     assert _psrp.typed("string", "a'; Remove-Item x") == "a'; Remove-Item x"
+
+
+def test_a_busy_host_is_asked_again_then_named_with_its_status(winhost, pki):
+    """HTTP.sys answers 503 (or 429) while WinRM is overloaded: nothing was carried out, so opening the pool (and a
+    read-only cmdlet) is tried again; when the host stays busy the error names the status."""
+    winhost.api(reply(503, ""), reply(429, "", {"Retry-After": "1"}))
+    with pytest.raises(_psrp.PSRPError) as err:
+        session(winhost.url, ca_path=str(pki.ca)).pool
+    text = str(err.value)
+    assert "failed again after 1 retries" in text and "answered HTTP 429" in text and PASSWORD not in text, text
+    assert len(winhost.api_requests) == 2
