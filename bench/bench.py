@@ -408,6 +408,11 @@ def run_module(target, args, work):
     args = dict(args, progress_file=str(progress_file))
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict((k, v) for k, v in args.items() if v is not None)}))
     cmd = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload", str(args_file)]
+    if os.environ.get("BENCH_PROFILE"):
+        # the same module under bench/profile_upload.py: each thread group's CPU and what it waited on, into that folder
+        Path(os.environ["BENCH_PROFILE"]).mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, str(REPO / "bench" / "profile_upload.py"), str(args_file), "--out",
+               str(Path(os.environ["BENCH_PROFILE"]) / ("profile-%s-%d.json" % (target, time.time())))]
     out_file, err_file = work / ("out-%s.json" % target), work / ("err-%s.txt" % target)
     phases = {}
     hwm = [0]
