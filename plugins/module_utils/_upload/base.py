@@ -65,6 +65,7 @@ class Target(object):
     name = None
     unit_size = 0
     whole_units = True
+    paces_requests = False  # True: send(..., pace) charges rate_limit per request with the bytes it sends
     stream = False
     default_concurrency = 8
     # AWS: a pending snapshot cannot be found by tags, so only the journal knows it; others: no

@@ -157,7 +157,8 @@ class UnitLane(object):
     bounded work queue and its `concurrency` senders. A lane that fails stops alone (`lane.stop`); the others go on.
 
     target: `whole_units` (EBS: a unit is sent whole; Azure: any aligned piece), `send(index, virtual_offset, view)
-    -> (bytes_sent, requests, digest)`, `classify(exc) -> (retry, throttled, wait_seconds)`.
+    -> (bytes_sent, requests, digest)`, `classify(exc) -> (retry, throttled, wait_seconds)`; with `paces_requests`,
+    send takes `pace(nbytes)` and calls it before each request (the lane's rate is charged what is sent).
     """
 
     def __init__(self, image, plan, target, journal, progress, concurrency=8, retry=None, rate=None):
@@ -169,6 +170,9 @@ class UnitLane(object):
         self.concurrency = max(1, int(concurrency))
         self.retry = retry or retrier()
         self.rate = rate
+        # a piece target that sends less than it is given (Azure: the non-zero runs of a window) is paced by each
+        # request it makes (send's `pace`): charging the whole window paced a sparse one as if it were all data
+        self.paced_by_target = rate is not None and getattr(target, "paces_requests", False)
         self.unit = plan.unit_size
         self.whole = getattr(target, "whole_units", True)
         self.stats = Stats()
@@ -282,12 +286,13 @@ class UnitLane(object):
             try:
                 if self.stop.is_set() or halt.is_set():
                     continue
-                if self.rate is not None:
+                if self.rate is not None and not self.paced_by_target:
                     self.rate.take(len(view))
                 if self.whole or index not in self.started:
                     self.started.add(index)
                     journal.start(index)
-                sent, requests, digest = self.retry.call(target.classify, target.send, index, voff, view)
+                pace = {"pace": self.rate.take} if self.paced_by_target else {}
+                sent, requests, digest = self.retry.call(target.classify, target.send, index, voff, view, **pace)
                 if self.whole:
                     journal.complete(index, digest or "")
                     stats.add(units_sent=1)
