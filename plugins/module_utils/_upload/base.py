@@ -31,6 +31,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import threading
 import time
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError, redact
@@ -311,13 +312,12 @@ def _fan_out(targets, overwrite="different", check_mode=False, journal_dir=None,
                 failed(job, exc)
                 live.remove(job)
         progress.set_phase("finish")
-        for job in list(live):
-            try:
-                job.target.finish(job.journal)
-                if verify:
-                    progress.set_phase("verify")
-                    job.result["verify"] = job.target.verify(job.journal)
-            except Exception as exc:  # pylint: disable=broad-except
+        for job, exc in _each(live, _seal):
+            failed(job, exc)
+            live.remove(job)
+        if verify and live:
+            progress.set_phase("verify")
+            for job, exc in _each(live, _check):
                 failed(job, exc)
                 live.remove(job)
         progress.set_phase("done" if len(live) == len([j for j in jobs if j.target is not None]) else "failed")
@@ -345,6 +345,38 @@ def _fan_out(targets, overwrite="different", check_mode=False, journal_dir=None,
         if len(jobs) > 1:
             job.result.update(bytes_read_shared=job.read_shared, bytes_read_own=stats.bytes_read)
     return [j.result for j in jobs]
+
+
+def _seal(job):
+    job.target.finish(job.journal)
+
+
+def _check(job):
+    job.result["verify"] = job.target.verify(job.journal)
+
+
+def _each(jobs, func):
+    """func(job) for every job at once, one thread each (a fan-out's targets seal their objects in parallel: Azure's
+    revoke, the EBS snapshot's completion and GCP's compose and image insert overlap, so the fan-out ends with its
+    slowest finish, not their sum); one job runs in the caller's thread. Returns [(job, exception)] of those that failed."""
+    errors = []
+
+    def run(job):
+        try:
+            func(job)
+        except Exception as exc:  # pylint: disable=broad-except
+            errors.append((job, exc))
+
+    if len(jobs) == 1:
+        run(jobs[0])
+        return errors
+    threads = [threading.Thread(target=run, args=(job,), name="ips-finish-%s" % job.target.name) for job in jobs]
+    for t in threads:
+        t.daemon = True
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(errors, key=lambda item: jobs.index(item[0]))
 
 
 def _progress_total(target, journal, read_size):

@@ -335,3 +335,49 @@ def test_fan_out_totals_when_the_first_target_failed_before_it_had_a_result():
     assert out["failed"] == ["aws"] and out["fingerprint"] == "f1" and out["virtual_size"] == 64 * MIB
     assert out["allocated_bytes"] == MIB
     assert out["bytes_read"] == MIB and out["bytes_sent"] == 4096 and out["changed"] is True
+
+
+def test_fan_out_targets_finish_at_once(tmp_path):
+    """The targets of a fan-out seal their objects in parallel (Azure's revoke, the snapshot's completion, GCP's compose
+    and image insert): each fake target's finish waits for the other's; one after the other, the first would time out."""
+    import threading
+    from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import Target, run_upload
+    img = FakeImage([Ext(0, MIB, 0)], 64 * MIB, bytes(range(256)) * 4096)
+    img.name, img.identity, img.allocated_bytes = "fan.vhdx", "fan-identity", MIB
+    both = threading.Barrier(2, timeout=10)
+
+    class Sealer(Target):
+        unit_size = 524288
+        default_concurrency = 2
+
+        def __init__(self, name):
+            super(Sealer, self).__init__({}, img, "fp", tries=1)
+            self.name = name
+            self.units = {}
+
+        def object_key(self):
+            return "fake:" + self.name
+
+        def describe_name(self):
+            return "fake " + self.name
+
+        def target_size(self):
+            return img.virtual_size
+
+        def exists(self):
+            return None
+
+        def start(self, journal):
+            pass
+
+        def send(self, index, voff, view):
+            self.units[index] = bytes(view)
+            return len(view), 1, "d"
+
+        def finish(self, journal):
+            both.wait()  # threading.BrokenBarrierError after 10 s when the other target's finish does not run meanwhile
+
+    a, b = Sealer("a"), Sealer("b")
+    out = run_upload([a, b], journal_dir=str(tmp_path))
+    assert out["failed"] == [], out
+    assert sorted(a.units) == sorted(b.units) == [0, 1] and a.units[0] == bytes(range(256)) * 2048
