@@ -11,6 +11,7 @@ copying, reading). Used for docs/performance.md, "Fan-out: where the time goes".
 """
 
 import json
+import os
 import re
 import resource
 import runpy
@@ -20,6 +21,9 @@ import time
 
 MODULE = "ansible_collections.citrix_community.ips.plugins.modules.ips_upload"
 INTERVAL = 0.01
+PAGE = os.sysconf("SC_PAGE_SIZE")
+PROGRESS = None
+PHASE = [None]  # the progress file's phase, read by the sampler every 0.5 s
 
 # (category, test on "file:function" of a frame); the first frame (innermost first) that matches names the sample
 CATEGORIES = (
@@ -70,9 +74,26 @@ def frames_of(frame, depth=8):
     return out
 
 
+def rss_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE / 1048576.0
+
+
 def sampler(stop, data):
     me = threading.get_ident()
+    start = time.monotonic()
+    peak = data.setdefault("", {"rss_peak_mib": 0, "at_s": 0, "phase": None})
     while not stop.is_set():
+        rss = rss_mib()
+        if rss > peak["rss_peak_mib"]:
+            # where the memory peaks: the seconds since start and the phase of the progress file
+            peak.update(rss_peak_mib=round(rss), at_s=round(time.monotonic() - start, 1), phase=PHASE[0])
+        if PROGRESS and int((time.monotonic() - start) / INTERVAL) % 50 == 0:
+            try:
+                with open(PROGRESS) as f:
+                    PHASE[0] = json.load(f).get("phase")
+            except (OSError, ValueError):
+                pass
         frames = sys._current_frames()  # pylint: disable=protected-access
         for t in threading.enumerate():
             if t.ident == me or t.ident not in frames:
@@ -92,6 +113,9 @@ def sampler(stop, data):
 def main():
     args_file = sys.argv[1]
     out = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else None
+    global PROGRESS  # pylint: disable=global-statement
+    with open(args_file) as f:
+        PROGRESS = json.load(f)["ANSIBLE_MODULE_ARGS"].get("progress_file")
     stop, data = threading.Event(), {}
     t = threading.Thread(target=sampler, args=(stop, data), name="profiler", daemon=True)
     start = time.monotonic()
@@ -107,6 +131,7 @@ def main():
         ru = resource.getrusage(resource.RUSAGE_SELF)
         report = {"wall_s": round(time.monotonic() - start, 2), "cpu_s": round(ru.ru_utime + ru.ru_stime, 2),
                   "maxrss_mib": round(ru.ru_maxrss / 1024.0), "groups": {}}
+        report["rss_peak"] = data.pop("", {})
         for g, rec in sorted(data.items()):
             total = sum(rec["samples"].values()) or 1
             report["groups"][g] = {"threads": len(rec["threads"]), "cpu_s": round(sum(rec["cpu"].values()), 2),

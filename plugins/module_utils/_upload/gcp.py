@@ -48,17 +48,22 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._upload.zeros
 
 PART = 8 * MIB  # 4 workers x (8 MiB part + its deflate output): 16 MiB parts peaked at 330 MiB RSS
 COMPOSE_MAX = 32
+CRC_STEP = 1024 * 1024
 RETRY_STATUS = (408, 429, 500, 502, 503, 504)
 LAYOUT = "sparse-512"  # the journal's part layout: parts of stored bytes, zero runs in the sparse map
 
 
 def crc32c(data):
-    """The CRC32C of `data` (google-crc32c), or None without the library."""
+    """The CRC32C of `data` (google-crc32c), or None without the library. The library takes read-only bytes only: a
+    1 MiB copy at a time, not one of the whole part (4 workers x 8 MiB at once before)."""
     try:
         import google_crc32c
     except ImportError:
         return None
-    return google_crc32c.value(bytes(data))
+    view, crc = memoryview(data), 0
+    for pos in range(0, len(view), CRC_STEP):
+        crc = google_crc32c.extend(crc, bytes(view[pos:pos + CRC_STEP]))
+    return crc
 
 
 def content_hash(data, crc=None):
