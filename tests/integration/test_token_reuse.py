@@ -7,11 +7,14 @@ it (the credentials role, then migrate), against a fresh lab.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from test_check_mode import BIN, MOLECULE, playbook, scenario_vars
+from test_upload_modules import check_aws, check_azure
 
 
 def token_requests(lab):
@@ -22,7 +25,7 @@ def api_calls(lab):
     return [r for r in lab.requests() if not r["path"].endswith("/tokens/clients")]
 
 
-def setup_run(lab_env, tmp_path, cache=True):
+def setup_run(lab_env, tmp_path, cache=True, more_targets=()):
     ephemeral = tmp_path / "ephemeral"
     ephemeral.mkdir()
     env = dict(os.environ)
@@ -37,16 +40,33 @@ def setup_run(lab_env, tmp_path, cache=True):
     assert prepared.returncode == 0, prepared.stderr
     host_vars = scenario_vars("mcs_to_mcs")
     host_vars.update(migrate_source="{{ mol_sources[mol_source] }}", migrate_target="{{ mol_targets[mol_target] }}")
+    if more_targets:
+        # migrate_more_targets: one fan-out upload, then a prepare on each cloud
+        host_vars.update(migrate_more_targets="{{ %s | map('extract', mol_targets) | list }}" % list(more_targets))
     (tmp_path / "scenario.json").write_text(json.dumps(host_vars))
     return env
 
 
 def test_a_whole_migration_asks_for_one_token(lab, lab_env, tmp_path):
-    env = setup_run(lab_env, tmp_path)
+    """Also the migration to a second cloud (migrate_more_targets: AWS beside Azure) outside check mode: one fan-out
+    upload, a prepare on each cloud, and what each cloud holds is the exported disk, byte for byte."""
+    env = setup_run(lab_env, tmp_path, more_targets=["aws"])
     lab.clear_requests()
     playbook(env, tmp_path, "credentials", check=False)
     output = playbook(env, tmp_path, "migrate", check=False)
-    assert '"prepare  done' in output, output[-3000:]
+    block = output[output.rindex("Report every stage"):]
+    export = re.search(r'"export\s+done\s+smb://[^/]+/[^/]+/(\S+\.vhdx) ', block)
+    azure_up = re.search(r'"upload\s+done\s+azure /subscriptions/\S+/disks/(\S+) \(', block)
+    aws_up = re.search(r'"upload\s+done\s+aws (snap-\w+) \(', block)
+    assert export and azure_up and aws_up, block[-3000:]
+    assert re.search(r'"prepare\s+done\s+azure /subscriptions/\S+/disks/\S+-mcs ', block), block[-3000:]
+    assert re.search(r'"prepare\s+done\s+aws \S', block), block[-3000:]
+    # byte-exact on both clouds: the Azure disk and the EBS snapshot hold the exported VHDX's virtual disk
+    ref = tmp_path / "exported.raw"
+    subprocess.run(["qemu-img", "convert", "-q", "-f", "vhdx", "-O", "raw", str(Path(lab_env["IPS_LAB_SMB_EXPORT_DIR"]) / export.group(1)),
+                    str(ref)], check=True)
+    check_azure(lab_env, azure_up.group(1), str(ref))
+    assert check_aws(lab_env, azure_up.group(1), str(ref)) == aws_up.group(1)  # one name on both clouds: the image's
     calls = len(api_calls(lab))
     assert len(token_requests(lab)) == 1, "%d token requests for %d API calls" % (len(token_requests(lab)), calls)
     assert calls > 20  # the figure means something: many tasks shared the one token
