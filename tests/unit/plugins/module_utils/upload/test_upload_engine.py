@@ -354,9 +354,10 @@ def test_fan_out_totals_when_the_first_target_failed_before_it_had_a_result():
     assert out["bytes_read"] == MIB and out["bytes_sent"] == 4096 and out["changed"] is True
 
 
-def test_fan_out_targets_finish_at_once(tmp_path):
-    """The targets of a fan-out seal their objects in parallel (Azure's revoke, the snapshot's completion, GCP's compose
-    and image insert): each fake target's finish waits for the other's; one after the other, the first would time out."""
+def test_fan_out_targets_start_and_finish_at_once(tmp_path):
+    """The targets of a fan-out create and seal their objects in parallel (Azure's disk creation and revoke, the
+    snapshot's start and completion, GCP's compose and image insert): each fake target's start, and then its finish,
+    waits for the other's; one after the other, the first would time out."""
     import threading
     from ansible_collections.citrix_community.ips.plugins.module_utils._upload.base import Target, run_upload
     img = FakeImage([Ext(0, MIB, 0)], 64 * MIB, bytes(range(256)) * 4096)
@@ -385,7 +386,7 @@ def test_fan_out_targets_finish_at_once(tmp_path):
             return None
 
         def start(self, journal):
-            pass
+            both.wait()  # threading.BrokenBarrierError after 10 s when the other target's start does not run meanwhile
 
         def send(self, index, voff, view):
             self.units[index] = bytes(view)
