@@ -106,6 +106,9 @@ class GcpTarget(Target):
         self.level = int(o.get("compression_level") or 6)
         self._stream = None
         self._bucket = None
+        self._groups = {}  # group of COMPOSE_MAX parts -> the object its parts were composed into during the upload
+        self._group_of = {}  # part object -> its group's object
+        self._group_lock = threading.Lock()
 
     def _credentials(self, o):
         try:
@@ -271,7 +274,32 @@ class GcpTarget(Target):
         # CRC-32 and length of the tar bytes; crc32c and length of the object; the sparse entries
         journal.complete(i, "%08x:%d:%s:%d:%s" % (crc & 0xFFFFFFFF, length, "-" if ccrc is None else "%08x" % ccrc, sent,
                                                   encode_entries(entries) or "-"))
+        self._compose_group(i // COMPOSE_MAX, journal)
         return sent, not length
+
+    def _compose_group(self, g, journal):
+        """When every part of group `g` (COMPOSE_MAX parts in a row) is done, compose its part objects into one object
+        at once, while the upload goes on: finish then composes the groups instead of every part, so the compose a
+        fan-out waits for at its end is one level shorter. Only an optimisation: a group that fails here (or that a
+        killed run composed) is composed from its parts in finish, as before; the parts are deleted in finish."""
+        lo, hi = g * COMPOSE_MAX, min((g + 1) * COMPOSE_MAX, self.stored.parts)
+        with self._group_lock:
+            if g in self._groups or any(j not in journal.done for j in range(lo, hi)):
+                return
+            self._groups[g] = None  # this worker composes it
+        members = [self._part_name(j) for j in range(lo, hi) if int(journal.done[j].split(":")[3])]
+        if len(members) < 2:
+            return
+        name = "%s.group-%05d" % (self.object_name, g)
+        try:
+            retrier(tries=self.tries).call(self.classify, self.bucket.blob(name).compose, [self.bucket.blob(n) for n in members],
+                                           timeout=self.timeout)
+        except Exception:  # pylint: disable=broad-except
+            return
+        with self._group_lock:
+            self._groups[g] = name
+            for member in members:
+                self._group_of[member] = name
 
     def lane(self, journal, progress, concurrency):
         """This target's share of a fan-out's read-once pass (pipeline.run_lanes)."""
@@ -335,8 +363,9 @@ class GcpTarget(Target):
         if resp.status_code >= 400:
             resp.raise_for_status()
 
-    def _compose(self, names, final):
-        """Compose part objects into `final`, 32 at a time (intermediates composed again), deleting the parts."""
+    def _compose(self, names, final, parts=()):
+        """Compose objects into `final`, 32 at a time (intermediates composed again), then delete them and `parts` (the
+        part objects of groups composed during the upload)."""
         level = 0
         current = list(names)
         made = []
@@ -350,7 +379,8 @@ class GcpTarget(Target):
             current = nxt
             level += 1
         self.bucket.blob(final).compose([self.bucket.blob(n) for n in current], timeout=self.timeout)
-        for name in list(names) + made:
+        listed = set(names)
+        for name in list(names) + made + [p for p in parts if p not in listed]:
             try:
                 self.bucket.blob(name).delete(timeout=self.timeout)
             except Exception:  # pylint: disable=broad-except
@@ -408,7 +438,12 @@ class GcpTarget(Target):
     def finish(self, journal):
         try:
             segments = self._segments(journal)
-            self._compose([name for name, _c, _l in segments], self.object_name)
+            names = []
+            for name, _c, _l in segments:
+                group = self._group_of.get(name, name)  # a group composed during the upload stands for its parts, in order
+                if not names or names[-1] != group:
+                    names.append(group)
+            self._compose(names, self.object_name, parts=[name for name, _c, _l in segments])
             self._check_composed(segments)
         except UploadError:
             raise
