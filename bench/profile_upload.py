@@ -25,15 +25,16 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 PROGRESS = None
 PHASE = [None]  # the progress file's phase, read by the sampler every 0.5 s
 
+WAITS = ("threading.py:Condition.wait", "threading.py:Event.wait", "queue.py:Queue.get", "queue.py:Queue.put", "threading.py:Thread.join",
+         "_Pool.get")
 # (category, test on "file:function" of a frame); the first frame (innermost first) that matches names the sample
 CATEGORIES = (
     ("rate limit", lambda f: f.endswith("pipeline.py:RateLimit.take")),
     ("retry wait", lambda f: "_retries.py" in f and ("sleep" in f or "_wait" in f)),
-    ("queue/lock wait", lambda f: f.endswith(("threading.py:Condition.wait", "threading.py:Event.wait", "queue.py:Queue.get", "queue.py:Queue.put",
-                                                       "threading.py:Thread.join", "_Pool.get"))),
+    ("queue/lock wait", lambda f: f.endswith(WAITS)),
     ("deflate", lambda f: "deflate" in f or "zlib" in f),
     ("crc32c", lambda f: "crc32c" in f or "google_crc32c" in f),
-    ("sha256 (EBS)", lambda f: "aws.py:send" in f or "sha256" in f),
+    ("sha256 (EBS)", lambda f: "aws.py:AwsTarget.send" in f or "sha256" in f),
     ("md5 (Azure)", lambda f: "md5" in f),
     ("zero scan", lambda f: "zeros.py" in f or "is_zero" in f or "sparse_part" in f),
     ("network send/recv", lambda f: "ssl.py" in f or "socket.py" in f or "http/client.py" in f or "connection.py" in f),
