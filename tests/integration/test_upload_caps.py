@@ -71,6 +71,7 @@ def test_rate_limit_counts_the_bytes_sent_not_the_zeros_of_a_sparse_window(lab, 
     assert not [r for r in puts if r["status"] == 503], "paced at the cap, the plane still refused pages"
     assert result["bytes_read"] == 32 * MIB and result["bytes_sent"] == 2 * MIB + 512, result
     span = puts[-1]["ts"] - puts[0]["ts"]
-    # 2 MiB at 1 MiB/s: ~1.75 s of pacing after the first page; charging whole windows took ~28 s
-    assert 1.5 <= span < 8, "the paced pages took %.1f s for 2 MiB at 1 MiB/s" % span
+    # 2 MiB at 1 MiB/s: ~1.75 s of pacing after the first page, less the rate limit's credit for the time before the
+    # first page (at most 1 s); charging whole windows took ~28 s
+    assert 0.7 <= span < 8, "the paced pages took %.1f s for 2 MiB at 1 MiB/s" % span
     check_azure(lab_env, name, str(raw))

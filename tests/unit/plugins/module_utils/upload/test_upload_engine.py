@@ -242,6 +242,21 @@ def test_rate_limit_paces_without_sleeping_for_real():
     assert slept == [1.0, 2.0]
 
 
+def test_rate_limit_credits_a_stall_up_to_one_second():
+    """Time nobody sent in (every sender in a slow request) is made up for, one second of the rate at most (what the
+    service's own bucket holds): before, the schedule restarted from the end of the stall and the rate was lost."""
+    for stall in (5.0, 100.0):
+        now = [0.0]
+        slept = []
+        rl = RateLimit(MIB, clock=lambda: now[0], sleep=slept.append)
+        rl.take(MIB)
+        now[0] = stall
+        for _i in range(4):
+            rl.take(MIB // 2)
+        # the first second's worth (1 MiB) goes at once, then the pace again
+        assert slept == [0.5], (stall, slept)
+
+
 def test_progress_heartbeat_refreshes_the_file_while_nothing_happens_and_stops_on_close(tmp_path):
     import json
     import time
