@@ -7,7 +7,8 @@
 #   BENCH_CONNECTIONS=N: our Azure upload's SMB connections (default: the read limit's best lane count)
 #   BENCH_KEEP_IMAGE=1 keeps the image on the share for the next run (everything else the bench makes is deleted)
 #   BENCH_CAPS=1 (default): uploads against the Azure plane's per-disk cap (bench/caps.py; 0 skips them);
-#   BENCH_CAP_MIB_S=N the cap per disk (default 8, the 60 MB/s tier scaled down; 0: the tier's own)
+#   BENCH_CAP_MIB_S=N the cap per disk (default 8, the 60 MB/s tier scaled down; 0: the tier's own); the capped fan-out
+#   (bench.py step 3c) scales every cloud's cap by the same factor
 #   BENCH_MIGRATIONS=N: migrations started at once from this controller after the uploads (default 20; 0 skips them)
 #   BENCH_TARGETS=azure,aws,gcp (default: all for quick, azure,aws for large - the GCS emulator keeps the
 #   whole archive and the GCE plane re-reads it, which measures the emulator, not the uploader)
@@ -31,7 +32,7 @@ fi
 if [ -f "$AZCOPY" ]; then chmod +x "$AZCOPY"; fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-"$PY" bench/bench.py --env "$ENV_FILE" --size "${BENCH_SIZE:-quick}" --pin "${BENCH_PIN:-1}" ${BENCH_TARGETS:+--targets "$BENCH_TARGETS"} ${BENCH_ROUNDS:+--rounds "$BENCH_ROUNDS"} ${BENCH_CONNECTIONS:+--connections "$BENCH_CONNECTIONS"} | tee "$out"
+"$PY" bench/bench.py --env "$ENV_FILE" --size "${BENCH_SIZE:-quick}" --pin "${BENCH_PIN:-1}" ${BENCH_CAP_MIB_S:+--cap-mib-s "$BENCH_CAP_MIB_S"} ${BENCH_TARGETS:+--targets "$BENCH_TARGETS"} ${BENCH_ROUNDS:+--rounds "$BENCH_ROUNDS"} ${BENCH_CONNECTIONS:+--connections "$BENCH_CONNECTIONS"} | tee "$out"
 summary=$(tail -n 1 "$out")
 # Then the large sparse image against the disk tier's cap, one disk and four at once (bench/caps.py), unless BENCH_CAPS=0.
 if [ "${BENCH_CAPS:-1}" != 0 ]; then

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from test_upload_modules import check_aws, check_azure, check_gcp
+
 # the env file's keys that point at the lab; none may reach the playbook
 ENDPOINT_KEYS = ("CITRIX_CLOUD_API_URL", "CITRIX_CLOUD_CA_PATH", "IPS_LAB_AZURE_URL", "IPS_LAB_AZURE_AUTHORITY", "IPS_LAB_AZURE_CA_PATH",
                  "IPS_LAB_EBS_URL", "IPS_LAB_MOTO_URL", "IPS_LAB_GCS_URL", "IPS_LAB_GCE_URL", "IPS_LAB_AZURE_IDENTITY_ENDPOINT",
@@ -105,9 +107,17 @@ def test_a_migration_reaches_every_cloud_by_its_real_host_names(lab, lab_env, tm
     # the export ran once, and the fan-out read its file once: one export job for three clouds
     exports = [r for r in lab.requests() if r["method"] == "POST" and r["path"].endswith("/$export") and "dryRun" not in (r.get("query") or "")]
     assert len(exports) == 1, exports
-    # what each cloud holds now, read back at the lab's own endpoints
+    # what each cloud holds now, read back at the lab's own endpoints: its state, and the exported disk byte for byte
     for cloud in ("azure", "aws", "gcp"):
         check_target(cloud, lab_env, run)
+    export = re.search(r'"export\s+done\s+smb://[^/]+/[^/]+/(\S+\.vhdx) ', done.stdout)
+    assert export, done.stdout[-3000:]
+    ref = tmp_path / "exported.raw"
+    subprocess.run(["qemu-img", "convert", "-q", "-f", "vhdx", "-O", "raw", str(Path(lab_env["IPS_LAB_SMB_EXPORT_DIR"]) / export.group(1)),
+                    str(ref)], check=True)
+    check_azure(lab_env, run, str(ref))
+    check_aws(lab_env, run, str(ref))
+    check_gcp(lab_env, run, str(ref))
 
 
 def check_target(cloud, lab_env, name):

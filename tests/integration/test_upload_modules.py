@@ -249,6 +249,11 @@ def test_roundtrip_every_format(lab, lab_env, run_target, images, tmp_path, test
     for up, (name, (_src, ref, _path)) in zip(uploads, sorted(images.items())):
         nm = up["options"].get("disk_name") or up["options"].get("snapshot_name") or up["options"]["image_name"]
         {"aws": check_aws, "azure": check_azure, "gcp": check_gcp}[target](lab_env, nm, ref)
+        if target == "gcp":
+            # the parts were composed into their group's object while the upload went on; finish composed the group
+            composed = [r["path"].rsplit("/o/", 1)[1] for r in planes[0].requests() if r["path"].endswith("/compose")]
+            composed = [c for c in composed if c.startswith(nm + ".tar.gz")]
+            assert composed == ["%s.tar.gz.group-00000/compose" % nm, "%s.tar.gz/compose" % nm], composed
     assert not list((tmp_path / "journal").glob("*.journal")), "a finished upload left its journal behind"
 
 

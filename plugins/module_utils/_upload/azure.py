@@ -91,6 +91,7 @@ class AzureTarget(Target):
     name = "azure"
     unit_size = WINDOW
     whole_units = False
+    paces_requests = True
     default_concurrency = 8
 
     wait_interval = 1
@@ -283,7 +284,9 @@ class AzureTarget(Target):
         journal.set_meta(disk_id=self.disk.id, unique_id=self.disk.unique_id)
         self._grant()
 
-    def send(self, index, voff, view):
+    def send(self, index, voff, view, pace=None):
+        """The non-zero runs of a window, one Put Page each (at most 4 MiB); `pace(nbytes)` (rate_limit) before each
+        one, so the rate counts the bytes sent, not the window's zeros."""
         sent = requests = 0
         for start, end in nonzero_runs(view, voff, max_run=MAX_PAGE):
             start -= start % SECTOR
@@ -293,6 +296,8 @@ class AzureTarget(Target):
                 body = bytes(body) + bytes(end - start - len(body))
             # the memoryview slice itself: the SDK slices it (`page[:length]`, no copy) and urllib3 hands
             # any buffer straight to socket.sendall, so no per-request copy of up to 4 MiB is made
+            if pace is not None:
+                pace(end - start)
             self._blob.upload_page(body, offset=start, length=end - start, transactional_content_md5=page_md5(body))
             sent += end - start
             requests += 1

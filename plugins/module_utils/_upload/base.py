@@ -31,6 +31,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import threading
 import time
 
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError, redact
@@ -65,6 +66,7 @@ class Target(object):
     name = None
     unit_size = 0
     whole_units = True
+    paces_requests = False  # True: send(..., pace) charges rate_limit per request with the bytes it sends
     stream = False
     default_concurrency = 8
     # AWS: a pending snapshot cannot be found by tags, so only the journal knows it; others: no
@@ -229,6 +231,7 @@ class _Job(object):
         self.stats = None
         self.read_shared = 0
         self.error = None
+        self.progress = (0, 0)  # (bytes its upload counts, those its journal has done already)
 
 
 def _fan_out(targets, overwrite="different", check_mode=False, journal_dir=None, progress_file=None, concurrency=None,
@@ -238,7 +241,6 @@ def _fan_out(targets, overwrite="different", check_mode=False, journal_dir=None,
     A target's failure ends that target only (raise_first: the first failure is raised, the single-target shape)."""
     image = targets[0].image
     started = time.monotonic()
-    jobs = []
 
     def failed(job, exc):
         if raise_first:
@@ -250,36 +252,37 @@ def _fan_out(targets, overwrite="different", check_mode=False, journal_dir=None,
         if job.journal is not None:
             job.journal.close()
 
-    for target in targets:
-        job = _Job(target, {"target": target.name})
-        jobs.append(job)
-        try:
-            job.result, upload, state = _decide(target, overwrite, check_mode)
-        except Exception as exc:  # pylint: disable=broad-except
-            failed(job, exc)
-            continue
+    def look(job):
+        """Decide for one target (its look-ups, a replaced object's removal) and open its journal."""
+        target = job.target
+        job.result, upload, state = _decide(target, overwrite, check_mode)
         if not upload:
             job.target = None  # nothing to upload
-            continue
+            return
         job.journal = Journal(journal_dir, target.key(), image.identity, target.unit_size)
         if state == "removed" or (state is None and not target.journal_outlives_target):
             job.journal.reset()
+
+    def begin(job):
+        """Create or resume one target's object (Azure's disk and write SAS, the EBS snapshot), and its share of the progress."""
+        job.target.start(job.journal)
+        job.progress = _progress_total(job.target, job.journal, read_size)
+
+    jobs = [_Job(target, {"target": target.name}) for target in targets]
+    # the targets' control-plane calls overlap, as their finishes do: a fan-out starts as soon as its slowest target
+    for job, exc in _each(jobs, look):
+        failed(job, exc)
     live = [j for j in jobs if j.target is not None and j.error is None]
     if not live:
         return [j.result for j in jobs]
     progress = Progress(progress_file, total=0, target="+".join(j.target.name for j in live), rate_limit=rate_limit)
     watchdog = Watchdog(progress).start() if progress.path else None
     try:
-        total = resumed = 0
-        for job in list(live):
-            try:
-                job.target.start(job.journal)
-                whole, done = _progress_total(job.target, job.journal, read_size)
-                total += whole
-                resumed += done
-            except Exception as exc:  # pylint: disable=broad-except
-                failed(job, exc)
-                live.remove(job)
+        for job, exc in _each(live, begin):
+            failed(job, exc)
+            live.remove(job)
+        total = sum(job.progress[0] for job in live)
+        resumed = sum(job.progress[1] for job in live)
         progress.total = total
         if resumed:
             progress.resume(resumed)
@@ -311,13 +314,12 @@ def _fan_out(targets, overwrite="different", check_mode=False, journal_dir=None,
                 failed(job, exc)
                 live.remove(job)
         progress.set_phase("finish")
-        for job in list(live):
-            try:
-                job.target.finish(job.journal)
-                if verify:
-                    progress.set_phase("verify")
-                    job.result["verify"] = job.target.verify(job.journal)
-            except Exception as exc:  # pylint: disable=broad-except
+        for job, exc in _each(live, _seal):
+            failed(job, exc)
+            live.remove(job)
+        if verify and live:
+            progress.set_phase("verify")
+            for job, exc in _each(live, _check):
                 failed(job, exc)
                 live.remove(job)
         progress.set_phase("done" if len(live) == len([j for j in jobs if j.target is not None]) else "failed")
@@ -345,6 +347,39 @@ def _fan_out(targets, overwrite="different", check_mode=False, journal_dir=None,
         if len(jobs) > 1:
             job.result.update(bytes_read_shared=job.read_shared, bytes_read_own=stats.bytes_read)
     return [j.result for j in jobs]
+
+
+def _seal(job):
+    job.target.finish(job.journal)
+
+
+def _check(job):
+    job.result["verify"] = job.target.verify(job.journal)
+
+
+def _each(jobs, func):
+    """func(job) for every job at once, one thread each (a fan-out's targets look themselves up, create and seal their
+    objects in parallel: Azure's disk creation and revoke, the EBS snapshot's start and completion, GCP's compose and
+    image insert overlap, so a fan-out waits for its slowest target, not for their sum); one job runs in the caller's
+    thread. Returns [(job, exception)] of those that failed, in the jobs' order."""
+    errors = []
+
+    def run(job):
+        try:
+            func(job)
+        except Exception as exc:  # pylint: disable=broad-except
+            errors.append((job, exc))
+
+    if len(jobs) == 1:
+        run(jobs[0])
+        return errors
+    threads = [threading.Thread(target=run, args=(job,), name="ips-target-%s" % job.target.name) for job in jobs]
+    for t in threads:
+        t.daemon = True
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(errors, key=lambda item: jobs.index(item[0]))
 
 
 def _progress_total(target, journal, read_size):

@@ -48,17 +48,22 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._upload.zeros
 
 PART = 8 * MIB  # 4 workers x (8 MiB part + its deflate output): 16 MiB parts peaked at 330 MiB RSS
 COMPOSE_MAX = 32
+CRC_STEP = 1024 * 1024
 RETRY_STATUS = (408, 429, 500, 502, 503, 504)
 LAYOUT = "sparse-512"  # the journal's part layout: parts of stored bytes, zero runs in the sparse map
 
 
 def crc32c(data):
-    """The CRC32C of `data` (google-crc32c), or None without the library."""
+    """The CRC32C of `data` (google-crc32c), or None without the library. The library takes read-only bytes only: a
+    1 MiB copy at a time, not one of the whole part (4 workers x 8 MiB at once before)."""
     try:
         import google_crc32c
     except ImportError:
         return None
-    return google_crc32c.value(bytes(data))
+    view, crc = memoryview(data), 0
+    for pos in range(0, len(view), CRC_STEP):
+        crc = google_crc32c.extend(crc, bytes(view[pos:pos + CRC_STEP]))
+    return crc
 
 
 def content_hash(data, crc=None):
@@ -101,6 +106,9 @@ class GcpTarget(Target):
         self.level = int(o.get("compression_level") or 6)
         self._stream = None
         self._bucket = None
+        self._groups = {}  # group of COMPOSE_MAX parts -> the object its parts were composed into during the upload
+        self._group_of = {}  # part object -> its group's object
+        self._group_lock = threading.Lock()
 
     def _credentials(self, o):
         try:
@@ -283,7 +291,32 @@ class GcpTarget(Target):
         # CRC-32 and length of the tar bytes; crc32c and length of the object; the sparse entries
         journal.complete(i, "%08x:%d:%s:%d:%s" % (crc & 0xFFFFFFFF, length, "-" if ccrc is None else "%08x" % ccrc, sent,
                                                   encode_entries(entries) or "-"))
+        self._compose_group(i // COMPOSE_MAX, journal)
         return sent, not length
+
+    def _compose_group(self, g, journal):
+        """When every part of group `g` (COMPOSE_MAX parts in a row) is done, compose its part objects into one object
+        at once, while the upload goes on: finish then composes the groups instead of every part, so the compose a
+        fan-out waits for at its end is one level shorter. Only an optimisation: a group that fails here (or that a
+        killed run composed) is composed from its parts in finish, as before; the parts are deleted in finish."""
+        lo, hi = g * COMPOSE_MAX, min((g + 1) * COMPOSE_MAX, self.stored.parts)
+        with self._group_lock:
+            if g in self._groups or any(j not in journal.done for j in range(lo, hi)):
+                return
+            self._groups[g] = None  # this worker composes it
+        members = [self._part_name(j) for j in range(lo, hi) if int(journal.done[j].split(":")[3])]
+        if len(members) < 2:
+            return
+        name = "%s.group-%05d" % (self.object_name, g)
+        try:
+            retrier(tries=self.tries).call(self.classify, self.bucket.blob(name).compose, [self.bucket.blob(n) for n in members],
+                                           timeout=self.timeout)
+        except Exception:  # pylint: disable=broad-except
+            return
+        with self._group_lock:
+            self._groups[g] = name
+            for member in members:
+                self._group_of[member] = name
 
     def lane(self, journal, progress, concurrency):
         """This target's share of a fan-out's read-once pass (pipeline.run_lanes)."""
@@ -348,7 +381,8 @@ class GcpTarget(Target):
             resp.raise_for_status()
 
     def _compose(self, names, final):
-        """Compose part objects into `final`, 32 at a time (intermediates composed again); returns the intermediates."""
+        """Compose objects (parts, or groups of parts composed during the upload) into `final`, 32 at a time
+        (intermediates composed again); returns the intermediates."""
         level = 0
         current = list(names)
         made = []
@@ -427,7 +461,12 @@ class GcpTarget(Target):
         if not composed:
             try:
                 segments = self._segments(journal)
-                names = [name for name, _c, _l in segments]
+                parts = [name for name, _c, _l in segments]
+                names = []
+                for name in parts:
+                    group = self._group_of.get(name, name)  # a group composed during the upload stands for its parts, in order
+                    if not names or names[-1] != group:
+                        names.append(group)
                 made = self._compose(names, self.object_name)
                 size, crc = self._check_composed(segments)
             except UploadError:
@@ -437,7 +476,8 @@ class GcpTarget(Target):
             # journaled before the parts go, so a re-run after a failed image creation resumes from the object
             composed = {"size": size, "crc32c": crc}
             journal.set_meta(composed=composed)
-            self._delete(names + made)
+            listed = set(names)
+            self._delete(names + made + [p for p in parts if p not in listed])
         body = {"name": self.image_name, "rawDisk": {"source": "https://storage.googleapis.com/%s/%s" % (self.bucket_name, self.object_name)},
                 "labels": dict(self.options.get("labels") or {}, **{FINGERPRINT_TAG: self.fingerprint}),
                 "description": (self.options.get("description") or "Uploaded by citrix_community.ips from %s" % self.image.name)[:2048]}
