@@ -117,7 +117,7 @@ def test_a_migration_reaches_every_cloud_by_its_real_host_names(lab, lab_env, tm
                     str(ref)], check=True)
     check_azure(lab_env, run, str(ref))
     check_aws(lab_env, run, str(ref))
-    check_gcp(lab_env, run, str(ref))
+    check_gcp(lab_env, run, str(ref), bucket=lab_env["IPS_LAB_GCS_BUCKET"])
 
 
 def check_target(cloud, lab_env, name):

@@ -73,15 +73,15 @@ def gcp_opts(lab_env, name):
             "storage_endpoint": lab_env["IPS_LAB_GCE_URL"], "compute_endpoint": lab_env["IPS_LAB_GCE_URL"]}  # Cloud Storage's strict front
 
 
-def ensure_bucket(lab_env):
+def ensure_bucket(lab_env, name=BUCKET):
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import storage
     client = storage.Client(project="p", credentials=AnonymousCredentials(), client_options={"api_endpoint": lab_env["IPS_LAB_GCS_URL"]})
     try:
-        client.create_bucket(BUCKET)
+        client.create_bucket(name)
     except Exception:  # already there
         pass
-    return client.bucket(BUCKET)
+    return client.bucket(name)
 
 
 def slug(name):
@@ -140,9 +140,9 @@ def check_aws(lab_env, name, ref):
     return sid
 
 
-def check_gcp(lab_env, name, ref):
+def check_gcp(lab_env, name, ref, bucket=BUCKET):
     """The image's archive reads back byte-exact; returns the bytes its sparse map stores."""
-    blob = ensure_bucket(lab_env).blob(name + ".tar.gz")
+    blob = ensure_bucket(lab_env, bucket).blob(name + ".tar.gz")
     with tarfile.open(fileobj=io.BytesIO(gzip.decompress(blob.download_as_bytes())), mode="r:") as tar:
         members = tar.getmembers()
         assert [m.name for m in members] == ["disk.raw"] and members[0].issparse()
