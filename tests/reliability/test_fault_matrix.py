@@ -165,7 +165,7 @@ def test_job_stage_survives_a_fault_burst_and_token_expiry(lab, lab_env, run_tar
     _tally(tried + 1)  # the token expiry is a fault too
 
 
-@pytest.mark.parametrize("target,verb", [("ips_prepare", "prepare"), ("ips_publish", "export")])
+@pytest.mark.parametrize("target,verb", JOB_STAGES)
 def test_job_stage_survives_answers_slower_than_the_request_timeout(lab, lab_env, run_target, test_secrets, tmp_path, target, verb):
     """Two job polls answered after 4 s, past request_timeout 3: each is given up and asked again (a GET), one job."""
     _tally(_job_cell(lab, lab_env, run_target, test_secrets, tmp_path, target, verb, SLOW, request_timeout=3))
@@ -555,3 +555,4 @@ def test_job_stage_survives_the_citrix_stand_in_restarted_mid_job(lab, lab_env, 
     assert posts == 1, "the job was submitted again after the restart"
     TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + 1, faults_survived=TALLY["faults_survived"] + 1,
                  duplicate_jobs=TALLY["duplicate_jobs"] + posts - 1)
+
