@@ -28,6 +28,7 @@ RUNNING, COMPLETE, FAILED, CANCELLED = "running", "complete", "failed", "cancell
 _SESSION_GONE = re.compile(r"session|not connected|connect-alappliance|not authenticated", re.IGNORECASE)
 _BAD_LOGIN = re.compile(r"credential|password|user ?name|logon|log in|login|unauthori[sz]ed|authenticat", re.IGNORECASE)
 _BAD_CERT = re.compile(r"certificate|ssl|tls|trust", re.IGNORECASE)
+_NO_TASK = re.compile(r"not ?found|does not exist|no task|unknown", re.IGNORECASE)
 
 
 def appliance_spec():
@@ -44,7 +45,13 @@ def appliance_spec():
 
 
 class ApplianceError(IPSError):
-    """The appliance refused, or a task cannot be started/read; the message names the option to fix."""
+    """The appliance refused, or a task cannot be started/read; the message names the option to fix. `records` holds
+    the cmdlet's ErrorRecords when the appliance answered with some (empty when the Windows host or the connection
+    failed)."""
+
+    def __init__(self, message, records=None):
+        self.records = records or []
+        super(ApplianceError, self).__init__(message)
 
 
 class ApplianceBusy(ApplianceError):
@@ -220,7 +227,7 @@ class Appliance(object):
         try:
             return self._retrier.call(classify, attempt)
         except _psrp.PSRPError as err:
-            raise ApplianceError(str(err))
+            raise ApplianceError(str(err), records=err.records)
 
     def connector_id(self, name, option, azure_ips=False):
         """Get-AlConnectorConfig -Name <name> -> its Id; with azure_ips the type must be Image Portability for Azure."""
@@ -260,7 +267,9 @@ class Appliance(object):
         try:
             out = self.call("task", {"task_id": task_id}, read_only=True)
         except ApplianceError as err:
-            if re.search(r"not ?found|does not exist|no task|unknown", str(err), re.IGNORECASE):
+            # only the appliance's own answer that it has no such task: a Windows host that lost our session also says
+            # "does not exist", of its shell, and the task is still there
+            if any(_NO_TASK.search("%s %s" % r) and not _SESSION_GONE.search("%s %s" % r) for r in err.records):
                 return None
             raise
         for obj in out:

@@ -59,6 +59,10 @@ def windows_host_spec():
     ))
 
 
+# ERROR_WSMAN_INVALID_SELECTORS: the shell (our runspace pool) named in the request does not exist on the host
+SHELL_GONE = 2150858843
+
+
 class PSRPError(IPSError):
     """The Windows host could not be reached, refused us, or a cmdlet failed there."""
 
@@ -76,6 +80,13 @@ class _Dropped(Exception):
     """The connection broke under a call: retried only where the call is read-only."""
 
     throttled = False
+
+
+class _ShellGone(_Dropped):
+    """The host no longer knows our runspace pool (WS-Management fault ERROR_WSMAN_INVALID_SELECTORS: WinRM restarted,
+    or dropped an idle shell). The pipeline never started there; a new pool is opened for the retry. A new pool holds
+    none of the old one's state: the caller's appliance connection is gone too (it sees "not connected" and connects
+    again)."""
 
 
 class _Busy(_Dropped):
@@ -281,6 +292,10 @@ class Session(object):
         except requests.exceptions.Timeout as err:
             raise _Dropped(self._safe(err))
         except WSManFaultError as err:
+            if err.code == SHELL_GONE and self._pool is not None:
+                self._pool = None  # gone on the host: nothing to close; the retry opens a new one
+                raise _ShellGone("%s no longer knows this session's runspace pool (WS-Management fault %s): %s"
+                                 % (where, err.code, self._safe(err.reason)))
             raise PSRPError("%s refused the request (WS-Management fault %s): %s" % (where, err.code, self._safe(err.reason)), opt)
         except WinRMError as err:
             raise PSRPError("PowerShell Remoting with %s failed: %s" % (where, self._safe(err)), opt)

@@ -181,3 +181,21 @@ def test_tasks_survive_a_restart_of_the_windows_host(winhost):
         winhost.admin.advance_clock(600)
         final, _ps = run(pool, "Wait-AlTask", task["WorkTicketId"])
     assert final[0]["State"] == "Completed"
+
+
+def test_drop_shells_forgets_every_open_shell_as_a_winrm_restart_does(winhost):
+    """After `drop_shells` the pool's next request names a shell the host no longer has: the WS-Management fault
+    ERROR_WSMAN_INVALID_SELECTORS, as from a real WinRM after its service restarted; the tasks are all still there."""
+    from pypsrp.exceptions import WSManFaultError
+
+    winhost.admin.set_config(task_seconds=600)
+    with pytest.raises(WSManFaultError) as closing:  # closing the pool at the end meets the gone shell too
+        with winhost.pool() as pool:
+            task = export(winhost, pool)
+            assert winhost.admin.host_fault("drop_shells") is None
+            with pytest.raises(WSManFaultError) as err:
+                run(pool, "Get-AlTask", WorkTicketId=task["WorkTicketId"])
+            assert err.value.code == 2150858843
+    assert closing.value.code == 2150858843
+    assert not winhost.admin.faults()  # done at once, not kept as a rule
+    assert [t["id"] for t in winhost.admin.tasks()] == [task["WorkTicketId"]]

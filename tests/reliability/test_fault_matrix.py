@@ -325,6 +325,48 @@ def test_appliance_task_survives_a_fault_burst(lab_env, tmp_path):
     _tally(_appliance_cell(lab_env, tmp_path, APPLIANCE_BURST))
 
 
+def _appliance_interrupted(lab_env, tmp_path, interrupt):
+    """An appliance export (vSphere) whose Windows host `interrupt(host)`s once the module polls the running task: the
+    export completes with the one task started before. Returns the Start calls the host saw after the interruption."""
+    import threading
+    from ips_lab.common.admin import LabAdmin
+    ap = _load("integration_appliance_helpers_for_reliability", INTEGRATION / "test_appliance_jobs.py")
+    host = LabAdmin.from_env(lab_env, "winhost")
+    host.reset()
+    host.set_config(task_seconds=8, appliance_certificate_trusted=False)
+    args = ap.export_args(lab_env, tmp_path / "journal", ap.unique("appl-gone"))
+    done = {}
+
+    def play():
+        done["run"] = ap.ApplianceRun(lab_env, tmp_path)("ips_export", args)
+
+    player = threading.Thread(target=play)
+    player.start()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not ap.calls(host, "Get-AlTask"):
+            time.sleep(0.2)
+        assert len(ap.calls(host, "Start-AlIpsExport")) == 1, "the task was not started once before the interruption"
+        host.clear_calls()
+        interrupt(host)
+        player.join(300)
+        result, out = done["run"]
+        assert result.get("changed") and result["job"]["state"] == "complete", out[-3000:]
+        return len(ap.calls(host, "Start-AlIpsExport"))
+    finally:
+        host.reset()
+
+
+def test_appliance_task_survives_winrm_forgetting_its_shell(lab_env, tmp_path):
+    """WinRM on the Windows host forgets the module's runspace pool while the task runs (its service restarted, or the
+    shell's idle timeout passed): the poll's invalid-selectors fault opens a new pool, the appliance is connected again,
+    the export completes and no task is started again. (Before, "does not exist" of the shell was taken for the task:
+    "task 1000 disappeared from the appliance".)"""
+    started = _appliance_interrupted(lab_env, tmp_path, lambda host: host.host_fault("drop_shells"))
+    assert started == 0, "the task was started again"
+    _tally(1)
+
+
 @pytest.mark.long  # about 40 s of waiting: the read deadline is 3 x (1 + 10) s at the smallest operation_timeout
 def test_appliance_task_survives_an_answer_slower_than_the_read_timeout(lab_env, tmp_path):
     """A task poll answered after 12 s, past the PSRP read timeout (windows_host.operation_timeout 1 + 10 s): pypsrp
@@ -556,3 +598,11 @@ def test_job_stage_survives_the_citrix_stand_in_restarted_mid_job(lab, lab_env, 
     TALLY.update(cells=TALLY["cells"] + 1, faults_tried=TALLY["faults_tried"] + 1, faults_survived=TALLY["faults_survived"] + 1,
                  duplicate_jobs=TALLY["duplicate_jobs"] + posts - 1)
 
+
+@pytest.mark.long
+def test_appliance_task_survives_the_windows_host_restarted_mid_task(lab_env, tmp_path):
+    """The Windows host stand-in is stopped and started again while the export task runs: its tasks are persisted and
+    their work redone, the module opens a new pool and connects again, and the export completes with one task."""
+    started = _appliance_interrupted(lab_env, tmp_path, lambda host: _restart("winhost"))
+    assert started == 0, "the task was started again"
+    _tally(1)

@@ -149,7 +149,7 @@ class LabAdmin(object):
 
     def host_fault(self, action, **fields):
         """A Windows host fault: action "drop" (cmdlet=...), "status" (cmdlet=, status=, retry_after=), "slow" (cmdlet=,
-        delay=), "task_id_zero" (cmdlet=...), "fail_task" (type=, stage=, message=) or "expire_sessions" (at once);
+        delay=), "task_id_zero" (cmdlet=...), "fail_task" (type=, stage=, message=), "expire_sessions" or "drop_shells" (both at once);
         `times` counts down. Returns the rule id (None for expire_sessions)."""
         return self._call("POST", "/_lab/faults", dict(fields, action=action))["id"]
 

@@ -26,6 +26,10 @@ def _add_fault(host, body):
     if isinstance(body, dict) and body.get("action") == "expire_sessions":
         host.appliance.expire_sessions()
         return 200, {"id": None, "expired": True}
+    if isinstance(body, dict) and body.get("action") == "drop_shells":
+        dropped = len(host.shells.all())
+        host.shells.clear()
+        return 200, {"id": None, "dropped": dropped}
     return 201, {"id": host.faults.add(body)}
 
 

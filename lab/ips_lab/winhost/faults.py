@@ -9,6 +9,9 @@
   {"action": "fail_task", "type": "IpsExport", "stage": "ExportingDisk", "message": "..."}  the next task of
                                                         that type fails when it reaches that stage
   {"action": "expire_sessions"}                         every appliance session expires now (applied at once)
+  {"action": "drop_shells"}                             WinRM forgets every open shell now, as when its service
+                                                        restarts or a shell's IdleTimeout passes (applied at once):
+                                                        a request naming one gets the invalid-selectors fault
   {"action": "fail_merge", "message": "..."}            the next Merge-PvsDisk's work fails with that message: the
                                                         new version disappears, no file is written (pvs.py)
   {"action": "status", "cmdlet": "Get-AlTask", "status": 503, "retry_after": 1}  the next Receive of a pipeline
@@ -27,7 +30,7 @@ from ..common.faults import number_field, times_of
 from .cmdlets import ALL_CMDLETS as CMDLETS
 from .tasks import TASK_TYPES
 
-ACTIONS = ("drop", "task_id_zero", "fail_task", "expire_sessions", "fail_merge", "status", "slow")
+ACTIONS = ("drop", "task_id_zero", "fail_task", "expire_sessions", "drop_shells", "fail_merge", "status", "slow")
 RULE_KEYS = ("action", "cmdlet", "type", "stage", "message", "times", "status", "retry_after", "delay")
 
 
@@ -36,7 +39,8 @@ class HostFaults(object):
         self._store = store
 
     def add(self, body):
-        """The rule's id; 400 naming the field when the body is wrong. `expire_sessions` returns None (done at once)."""
+        """The rule's id; 400 naming the field when the body is wrong. `expire_sessions` and `drop_shells` are done at
+        once by the admin API and never stored."""
         if not isinstance(body, dict):
             raise ApiError(400, "A fault rule must be a JSON object.", field="body")
         unknown = [k for k in body if k not in RULE_KEYS]
