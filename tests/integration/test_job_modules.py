@@ -154,9 +154,12 @@ def kill_once_submitted(lab, proc, verb, timeout=60):
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
-            posts = job_posts(lab, verb)
-            if posts and posts[0]["status"] == 202:
-                jobs = [r for r in lab.requests() if r["method"] == "GET" and "/jobs/" in r["path"]]
+            seen = lab.requests()
+            posts = [i for i, r in enumerate(seen) if r["method"] == "POST" and r["path"].endswith("/$" + verb)
+                     and "dryRun=true" not in (r.get("query") or "")]
+            if posts and seen[posts[0]]["status"] == 202:
+                # its polls of the job it submitted (not a look-up before it, which may name a job that does not exist)
+                jobs = [r for r in seen[posts[0] + 1:] if r["method"] == "GET" and "/jobs/" in r["path"] and r["status"] == 200]
                 if jobs:  # it is waiting now
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait(10)
