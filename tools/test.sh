@@ -9,9 +9,9 @@
 #   unit + lab    module_utils, the dev tools and the lab's own tests (in-process servers, private labs)
 #   newest core   the unit tests again on the newest ansible-core (tools/core-matrix.sh; .venv has the oldest)
 #   sanity, lint  ansible-test sanity and ansible-lint on the tracked files
-# IPS_TEST_WORKERS sets the integration workers (default 4: the tests wait on jobs and uploads more than they compute;
-# the other steps end at about two thirds of the run, and from then on three workers left a core idle while they
-# waited); IPS_TEST_SERIAL=1 runs the steps one after another.
+# IPS_TEST_WORKERS sets the integration workers (default 3: the tests wait on jobs and uploads more than they compute,
+# so three keep two cores busy; four made every test cost about 40 % more CPU-seconds on a 2-core machine, so the
+# whole run took longer); IPS_TEST_SERIAL=1 runs the steps one after another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -19,7 +19,7 @@ VENV=$ROOT/.venv
 # The tests run against labs of their own, fresh each time and purged at the end, so a lab that
 # `make demo` or `make lab-up` started in lab/run keeps running untouched.
 export IPS_LAB_RUN_DIR="${IPS_LAB_RUN_DIR:-$ROOT/lab/run-test}"
-WORKERS=${IPS_TEST_WORKERS:-4}
+WORKERS=${IPS_TEST_WORKERS:-3}
 LOGS=$(mktemp -d "${TMPDIR:-/tmp}/ips-test.XXXXXX")
 
 failed=()
