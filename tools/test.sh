@@ -11,7 +11,8 @@
 #   sanity, lint  ansible-test sanity and ansible-lint on the tracked files
 # IPS_TEST_WORKERS sets the integration workers (default 3: the tests wait on jobs and uploads more than they compute,
 # so three keep two cores busy; four made every test cost about 40 % more CPU-seconds on a 2-core machine, so the
-# whole run took longer); IPS_TEST_SERIAL=1 runs the steps one after another.
+# whole run took longer); IPS_TEST_SERIAL=1 runs the steps one after another; IPS_TEST_DURATIONS=write rewrites
+# tests/integration/durations.json, from which integration runs its longest tests first (see its conftest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -157,17 +158,18 @@ if "$VENV/bin/ips-lab" up; then
     for i in "${!scenarios[@]}"; do
       if [ $((i % 2)) -eq 0 ]; then half_a+=("${scenarios[$i]}"); else half_b+=("${scenarios[$i]}"); fi
     done
-    step "molecule ${half_a[*]}" with_lab_env run_molecule "${half_a[@]}"
-    if [ "${#half_b[@]}" -gt 0 ]; then step "molecule ${half_b[*]}" run_molecule_own_lab "${half_b[@]}"; fi
+    # at a lower priority (below): they end minutes before integration does, so integration goes first
+    step --nice "molecule ${half_a[*]}" with_lab_env run_molecule "${half_a[@]}"
+    if [ "${#half_b[@]}" -gt 0 ]; then step --nice "molecule ${half_b[*]}" run_molecule_own_lab "${half_b[@]}"; fi
   fi
 else
   failed+=("lab-up")
 fi
 step "pytest tests/unit tests/badinput tests/tools tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs -- tests/unit tests/badinput tests/tools tests/lab tests/lab_clouds tests/lab_lifecycle
 step "unit tests on the newest ansible-core" tools/core-matrix.sh
-# The static checks end long before integration, the longest step, and nothing in them waits on a clock: they run at
-# a lower priority (--nice), so integration takes the CPU when both want it and they fill the time it waits on its
-# labs. (Not the tests: their deadlines, which catch hangs, are wall-clock.)
+# The static checks and the molecule halves end long before integration, the longest step, and nothing in them waits
+# on a tight clock: they run at a lower priority (--nice), so integration takes the CPU when both want it and they
+# fill the time it waits on its labs. (Not the unit tests: some of their deadlines, which catch hangs, are seconds.)
 step --nice "sanity" tools/sanity.sh
 step --nice "lint" env PATH="$VENV/bin:$PATH" "$VENV/bin/ansible-lint" --offline --profile production
 while [ "${#STEP_PID[@]}" -gt 0 ]; do finish_one; done

@@ -12,6 +12,8 @@ import resource
 import secrets
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -188,6 +190,7 @@ def _cpu_seconds():
 
 def pytest_runtest_setup(item):
     item.user_properties.append(("cpu_start", _cpu_seconds()))
+    item.user_properties.append(("wall_start", time.time()))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -196,13 +199,78 @@ def pytest_runtest_makereport(item, call):
         start = dict(item.user_properties).get("cpu_start")
         if start is not None:
             item.user_properties.append(("cpu_seconds", round(_cpu_seconds() - start, 1)))
+            item.user_properties.append(("wall_end", time.time()))
+
+
+# The order tests run in. The suite ends when its last worker does, and under pytest-xdist's worksteal each worker
+# starts on a contiguous share of the collection and the idle ones take from the end of the others' shares: so the
+# longest tests go first, dealt to the workers in turn (each share begins with long ones and ends with short ones a
+# worker can take over). How long each test takes (wall seconds in `make test`, where suites run side by side) comes
+# from durations.json, written by `IPS_TEST_DURATIONS=write make test` (tools/test.sh passes it on); a test it does
+# not know yet counts as a middling one.
+DURATIONS = Path(__file__).resolve().parent / "durations.json"
+TOOK = {}  # nodeid -> wall seconds of setup + call + teardown (the controller's view, for IPS_TEST_DURATIONS=write)
+
+
+def pytest_collection_modifyitems(config, items):
+    known = json.loads(DURATIONS.read_text()) if DURATIONS.is_file() else {}
+    middling = sorted(known.values())[len(known) // 2] if known else 1.0
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    ranked = sorted(items, key=lambda item: (-known.get(item.nodeid, middling), item.nodeid))
+    items[:] = [item for share in range(workers) for item in ranked[share::workers]]
+
+
+# When each test ran, on which worker, and how busy the machine was meanwhile: the suite's wall time is its last
+# worker's end, so what counts is what runs last and whether the cores were idle then.
+TIMELINE = []  # (worker, start, end, nodeid)
+MACHINE_BUSY = []  # (time, busy fraction of all cores since the sample before)
 
 
 def pytest_runtest_logreport(report):
+    TOOK[report.nodeid] = TOOK.get(report.nodeid, 0.0) + report.duration
     if report.when == "teardown":
-        spent = dict(report.user_properties).get("cpu_seconds")
+        props = dict(report.user_properties)
+        spent = props.get("cpu_seconds")
         if spent is not None:
             CPU_SPENT.append((spent, report.nodeid))
+        if props.get("wall_start") and props.get("wall_end"):
+            node = getattr(report, "node", None)
+            worker = getattr(getattr(node, "gateway", None), "id", "main")
+            TIMELINE.append((worker, props["wall_start"], props["wall_end"], report.nodeid))
+
+
+def _cpu_ticks():
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    return sum(fields), fields[3] + fields[4]  # all, idle + iowait
+
+
+def _sample_machine(stop, every=30.0):
+    last = (time.time(),) + _cpu_ticks()
+    while not stop.wait(every):
+        now = (time.time(),) + _cpu_ticks()
+        total = now[1] - last[1]
+        if total > 0:
+            MACHINE_BUSY.append((now[0], 1.0 - (now[2] - last[2]) / float(total)))
+        last = now
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput") and os.path.exists("/proc/stat"):
+        # a daemon thread: it ends with the session
+        threading.Thread(target=_sample_machine, args=(threading.Event(),), daemon=True).start()
+
+
+def _write_timeline(terminalreporter):
+    start = min(begin for _w, begin, _e, _n in TIMELINE)
+    terminalreporter.write_sep("-", "when each worker ran out of tests (s from the first test's start; its last three tests)")
+    for worker in sorted(set(w for w, _b, _e, _n in TIMELINE)):
+        runs = sorted((r for r in TIMELINE if r[0] == worker), key=lambda r: r[2])
+        terminalreporter.write_line("%-5s done at %4.0f s: %s" % (worker, runs[-1][2] - start, "; ".join(
+            "%s %.0f-%.0f" % (nodeid.split("/")[-1], begin - start, end - start) for _w, begin, end, nodeid in runs[-3:])))
+    if MACHINE_BUSY:
+        terminalreporter.write_line("the machine's cores were busy (%% per 30 s): %s" % " ".join(
+            "%.0f" % (busy * 100) for when, busy in MACHINE_BUSY if when >= start))
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -219,6 +287,11 @@ def pytest_terminal_summary(terminalreporter, config):
         for path, seconds in sorted(per_file.items(), key=lambda item: -item[1]):
             terminalreporter.write_line("%7.1f  %s" % (seconds, path))
         terminalreporter.write_line("%7.1f  in all %d tests" % (sum(seconds for seconds, nodeid in CPU_SPENT), len(CPU_SPENT)))
+    if TIMELINE:
+        _write_timeline(terminalreporter)
+    if os.environ.get("IPS_TEST_DURATIONS") == "write" and TOOK:
+        DURATIONS.write_text(json.dumps(dict((nodeid, round(took, 1)) for nodeid, took in sorted(TOOK.items())), indent=0) + "\n")
+        terminalreporter.write_line("wrote %s (%d tests)" % (DURATIONS.relative_to(REPO), len(TOOK)))
     base = Path(os.environ.get("IPS_LAB_RUN_DIR") or REPO / "lab" / "run")
     for report in sorted(base.parent.glob(base.name + "-*.cpu")):
         terminalreporter.write_sep("-", "the lab of %s" % report.name[len(base.name) + 1:-4])
