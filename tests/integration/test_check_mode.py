@@ -1,6 +1,7 @@
-"""`ansible-playbook citrix_community.ips.migrate --check` on a fresh lab, for each of the four workflows, driven the
-way extensions/molecule drives them (the scenario's host_vars and extensions/molecule/utils/vars/lab.yml). It must
-run to the end, predict every stage and create nothing: the lab's state is read before and after and compared:
+"""`ansible-playbook citrix_community.ips.migrate --check` on a fresh lab, for the four workflows at once: one host
+each in one play (`ips_hosts=all`, as AWX runs a playbook over an inventory of images), each host with its molecule
+scenario's host_vars over extensions/molecule/utils/vars/lab.yml. It must run to the end, predict every stage of
+every host and create nothing: the lab's state is read before and after and compared:
 
 - Citrix Cloud stand-in: no job POST without dryRun, no credential written, no job listed, the wallet unchanged;
 - the cloud planes: only reads reached the Azure plane, the EBS front and the GCE plane; the disks, EBS snapshots and
@@ -12,7 +13,6 @@ The inputs a user provides before a run (the PVS vDisk on the share, the GCS buc
 molecule helper, and are part of "before".
 """
 
-import json
 import os
 import re
 import subprocess
@@ -93,18 +93,64 @@ def scenario_vars(workflow):
     return data["provisioner"]["inventory"]["host_vars"]["instance"]
 
 
-def playbook(env, tmp_path, name, check):
+def inventory(tmp_path, ephemeral, env):
+    """One host per workflow, each with its molecule scenario's host vars, over the scenarios' shared lab vars: the
+    four migrations of a change window in one play (playbooks/migrate.yml with ips_hosts=all, what AWX runs for an
+    inventory of images). Returns {workflow: (stages, job stages, more targets)}."""
+    sys.path.insert(0, str(MOLECULE / "utils" / "files"))
+    import lab_check  # the molecule helper: the run id, the job length, the bucket, a PVS vDisk on the share
+
+    table = yaml.safe_load((REPO / "roles" / "migrate" / "vars" / "main.yml").read_text())["migrate_workflow_table"]
+    hosts, plan = {}, {}
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        for workflow in WORKFLOWS:
+            # the inputs a user places before a run: the PVS vDisk on the share, the GCS bucket
+            own = ephemeral / workflow
+            own.mkdir()
+            run_id = lab_check.prepare(str(own), workflow)["run_id"]
+            host = dict(scenario_vars(workflow), ansible_connection="local", ansible_python_interpreter=sys.executable,
+                        mol_scenario=workflow, mol_run=run_id)
+            # the lab's endpoints, given: a scenario that reaches the lab by the clouds' own names does so through the
+            # proxy its molecule.yml sets in the environment, which this run does not take
+            host.update(migrate_source="{{ mol_sources[mol_source] }}", migrate_target="{{ mol_targets[mol_target] }}", mol_real_hosts=False)
+            # PVS -> MCS (AWS) also goes to Azure: one fan-out upload (predicted per target, nothing written) and a
+            # prepare on each
+            more = ["azure"] if workflow == "pvs_to_mcs" else []
+            if more:
+                host.update(migrate_more_targets="{{ %s | map('extract', mol_targets) | list }}" % more)
+            hosts[workflow] = host
+            stages = table[workflow]["stages"]
+            plan[workflow] = (stages, [s for s in stages if s not in ("upload", "catalog")], more, host["mol_target"])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    # the scenarios' shared vars (molecule gives them as the play's vars_files) as the group's: each host's own win
+    shared = yaml.safe_load((MOLECULE / "utils" / "vars" / "lab.yml").read_text())
+    (tmp_path / "inventory.yml").write_text(yaml.safe_dump({"all": {"vars": shared, "hosts": hosts}}))
+    return plan
+
+
+def playbook(env, tmp_path, name, check, hosts="all"):
     cmd = [str(BIN / "ansible-playbook")] + (["--check", "--diff"] if check else []) + [
-        "-i", "localhost,", "-c", "local", "-e", "@%s" % (MOLECULE / "utils" / "vars" / "lab.yml"),
-        "-e", "@%s" % (tmp_path / "scenario.json"), "citrix_community.ips." + name]
+        "-i", str(tmp_path / "inventory.yml"), "-e", "ips_hosts=%s" % hosts, "citrix_community.ips." + name]
     run = subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=600, check=False)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-6000:]
     return output
 
 
-def report_of(output):
-    return dict(re.findall(r'"(export|upload|prepare|publish|catalog)\s+(would_run|would_resume|skipped|not_run)\s', output))
+def reports_of(output):
+    """{host: {stage: state}} from the hosts' task results (each host's `ok: [host] => {...}` blocks)."""
+    out = {}
+    for host, block in re.findall(r"^ok: \[([^\]]+)\] => (\{.*?^\})", output, re.S | re.M):
+        out.setdefault(host, {}).update(re.findall(r'"(export|upload|prepare|publish|catalog)\s+(would_run|would_resume|skipped|not_run)\s', block))
+    return out
+
+
+def lines_of(output, host):
+    return "\n".join(block for name, block in re.findall(r"^(?:ok|changed): \[([^\]]+)\] => (\{.*?^\})", output, re.S | re.M) if name == host)
 
 
 def assert_nothing_created(lab, planes, before, after, ephemeral):
@@ -122,35 +168,20 @@ def assert_nothing_created(lab, planes, before, after, ephemeral):
     return posts
 
 
-@pytest.mark.parametrize("workflow", WORKFLOWS)
-def test_check_mode_predicts_every_stage_and_creates_nothing(workflow, lab, lab_env, planes, tmp_path):
-    """A fresh lab: the wallet is empty, so the stages name credentials the credentials role would create (the
-    service's dryRun cannot validate those yet, and says nothing is validated); then, with the wallet pushed for real,
-    --check again: every job stage is validated by the service's dryRun, and still nothing is created."""
+def test_check_mode_predicts_every_stage_and_creates_nothing(lab, lab_env, planes, tmp_path):
+    """The four workflows at once, one host each, on a fresh lab: the wallet is empty, so the stages name credentials
+    the credentials role would create (the service's dryRun cannot validate those yet, and says nothing is validated);
+    then, with the wallet pushed for real, --check again: every job stage is validated by the service's dryRun, and
+    still nothing is created."""
     from lab_api import LabApi
 
     ephemeral = tmp_path / "ephemeral"
     ephemeral.mkdir()
     env = dict(os.environ)
     env.update(lab_env)
-    env.update(MOLECULE_EPHEMERAL_DIRECTORY=str(ephemeral), MOLECULE_SCENARIO_NAME=workflow, ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_INVENTORY_UNPARSED_WARNING="False", ANSIBLE_NOCOLOR="1",
+    env.update(MOLECULE_EPHEMERAL_DIRECTORY=str(ephemeral), ANSIBLE_LOCALHOST_WARNING="False", ANSIBLE_NOCOLOR="1",
                ANSIBLE_RETRY_FILES_ENABLED="False", PATH="%s:%s" % (BIN, env.get("PATH", "")), XDG_CACHE_HOME=str(tmp_path / "cache"))
-    # the inputs a user places before a run: the PVS vDisk on the share, the GCS bucket (the molecule helper)
-    prepared = subprocess.run([sys.executable, str(MOLECULE / "utils" / "files" / "lab_check.py"), "prepare", str(ephemeral), workflow],
-                              env=env, capture_output=True, text=True, check=False)
-    assert prepared.returncode == 0, prepared.stderr
-    host_vars = scenario_vars(workflow)
-    # the lab's endpoints, given: a scenario that reaches the lab by the clouds' own names does so through the proxy its
-    # molecule.yml sets in the environment, which this run does not take
-    host_vars.update(migrate_source="{{ mol_sources[mol_source] }}", migrate_target="{{ mol_targets[mol_target] }}", mol_real_hosts=False)
-    # PVS -> MCS (AWS) also goes to Azure: one fan-out upload (predicted per target, nothing written) and a prepare on each
-    more = ["azure"] if workflow == "pvs_to_mcs" else []
-    if more:
-        host_vars.update(migrate_more_targets="{{ %s | map('extract', mol_targets) | list }}" % more)
-    (tmp_path / "scenario.json").write_text(json.dumps(host_vars))
-    stages = yaml.safe_load((REPO / "roles" / "migrate" / "vars" / "main.yml").read_text())["migrate_workflow_table"][workflow]["stages"]
-    job_stages = [s for s in stages if s not in ("upload", "catalog")]
+    plan = inventory(tmp_path, ephemeral, env)
     api = LabApi(lab_env)
 
     for admin in planes.values():
@@ -158,27 +189,33 @@ def test_check_mode_predicts_every_stage_and_creates_nothing(workflow, lab, lab_
     lab.clear_requests()
     before = lab_state(lab_env, api)
     output = playbook(env, tmp_path, "migrate", check=True)
-    report = report_of(output)
-    assert sorted(report) == sorted(stages), output[-3000:]
-    assert all(report[s] == "would_run" for s in stages if s != "catalog"), report
-    assert output.count("not validated yet: it names credentials the credentials role would create") >= len(job_stages) + len(more), \
-        output[-3000:]
-    assert "outputDiskName" in output or "outputImageFilename" in output, "the diff shows no request body"
-    for platform in more + ([host_vars["mol_target"]] if more else []):
-        for stage in ("upload", "prepare"):
-            assert re.search(r'"%s\s+would_run\s+%s\b' % (stage, platform), output), "no %s line for %s: %s" % (stage, platform, output[-3000:])
+    reports = reports_of(output)
+    for workflow, (stages, job_stages, more, target) in plan.items():
+        report = reports.get(workflow, {})
+        assert sorted(report) == sorted(stages), (workflow, report, output[-3000:])
+        assert all(report[s] == "would_run" for s in stages if s != "catalog"), (workflow, report)
+        for platform in (more + [target] if more else []):
+            for stage in ("upload", "prepare"):
+                assert re.search(r'"%s\s+would_run\s+%s\b' % (stage, platform), lines_of(output, workflow)), \
+                    "no %s line for %s in %s: %s" % (stage, platform, workflow, output[-3000:])
+    expected = sum(len(job_stages) + len(more) for _stages, job_stages, more, _target in plan.values())
+    assert output.count("not validated yet: it names credentials the credentials role would create") >= expected, output[-3000:]
+    assert "outputDiskName" in output and "outputImageFilename" in output, "the diff shows no request body"
     posts = assert_nothing_created(lab, planes, before, lab_state(lab_env, api), ephemeral)
     assert not posts, "a request naming a credential the wallet lacks was sent: %s" % posts
 
-    playbook(env, tmp_path, "credentials", check=False)  # the wallet, for real
+    # the wallet, for real: one customer's wallet, the same for every image, pushed once
+    playbook(env, tmp_path, "credentials", check=False, hosts=WORKFLOWS[0])
     for admin in planes.values():
         admin.clear_requests()
     lab.clear_requests()
     before = lab_state(lab_env, api)
     output = playbook(env, tmp_path, "migrate", check=True)
-    assert all(report_of(output)[s] == "would_run" for s in stages if s != "catalog"), output[-3000:]
-    assert output.count("validated by the service (dryRun)") >= len(job_stages), output[-3000:]
+    reports = reports_of(output)
+    for workflow, (stages, _job_stages, _more, _target) in plan.items():
+        assert all(reports.get(workflow, {}).get(s) == "would_run" for s in stages if s != "catalog"), (workflow, output[-3000:])
+    assert output.count("validated by the service (dryRun)") >= sum(len(p[1]) for p in plan.values()), output[-3000:]
     posts = assert_nothing_created(lab, planes, before, lab_state(lab_env, api), ephemeral)
     validated = [r["path"] for r in posts if "dryRun=true" in (r.get("query") or "")]
-    # one dryRun per job stage (a publish is an export job), and one more prepare per more target
-    assert len(validated) == len(job_stages) + len(more), validated
+    # one dryRun per job stage of each workflow (a publish is an export job), and one more prepare per more target
+    assert len(validated) == expected, validated
