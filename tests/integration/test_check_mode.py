@@ -21,10 +21,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from scenario_play import BIN, MOLECULE, REPO, scenario_vars
 
-REPO = Path(__file__).resolve().parents[2]
-MOLECULE = REPO / "extensions" / "molecule"
-BIN = Path(sys.executable).parent
 WORKFLOWS = ["mcs_to_mcs", "pvs_to_mcs", "pvs_to_pvs", "mcs_to_pvs"]
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -86,11 +84,6 @@ def planes(lab_env):
     for admin in admins.values():
         admin.reset()
     return admins
-
-
-def scenario_vars(workflow):
-    data = yaml.safe_load((MOLECULE / workflow / "molecule.yml").read_text())
-    return data["provisioner"]["inventory"]["host_vars"]["instance"]
 
 
 def inventory(tmp_path, ephemeral, env):
