@@ -13,6 +13,22 @@ from test_upload_modules import MIB, azure_opts, check_azure, make_image, run_mo
 CAP = 1 * MIB  # bytes per second: the test image's ~4 MiB of data take ~4 s
 
 
+def assert_operations_end_on_time(requests):
+    """After each of Azure's long-running operations (grant, revoke: a 202, then the operation's status until it is over)
+    the upload's next request comes at once, not at the next whole second of its own wait (the module waited in steps
+    of wait_interval, 1 s, however soon Azure said it was done: ~1 s more per grant and revoke of every upload)."""
+    ops = [i for i, r in enumerate(requests) if r["method"] == "POST" and r["path"].endswith(("/beginGetAccess", "/endGetAccess"))]
+    assert len(ops) >= 2, "no grant and revoke in the plane's log: %s" % [r["path"] for r in requests]
+    for i in ops:
+        polls = i + 1
+        while polls < len(requests) and "/DiskOperations/" in requests[polls]["path"]:
+            polls += 1
+        assert polls < len(requests), "nothing came after %s" % requests[i]["path"]
+        over, following = requests[polls - 1], requests[polls]
+        gap = following["ts"] - over["ts"]
+        assert gap < 0.5, "%s %s came %.2f s after Azure said %s was over" % (following["method"], following["path"], gap, requests[i]["path"])
+
+
 def test_capped_upload_honours_retry_after_and_is_byte_exact(lab, lab_env, tmp_path):
     folder = Path(lab_env["IPS_LAB_SMB_EXPORT_DIR"]) / ("caps-" + uuid.uuid4().hex[:6])
     folder.mkdir()
@@ -67,8 +83,10 @@ def test_rate_limit_counts_the_bytes_sent_not_the_zeros_of_a_sparse_window(lab, 
                              "journal_dir": str(tmp_path / "journal")}, tmp_path)
     finally:
         admin.set_config(disk_upload_cap=0)
-    puts = [r for r in admin.requests() if r["method"] == "PUT" and r["path"].startswith("/md-impexp/")]
+    requests = admin.requests()
+    puts = [r for r in requests if r["method"] == "PUT" and r["path"].startswith("/md-impexp/")]
     assert not [r for r in puts if r["status"] == 503], "paced at the cap, the plane still refused pages"
+    assert_operations_end_on_time(requests)
     assert result["bytes_read"] == 32 * MIB and result["bytes_sent"] == 2 * MIB + 512, result
     span = puts[-1]["ts"] - puts[0]["ts"]
     # 2 MiB at 1 MiB/s: ~1.75 s of pacing after the first page, less the rate limit's credit for the time before the

@@ -178,11 +178,13 @@ class AzureTarget(Target):
         try:
             result = func(*args, **kw)
             if hasattr(result, "result") and hasattr(result, "done"):
-                # A long-running operation: azure-core polls it in its own thread; the shared waiter
-                # bounds the wait by wait_timeout and names the option when it runs out.
+                # A long-running operation: azure-core polls it in its own thread, as often as the operation's
+                # Retry-After asks; the shared waiter bounds the wait by wait_timeout and names the option when it
+                # runs out, and pauses in the poller's own wait, which returns once the operation is over (a plain
+                # sleep of wait_interval cost up to a second per grant, revoke and delete).
                 poller = result
-                self.waiter().until("Azure's operation to", lambda: poller, lambda p: p.done(),
-                                    lambda p: Status(doing, p.status(), None, None))
+                self.waiter(pause=poller.wait).until("Azure's operation to", lambda: poller, lambda p: p.done(),
+                                                     lambda p: Status(doing, p.status(), None, None))
                 result = poller.result()
             return result
         except (UploadError, WaitTimeout):

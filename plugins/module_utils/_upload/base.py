@@ -88,10 +88,13 @@ class Target(object):
         self.finish_sent = 0  # bytes finish() sends itself (the Azure footer, the gzip trailer): part of bytes_sent
         self.warnings = []  # what the user should know of how the upload went (returned as the task's warnings)
 
-    def waiter(self):
-        """The shared waiter for one cloud-side operation, bounded by the module's wait_timeout."""
+    def waiter(self, pause=None):
+        """The shared waiter for one cloud-side operation, bounded by the module's wait_timeout. `pause(seconds)`, when
+        given, replaces its sleep between two looks: one that returns early once the operation is over (an SDK poller's
+        `wait`) ends the wait then, not at the next whole interval."""
+        kw = {"sleep": pause} if pause is not None else {}
         return Waiter(self.wait_timeout, self.wait_interval, option="wait_timeout",
-                      resume="run the task again: it finds the %s and resumes the upload" % self.describe_name())
+                      resume="run the task again: it finds the %s and resumes the upload" % self.describe_name(), **kw)
 
     def redact(self, text):
         """`text` with this target's secrets and any SAS signature masked (the one redactor of `_errors`)."""

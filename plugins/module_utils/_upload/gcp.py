@@ -47,6 +47,9 @@ from ansible_collections.citrix_community.ips.plugins.module_utils._upload.tarst
 from ansible_collections.citrix_community.ips.plugins.module_utils._upload.zeros import nonzero_runs
 
 PART = 8 * MIB  # 4 workers x (8 MiB part + its deflate output): 16 MiB parts peaked at 330 MiB RSS
+# part workers of the GCP lane in a fan-out: the shared pass goes at the slowest target's pace, and there 4 workers idled
+# 91-97 % of the capped fan-out (bench/profile_upload.py); each worker fewer frees a part buffer and its deflate output
+LANE_WORKERS = 2
 COMPOSE_MAX = 32
 CRC_STEP = 1024 * 1024
 RETRY_STATUS = (408, 429, 500, 502, 503, 504)
@@ -319,8 +322,9 @@ class GcpTarget(Target):
                 self._group_of[member] = name
 
     def lane(self, journal, progress, concurrency):
-        """This target's share of a fan-out's read-once pass (pipeline.run_lanes)."""
-        return PartLane(self, journal, progress, concurrency)
+        """This target's share of a fan-out's read-once pass (pipeline.run_lanes), with at most LANE_WORKERS part workers
+        (and so LANE_WORKERS + 2 part buffers): what the fan-out's pace needs, whatever the concurrency of its other targets."""
+        return PartLane(self, journal, progress, min(max(1, int(concurrency)), LANE_WORKERS))
 
     def transfer(self, journal, progress, concurrency, stop=None):
         """Send every part the journal has not done, reading the image for each: the whole upload of a GCP target

@@ -13,6 +13,7 @@ wait is also run against the lab's Azure plane with slowed disk creation, in the
 """
 
 import collections
+import threading
 
 import pytest
 
@@ -313,6 +314,8 @@ def test_azure_operation_wait_times_out_naming_wait_timeout():
                           "tenant_id": "t", "client_id": "c", "client_secret": "s3cret"}, IMAGE, "fp", wait_timeout=0.3)
     target.wait_interval = 0.1
 
+    waits = []
+
     class Poller(object):  # stand-in for azure-core's LROPoller of an operation that stays InProgress
         def done(self):
             return False
@@ -320,10 +323,16 @@ def test_azure_operation_wait_times_out_naming_wait_timeout():
         def status(self):
             return "InProgress"
 
+        def wait(self, timeout=None):  # LROPoller.wait: joins its polling thread for at most `timeout`
+            waits.append(timeout)
+            threading.Event().wait(timeout)
+
         def result(self, timeout=None):
             raise AssertionError("result() must not be called before done()")
 
     with pytest.raises(WaitTimeout) as err:
         target._call("create the disk d1", Poller)
+    # the waiter pauses in the poller's own wait (which ends early when the operation does), never longer than its interval
+    assert waits and all(0 < w <= 0.1 for w in waits), waits
     assert_timeout_message(err.value, "Azure's operation to create the disk d1 is still InProgress after waiting", "(wait_timeout)",
                            "it finds the disk d1 in rg1 and resumes the upload")
