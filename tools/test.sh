@@ -24,6 +24,7 @@ WORKERS=${IPS_TEST_WORKERS:-3}
 LOGS=$(mktemp -d "${TMPDIR:-/tmp}/ips-test.XXXXXX")
 
 failed=()
+FINISHED=  # the step finish_one reported last
 lab_stopped=false
 declare -A STEP_PID=() STEP_START=()
 STEPS=()
@@ -85,6 +86,7 @@ finish_one() {
         echo "=== $name: FAILED rc $rc ($took s, $cpu CPU-s)"
         failed+=("$name")
       fi
+      FINISHED=$name
       return 0
     fi
   done
@@ -158,21 +160,30 @@ if "$VENV/bin/ips-lab" up; then
     for i in "${!scenarios[@]}"; do
       if [ $((i % 2)) -eq 0 ]; then half_a+=("${scenarios[$i]}"); else half_b+=("${scenarios[$i]}"); fi
     done
-    # at a lower priority (below): they end minutes before integration does, so integration goes first
+    # at a lower priority (--nice): they end minutes before integration, the longest step, and nothing in them waits on
+    # a tight clock, so integration takes the CPU when both want it
     step --nice "molecule ${half_a[*]}" with_lab_env run_molecule "${half_a[@]}"
     if [ "${#half_b[@]}" -gt 0 ]; then step --nice "molecule ${half_b[*]}" run_molecule_own_lab "${half_b[@]}"; fi
   fi
 else
   failed+=("lab-up")
 fi
-step "pytest tests/unit tests/badinput tests/tools tests/lab tests/lab_clouds tests/lab_lifecycle" pytest_dirs -- tests/unit tests/badinput tests/tools tests/lab tests/lab_clouds tests/lab_lifecycle
-step "unit tests on the newest ansible-core" tools/core-matrix.sh
-# The static checks and the molecule halves end long before integration, the longest step, and nothing in them waits
-# on a tight clock: they run at a lower priority (--nice), so integration takes the CPU when both want it and they
-# fill the time it waits on its labs. (Not the unit tests: some of their deadlines, which catch hangs, are seconds.)
-step --nice "sanity" tools/sanity.sh
-step --nice "lint" env PATH="$VENV/bin:$PATH" "$VENV/bin/ansible-lint" --offline --profile production
-while [ "${#STEP_PID[@]}" -gt 0 ]; do finish_one; done
+UNIT="pytest tests/unit tests/badinput tests/tools tests/lab tests/lab_clouds tests/lab_lifecycle"
+step "$UNIT" pytest_dirs -- tests/unit tests/badinput tests/tools tests/lab tests/lab_clouds tests/lab_lifecycle
+# The rest waits for the unit step to end (about half-way): until then every core is busy, and afterwards integration,
+# the longest step, leaves some idle while its last tests wait on their labs. Sanity and lint then run at a lower
+# priority (--nice): nothing in them waits on a clock, so integration takes the CPU when both want it. (Not the unit
+# tests: some of their deadlines, which catch hangs, are seconds.)
+later() {
+  step "unit tests on the newest ansible-core" tools/core-matrix.sh
+  step --nice "sanity" tools/sanity.sh
+  step --nice "lint" env PATH="$VENV/bin:$PATH" "$VENV/bin/ansible-lint" --offline --profile production
+}
+if [ "${IPS_TEST_SERIAL:-0}" = 1 ]; then later; fi
+while [ "${#STEP_PID[@]}" -gt 0 ]; do
+  finish_one
+  if [ "$FINISHED" = "$UNIT" ] && [ "${IPS_TEST_SERIAL:-0}" != 1 ]; then later; fi
+done
 stop_lab
 echo "test: every step done in $((SECONDS - started)) s"
 

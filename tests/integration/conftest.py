@@ -278,7 +278,7 @@ def pytest_terminal_summary(terminalreporter, config):
         return
     if CPU_SPENT:
         terminalreporter.write_sep("=", "most CPU-seconds per test (own + waited-for processes)")
-        for seconds, nodeid in sorted(CPU_SPENT, reverse=True)[:12]:
+        for seconds, nodeid in sorted(CPU_SPENT, reverse=True)[:int(os.environ.get("IPS_TEST_CPU_TOP", "12"))]:
             terminalreporter.write_line("%7.1f  %s" % (seconds, nodeid))
         per_file = {}
         for seconds, nodeid in CPU_SPENT:

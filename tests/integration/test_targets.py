@@ -100,7 +100,8 @@ def test_ips_job_info(lab, lab_env, run_target, test_secrets):
     _wait_terminal(api, diags + [failed])
     finished = [api.call("GET", "jobs/%s" % j) for j in diags]
     # what the target's "completed diagnostics" filter expects; a job that did not complete is shown with its error
-    assert [j["status"] for j in finished] == ["complete"] * len(diags), [j for j in finished if j["status"] != "complete"]
+    assert [j["status"] for j in finished] == ["complete"] * len(diags), [(j["id"], j["status"], j["error"]) for j in finished
+                                                                          if j["status"] != "complete"]
     # Then a long export that stays running while the target looks at it.
     lab.set_config(job_seconds=600)
     export = api.call("POST", "images/$export", export_body(lab_env, "it-win11", {"change": "CHG0042"}))["id"]
