@@ -113,19 +113,21 @@ def report_of(output):
 
 
 def test_killed_in_a_stage_rerun_skips_done_stages_and_resumes_it(lab, lab_env, inventory, tmp_path):
-    lab.set_config(job_seconds=3)
+    # Every job lasts 600 s of lab clock (fixed when it is submitted): the export ends when this test sees it submitted
+    # (the clock moves on), the prepare runs until the re-run watches it. (Shortening only the export's, by changing
+    # job_seconds once the export was seen, gave the prepare the short one too whenever this loop, starved on a loaded
+    # machine, first looked after the prepare was submitted.)
+    lab.set_config(job_seconds=600)
     env = playbook_env(tmp_path)
     proc = subprocess.Popen(playbook_cmd(inventory), env=env, cwd=str(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
         deadline = time.monotonic() + 240
-        slowed = False
+        export_ended = False
         while time.monotonic() < deadline:
-            if not slowed and job_posts(lab, "export"):
-                # the export keeps its 3 s (a job's duration is fixed when it is submitted); the prepare, submitted
-                # later, runs until the re-run watches it (the lab clock then ends it), on any machine
-                lab.set_config(job_seconds=600)
-                slowed = True
+            if not export_ended and job_posts(lab, "export"):
+                lab.advance_clock(600)
+                export_ended = True
             posts = job_posts(lab, "prepare")
             if posts and posts[0]["status"] == 202:
                 time.sleep(1.5)  # let the role poll the job at least once
