@@ -28,24 +28,10 @@ def watching(requests, job_id=None):
     return False
 
 
-def settled_length(lab, quiet=1.0, timeout=15):
-    """How many requests the lab recorded, once no new one came for `quiet` seconds: a killed run's last look at its
-    job, in flight when it was killed, is recorded when the lab gets to it (seconds later on a loaded machine), and
-    after a listing it would pass for the re-run watching the job."""
-    deadline = time.monotonic() + timeout
-    count, since = len(lab.requests()), time.monotonic()
-    while time.monotonic() - since < quiet and time.monotonic() < deadline:
-        time.sleep(0.25)
-        now = len(lab.requests())
-        if now != count:
-            count, since = now, time.monotonic()
-    return count
-
-
 def run_and_finish_when_watched(lab, rerun, seconds, timeout=300, job_id=None):
     """Run `rerun()` in a thread; when it watches a job (that job, with `job_id`), move the lab clock `seconds` on so
     the job ends while the re-run waits for it. Returns what `rerun()` returned (its exception, raised here)."""
-    start = settled_length(lab)
+    start = len(lab.requests())
     outcome = {}
 
     def target():
