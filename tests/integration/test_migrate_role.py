@@ -151,7 +151,7 @@ def test_killed_in_a_stage_rerun_skips_done_stages_and_resumes_it(lab, lab_env, 
         return subprocess.run(playbook_cmd(inventory, verbose=True), env=env, cwd=str(tmp_path), capture_output=True, text=True,
                               timeout=600, check=False)
 
-    again = run_and_finish_when_watched(lab, rerun, 600, job_id=running[0])
+    again = run_and_finish_when_watched(lab, rerun, 600, job_id=running[0], after="/credentials")
     output = again.stdout + again.stderr
     assert again.returncode == 0, output[-6000:]
     assert report_of(output) == {"export": "skipped", "upload": "skipped", "prepare": "resumed", "catalog": "not_run"}, output[-3000:]
