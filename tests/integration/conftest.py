@@ -207,13 +207,17 @@ def pytest_runtest_makereport(item, call):
 # longest tests go first, dealt to the workers in turn (each share begins with long ones and ends with short ones a
 # worker can take over). How long each test takes (wall seconds in `make test`, where suites run side by side) comes
 # from durations.json, written by `IPS_TEST_DURATIONS=write make test` (tools/test.sh passes it on); a test it does
-# not know yet counts as a middling one.
+# not know yet counts as a middling one. Without the file the collection's order stands: the file is not committed
+# while test_migrate_role.py's killed-run test fails when it starts first, in the heaviest load (4 of 4 fresh-clone
+# runs; the cause is not found yet: its re-run found the prepare job complete instead of attaching to it).
 DURATIONS = Path(__file__).resolve().parent / "durations.json"
 TOOK = {}  # nodeid -> wall seconds of setup + call + teardown (the controller's view, for IPS_TEST_DURATIONS=write)
 
 
 def pytest_collection_modifyitems(config, items):
-    known = json.loads(DURATIONS.read_text()) if DURATIONS.is_file() else {}
+    if not DURATIONS.is_file():
+        return  # the collection's own order
+    known = json.loads(DURATIONS.read_text())
     middling = sorted(known.values())[len(known) // 2] if known else 1.0
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
     ranked = sorted(items, key=lambda item: (-known.get(item.nodeid, middling), item.nodeid))

@@ -15,29 +15,22 @@ def _is_look(request):
     return request["method"] == "GET" and "/jobs/" in request["path"] and not _is_list(request)
 
 
-def watching(requests, job_id=None, after=None):
+def watching(requests, job_id=None):
     """Whether these requests (all made since the re-run started) show it watching a job (`job_id`, when given: a
     re-run that first looks at finished jobs of earlier stages must not end the one it has not reached yet): a look at
     one job after it listed the jobs (every run lists them to find its job by key first, so a stray look of the killed
-    run, recorded late, is never taken for the re-run's). `after`: a path part of the re-run's first request (a
-    migration's re-run starts by reading the wallet): what the lab recorded before it is not the re-run's - on a loaded
-    machine the killed run's last look and this test's own listing of the jobs can be recorded after the re-run
-    started, and together they passed for the re-run watching the job."""
+    run, recorded late, is never taken for the re-run's)."""
     listed = False
-    started = after is None
     for request in requests:
-        started = started or after in request["path"]
-        if not started:
-            continue
         listed = listed or _is_list(request)
         if listed and _is_look(request) and (job_id is None or request["path"].rstrip("/").endswith("/" + job_id)):
             return True
     return False
 
 
-def run_and_finish_when_watched(lab, rerun, seconds, timeout=300, job_id=None, after=None):
-    """Run `rerun()` in a thread; when it watches a job (that job, with `job_id`; from its request to `after` on, see
-    watching), move the lab clock `seconds` on so the job ends while the re-run waits for it. Returns what `rerun()` returned (its exception, raised here)."""
+def run_and_finish_when_watched(lab, rerun, seconds, timeout=300, job_id=None):
+    """Run `rerun()` in a thread; when it watches a job (that job, with `job_id`), move the lab clock `seconds` on so
+    the job ends while the re-run waits for it. Returns what `rerun()` returned (its exception, raised here)."""
     start = len(lab.requests())
     outcome = {}
 
@@ -51,7 +44,7 @@ def run_and_finish_when_watched(lab, rerun, seconds, timeout=300, job_id=None, a
     thread.start()
     deadline = time.monotonic() + timeout
     while thread.is_alive() and time.monotonic() < deadline:
-        if watching(lab.requests()[start:], job_id, after):
+        if watching(lab.requests()[start:], job_id):
             lab.advance_clock(seconds)
             break
         time.sleep(0.1)
