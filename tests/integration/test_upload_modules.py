@@ -627,7 +627,7 @@ def test_a_second_upload_to_a_target_being_written_is_refused(lab, lab_env, imag
     journal_dir = str(tmp_path / "journal")  # one host, one journal folder: as the default ~/.cache one
     progress = tmp_path / "progress.json"
     first_args = {"source": {"location": str(path)}, "target": "azure", "azure": azure_opts(lab_env, name), "journal_dir": journal_dir,
-                  "rate_limit": 0.25, "concurrency": 2, "progress_file": str(progress)}  # ~16 s: both second runs happen meanwhile
+                  "rate_limit": 0.1, "concurrency": 2, "progress_file": str(progress)}  # ~40 s: both second runs happen meanwhile, even slowly
     (tmp_path / "first.json").write_text(json.dumps({"ANSIBLE_MODULE_ARGS": first_args}))
     module = [sys.executable, "-m", "ansible_collections.citrix_community.ips.plugins.modules.ips_upload"]
     first = subprocess.Popen(module + [str(tmp_path / "first.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
