@@ -19,24 +19,24 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import traceback
-
 from ansible_collections.citrix_community.ips.plugins.module_utils import _retries
+from ansible_collections.citrix_community.ips.plugins.module_utils._deferred_import import Deferred
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError, redact
 from ansible_collections.citrix_community.ips.plugins.module_utils._waiter import Status, Waiter, WaitTimeout
 
-try:
+
+def _pypsrp_names():
     from pypsrp.complex_objects import GenericComplexObject, PSCredential, PSInvocationState
     from pypsrp.exceptions import AuthenticationError, WinRMError, WinRMTransportError, WSManFaultError
     from pypsrp.powershell import PowerShell, RunspacePool
     from pypsrp.serializer import TaggedValue
     from pypsrp.wsman import WSMan
-    import requests.exceptions
-    HAS_PYPSRP = True
-    PYPSRP_IMPORT_ERROR = None
-except ImportError:
-    HAS_PYPSRP = False
-    PYPSRP_IMPORT_ERROR = traceback.format_exc()
+    from requests.exceptions import ConnectionError as RequestsConnectionError, SSLError, Timeout
+    return locals()
+
+
+# imported when the first Session is made: a task that never reaches a Windows host does not pay for it
+pypsrp = Deferred("pypsrp", _pypsrp_names)
 
 AUTHS = ("negotiate", "ntlm", "kerberos", "credssp", "basic")
 TRANSPORTS = ("https", "http")
@@ -100,7 +100,7 @@ class _Busy(_Dropped):
 
 def plain(value):
     """A value pypsrp deserialised -> plain Python (dicts of the object's properties, lists), for results."""
-    if isinstance(value, GenericComplexObject):
+    if isinstance(value, pypsrp.GenericComplexObject):
         out = {}
         for props in (value.adapted_properties, value.extended_properties):
             for key, item in (props or {}).items():
@@ -118,9 +118,9 @@ def plain(value):
 def typed(kind, value):
     """Our value -> what pypsrp sends for a parameter of that type (see _appliance_wire's types)."""
     if kind == "int64":
-        return TaggedValue("I64", int(value))
+        return pypsrp.TaggedValue("I64", int(value))
     if kind == "timespan":
-        return TaggedValue("TS", "PT%dS" % int(value))  # xs:duration, what PowerShell deserialises as TimeSpan
+        return pypsrp.TaggedValue("TS", "PT%dS" % int(value))  # xs:duration, what PowerShell deserialises as TimeSpan
     if kind == "switch":
         return bool(value)
     if kind == "hashtable":
@@ -136,8 +136,9 @@ class Session(object):
     def __init__(self, host, username, password=None, port=None, transport="https", auth="negotiate", ca_path=None,
                  validate_certs=True, connection_timeout=30, operation_timeout=20, secrets=(), retry_policy=None,
                  option="windows_host", sleep=None):
-        if not HAS_PYPSRP:
-            raise PSRPError("The pypsrp Python library is needed to reach the Windows host (%s): pip install pypsrp." % host)
+        missing = pypsrp.missing()
+        if missing:
+            raise PSRPError("The pypsrp Python library is needed to reach the Windows host (%s): pip install pypsrp (%s)." % (host, missing))
         if transport == "http" and auth == "basic":
             raise PSRPError("%s.auth basic over %s.transport http would send the password in clear text: use transport https "
                             "(or auth ntlm/negotiate/kerberos, which encrypt the messages)." % (option, option), option + ".transport")
@@ -163,8 +164,8 @@ class Session(object):
     # --- opening and closing ---------------------------------------------------------------------
 
     def _open(self):
-        wsman = WSMan(**self._wsman_args)
-        pool = RunspacePool(wsman)
+        wsman = pypsrp.WSMan(**self._wsman_args)
+        pool = pypsrp.RunspacePool(wsman)
         try:
             pool.open()
         except Exception:
@@ -200,7 +201,7 @@ class Session(object):
     def credential(self, username, password):
         self.add_secret(password)
         self.exchange_keys()
-        return PSCredential(username=username, password=password)
+        return pypsrp.PSCredential(username=username, password=password)
 
     # --- running a cmdlet --------------------------------------------------------------------------
 
@@ -211,7 +212,7 @@ class Session(object):
         dropped connection; the others never are (the appliance may have acted).
         """
         def invoke():
-            ps = PowerShell(self.pool)
+            ps = pypsrp.PowerShell(self.pool)
             ps.add_cmdlet(cmdlet)
             for name, value in parameters:
                 ps.add_parameter(name, value)
@@ -238,7 +239,7 @@ class Session(object):
         ps.begin_invoke()
         waiter = Waiter(self.read_deadline, 0.2, option=self.option + ".operation_timeout")
         try:
-            waiter.until(cmdlet, lambda: ps.poll_invoke() or ps.state, lambda state: state != PSInvocationState.RUNNING,
+            waiter.until(cmdlet, lambda: ps.poll_invoke() or ps.state, lambda state: state != pypsrp.PSInvocationState.RUNNING,
                          lambda state: Status(cmdlet, "running", None, None), first=ps.state)
         except WaitTimeout:
             raise _Dropped("%s got no complete answer within %d s" % (cmdlet, self.read_deadline))
@@ -248,7 +249,7 @@ class Session(object):
         fq = str(getattr(error, "fq_error", "") or "")
         message = None
         exc = getattr(error, "exception", None)
-        if isinstance(exc, GenericComplexObject):
+        if isinstance(exc, pypsrp.GenericComplexObject):
             message = (exc.adapted_properties or {}).get("Message") or (exc.extended_properties or {}).get("Message")
         message = message or getattr(error, "details_message", None) or getattr(error, "message", None) or str(error)
         return fq, redact(message, self.secrets)
@@ -269,10 +270,10 @@ class Session(object):
             return func(*args)
         except PSRPError:
             raise
-        except AuthenticationError as err:
+        except pypsrp.AuthenticationError as err:
             raise PSRPError("%s.password (or %s.username) was refused by %s: %s. Check the account and %s.auth."
                             % (opt, opt, where, self._safe(err), opt), opt + ".password")
-        except WinRMTransportError as err:
+        except pypsrp.WinRMTransportError as err:
             if err.code == 401:
                 raise PSRPError("%s.password (or %s.username) was refused by %s (HTTP 401). Check the account and %s.auth."
                                 % (opt, opt, where, opt), opt + ".password")
@@ -280,24 +281,24 @@ class Session(object):
             if err.code in _retries.RETRY_ANY_METHOD:
                 raise _Busy(text.rstrip(": "), err.code)
             raise PSRPError(text, opt)
-        except requests.exceptions.SSLError as err:
+        except pypsrp.SSLError as err:
             raise PSRPError("the certificate of %s is not trusted (%s): set %s.ca_path to the CA bundle (PEM) that signed it, "
                             "or %s.validate_certs: false (labs only)." % (where, self._safe(err)[:200], opt, opt), opt + ".ca_path")
-        except requests.exceptions.ConnectionError as err:
+        except pypsrp.RequestsConnectionError as err:
             text = self._safe(err)
             if "refused" in text.lower() and self._pool is None:
                 raise PSRPError("could not connect to %s: the connection was refused. Check %s.host and %s.port, and that "
                                 "WinRM listens there (%s.transport)." % (where, opt, opt, opt), opt + ".host")
             raise _Dropped(text)
-        except requests.exceptions.Timeout as err:
+        except pypsrp.Timeout as err:
             raise _Dropped(self._safe(err))
-        except WSManFaultError as err:
+        except pypsrp.WSManFaultError as err:
             if err.code == SHELL_GONE and self._pool is not None:
                 self._pool = None  # gone on the host: nothing to close; the retry opens a new one
                 raise _ShellGone("%s no longer knows this session's runspace pool (WS-Management fault %s): %s"
                                  % (where, err.code, self._safe(err.reason)))
             raise PSRPError("%s refused the request (WS-Management fault %s): %s" % (where, err.code, self._safe(err.reason)), opt)
-        except WinRMError as err:
+        except pypsrp.WinRMError as err:
             raise PSRPError("PowerShell Remoting with %s failed: %s" % (where, self._safe(err)), opt)
 
     def _safe(self, value):

@@ -13,18 +13,18 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ssl
-import traceback
 
+from ansible_collections.citrix_community.ips.plugins.module_utils._deferred_import import Deferred
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
 
-try:
+
+def _pyvmomi_names():
     from pyVim.connect import Disconnect, SmartConnect
     from pyVmomi import vim, vmodl
-    HAS_PYVMOMI = True
-    PYVMOMI_IMPORT_ERROR = None
-except ImportError:
-    HAS_PYVMOMI = False
-    PYVMOMI_IMPORT_ERROR = traceback.format_exc()
+    return locals()
+
+
+pyvmomi = Deferred("pyvmomi", _pyvmomi_names)
 
 
 class PreflightFailed(IPSError):
@@ -66,7 +66,7 @@ def disk_matches(wanted, file_name, label):
 
 def _vms(content, names):
     """[{name, power_state, snapshot, disks: [(label, fileName, capacity bytes)]}] of every VM (or of the named one)."""
-    pc = vmodl.query.PropertyCollector
+    pc, vim = pyvmomi.vmodl.query.PropertyCollector, pyvmomi.vim
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
     try:
         spec = pc.FilterSpec(
@@ -89,29 +89,29 @@ def _vms(content, names):
 
 def check(host, port, preflight, disk, ca_certificate=None, fingerprint=None):
     """Run the checks; returns what was found, or raises PreflightFailed (or ImportError's message as IPSError)."""
-    if not HAS_PYVMOMI:
-        raise IPSError("vsphere pre-flight needs the pyvmomi Python library (pip install pyvmomi): %s"
-                       % PYVMOMI_IMPORT_ERROR.strip().splitlines()[-1])
+    missing = pyvmomi.missing()
+    if missing:
+        raise IPSError("vsphere pre-flight needs the pyvmomi Python library (pip install pyvmomi): %s" % missing)
     kwargs = dict(host=host, port=port, user=preflight["username"], pwd=preflight["password"],
                   sslContext=_ssl_context(preflight["validate_certs"], ca_certificate), httpConnectionTimeout=preflight["timeout"])
     if fingerprint and preflight["validate_certs"]:
         kwargs["thumbprint"] = fingerprint.replace(":", "").upper()
         kwargs["sslContext"] = _ssl_context(False, None)
     try:
-        si = SmartConnect(**kwargs)
-    except vim.fault.InvalidLogin:
+        si = pyvmomi.SmartConnect(**kwargs)
+    except pyvmomi.vim.fault.InvalidLogin:
         raise PreflightFailed("vsphere pre-flight: vCenter %s refused the user %s (invalid login); fix preflight.username/password and "
                               "the wallet credential vsphere.credential_id, which the job uses." % (host, preflight["username"]), "login")
     except ssl.SSLError as exc:
         raise PreflightFailed("vsphere pre-flight: the TLS certificate of vCenter %s is not trusted (%s); set vsphere.ssl_ca_certificate, "
                               "vsphere.ssl_fingerprint, or preflight.validate_certs: false for a lab." % (host, exc), "tls")
-    except (OSError, vim.fault.HostConnectFault) as exc:
+    except (OSError, pyvmomi.vim.fault.HostConnectFault) as exc:
         raise PreflightFailed("vsphere pre-flight: could not reach vCenter %s:%s: %s." % (host, port, exc), "unreachable")
     try:
         vm_name = preflight.get("vm_name")
         vms = _vms(si.RetrieveContent(), [vm_name] if vm_name else None)
     finally:
-        Disconnect(si)
+        pyvmomi.Disconnect(si)
     if vm_name and not vms:
         raise PreflightFailed("vsphere pre-flight: vCenter %s has no VM named %s (preflight.vm_name)." % (host, vm_name), "no_vm")
     owners = [(vm, f, size) for vm in vms for (label, f, size) in vm["disks"] if disk_matches(disk, f, label)]
