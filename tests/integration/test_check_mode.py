@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,24 +39,32 @@ def tree(root):
     return out
 
 
+@contextmanager
+def lab_check_in(env):
+    """The molecule helper (the clients and inputs the scenarios' own prepare and verify use), with the lab's env
+    (it reads its endpoints from os.environ, as in molecule) in place while it is used."""
+    sys.path.insert(0, str(MOLECULE / "utils" / "files"))
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        import lab_check
+
+        yield lab_check
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def cloud_state(env):
     """What the cloud stand-ins hold: Azure disks, EBS snapshots and volumes, GCE images and disks, GCS objects."""
     import boto3
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import storage
 
-    sys.path.insert(0, str(MOLECULE / "utils" / "files"))
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        import lab_check  # the molecule helper: the same clients the scenarios' verify uses
-
+    with lab_check_in(env) as lab_check:
         disks = sorted(d.name for d in lab_check.azure_compute().disks.list())
         gce_images = sorted(i["name"] for i in lab_check.gce_get("global/images").get("items", []))
         gce_disks = sorted(d["name"] for d in lab_check.gce_get("zones/us-east4-a/disks").get("items", []))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
     ec2 = boto3.client("ec2", endpoint_url=env["IPS_LAB_MOTO_URL"], region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     snapshots = sorted(s["SnapshotId"] for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"])
@@ -90,14 +99,9 @@ def inventory(tmp_path, ephemeral, env):
     """One host per workflow, each with its molecule scenario's host vars, over the scenarios' shared lab vars: the
     four migrations of a change window in one play (playbooks/migrate.yml with ips_hosts=all, what AWX runs for an
     inventory of images). Returns {workflow: (stages, job stages, more targets)}."""
-    sys.path.insert(0, str(MOLECULE / "utils" / "files"))
-    import lab_check  # the molecule helper: the run id, the job length, the bucket, a PVS vDisk on the share
-
     table = yaml.safe_load((REPO / "roles" / "migrate" / "vars" / "main.yml").read_text())["migrate_workflow_table"]
     hosts, plan = {}, {}
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
+    with lab_check_in(env) as lab_check:  # the run id, the job length, the bucket, a PVS vDisk on the share
         for workflow in WORKFLOWS:
             # the inputs a user places before a run: the PVS vDisk on the share, the GCS bucket
             own = ephemeral / workflow
@@ -116,9 +120,6 @@ def inventory(tmp_path, ephemeral, env):
             hosts[workflow] = host
             stages = table[workflow]["stages"]
             plan[workflow] = (stages, [s for s in stages if s not in ("upload", "catalog")], more, host["mol_target"])
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
     # the scenarios' shared vars (molecule gives them as the play's vars_files) as the group's: each host's own win
     shared = yaml.safe_load((MOLECULE / "utils" / "vars" / "lab.yml").read_text())
     (tmp_path / "inventory.yml").write_text(yaml.safe_dump({"all": {"vars": shared, "hosts": hosts}}))
@@ -134,16 +135,23 @@ def playbook(env, tmp_path, name, check, hosts="all"):
     return output
 
 
+def blocks(output, host=None):
+    """(host, result) of each task result the output shows (`ok: [host] => {...}`, `changed: ...`), of one host or all."""
+    for name, block in re.findall(r"^(?:ok|changed): \[([^\]]+)\] => (\{.*?^\})", output, re.S | re.M):
+        if host in (None, name):
+            yield name, block
+
+
 def reports_of(output):
-    """{host: {stage: state}} from the hosts' task results (each host's `ok: [host] => {...}` blocks)."""
+    """{host: {stage: state}} from the hosts' task results."""
     out = {}
-    for host, block in re.findall(r"^ok: \[([^\]]+)\] => (\{.*?^\})", output, re.S | re.M):
+    for host, block in blocks(output):
         out.setdefault(host, {}).update(re.findall(r'"(export|upload|prepare|publish|catalog)\s+(would_run|would_resume|skipped|not_run)\s', block))
     return out
 
 
 def lines_of(output, host):
-    return "\n".join(block for name, block in re.findall(r"^(?:ok|changed): \[([^\]]+)\] => (\{.*?^\})", output, re.S | re.M) if name == host)
+    return "\n".join(block for _name, block in blocks(output, host))
 
 
 def assert_nothing_created(lab, planes, before, after, ephemeral):

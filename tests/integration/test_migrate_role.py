@@ -112,6 +112,15 @@ def report_of(output):
     return dict(found[-4:])
 
 
+def what_the_lab_saw(lab, job_id):
+    """For a failed assertion: the job as the lab holds it (created, duration, completed on its clock), the clock, and
+    the requests it recorded last (when each came, on the machine's clock)."""
+    clock = lab.advance_clock(0)
+    lines = ["", "the lab's clock: %s" % clock, "the job: %s" % json.dumps(lab.raw_job(job_id), default=str)[:1500], "its last requests:"]
+    lines += ["  %s %s %s %s" % (r.get("time"), r["method"], r["path"], r.get("status")) for r in lab.requests()[-60:]]
+    return "\n".join(lines)
+
+
 def test_killed_in_a_stage_rerun_skips_done_stages_and_resumes_it(lab, lab_env, inventory, tmp_path):
     lab.set_config(job_seconds=3)
     env = playbook_env(tmp_path)
@@ -152,7 +161,8 @@ def test_killed_in_a_stage_rerun_skips_done_stages_and_resumes_it(lab, lab_env, 
     again = run_and_finish_when_watched(lab, rerun, 600, job_id=running[0])
     output = again.stdout + again.stderr
     assert again.returncode == 0, output[-6000:]
-    assert report_of(output) == {"export": "skipped", "upload": "skipped", "prepare": "resumed", "catalog": "not_run"}, output[-3000:]
+    assert report_of(output) == {"export": "skipped", "upload": "skipped", "prepare": "resumed", "catalog": "not_run"}, \
+        output[-3000:] + what_the_lab_saw(lab, running[0])
     assert len(job_posts(lab, "export")) == 1 and len(job_posts(lab, "prepare")) == 1, "a stage was submitted twice"
     leaked = [s for s in inventory["secrets"] + [lab_env["IPS_LAB_ADMIN_TOKEN"]] if s in output]
     assert not leaked, "%d secret value(s) appear in the -vvvv output" % len(leaked)
