@@ -8,15 +8,22 @@ file and the cause.
 """
 
 import errno
+import time
 
 import smbclient
-from smbprotocol.exceptions import AccessDenied, BadNetworkName, LogonFailure, SMBAuthenticationError, SMBException, SMBOSError
+from smbprotocol.exceptions import (AccessDenied, BadNetworkName, LogonFailure, SMBAuthenticationError, SMBConnectionClosed, SMBException,
+                                    SMBOSError)
 
 from ..common import rules
 from .errors import WorkFailed
 from .smb_location import parse_smb_location, smb_url, unc_path
 
 CHUNK = 4 * 1024 * 1024
+# A session Samba closed under the job (a busy machine, Samba restarted) is opened again and the operation done
+# again from its start, as Windows' SMB redirector reconnects for the compositing engine: a job fails on it only when
+# it stays closed.
+RECONNECTS = 2
+RECONNECT_PAUSE = 1.0
 
 
 class SmbShare(object):
@@ -47,7 +54,8 @@ class SmbShare(object):
         smbclient.reset_connection_cache(fail_on_error=False, connection_cache=self._cache)
 
     def _kw(self):
-        return {"port": self.port, "connection_cache": self._cache}
+        # the login with every call: smbclient opens a session again with it when the cached one was closed
+        return {"port": self.port, "connection_cache": self._cache, "username": self.username, "password": self._password}
 
     def _connect(self):
         if not self._connected:
@@ -77,11 +85,22 @@ class SmbShare(object):
                 if exc.errno != errno.EEXIST:
                     raise
 
+    def _reconnecting(self, func):
+        for attempt in range(RECONNECTS + 1):
+            try:
+                self._connect()
+                return func()
+            except (SMBConnectionClosed, ConnectionError):  # closed by the peer, or broken under a send
+                if attempt == RECONNECTS:
+                    raise
+                smbclient.reset_connection_cache(fail_on_error=False, connection_cache=self._cache)
+                self._connected = False
+                time.sleep(RECONNECT_PAUSE)
+
     def _guard(self, what, filename, func):
         url = self.url(filename)
         try:
-            self._connect()
-            return func()
+            return self._reconnecting(func)
         except WorkFailed:
             raise
         except (LogonFailure, SMBAuthenticationError):
