@@ -11,8 +11,7 @@
 #   sanity, lint  ansible-test sanity and ansible-lint on the tracked files
 # IPS_TEST_WORKERS sets the integration workers (default 3: the tests wait on jobs and uploads more than they compute,
 # so three keep two cores busy; four made every test cost about 40 % more CPU-seconds on a 2-core machine, so the
-# whole run took longer); IPS_TEST_SERIAL=1 runs the steps one after another; IPS_TEST_DURATIONS=write rewrites
-# tests/integration/durations.json, from which integration runs its longest tests first (see its conftest).
+# whole run took longer); IPS_TEST_SERIAL=1 runs the steps one after another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

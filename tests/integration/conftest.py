@@ -202,28 +202,6 @@ def pytest_runtest_makereport(item, call):
             item.user_properties.append(("wall_end", time.time()))
 
 
-# The order tests run in. The suite ends when its last worker does, and under pytest-xdist's worksteal each worker
-# starts on a contiguous share of the collection and the idle ones take from the end of the others' shares: so the
-# longest tests go first, dealt to the workers in turn (each share begins with long ones and ends with short ones a
-# worker can take over). How long each test takes (wall seconds in `make test`, where suites run side by side) comes
-# from durations.json, written by `IPS_TEST_DURATIONS=write make test` (tools/test.sh passes it on); a test it does
-# not know yet counts as a middling one. Without the file the collection's order stands: the file is not committed
-# while test_migrate_role.py's killed-run test fails when it starts first, in the heaviest load (4 of 4 fresh-clone
-# runs; the cause is not found yet: its re-run found the prepare job complete instead of attaching to it).
-DURATIONS = Path(__file__).resolve().parent / "durations.json"
-TOOK = {}  # nodeid -> wall seconds of setup + call + teardown (the controller's view, for IPS_TEST_DURATIONS=write)
-
-
-def pytest_collection_modifyitems(config, items):
-    if not DURATIONS.is_file():
-        return  # the collection's own order
-    known = json.loads(DURATIONS.read_text())
-    middling = sorted(known.values())[len(known) // 2] if known else 1.0
-    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
-    ranked = sorted(items, key=lambda item: (-known.get(item.nodeid, middling), item.nodeid))
-    items[:] = [item for share in range(workers) for item in ranked[share::workers]]
-
-
 # When each test ran, on which worker, and how busy the machine was meanwhile: the suite's wall time is its last
 # worker's end, so what counts is what runs last and whether the cores were idle then.
 TIMELINE = []  # (worker, start, end, nodeid)
@@ -231,7 +209,6 @@ MACHINE_BUSY = []  # (time, busy fraction of all cores since the sample before)
 
 
 def pytest_runtest_logreport(report):
-    TOOK[report.nodeid] = TOOK.get(report.nodeid, 0.0) + report.duration
     if report.when == "teardown":
         props = dict(report.user_properties)
         spent = props.get("cpu_seconds")
@@ -293,9 +270,6 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line("%7.1f  in all %d tests" % (sum(seconds for seconds, nodeid in CPU_SPENT), len(CPU_SPENT)))
     if TIMELINE:
         _write_timeline(terminalreporter)
-    if os.environ.get("IPS_TEST_DURATIONS") == "write" and TOOK:
-        DURATIONS.write_text(json.dumps(dict((nodeid, round(took, 1)) for nodeid, took in sorted(TOOK.items())), indent=0) + "\n")
-        terminalreporter.write_line("wrote %s (%d tests)" % (DURATIONS.relative_to(REPO), len(TOOK)))
     base = Path(os.environ.get("IPS_LAB_RUN_DIR") or REPO / "lab" / "run")
     for report in sorted(base.parent.glob(base.name + "-*.cpu")):
         terminalreporter.write_sep("-", "the lab of %s" % report.name[len(base.name) + 1:-4])
