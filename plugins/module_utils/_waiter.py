@@ -35,6 +35,12 @@ def _percent(progress):
     return " at %d%%" % progress
 
 
+def pause(seconds):
+    """The collection's one sleep outside the retry loop: the waiter's between looks, and the upload's pacing
+    (`_upload.pipeline.RateLimit`), so a test can take both over the same way."""
+    time.sleep(seconds)
+
+
 class WaitTimeout(IPSError):
     """The thing waited for is still going when the wait runs out. Never cancelled: a re-run attaches."""
 
@@ -66,7 +72,7 @@ class Waiter(object):
 
     waits = True
 
-    def __init__(self, timeout, interval, option="wait_timeout", on_change=None, clock=time.monotonic, sleep=time.sleep, resume=None):
+    def __init__(self, timeout, interval, option="wait_timeout", on_change=None, clock=time.monotonic, sleep=pause, resume=None):
         self.timeout = max(0.0, float(timeout))
         self.interval = max(0.0, float(interval))
         self.option = option

@@ -114,25 +114,38 @@ def test_an_injected_export_failure_writes_nothing(smb_lab, samba):
     assert not (samba["share_dir"] / "lab-tests" / "injected").exists()
 
 
+
+def job_share(samba, folder):
+    """The lab's job SMB client on `lab-tests/<folder>/` of the test Samba, as an export job opens it."""
+    from ips_lab.common import rules
+    from ips_lab.jobwork.smb import SmbShare
+
+    storage = {"location": "smb://%s/%s/lab-tests/%s/" % (samba["host"], samba["share"], folder), "credentialId": "smb"}
+    login = {"username": samba["user"], "password": samba["password"]}
+    (samba["share_dir"] / "lab-tests" / folder).mkdir(parents=True, exist_ok=True)
+    return SmbShare(storage, lambda _id: (rules.SMB_CREDENTIAL_TYPE, login), {"host": samba["host"], "port": samba["port"]})
+
+
+def close_sessions(share):
+    """End the sockets of the job's SMB connections, as when Samba closes them: the receiver sees EOF."""
+    from smbprotocol.connection import Connection
+
+    connections = [c for c in share._cache.values() if isinstance(c, Connection)]  # pylint: disable=protected-access
+    for conn in connections:
+        conn.transport._sock.shutdown(socket.SHUT_RDWR)  # pylint: disable=protected-access
+    return connections
+
+
 def test_a_job_reconnects_when_its_smb_session_is_closed_under_it(samba, monkeypatch):
     """Windows' SMB redirector opens a session the server dropped again; the lab's job client does the same (20
     migrations at once on a busy machine had one job's session closed by Samba, and the export failed for it)."""
-    from smbprotocol.connection import Connection
-
-    from ips_lab.common import rules
     from ips_lab.jobwork import smb as job_smb
 
     monkeypatch.setattr(job_smb, "RECONNECT_PAUSE", 0.0)
-    storage = {"location": "smb://%s/%s/lab-tests/reconnect/" % (samba["host"], samba["share"]), "credentialId": "smb"}
-    login = {"username": samba["user"], "password": samba["password"]}
-    (samba["share_dir"] / "lab-tests" / "reconnect").mkdir(parents=True, exist_ok=True)
-    (samba["share_dir"] / "lab-tests" / "reconnect" / "there.vhdx").write_bytes(b"x" * 1000)
-    with job_smb.SmbShare(storage, lambda _id: (rules.SMB_CREDENTIAL_TYPE, login), {"host": samba["host"], "port": samba["port"]}) as share:
+    with job_share(samba, "reconnect") as share:
+        (samba["share_dir"] / "lab-tests" / "reconnect" / "there.vhdx").write_bytes(b"x" * 1000)
         assert share.size_of("there.vhdx") == 1000
-        connections = [c for c in share._cache.values() if isinstance(c, Connection)]  # pylint: disable=protected-access
-        assert connections, "no SMB connection in the job's cache"
-        for conn in connections:  # the session's socket ends, as when Samba closes it: the receiver sees EOF
-            conn.transport._sock.shutdown(socket.SHUT_RDWR)  # pylint: disable=protected-access
+        assert close_sessions(share), "no SMB connection in the job's cache"
         time.sleep(0.2)
         assert share.size_of("there.vhdx") == 1000
         assert share.size_of("none.vhdx") is None
@@ -142,30 +155,21 @@ def test_a_job_reads_again_when_its_smb_session_is_closed_mid_read(samba, monkey
     """The session closed while a read is in flight: the read is done again from its start on a new session."""
     import threading
 
-    from smbprotocol.connection import Connection
-
-    from ips_lab.common import rules
     from ips_lab.jobwork import smb as job_smb
 
     monkeypatch.setattr(job_smb, "RECONNECT_PAUSE", 0.0)
     monkeypatch.setattr(job_smb, "CHUNK", 64 * 1024)  # many requests: the close lands between two of them
-    folder = samba["share_dir"] / "lab-tests" / "reconnect-read"
-    folder.mkdir(parents=True, exist_ok=True)
     data = hashlib.sha256(b"seed").digest() * (16 * 1024 * 1024 // 32)
-    (folder / "big.vhdx").write_bytes(data)
-    storage = {"location": "smb://%s/%s/lab-tests/reconnect-read/" % (samba["host"], samba["share"]), "credentialId": "smb"}
-    login = {"username": samba["user"], "password": samba["password"]}
     local = tmp_path / "copy"
-    with job_smb.SmbShare(storage, lambda _id: (rules.SMB_CREDENTIAL_TYPE, login), {"host": samba["host"], "port": samba["port"]}) as share:
+    with job_share(samba, "reconnect-read") as share:
+        (samba["share_dir"] / "lab-tests" / "reconnect-read" / "big.vhdx").write_bytes(data)
         closed = []
 
         def close_when_reading():
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not (local.exists() and local.stat().st_size > 0):
                 time.sleep(0.001)
-            for conn in [c for c in share._cache.values() if isinstance(c, Connection)]:  # pylint: disable=protected-access
-                conn.transport._sock.shutdown(socket.SHUT_RDWR)  # pylint: disable=protected-access
-                closed.append(conn)
+            closed.extend(close_sessions(share))
 
         closer = threading.Thread(target=close_when_reading)
         closer.start()

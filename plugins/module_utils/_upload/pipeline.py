@@ -39,7 +39,7 @@ try:
 except ImportError:  # pragma: no cover
     import Queue as queue  # type: ignore
 
-from ansible_collections.citrix_community.ips.plugins.module_utils import _retries
+from ansible_collections.citrix_community.ips.plugins.module_utils import _retries, _waiter
 from ansible_collections.citrix_community.ips.plugins.module_utils._errors import IPSError
 
 ZERO = bytes(8 * 1024 * 1024)
@@ -54,10 +54,10 @@ class UploadError(IPSError):
     """The upload failed: what the target said, and what to do."""
 
 
-def retrier(tries=8, sleep=time.sleep):
+def retrier(tries=8):
     """The shared retry loop (`_retries.Retrier`) with the upload's budget: `tries` attempts, back-off
     from 0.5 s up to 30 s; a target's `classify(exc)` -> (retry, throttled, wait) decides each failure."""
-    return _retries.Retrier(_retries.policy(max_retries=max(1, int(tries)) - 1, max_delay=30.0, base_delay=0.5), sleep=sleep)
+    return _retries.Retrier(_retries.policy(max_retries=max(1, int(tries)) - 1, max_delay=30.0, base_delay=0.5))
 
 
 def retry_after(exc):
@@ -78,10 +78,10 @@ class RateLimit(object):
     request) is credited up to one second, so they catch up afterwards, as the service's own bucket allows; without the
     credit a stall was lost for good (a paced upload ran at 0.77 of its cap on a loaded machine, refused nothing)."""
 
-    def __init__(self, bytes_per_second, clock=time.monotonic, sleep=time.sleep, burst=1.0):
+    def __init__(self, bytes_per_second, clock=time.monotonic, pause=_waiter.pause, burst=1.0):
         self.rate = float(bytes_per_second)
         self.clock = clock
-        self.sleep = sleep
+        self.pause = pause
         self.burst = float(burst)
         self._next = clock()
         self._lock = threading.Lock()
@@ -92,7 +92,7 @@ class RateLimit(object):
             start = max(now - self.burst, self._next)
             self._next = start + nbytes / self.rate
         if start > now:
-            self.sleep(start - now)
+            self.pause(start - now)
 
 
 class _Buffer(object):

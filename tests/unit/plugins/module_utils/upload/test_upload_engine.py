@@ -235,7 +235,7 @@ def test_deflate_stores_incompressible_steps_and_deflates_the_rest():
 def test_rate_limit_paces_without_sleeping_for_real():
     now = [0.0]
     slept = []
-    rl = RateLimit(MIB, clock=lambda: now[0], sleep=slept.append)
+    rl = RateLimit(MIB, clock=lambda: now[0], pause=slept.append)
     rl.take(MIB)
     rl.take(MIB)
     rl.take(MIB)
@@ -248,7 +248,7 @@ def test_rate_limit_credits_a_stall_up_to_one_second():
     for stall in (5.0, 100.0):
         now = [0.0]
         slept = []
-        rl = RateLimit(MIB, clock=lambda: now[0], sleep=slept.append)
+        rl = RateLimit(MIB, clock=lambda: now[0], pause=slept.append)
         rl.take(MIB)
         now[0] = stall
         for _i in range(4):
