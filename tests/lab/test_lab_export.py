@@ -114,7 +114,6 @@ def test_an_injected_export_failure_writes_nothing(smb_lab, samba):
     assert not (samba["share_dir"] / "lab-tests" / "injected").exists()
 
 
-
 def job_share(samba, folder):
     """The lab's job SMB client on `lab-tests/<folder>/` of the test Samba, as an export job opens it."""
     from ips_lab.common import rules
